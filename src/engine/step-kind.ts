@@ -1,0 +1,84 @@
+// The contract between the engine and a step kind. The engine knows kinds only through this
+// interface and a registry; each `src/steps/<kind>.ts` exports one `StepKind`.
+
+export type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
+
+/**
+ * What an output is. `file` and `dir` outputs live in the content-addressed store; `value` outputs
+ * are small JSON values kept in the SQLite index. `format` is a semantic tag ("onnx", "dataset",
+ * "calibration", "assignment" …) checked between a producer's output and the consuming parameter.
+ */
+export interface OutputDecl {
+  type: 'file' | 'dir' | 'value';
+  format?: string;
+  description?: string;
+}
+
+/**
+ * A parameter that takes another step's output declares it in its JSON Schema with
+ * `"x-axx-input": {"type": "file", "format": "onnx"}` (or "dir"/"value"); for a list of a
+ * matrix step's outputs, put it on the array's `items`. At run time such a parameter holds an
+ * absolute, read-only path (file/dir) or the JSON value.
+ */
+export interface InputDecl {
+  type: 'file' | 'dir' | 'value';
+  format?: string;
+}
+
+/** What `run` returns for each declared output: a path inside `ctx.scratchDir`, or a JSON value. */
+export type OutputValue = {file: string} | {dir: string} | {value: Json};
+
+export interface StepCheckpoint {
+  /** Persist state that survives a crash; outside the cache key; deleted when the step succeeds. */
+  save(state: Json, files?: Record<string, Uint8Array>): Promise<void>;
+  /** The last saved state of this step's key, or undefined. */
+  load(): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined>;
+}
+
+export interface StepContext<P = Record<string, unknown>> {
+  /** Parameters after schema defaults, with references resolved (see InputDecl). */
+  params: P;
+  /** A fresh private directory; outputs are written here and moved into the store on success. */
+  scratchDir: string;
+  /** Report progress; total/unit optional ("batch", "eval", "epoch" …). */
+  progress(done: number, total?: number, unit?: string): void;
+  log(text: string, stream?: 'stdout' | 'stderr'): void;
+  /** Record a metric; `step` is an optional x-coordinate (iteration, epoch). */
+  metric(name: string, value: number, step?: number): void;
+  checkpoint: StepCheckpoint;
+  signal: AbortSignal;
+  /** Resource tokens granted to this step (e.g. {cpu: 2}); steps size their thread pools from it. */
+  resources: Record<string, number>;
+}
+
+/** An expected failure of a step (bad input, missing file …): message for the user and a hint. */
+export class StepError extends Error {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    /** Dotted path of the parameter at fault ("with.model"), so the engine can point at its YAML line. */
+    readonly param?: string,
+  ) {
+    super(message);
+    this.name = 'StepError';
+  }
+}
+
+export interface StepKind<P = any> {
+  /** As written after `uses:` in a pipeline, e.g. "exec", "load/model". */
+  name: string;
+  /** Bumped whenever results would change for the same params and inputs; part of the cache key. */
+  version: number;
+  description: string;
+  /** JSON Schema (draft 2020-12 / ajv) of `with:`. */
+  schema: Record<string, unknown>;
+  outputs: Record<string, OutputDecl>;
+  /**
+   * Optional: extra content the cache key must cover, e.g. digests of files a param names on disk
+   * (exec's declared inputs, a user ONNX path), environment versions. Return JSON-serialisable data.
+   */
+  keyExtras?(params: P): Promise<Json> | Json;
+  /** Default resource tokens, overridable per step in YAML (`resources:`). */
+  resources?: Record<string, number>;
+  run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;
+}
