@@ -1,0 +1,137 @@
+import React from 'react';
+import {describe, expect, it} from 'vitest';
+import {render} from 'ink-testing-library';
+import type {AxxEvent, StepRef} from '../engine/events.js';
+import {DashboardView} from './dashboard-view.js';
+import {emptyRunView, reduceRunView, type RunView} from './run-view.js';
+import {visibleRows} from './rows.js';
+
+const load: StepRef = {id: 'load', instance: 'load', kind: 'load/model'};
+const search: StepRef = {id: 'search', instance: 'search', kind: 'search'};
+const sens = (layer: string): StepRef => ({id: 'sens', instance: `sens[layer=${layer}]`, kind: 'sensitivity'});
+
+function replay(events: AxxEvent[]): RunView {
+  return events.reduce(reduceRunView, emptyRunView());
+}
+
+function frame(view: RunView, opts: {expanded?: string[]; selected?: number; showLog?: boolean; now?: number} = {}): string {
+  const rows = visibleRows(view, new Set(opts.expanded ?? []));
+  const {lastFrame} = render(
+    <DashboardView view={view} rows={rows} selected={opts.selected ?? 0} now={opts.now ?? 65_000} columns={120} height={40} showLog={opts.showLog ?? false} />,
+  );
+  return lastFrame() ?? '';
+}
+
+const start: AxxEvent = {type: 'run-start', runId: 'r1', pipeline: 'quickstart', steps: [load, sens('fc1'), sens('fc2'), search], at: 0};
+
+describe('DashboardView', () => {
+  it('shows the header and a waiting row per step before anything runs', () => {
+    const out = frame(replay([start]), {now: 0});
+    expect(out).toContain('quickstart');
+    expect(out).toContain('run r1');
+    expect(out).toContain('steps 0/4 done');
+    expect(out).toMatch(/· load\s+load\/model/);
+    expect(out).toContain('sens ×2');
+  });
+
+  it('shows progress, rate and ETA of a running step', () => {
+    const view = replay([
+      start,
+      {type: 'step-start', step: search, attempt: 1, at: 1_000},
+      {type: 'step-progress', step: search, done: 0, total: 100, unit: 'eval', at: 1_000},
+      {type: 'step-progress', step: search, done: 40, total: 100, unit: 'eval', at: 21_000},
+    ]);
+    const out = frame(view, {now: 21_000});
+    expect(out).toContain('▶ search');
+    expect(out).toContain('40/100 eval 40%');
+    expect(out).toContain('2.0 eval/s');
+    expect(out).toContain('ETA 30s');
+  });
+
+  it('marks cached and finished steps and counts them in the header', () => {
+    const view = replay([
+      start,
+      {type: 'step-end', step: load, outcome: 'cached', at: 10},
+      {type: 'step-start', step: sens('fc1'), attempt: 1, at: 20},
+      {type: 'step-end', step: sens('fc1'), outcome: 'ran', at: 3_020},
+    ]);
+    const out = frame(view, {expanded: ['sens']});
+    expect(out).toMatch(/≡ load\s+load\/model\s+cached/);
+    expect(out).toContain('steps 2/4 done · 1 ran · 1 cached');
+    expect(out).toContain('1/2 50%');
+    expect(out).toMatch(/✔\s+\[layer=fc1\].*3s/);
+    expect(out).toContain('[layer=fc2]');
+  });
+
+  it('collapses matrix instances until the group is expanded', () => {
+    const view = replay([start]);
+    expect(frame(view)).not.toContain('[layer=fc1]');
+    expect(frame(view, {expanded: ['sens']})).toContain('[layer=fc1]');
+  });
+
+  it('shows metrics with a sparkline for the selected step', () => {
+    const events: AxxEvent[] = [start, {type: 'step-start', step: search, attempt: 1, at: 0}];
+    [0.1, 0.15, 0.2, 0.22].forEach((v, i) => events.push({type: 'step-metric', step: search, name: 'best_saving', value: v, x: i, at: i}));
+    const view = replay(events);
+    const out = frame(view, {selected: 2});
+    expect(out).toContain('Metrics · search');
+    expect(out).toContain('best_saving');
+    expect(out).toContain('0.2200');
+    expect(out).toMatch(/[▁▂▃▄▅▆▇█]{4}/);
+  });
+
+  it('shows the log tail, and only the selected step with the log view', () => {
+    const view = replay([
+      start,
+      {type: 'step-log', step: load, stream: 'stdout', text: 'loaded vit-mnist', at: 1},
+      {type: 'step-log', step: search, stream: 'stderr', text: 'evaluating config 7', at: 2},
+    ]);
+    const all = frame(view);
+    expect(all).toContain('[load] loaded vit-mnist');
+    expect(all).toContain('[search] evaluating config 7');
+    const onlyLoad = frame(view, {selected: 0, showLog: true});
+    expect(onlyLoad).toContain('Log · load');
+    expect(onlyLoad).not.toContain('evaluating config 7');
+  });
+
+  it('shows the last error with its hint and location, and the resume command', () => {
+    const view = replay([
+      start,
+      {type: 'step-start', step: load, attempt: 1, at: 0},
+      {type: 'step-end', step: load, outcome: 'failed', at: 5},
+      {
+        type: 'failure',
+        failure: {reason: 'step-failed', step: load, message: 'model.onnx not found', hint: 'check with.path',
+          diagnostic: {message: 'x', location: {file: 'p.yaml', line: 4, column: 7}}},
+        at: 5,
+      },
+      {type: 'failure', failure: {reason: 'interrupted', resumeCommand: 'axx run p.yaml'}, at: 6},
+      {type: 'run-end', runId: 'r1', reason: 'failed', at: 6},
+    ]);
+    const out = frame(view);
+    expect(out).toContain('✖ load');
+    expect(out).toContain('load: p.yaml:4:7: model.onnx not found');
+    expect(out).toContain('hint: check with.path');
+    expect(out).toContain('resume with: axx run p.yaml');
+    expect(out).toContain('FAILED');
+  });
+
+  it('shows retries', () => {
+    const view = replay([
+      start,
+      {type: 'step-start', step: load, attempt: 1, at: 0},
+      {type: 'step-retry', step: load, attempt: 2, delayMs: 1000, message: 'busy', at: 1},
+      {type: 'step-start', step: load, attempt: 2, at: 1001},
+    ]);
+    expect(frame(view)).toContain('retry 1');
+  });
+
+  it('scrolls long lists to keep the selection visible', () => {
+    const refs = Array.from({length: 80}, (_, i): StepRef => ({id: `s${i}`, instance: `s${i}`, kind: 'exec'}));
+    const view = replay([{type: 'run-start', runId: 'r', pipeline: 'big', steps: refs, at: 0}]);
+    const out = frame(view, {selected: 70});
+    expect(out).toContain('s70');
+    expect(out).not.toMatch(/ s3 /);
+    expect(out).toMatch(/↑ \d+ more/);
+  });
+});
