@@ -1,0 +1,63 @@
+import React from 'react';
+import {describe, expect, it, vi} from 'vitest';
+import {render} from 'ink-testing-library';
+import type {StepRef} from '../engine/events.js';
+import {Dashboard} from './dashboard.js';
+import {RunViewStore} from './view-store.js';
+
+const sens = (layer: string): StepRef => ({id: 'sens', instance: `sens[layer=${layer}]`, kind: 'sensitivity'});
+const load: StepRef = {id: 'load', instance: 'load', kind: 'load/model'};
+const tick = (ms = 150) => new Promise((r) => setTimeout(r, ms));
+
+function setup() {
+  const store = new RunViewStore();
+  store.apply({type: 'run-start', runId: 'r9', pipeline: 'demo', steps: [load, sens('fc1'), sens('fc2')], at: 0});
+  const onDetach = vi.fn();
+  const onInterrupt = vi.fn();
+  const app = render(<Dashboard store={store} onDetach={onDetach} onInterrupt={onInterrupt} frameMs={20} clock={() => 1000} />);
+  return {store, onDetach, onInterrupt, ...app};
+}
+
+describe('Dashboard', () => {
+  it('redraws when events arrive', async () => {
+    const {store, lastFrame, unmount} = setup();
+    expect(lastFrame()).toContain('steps 0/3 done');
+    store.apply({type: 'step-end', step: load, outcome: 'cached', at: 10});
+    await tick();
+    expect(lastFrame()).toContain('steps 1/3 done');
+    unmount();
+  });
+
+  it('navigates rows, expands a group and opens a step log', async () => {
+    const {store, stdin, lastFrame, unmount} = setup();
+    store.apply({type: 'step-log', step: sens('fc2'), stream: 'stdout', text: 'fc2 cell done', at: 5});
+    store.apply({type: 'step-log', step: load, stream: 'stdout', text: 'load says hi', at: 6});
+    await tick();
+    expect(lastFrame()).not.toContain('[layer=fc1]');
+    stdin.write('\u001B[B'); // down: to the sens group
+    await tick(50);
+    stdin.write('\r'); // expand it
+    await tick();
+    expect(lastFrame()).toContain('[layer=fc1]');
+    stdin.write('\u001B[B');
+    await tick(50);
+    stdin.write('\u001B[B'); // to sens[layer=fc2]
+    await tick(50);
+    stdin.write('l');
+    await tick();
+    const frame = lastFrame() ?? '';
+    expect(frame).toContain('Log · sens[layer=fc2]');
+    expect(frame).toContain('fc2 cell done');
+    expect(frame).not.toContain('load says hi');
+    unmount();
+  });
+
+  it('detaches on q without interrupting the run', async () => {
+    const {stdin, onDetach, onInterrupt, lastFrame} = setup();
+    stdin.write('q');
+    await tick();
+    expect(onDetach).toHaveBeenCalledTimes(1);
+    expect(onInterrupt).not.toHaveBeenCalled();
+    expect(lastFrame()).toContain('reattach with: axx watch r9');
+  });
+});
