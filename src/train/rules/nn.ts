@@ -1,0 +1,168 @@
+// Gradient rules of normalisation, convolution and pooling.
+import {DataType} from '../../onnx/ir.js';
+import {attr, floatAttr, intAttr, intsAttr, stringAttr} from '../../models/graph-builder.js';
+import {normalizeAxis, type GradContext, type GradRule} from '../grad-context.js';
+
+const range = (from: number, to: number) => Array.from({length: Math.max(0, to - from)}, (_, i) => from + i);
+
+/**
+ * LayerNormalization over axes [axis, rank): with x̂ = (x-μ)·r and g = dy·γ,
+ * dx = r·(g - mean(g) - x̂·mean(g·x̂)), dγ = Σ dy·x̂, dβ = Σ dy over the leading axes.
+ * μ and r come from the forward node's optional Mean/InvStdDev outputs, so nothing is recomputed.
+ */
+const layerNormGrad: GradRule = (node, [dy], ctx) => {
+  const [x, scale, bias] = node.inputs as [string, string, string | undefined];
+  const rank = ctx.rank(x);
+  const axis = normalizeAxis(intAttr(node, 'axis', -1), rank);
+  const leadAxes = ctx.b.int64s(range(0, axis));
+  const mean = ctx.forwardOutput(1, 'mean');
+  const invStd = ctx.forwardOutput(2, 'inv_std');
+  const xhat = ctx.op('Mul', [ctx.op('Sub', [x, mean]), invStd]);
+  let dx: string | undefined;
+  if (ctx.needs(0)) {
+    const g = ctx.op('Mul', [dy!, scale]);
+    const meanG = ctx.reduceMean(g, range(axis, rank));
+    const meanGx = ctx.reduceMean(ctx.op('Mul', [g, xhat]), range(axis, rank));
+    dx = ctx.op('Mul', [invStd, ctx.op('Sub', [ctx.op('Sub', [g, meanG]), ctx.op('Mul', [xhat, meanGx])])]);
+  }
+  const sumLeading = (v: string) => (axis === 0 ? v : ctx.op('ReduceSum', [v, leadAxes], [attr.int('keepdims', 0)]));
+  const dScale = ctx.needs(1) ? sumLeading(ctx.op('Mul', [dy!, xhat])) : undefined;
+  const dBias = bias !== undefined && bias !== '' && ctx.needs(2) ? sumLeading(dy!) : undefined;
+  return [dx, dScale, dBias];
+};
+
+/** BatchNormalization in inference mode: an affine map per channel (axis 1) with fixed statistics. */
+const batchNormGrad: GradRule = (node, [dy], ctx) => {
+  if (intAttr(node, 'training_mode', 0) === 1) throw ctx.error('training-mode BatchNormalization is not differentiable; export the model in eval mode');
+  const [x, scale, , mean, variance] = node.inputs as [string, string, string, string, string];
+  const rank = ctx.rank(x);
+  const perChannel = ctx.b.int64s([-1, ...range(2, rank).map(() => 1)]);
+  const invStd = ctx.op('Reciprocal', [ctx.op('Sqrt', [ctx.op('Add', [variance, ctx.b.float(floatAttr(node, 'epsilon', 1e-5))])])]);
+  const invStdC = ctx.op('Reshape', [invStd, perChannel]);
+  const otherAxes = ctx.b.int64s([0, ...range(2, rank)]);
+  const dx = ctx.needs(0) ? ctx.op('Mul', [dy!, ctx.op('Mul', [ctx.op('Reshape', [scale, perChannel]), invStdC])]) : undefined;
+  const xhat = () => ctx.op('Mul', [ctx.op('Sub', [x, ctx.op('Reshape', [mean, perChannel])]), invStdC]);
+  const dScale = ctx.needs(1) ? ctx.op('ReduceSum', [ctx.op('Mul', [dy!, xhat()]), otherAxes], [attr.int('keepdims', 0)]) : undefined;
+  const dBias = ctx.needs(2) ? ctx.op('ReduceSum', [dy!, otherAxes], [attr.int('keepdims', 0)]) : undefined;
+  return [dx, dScale, dBias, undefined, undefined];
+};
+
+interface WindowAttrs {
+  kernel: number[];
+  strides: number[];
+  pads: number[];
+  dilations: number[];
+}
+
+function windowAttrs(ctx: GradContext, spatial: number, kernel: number[]): WindowAttrs {
+  const node = ctx.node;
+  const autoPad = stringAttr(node, 'auto_pad', 'NOTSET');
+  if (autoPad !== 'NOTSET' && autoPad !== 'VALID') throw ctx.error(`auto_pad=${autoPad} is not differentiable yet; use explicit pads`);
+  if (intAttr(node, 'ceil_mode', 0) === 1) throw ctx.error('ceil_mode=1 is not differentiable yet');
+  return {
+    kernel,
+    strides: intsAttr(node, 'strides') ?? new Array<number>(spatial).fill(1),
+    pads: intsAttr(node, 'pads') ?? new Array<number>(2 * spatial).fill(0),
+    dilations: intsAttr(node, 'dilations') ?? new Array<number>(spatial).fill(1),
+  };
+}
+
+/** ConvTranspose output padding that restores the forward input's spatial size exactly. */
+function outputPadding(inputShape: readonly number[], outputShape: readonly number[], w: WindowAttrs): number[] {
+  return w.kernel.map((k, i) => {
+    const produced = (outputShape[i + 2]! - 1) * w.strides[i]! - w.pads[i]! - w.pads[i + w.kernel.length]! + w.dilations[i]! * (k - 1) + 1;
+    return inputShape[i + 2]! - produced;
+  });
+}
+
+/**
+ * Conv (group 1): dX is the transposed convolution of dY with W; dW is a convolution of X (batch
+ * and channel axes swapped) with dY as the kernel, strides and dilations exchanged, cropped to the
+ * kernel size.
+ */
+const convGrad: GradRule = (node, [dy], ctx) => {
+  const [x, w, bias] = node.inputs as [string, string, string | undefined];
+  const xShape = ctx.shape(x);
+  const wShape = ctx.shape(w);
+  const yShape = ctx.shape(node.outputs[0]!);
+  const spatial = xShape.length - 2;
+  if (intAttr(node, 'group', 1) !== 1) throw ctx.error('grouped Conv (group > 1) is not differentiable yet');
+  const win = windowAttrs(ctx, spatial, wShape.slice(2));
+  let dx: string | undefined;
+  if (ctx.needs(0)) {
+    dx = ctx.op('ConvTranspose', [dy!, w], [
+      attr.ints('kernel_shape', win.kernel),
+      attr.ints('strides', win.strides),
+      attr.ints('pads', win.pads),
+      attr.ints('dilations', win.dilations),
+      attr.ints('output_padding', outputPadding(xShape, yShape, win)),
+    ]);
+  }
+  let dw: string | undefined;
+  if (ctx.needs(1)) {
+    const swap = attr.ints('perm', [1, 0, ...range(2, spatial + 2)]);
+    const xT = ctx.op('Transpose', [x], [swap]);
+    const dyT = ctx.op('Transpose', [dy!], [swap]);
+    const full = ctx.op('Conv', [xT, dyT], [attr.ints('pads', win.pads), attr.ints('strides', win.dilations), attr.ints('dilations', win.strides)]);
+    const fullSize = win.kernel.map((k, i) => Math.floor((xShape[i + 2]! + win.pads[i]! + win.pads[i + spatial]! - win.strides[i]! * (yShape[i + 2]! - 1) - 1) / win.dilations[i]!) + 1);
+    const cropped = fullSize.every((s, i) => s === win.kernel[i])
+      ? full
+      : ctx.op('Slice', [full, ctx.b.int64s(win.kernel.map(() => 0)), ctx.b.int64s(win.kernel), ctx.b.int64s(range(2, spatial + 2))]);
+    dw = ctx.op('Transpose', [cropped], [swap]);
+  }
+  const dBias = bias !== undefined && bias !== '' && ctx.needs(2) ? ctx.op('ReduceSum', [dy!, ctx.b.int64s([0, ...range(2, spatial + 2)])], [attr.int('keepdims', 0)]) : undefined;
+  return [dx, dw, dBias];
+};
+
+/** MaxPool: scatter-add dY to the arg-max positions (the forward node's Indices output, flat over N·C·H·W). */
+const maxPoolGrad: GradRule = (node, [dy], ctx) => {
+  const x = node.inputs[0]!;
+  if (intAttr(node, 'storage_order', 0) !== 0) throw ctx.error('MaxPool with storage_order=1 is not differentiable');
+  windowAttrs(ctx, ctx.rank(x) - 2, intsAttr(node, 'kernel_shape') ?? []);
+  const indices = ctx.forwardOutput(1, 'indices');
+  const flatZeros = ctx.op('ConstantOfShape', [ctx.op('Reshape', [ctx.op('Size', [x]), ctx.b.int64s([1])])], [
+    attr.tensor('value', {name: 'zero', dataType: DataType.FLOAT, dims: [1], data: Float32Array.of(0)}),
+  ]);
+  const flatIndex = ctx.op('Reshape', [indices, ctx.b.int64s([-1])]);
+  const flatDy = ctx.op('Reshape', [dy!, ctx.b.int64s([-1])]);
+  const scattered = ctx.op('ScatterElements', [flatZeros, flatIndex, flatDy], [attr.int('axis', 0), attr.string('reduction', 'add')]);
+  return [ctx.op('Reshape', [scattered, ctx.shapeOf(x)])];
+};
+
+/** AveragePool without padding: a depthwise transposed convolution with a constant 1/|window| kernel. */
+const averagePoolGrad: GradRule = (node, [dy], ctx) => {
+  const x = node.inputs[0]!;
+  const xShape = ctx.shape(x);
+  const kernel = intsAttr(node, 'kernel_shape') ?? [];
+  const win = windowAttrs(ctx, xShape.length - 2, kernel);
+  if (win.pads.some((p) => p !== 0) && intAttr(node, 'count_include_pad', 0) === 0) {
+    throw ctx.error('padded AveragePool is differentiable only with count_include_pad=1');
+  }
+  const channels = xShape[1]!;
+  const size = kernel.reduce((n, k) => n * k, 1);
+  const weight = ctx.b.freshInitializer(`grad.${node.name}.kernel`, [channels, 1, ...kernel], new Float32Array(channels * size).fill(1 / size));
+  return [
+    ctx.op('ConvTranspose', [dy!, weight], [
+      attr.int('group', channels),
+      attr.ints('kernel_shape', kernel),
+      attr.ints('strides', win.strides),
+      attr.ints('pads', win.pads),
+      attr.ints('output_padding', outputPadding(xShape, ctx.shape(node.outputs[0]!), win)),
+    ]),
+  ];
+};
+
+const globalAveragePoolGrad: GradRule = (node, [dy], ctx) => {
+  const x = node.inputs[0]!;
+  const area = ctx.shape(x).slice(2).reduce((n, d) => n * d, 1);
+  return [ctx.op('Expand', [ctx.op('Mul', [dy!, ctx.b.float(1 / area)]), ctx.shapeOf(x)])];
+};
+
+export const nnRules: Record<string, GradRule> = {
+  LayerNormalization: layerNormGrad,
+  BatchNormalization: batchNormGrad,
+  Conv: convGrad,
+  MaxPool: maxPoolGrad,
+  AveragePool: averagePoolGrad,
+  GlobalAveragePool: globalAveragePoolGrad,
+};
