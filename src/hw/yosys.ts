@@ -1,0 +1,99 @@
+// Synthesis of a multiplier (or any module) with Yosys: generic CMOS gates for a transistor count
+// (`stat -tech cmos`) and, when a Liberty file is available, standard cells for area (`abc -liberty`,
+// `stat -liberty`). Results are memoised per RTL text + tool version + Liberty digest.
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {cacheKey, fileDigest, memoised} from './figure-cache.js';
+import {runTool} from './run-tool.js';
+import {INSTALL_HINT, type HwTools} from './tools.js';
+import type {RtlModule} from './verilog/rtl.js';
+
+/** Bumped when the synthesis script changes, so cached figures from an older script are not reused. */
+const SCRIPT_VERSION = '1';
+
+export interface CellMapping {
+  technology: string;
+  /** Sum of the Liberty cell areas; osu018 states areas in um^2. */
+  areaUm2: number;
+  cells: number;
+  /** The mapped gate-level netlist (Verilog), input to OpenSTA. */
+  netlist: string;
+}
+
+export interface SynthesisFigures {
+  module: string;
+  /** Tool version line, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)". */
+  tool: string;
+  /** Yosys' estimate for the generic CMOS gate netlist (`stat -tech cmos`). */
+  transistors: number;
+  gateCells: number;
+  /** Present when a Liberty file was given. */
+  cellMapping?: CellMapping;
+}
+
+export interface SynthesisOptions {
+  /** Directory of the JSON memo; omit to always run Yosys. */
+  cacheDir?: string;
+  signal?: AbortSignal;
+}
+
+export async function synthesize(rtl: RtlModule, tools: HwTools, options: SynthesisOptions = {}): Promise<SynthesisFigures> {
+  const yosys = tools.yosys;
+  if (yosys === undefined) throw new Error(`cannot synthesise ${rtl.name}: Yosys is not installed; ${INSTALL_HINT}`);
+  const liberty = tools.liberty;
+  const libertyDigest = liberty === undefined ? 'none' : await fileDigest(liberty.path);
+  const key = cacheKey(['yosys-synthesis', SCRIPT_VERSION, yosys.version, libertyDigest, rtl.name, rtl.source]);
+  return memoised(options.cacheDir, key, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'axx-yosys-'));
+    try {
+      await writeFile(join(dir, 'in.v'), rtl.source);
+      const script = [
+        'read_verilog in.v',
+        `synth -top ${rtl.name}`,
+        'tee -q -o cmos.txt stat -tech cmos',
+        ...(liberty === undefined
+          ? []
+          : [
+              `dfflibmap -liberty ${liberty.path}`,
+              `abc -liberty ${liberty.path}`,
+              'opt_clean -purge',
+              // Area is taken before buffering: the buffers exist only to make the netlist readable by OpenSTA.
+              `tee -q -o liberty.txt stat -liberty ${liberty.path}`,
+              ...(liberty.buffer === undefined
+                ? []
+                : [`insbuf -buf ${liberty.buffer.cell} ${liberty.buffer.input} ${liberty.buffer.output}`, 'opt_clean -purge']),
+              'write_verilog -noattr -noexpr mapped.v',
+            ]),
+      ].join('; ');
+      await runTool(yosys.command, ['-q', '-p', script], {cwd: dir, signal: options.signal});
+      const cmos = await readFile(join(dir, 'cmos.txt'), 'utf8');
+      const figures: SynthesisFigures = {
+        module: rtl.name,
+        tool: yosys.version,
+        transistors: statNumber(cmos, /Estimated number of transistors:\s+(\d+)/, rtl.name),
+        gateCells: statNumber(cmos, /Number of cells:\s+(\d+)/, rtl.name),
+      };
+      if (liberty !== undefined) {
+        const stat = await readFile(join(dir, 'liberty.txt'), 'utf8');
+        const cells = statNumber(stat, /Number of cells:\s+(\d+)/, rtl.name);
+        figures.cellMapping = {
+          technology: liberty.technology,
+          // Yosys prints no area line for a design without cells (e.g. a constant multiplier).
+          areaUm2: cells === 0 ? 0 : statNumber(stat, /Chip area for module '[^']*':\s+([\d.]+)/, rtl.name),
+          cells,
+          netlist: await readFile(join(dir, 'mapped.v'), 'utf8'),
+        };
+      }
+      return figures;
+    } finally {
+      await rm(dir, {recursive: true, force: true});
+    }
+  });
+}
+
+function statNumber(text: string, pattern: RegExp, moduleName: string): number {
+  const match = pattern.exec(text);
+  if (match?.[1] === undefined) throw new Error(`Yosys statistics for ${moduleName} lack ${pattern.source}:\n${text.slice(0, 400)}`);
+  return Number(match[1]);
+}
