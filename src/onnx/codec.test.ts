@@ -1,0 +1,203 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import * as ort from 'onnxruntime-node';
+import {afterAll, describe, expect, it} from 'vitest';
+import {decodeModel, encodeModel, OnnxDecodeError} from './codec.js';
+import {DataType, type Graph, type Model, type Node, type Tensor} from './ir.js';
+import {ProtoWriter, WireType} from './protobuf.js';
+import {createSession} from './session.js';
+import {floatTensor, int64Tensor, int8Tensor, stringTensor, uint8Tensor} from './tensor.js';
+
+function node(opType: string, inputs: string[], outputs: string[], extra: Partial<Node> = {}): Node {
+  return {name: `${opType}_${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: [], ...extra};
+}
+
+function model(graph: Graph, opset = 17): Model {
+  return {
+    irVersion: 8,
+    opsetImports: [{domain: '', version: opset}],
+    producerName: 'axx-test',
+    producerVersion: '0',
+    domain: '',
+    modelVersion: 1,
+    docString: '',
+    metadataProps: [{key: 'purpose', value: 'round trip'}],
+    graph,
+  };
+}
+
+/** x[2,4] @ W[4,3] + b, ReLU, Reshape to [3,2] with an int64 shape initializer, plus a Constant node. */
+function smallModel(): Model {
+  const w = floatTensor('W', [4, 3], Array.from({length: 12}, (_, i) => (i - 5.5) / 3));
+  const b = floatTensor('b', [3], [0.25, -0.5, 1e-7]);
+  const shape = int64Tensor('shape', [2], [3, -1]);
+  return model({
+    name: 'small',
+    nodes: [
+      node('MatMul', ['x', 'W'], ['mm']),
+      node('Constant', [], ['scale'], {attributes: [{name: 'value', type: 'tensor', value: floatTensor('', [], [2])}]}),
+      node('Add', ['mm', 'b'], ['biased']),
+      node('Mul', ['biased', 'scale'], ['scaled']),
+      node('Relu', ['scaled'], ['act'], {docString: 'rectifier'}),
+      node('Reshape', ['act', 'shape'], ['y']),
+      node('Flatten', ['x'], ['flat'], {attributes: [{name: 'axis', type: 'int', value: -1}]}),
+    ],
+    initializers: [w, b, shape],
+    inputs: [{name: 'x', elemType: DataType.FLOAT, shape: ['batch', 4]}],
+    outputs: [
+      {name: 'y', elemType: DataType.FLOAT, shape: [3, null]},
+      {name: 'flat', elemType: DataType.FLOAT},
+    ],
+    valueInfo: [{name: 'mm', elemType: DataType.FLOAT, shape: ['batch', 3], docString: 'product'}],
+  });
+}
+
+describe('encodeModel / decodeModel', () => {
+  it('round-trips an IR model, runs in onnxruntime, and re-encodes to identical bytes', async () => {
+    const original = smallModel();
+    const bytes = encodeModel(original);
+    const decoded = decodeModel(bytes);
+    expect(decoded).toEqual(original);
+    expect(encodeModel(decoded)).toEqual(bytes);
+
+    using session = await createSession(bytes, {graphOptimizationLevel: 'disabled'});
+    const x = new Float32Array([1, 2, 3, 4, -1, -2, -3, -4]);
+    const out = await session.run({x: new ort.Tensor('float32', x, [2, 4])});
+    const y = out.y!;
+    expect(y.dims).toEqual([3, 2]);
+    const w = original.graph.initializers[0]!.data as Float32Array;
+    const expected = new Float32Array(6);
+    for (let r = 0; r < 2; r++) {
+      for (let c = 0; c < 3; c++) {
+        let acc = 0;
+        for (let k = 0; k < 4; k++) acc = Math.fround(acc + Math.fround(x[r * 4 + k]! * w[k * 3 + c]!));
+        const biased = Math.fround(acc + [0.25, -0.5, 1e-7][c]!);
+        expected[r * 3 + c] = Math.max(0, Math.fround(biased * 2));
+      }
+    }
+    expect(Array.from(y.data as Float32Array)).toEqual(Array.from(expected).map((v) => expect.closeTo(v, 5)));
+  });
+
+  it('round-trips every attribute type and tensor type the IR holds', () => {
+    const sub: Graph = {name: 'body', nodes: [node('Identity', ['a'], ['b'])], initializers: [], inputs: [], outputs: [], valueInfo: []};
+    const tensors: Tensor[] = [
+      int8Tensor('i8', [3], [-128, 0, 127]),
+      uint8Tensor('u8', [2], [0, 255]),
+      stringTensor('s', [2], ['héllo', '']),
+      {name: 'f16', dataType: DataType.FLOAT16, dims: [2], data: new Uint16Array([0x3c00, 0xc000])},
+      {name: 'bool', dataType: DataType.BOOL, dims: [1], data: new Uint8Array([1])},
+      {name: 'i32', dataType: DataType.INT32, dims: [2], data: new Int32Array([-2147483648, 2147483647])},
+      {name: 'u64', dataType: DataType.UINT64, dims: [1], data: new BigUint64Array([18446744073709551615n])},
+      {name: 'f64', dataType: DataType.DOUBLE, dims: [1, 1], data: new Float64Array([Math.PI]), docString: 'pi'},
+      int64Tensor('empty', [0, 3], []),
+    ];
+    const m = model({
+      name: 'attrs',
+      nodes: [
+        node('Custom', ['x'], ['y'], {
+          domain: 'axx.test',
+          attributes: [
+            {name: 'f', type: 'float', value: 0.1},
+            {name: 'i', type: 'int', value: -9007199254740991},
+            {name: 's', type: 'string', value: 'ünïcode'},
+            {name: 't', type: 'tensor', value: tensors[0]!},
+            {name: 'g', type: 'graph', value: sub},
+            {name: 'fs', type: 'floats', value: [1.5, -0]},
+            {name: 'is', type: 'ints', value: [1, -1, 2 ** 40]},
+            {name: 'ss', type: 'strings', value: ['a', 'b']},
+            {name: 'ts', type: 'tensors', value: tensors},
+            {name: 'gs', type: 'graphs', value: [sub, sub]},
+          ],
+        }),
+      ],
+      initializers: tensors,
+      inputs: [{name: 'x', elemType: DataType.FLOAT, shape: []}],
+      outputs: [{name: 'y', elemType: 0}],
+      valueInfo: [],
+      docString: 'graph doc',
+    });
+    const bytes = encodeModel(m);
+    const decoded = decodeModel(bytes);
+    const f = decoded.graph.nodes[0]!.attributes[0]!;
+    expect(f.value).toBe(Math.fround(0.1));
+    (m.graph.nodes[0]!.attributes[0] as {value: number}).value = Math.fround(0.1);
+    expect(decoded).toEqual(m);
+    expect(encodeModel(decoded)).toEqual(bytes);
+  });
+
+  it('reads the typed data fields, packed and unpacked, as other writers emit them', () => {
+    const tensor = (build: (w: ProtoWriter) => void) => {
+      const w = new ProtoWriter();
+      build(w);
+      return w;
+    };
+    const packed = (field: number, write: (w: ProtoWriter) => void) => {
+      const body = new ProtoWriter();
+      write(body);
+      return (w: ProtoWriter) => w.bytesField(field, body.finish());
+    };
+    const floats = tensor((w) => {
+      w.int64Field(1, 3).tag(2, WireType.VARINT).uint32(DataType.FLOAT).stringField(8, 'floats');
+      packed(4, (b) => b.float(1.5).float(-2))(w);
+      w.floatField(4, 3.25); // a further unpacked element
+    });
+    const int64s = tensor((w) => {
+      w.int64Field(1, 2).tag(2, WireType.VARINT).uint32(DataType.INT64).stringField(8, 'int64s');
+      packed(7, (b) => b.int64(-1).int64(2 ** 50))(w);
+    });
+    const int8s = tensor((w) => {
+      w.int64Field(1, 3).tag(2, WireType.VARINT).uint32(DataType.INT8).stringField(8, 'int8s');
+      w.int64Field(5, -7).int64Field(5, 127).int64Field(5, -128);
+    });
+    const doubles = tensor((w) => {
+      w.tag(2, WireType.VARINT).uint32(DataType.DOUBLE).stringField(8, 'double');
+      packed(10, (b) => b.double(Math.E))(w);
+    });
+    const uint32s = tensor((w) => {
+      w.int64Field(1, 1).tag(2, WireType.VARINT).uint32(DataType.UINT32).stringField(8, 'u32');
+      w.int64Field(11, 4294967295);
+    });
+    const graph = new ProtoWriter();
+    for (const t of [floats, int64s, int8s, doubles, uint32s]) graph.messageField(5, t);
+    const bytes = new ProtoWriter().int64Field(1, 7).messageField(7, graph).finish();
+    const decoded = decodeModel(bytes);
+    const data = decoded.graph.initializers.map((t) => Array.from(t.data as ArrayLike<number | bigint>));
+    expect(data).toEqual([[1.5, -2, 3.25], [-1n, 2n ** 50n], [-7, 127, -128], [Math.E], [4294967295]]);
+  });
+
+  describe('external data', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axx-codec-'));
+    afterAll(() => rmSync(dir, {recursive: true, force: true}));
+
+    const externalModel = (location: string, offset: number, length: number) => {
+      const entry = (key: string, value: string) => new ProtoWriter().stringField(1, key).stringField(2, value);
+      const t = new ProtoWriter().int64Field(1, 2).tag(2, WireType.VARINT).uint32(DataType.FLOAT).stringField(8, 'ext');
+      t.messageField(13, entry('location', location)).messageField(13, entry('offset', String(offset)));
+      t.messageField(13, entry('length', String(length))).int64Field(14, 1);
+      return new ProtoWriter().int64Field(1, 8).messageField(7, new ProtoWriter().messageField(5, t)).finish();
+    };
+
+    it('reads tensors from a file relative to baseDir', () => {
+      const payload = new Float32Array([0, 0, 7.5, -1]);
+      writeFileSync(join(dir, 'weights.bin'), new Uint8Array(payload.buffer));
+      const decoded = decodeModel(externalModel('weights.bin', 8, 8), {baseDir: dir});
+      const t = decoded.graph.initializers[0]!;
+      expect(Array.from(t.data as Float32Array)).toEqual([7.5, -1]);
+      expect(t.externalLocation).toBe('weights.bin');
+    });
+
+    it('explains what is missing', () => {
+      expect(() => decodeModel(externalModel('weights.bin', 0, 8))).toThrow(/baseDir/);
+      expect(() => decodeModel(externalModel('nope.bin', 0, 8), {baseDir: dir})).toThrow(/cannot open external data file .*nope\.bin/);
+      expect(() => decodeModel(externalModel('weights.bin', 0, 12), {baseDir: dir})).toThrow(/holds 12 bytes, the tensor needs 8/);
+    });
+  });
+
+  it('rejects bytes that are not an ONNX model', () => {
+    expect(() => decodeModel(new TextEncoder().encode('hello, not a model'))).toThrow(OnnxDecodeError);
+    expect(() => decodeModel(new Uint8Array(0))).toThrow(/no graph/);
+    const truncated = encodeModel(smallModel()).subarray(0, 100);
+    expect(() => decodeModel(truncated)).toThrow(/not a valid ONNX model: truncated/);
+  });
+});

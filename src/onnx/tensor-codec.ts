@@ -1,0 +1,259 @@
+// TensorProto <-> IR Tensor. Reads every storage form (typed fields, raw_data, external data files);
+// writes raw_data for numeric tensors. Element data is copied with bulk byte copies or one tight
+// varint loop per field, never one allocation per element.
+import {closeSync, fstatSync, openSync, readSync} from 'node:fs';
+import {resolve} from 'node:path';
+import {DataType, type Tensor} from './ir.js';
+import {countVarints, ProtoReader, ProtoWriter, WireType} from './protobuf.js';
+import {dataTypeName, elementCount, storageFor, tensorBytes, type NumericTensorData} from './tensor.js';
+
+/** A model file is malformed or uses something axx cannot represent. */
+export class OnnxDecodeError extends Error {
+  override name = 'OnnxDecodeError';
+}
+
+const Field = {
+  DIMS: 1,
+  DATA_TYPE: 2,
+  SEGMENT: 3,
+  FLOAT_DATA: 4,
+  INT32_DATA: 5,
+  STRING_DATA: 6,
+  INT64_DATA: 7,
+  NAME: 8,
+  RAW_DATA: 9,
+  DOUBLE_DATA: 10,
+  UINT64_DATA: 11,
+  DOC_STRING: 12,
+  EXTERNAL_DATA: 13,
+  DATA_LOCATION: 14,
+} as const;
+
+const EXTERNAL_LOCATION = 1;
+
+/** Opens each external data file once per decode; close() when the model is decoded. */
+export class ExternalDataFiles {
+  readonly #fds = new Map<string, number>();
+
+  constructor(readonly baseDir: string | undefined) {}
+
+  read(tensorName: string, entries: Map<string, string>, target: Uint8Array): void {
+    const location = entries.get('location');
+    if (location === undefined) throw new OnnxDecodeError(`tensor "${tensorName}": external data without a "location" entry`);
+    if (this.baseDir === undefined) {
+      throw new OnnxDecodeError(
+        `tensor "${tensorName}" keeps its data in the external file "${location}"; decode the model with baseDir set to the model file's directory`,
+      );
+    }
+    const path = resolve(this.baseDir, location);
+    const fd = this.#open(path, tensorName);
+    const offset = Number(entries.get('offset') ?? 0);
+    const length = entries.has('length') ? Number(entries.get('length')) : fstatSync(fd).size - offset;
+    if (length !== target.length) {
+      throw new OnnxDecodeError(`tensor "${tensorName}": external data in ${path} holds ${length} bytes, the tensor needs ${target.length}`);
+    }
+    let done = 0;
+    while (done < length) {
+      const n = readSync(fd, target, done, length - done, offset + done);
+      if (n === 0) throw new OnnxDecodeError(`tensor "${tensorName}": external file ${path} ends before offset ${offset + length}`);
+      done += n;
+    }
+  }
+
+  close(): void {
+    for (const fd of this.#fds.values()) closeSync(fd);
+    this.#fds.clear();
+  }
+
+  #open(path: string, tensorName: string): number {
+    let fd = this.#fds.get(path);
+    if (fd === undefined) {
+      try {
+        fd = openSync(path, 'r');
+      } catch (error) {
+        throw new OnnxDecodeError(`tensor "${tensorName}": cannot open external data file ${path}: ${(error as Error).message}`);
+      }
+      this.#fds.set(path, fd);
+    }
+    return fd;
+  }
+}
+
+type Span = {start: number; end: number};
+
+export function decodeTensor(r: ProtoReader, external: ExternalDataFiles): Tensor {
+  let name = '';
+  let dataType: number = DataType.UNDEFINED;
+  const dims: number[] = [];
+  let docString: string | undefined;
+  let raw: Uint8Array | undefined;
+  let external_: Map<string, string> | undefined;
+  let dataLocation = 0;
+  const strings: string[] = [];
+  // Payload extents of the typed fields; a packed run and a single unpacked element decode alike.
+  const spans = new Map<number, Span[]>();
+  while (!r.done) {
+    const {field, wire} = r.tag();
+    switch (field) {
+      case Field.DIMS:
+        if (wire === WireType.LENGTH_DELIMITED) {
+          const packed = r.message();
+          while (!packed.done) dims.push(packed.int64());
+        } else dims.push(r.int64());
+        break;
+      case Field.DATA_TYPE:
+        dataType = r.uint32();
+        break;
+      case Field.NAME:
+        name = r.string();
+        break;
+      case Field.DOC_STRING:
+        docString = r.string();
+        break;
+      case Field.RAW_DATA:
+        raw = r.bytesView();
+        break;
+      case Field.STRING_DATA:
+        strings.push(r.string());
+        break;
+      case Field.DATA_LOCATION:
+        dataLocation = r.uint32();
+        break;
+      case Field.EXTERNAL_DATA: {
+        const entry = r.message();
+        const kv = decodeStringEntry(entry);
+        (external_ ??= new Map()).set(kv.key, kv.value);
+        break;
+      }
+      case Field.SEGMENT:
+        throw new OnnxDecodeError(`tensor "${name}": segmented tensors are not supported`);
+      case Field.FLOAT_DATA:
+      case Field.INT32_DATA:
+      case Field.INT64_DATA:
+      case Field.DOUBLE_DATA:
+      case Field.UINT64_DATA: {
+        const start = r.pos;
+        if (wire === WireType.LENGTH_DELIMITED) {
+          const span = r.span();
+          pushSpan(spans, field, span);
+        } else {
+          r.skip(wire);
+          pushSpan(spans, field, {start, end: r.pos});
+        }
+        break;
+      }
+      default:
+        r.skip(wire);
+    }
+  }
+
+  const tensor: Tensor = {name, dataType, dims, data: strings};
+  if (docString !== undefined) tensor.docString = docString;
+  const count = elementCount(dims);
+  if (dataType === DataType.STRING) {
+    if (strings.length !== count) throw countMismatch(name, dims, strings.length);
+    return tensor;
+  }
+  const Storage = storageFor(dataType);
+  if (Storage === undefined) throw new OnnxDecodeError(`tensor "${name}": ${dataTypeName(dataType)} tensors are not supported`);
+  const data = new Storage(count);
+  const bytes = tensorBytes(data);
+  if (dataLocation === EXTERNAL_LOCATION) {
+    external.read(name, external_ ?? new Map(), bytes);
+    tensor.externalLocation = external_?.get('location') ?? '';
+  } else if (raw !== undefined) {
+    if (raw.length !== bytes.length) throw new OnnxDecodeError(`tensor "${name}": raw_data holds ${raw.length} bytes, dims [${dims.join(', ')}] need ${bytes.length}`);
+    bytes.set(raw);
+  } else {
+    const found = fillFromTypedFields(r.bytes, spans, dataType, data);
+    if (found !== count) throw countMismatch(name, dims, found);
+  }
+  tensor.data = data;
+  return tensor;
+}
+
+function pushSpan(spans: Map<number, Span[]>, field: number, span: Span): void {
+  const list = spans.get(field);
+  if (list) list.push(span);
+  else spans.set(field, [span]);
+}
+
+function countMismatch(name: string, dims: number[], found: number): OnnxDecodeError {
+  return new OnnxDecodeError(`tensor "${name}": dims [${dims.join(', ')}] need ${elementCount(dims)} elements, the data holds ${found}`);
+}
+
+/** Decodes the typed field that onnx.proto assigns to `dataType` into `data`; returns the element count found. */
+function fillFromTypedFields(bytes: Uint8Array, spans: Map<number, Span[]>, dataType: number, data: NumericTensorData): number {
+  switch (dataType) {
+    case DataType.FLOAT:
+      return copyFixed(bytes, spans.get(Field.FLOAT_DATA), data, 4);
+    case DataType.DOUBLE:
+      return copyFixed(bytes, spans.get(Field.DOUBLE_DATA), data, 8);
+    case DataType.INT64:
+      return readVarints(bytes, spans.get(Field.INT64_DATA), data, true);
+    case DataType.UINT64:
+      return readVarints(bytes, spans.get(Field.UINT64_DATA), data, true);
+    case DataType.UINT32:
+      return readVarints(bytes, spans.get(Field.UINT64_DATA), data, false);
+    default:
+      // int32_data carries every narrower integer type, BOOL and the bits of FLOAT16/BFLOAT16/FLOAT8.
+      return readVarints(bytes, spans.get(Field.INT32_DATA), data, false);
+  }
+}
+
+function copyFixed(bytes: Uint8Array, spans: Span[] | undefined, data: NumericTensorData, width: number): number {
+  const target = tensorBytes(data);
+  let offset = 0;
+  for (const {start, end} of spans ?? []) {
+    const length = Math.min(end - start, target.length - offset);
+    target.set(bytes.subarray(start, start + length), offset);
+    offset += end - start;
+  }
+  return Math.floor(offset / width);
+}
+
+function readVarints(bytes: Uint8Array, spans: Span[] | undefined, data: NumericTensorData, wide: boolean): number {
+  let total = 0;
+  for (const {start, end} of spans ?? []) total += countVarints(bytes, start, end);
+  if (total !== data.length) return total;
+  // 64-bit elements are written as two 32-bit halves, avoiding a BigInt per element.
+  const halves = wide ? new Uint32Array(data.buffer, data.byteOffset, data.length * 2) : undefined;
+  const narrow = data as Exclude<NumericTensorData, BigInt64Array | BigUint64Array>;
+  let i = 0;
+  for (const {start, end} of spans ?? []) {
+    const r = new ProtoReader(bytes, start, end);
+    while (!r.done) {
+      r.varint64();
+      if (halves) {
+        halves[2 * i] = r.lo;
+        halves[2 * i + 1] = r.hi;
+      } else narrow[i] = r.lo | 0;
+      i++;
+    }
+  }
+  return total;
+}
+
+export function decodeStringEntry(r: ProtoReader): {key: string; value: string} {
+  let key = '';
+  let value = '';
+  while (!r.done) {
+    const {field, wire} = r.tag();
+    if (field === 1) key = r.string();
+    else if (field === 2) value = r.string();
+    else r.skip(wire);
+  }
+  return {key, value};
+}
+
+export function encodeTensor(tensor: Tensor): ProtoWriter {
+  const w = new ProtoWriter();
+  for (const d of tensor.dims) w.int64Field(Field.DIMS, d);
+  w.tag(Field.DATA_TYPE, WireType.VARINT).uint32(tensor.dataType);
+  const {data} = tensor;
+  if (Array.isArray(data)) for (const s of data) w.stringField(Field.STRING_DATA, s);
+  w.stringField(Field.NAME, tensor.name);
+  if (!Array.isArray(data)) w.bytesField(Field.RAW_DATA, tensorBytes(data));
+  if (tensor.docString !== undefined) w.stringField(Field.DOC_STRING, tensor.docString);
+  return w;
+}
