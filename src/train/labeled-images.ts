@@ -1,0 +1,37 @@
+// The training loop's view of a dataset: indexed images with integer labels, read batch by batch
+// into caller-owned buffers (no per-batch allocation).
+
+export interface LabeledImages {
+  count: number;
+  /** [channels, height, width] of one image. */
+  imageShape: readonly [number, number, number];
+  classes: number;
+  /** Writes images `indices` (floats in [0, 1], NCHW) into `images` and their labels into `labels`. */
+  read(indices: ArrayLike<number>, images: Float32Array, labels: BigInt64Array): void;
+}
+
+/** Images held as one uint8 array [count, C, H, W] with uint8 labels (MNIST-style IDX data). */
+export function uint8Images(pixels: Uint8Array, labels: ArrayLike<number>, imageShape: readonly [number, number, number], classes: number): LabeledImages {
+  const size = imageShape[0] * imageShape[1] * imageShape[2];
+  const count = labels.length;
+  if (pixels.length !== count * size) throw new Error(`image data has ${pixels.length} bytes, expected ${count} × ${size}`);
+  return {
+    count,
+    imageShape,
+    classes,
+    read(indices, images, out) {
+      for (let k = 0; k < indices.length; k++) {
+        const index = indices[k]!;
+        const base = index * size;
+        const to = k * size;
+        for (let i = 0; i < size; i++) images[to + i] = pixels[base + i]! / 255;
+        out[k] = BigInt(labels[index]!);
+      }
+    },
+  };
+}
+
+/** The first `count` images of `data`. */
+export function firstImages(data: LabeledImages, count: number): LabeledImages {
+  return {...data, count: Math.min(count, data.count), read: (indices, images, labels) => data.read(indices, images, labels)};
+}
