@@ -1,0 +1,495 @@
+// Shape inference for the ops axx reads, rewrites and builds. Small integer tensors (shapes, axes,
+// indices) are propagated as values too, including symbolic dims, so the Shape -> Gather -> Concat ->
+// Reshape chains PyTorch emits for a dynamic batch still give Reshape a known output shape.
+import {DataType, type DataTypeCode, type Dim, type Model, type Node} from './ir.js';
+import {topologicalOrder} from './graph.js';
+import {attribute} from './attributes.js';
+import {elementCount, tensorNumbers} from './tensor.js';
+
+export interface ValueType {
+  elemType: DataTypeCode;
+  /** undefined = rank unknown. */
+  shape?: Dim[];
+}
+
+export interface InferOptions {
+  /** Override graph input shapes (e.g. a concrete batch size). */
+  inputShapes?: Record<string, Dim[]>;
+  /** Values for symbolic dims, e.g. {batch: 1}; applied to graph inputs. */
+  dims?: Record<string, number>;
+}
+
+/** Known contents of a small integer tensor: a flat list of dims (numbers or symbols), with its rank. */
+interface KnownValue {
+  values: Dim[];
+  scalar: boolean;
+}
+
+/** Largest constant whose elements are tracked as values. */
+const MAX_TRACKED_ELEMENTS = 64;
+
+/** Infers element type and shape of every value; graph inputs, initializers and node outputs. */
+export function inferShapes(model: Model, opts: InferOptions = {}): Map<string, ValueType> {
+  const graph = model.graph;
+  const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 1;
+  const types = new Map<string, ValueType>();
+  const known = new Map<string, KnownValue>();
+  for (const input of graph.inputs) {
+    const shape = opts.inputShapes?.[input.name] ?? input.shape;
+    types.set(input.name, {elemType: input.elemType, shape: shape?.map((d) => (typeof d === 'string' ? (opts.dims?.[d] ?? d) : d))});
+  }
+  for (const tensor of graph.initializers) {
+    types.set(tensor.name, {elemType: tensor.dataType, shape: tensor.dims});
+    if (isIntegerType(tensor.dataType) && elementCount(tensor.dims) <= MAX_TRACKED_ELEMENTS) {
+      known.set(tensor.name, {values: tensorNumbers(tensor), scalar: tensor.dims.length === 0});
+    }
+  }
+  const ctx: InferContext = {types, known, opset};
+  for (const node of topologicalOrder(graph)) {
+    try {
+      inferNode(node, ctx);
+    } catch (error) {
+      throw new Error(`shape inference failed at node "${node.name}" (${node.opType}): ${(error as Error).message}`);
+    }
+  }
+  return types;
+}
+
+interface InferContext {
+  types: Map<string, ValueType>;
+  known: Map<string, KnownValue>;
+  opset: number;
+}
+
+function isIntegerType(t: DataTypeCode): boolean {
+  return t === DataType.INT64 || t === DataType.INT32;
+}
+
+const UNARY = new Set([
+  'Identity', 'Relu', 'LeakyRelu', 'Gelu', 'Erf', 'Sqrt', 'Tanh', 'Sigmoid', 'HardSigmoid', 'HardSwish', 'Neg', 'Abs',
+  'Exp', 'Log', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sign', 'Clip', 'Softmax', 'LogSoftmax', 'Dropout', 'Not',
+  'BatchNormalization', 'InstanceNormalization', 'Elu', 'Selu', 'Softplus', 'Mish', 'QuantizeLinear', 'DequantizeLinear',
+  'CumSum', 'IsNaN',
+]);
+const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Mod', 'PRelu', 'Where', 'Sum', 'Mean']);
+const COMPARISON = new Set(['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual', 'And', 'Or', 'Xor']);
+
+function inferNode(node: Node, ctx: InferContext): void {
+  const inType = (i: number): ValueType | undefined => {
+    const name = node.inputs[i];
+    return name ? ctx.types.get(name) : undefined;
+  };
+  const inShape = (i: number): Dim[] | undefined => inType(i)?.shape;
+  const value = (i: number): KnownValue | undefined => {
+    const name = node.inputs[i];
+    return name ? ctx.known.get(name) : undefined;
+  };
+  const firstType = inType(0)?.elemType ?? DataType.UNDEFINED;
+  const set = (shape: Dim[] | undefined, elemType: DataTypeCode = firstType, output = 0): void => {
+    const name = node.outputs[output];
+    if (name) ctx.types.set(name, {elemType, shape});
+  };
+  const setKnown = (values: Dim[], scalar = false): void => {
+    if (node.outputs[0]) ctx.known.set(node.outputs[0], {values, scalar});
+  };
+  const op = node.opType;
+
+  if (UNARY.has(op)) {
+    const elemType = op === 'QuantizeLinear' ? (inType(2)?.elemType ?? DataType.UINT8) : op === 'DequantizeLinear' ? DataType.FLOAT : firstType;
+    set(inShape(0), elemType);
+    if (op === 'Identity' && value(0)) setKnown(value(0)!.values, value(0)!.scalar);
+    if (op === 'Dropout') set(inShape(0), DataType.BOOL, 1);
+    return;
+  }
+  if (BROADCAST.has(op) || COMPARISON.has(op)) {
+    const shapes = node.inputs.map((_, i) => inShape(i));
+    const elemType = COMPARISON.has(op) ? DataType.BOOL : op === 'Where' ? (inType(1)?.elemType ?? firstType) : firstType;
+    set(shapes.every((s) => s) ? broadcast(shapes as Dim[][]) : undefined, elemType);
+    propagateArithmetic(op, node.inputs.map((_, i) => value(i)), setKnown);
+    return;
+  }
+  switch (op) {
+    case 'Constant': {
+      const tensor = attribute(node, 'value', 'tensor');
+      if (tensor) {
+        set(tensor.dims, tensor.dataType);
+        if (isIntegerType(tensor.dataType) && elementCount(tensor.dims) <= MAX_TRACKED_ELEMENTS) setKnown(tensorNumbers(tensor), tensor.dims.length === 0);
+        return;
+      }
+      const ints = attribute(node, 'value_ints', 'ints');
+      const int = attribute(node, 'value_int', 'int');
+      const floats = attribute(node, 'value_floats', 'floats');
+      if (ints) {
+        set([ints.length], DataType.INT64);
+        setKnown(ints);
+      } else if (int !== undefined) {
+        set([], DataType.INT64);
+        setKnown([int], true);
+      } else if (floats) set([floats.length], DataType.FLOAT);
+      else set([], DataType.FLOAT);
+      return;
+    }
+    case 'Cast': {
+      set(inShape(0), attribute(node, 'to', 'int') ?? DataType.UNDEFINED);
+      if (value(0)) setKnown(value(0)!.values, value(0)!.scalar);
+      return;
+    }
+    case 'Shape': {
+      const shape = inShape(0);
+      const rank = shape?.length;
+      const start = normalizeRange(attribute(node, 'start', 'int') ?? 0, rank);
+      const end = normalizeRange(attribute(node, 'end', 'int') ?? rank ?? 0, rank);
+      set(rank === undefined ? [null] : [Math.max(0, end - start)], DataType.INT64);
+      if (shape) setKnown(shape.slice(start, end));
+      return;
+    }
+    case 'Size': {
+      set([], DataType.INT64);
+      return;
+    }
+    case 'MatMul':
+    case 'MatMulInteger': {
+      set(matmulShape(inShape(0), inShape(1)), op === 'MatMulInteger' ? DataType.INT32 : firstType);
+      return;
+    }
+    case 'Gemm': {
+      const a = inShape(0);
+      const b = inShape(1);
+      const transA = attribute(node, 'transA', 'int') ?? 0;
+      const transB = attribute(node, 'transB', 'int') ?? 0;
+      set(a && b ? [a[transA ? 1 : 0] ?? null, b[transB ? 0 : 1] ?? null] : undefined);
+      return;
+    }
+    case 'Conv':
+    case 'ConvInteger':
+    case 'MaxPool':
+    case 'AveragePool': {
+      set(windowShape(node, inShape(0), op.startsWith('Conv') ? inShape(1) : undefined), op === 'ConvInteger' ? DataType.INT32 : firstType);
+      return;
+    }
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool': {
+      const x = inShape(0);
+      set(x ? [...x.slice(0, 2), ...x.slice(2).map(() => 1)] : undefined);
+      return;
+    }
+    case 'Flatten': {
+      const x = inShape(0);
+      if (!x) return set([null, null]);
+      const axis = normalizeAxis(attribute(node, 'axis', 'int') ?? 1, x.length + 1);
+      set([product(x.slice(0, axis)), product(x.slice(axis))]);
+      return;
+    }
+    case 'Reshape': {
+      set(reshapeShape(inShape(0), value(1), attribute(node, 'allowzero', 'int') ?? 0));
+      if (value(0)) setKnown(value(0)!.values);
+      return;
+    }
+    case 'Transpose': {
+      const x = inShape(0);
+      if (!x) return set(undefined);
+      const perm = attribute(node, 'perm', 'ints') ?? x.map((_, i) => x.length - 1 - i);
+      set(perm.map((p) => x[p] ?? null));
+      return;
+    }
+    case 'Concat': {
+      const shapes = node.inputs.map((_, i) => inShape(i));
+      const first = shapes[0];
+      if (!first || shapes.some((s) => !s)) return set(undefined);
+      const axis = normalizeAxis(attribute(node, 'axis', 'int') ?? 0, first.length);
+      const out = [...first];
+      out[axis] = sumDims(shapes.map((s) => s![axis] ?? null));
+      set(out);
+      const values = node.inputs.map((_, i) => value(i));
+      if (first.length === 1 && values.every((v) => v)) setKnown(values.flatMap((v) => v!.values));
+      return;
+    }
+    case 'Gather': {
+      const data = inShape(0);
+      const indices = inShape(1);
+      if (!data || !indices) return set(undefined);
+      const axis = normalizeAxis(attribute(node, 'axis', 'int') ?? 0, data.length);
+      set([...data.slice(0, axis), ...indices, ...data.slice(axis + 1)]);
+      const source = value(0);
+      const index = value(1);
+      if (source && index && data.length === 1) {
+        const picked = index.values.map((i) => (typeof i === 'number' ? (source.values[i < 0 ? i + source.values.length : i] ?? null) : null));
+        setKnown(picked, index.scalar);
+      }
+      return;
+    }
+    case 'Slice':
+      return inferSlice(node, inShape(0), value, set, setKnown);
+    case 'Squeeze':
+    case 'Unsqueeze': {
+      const axesInput = ctx.opset >= 13 ? node.inputs[1] : undefined;
+      const axes = axesInput ? value(1)?.values : attribute(node, 'axes', 'ints');
+      if (axesInput && !axes) return set(undefined);
+      set(op === 'Squeeze' ? squeezeShape(inShape(0), axes) : unsqueezeShape(inShape(0), axes));
+      const v = value(0);
+      if (v) setKnown(v.values, op === 'Squeeze' && v.values.length === 1);
+      return;
+    }
+    case 'LayerNormalization': {
+      const x = inShape(0);
+      set(x);
+      if (node.outputs.length > 1) {
+        const axis = x ? normalizeAxis(attribute(node, 'axis', 'int') ?? -1, x.length) : 0;
+        const reduced = x ? [...x.slice(0, axis), ...x.slice(axis).map(() => 1)] : undefined;
+        set(reduced, DataType.FLOAT, 1);
+        set(reduced, DataType.FLOAT, 2);
+      }
+      return;
+    }
+    case 'ReduceMean':
+    case 'ReduceSum':
+    case 'ReduceMax':
+    case 'ReduceMin':
+    case 'ReduceProd':
+    case 'ReduceL2': {
+      // Axes became an input in opset 18 (ReduceSum: 13).
+      const axesFromInput = op === 'ReduceSum' ? ctx.opset >= 13 : ctx.opset >= 18;
+      const axes = axesFromInput ? (node.inputs[1] ? value(1)?.values : []) : (attribute(node, 'axes', 'ints') ?? []);
+      const keep = (attribute(node, 'keepdims', 'int') ?? 1) === 1;
+      set(reduceShape(inShape(0), axes, keep, (attribute(node, 'noop_with_empty_axes', 'int') ?? 0) === 1));
+      return;
+    }
+    case 'ArgMax':
+    case 'ArgMin': {
+      const x = inShape(0);
+      const keep = (attribute(node, 'keepdims', 'int') ?? 1) === 1;
+      set(x ? reduceShape(x, [attribute(node, 'axis', 'int') ?? 0], keep, false) : undefined, DataType.INT64);
+      return;
+    }
+    case 'Expand': {
+      const x = inShape(0);
+      const target = value(1)?.values;
+      set(x && target ? broadcast([x, target]) : undefined);
+      return;
+    }
+    case 'ConstantOfShape': {
+      const fill = attribute(node, 'value', 'tensor');
+      set(value(0)?.values, fill?.dataType ?? DataType.FLOAT);
+      return;
+    }
+    case 'Pad': {
+      const x = inShape(0);
+      const pads = ctx.opset >= 11 ? value(1)?.values : attribute(node, 'pads', 'ints');
+      if (!x || !pads || (ctx.opset >= 18 && node.inputs[3])) return set(x ? x.map(() => null) : undefined);
+      set(x.map((d, i) => addDims(d, addDims(pads[i] ?? 0, pads[i + x.length] ?? 0))));
+      return;
+    }
+    case 'Split': {
+      const x = inShape(0);
+      if (!x) return node.outputs.forEach((_, i) => set(undefined, firstType, i));
+      const axis = normalizeAxis(attribute(node, 'axis', 'int') ?? 0, x.length);
+      const sizes = (ctx.opset >= 13 && node.inputs[1] ? value(1)?.values : attribute(node, 'split', 'ints')) ?? evenSplit(x[axis] ?? null, node.outputs.length);
+      node.outputs.forEach((_, i) => {
+        const out = [...x];
+        out[axis] = sizes[i] ?? null;
+        set(out, firstType, i);
+      });
+      return;
+    }
+    default:
+      // Unknown op: outputs stay unknown, which downstream inference tolerates.
+      for (let i = 0; i < node.outputs.length; i++) set(undefined, DataType.UNDEFINED, i);
+  }
+}
+
+function inferSlice(
+  node: Node,
+  x: Dim[] | undefined,
+  value: (i: number) => KnownValue | undefined,
+  set: (shape: Dim[] | undefined) => void,
+  setKnown: (values: Dim[]) => void,
+): void {
+  const numbers = (i: number): number[] | undefined => {
+    const v = value(i)?.values;
+    return v && v.every((d): d is number => typeof d === 'number') ? v : undefined;
+  };
+  const starts = numbers(1) ?? attribute(node, 'starts', 'ints');
+  const ends = numbers(2) ?? attribute(node, 'ends', 'ints');
+  if (!x) return set(undefined);
+  if (!starts || !ends) return set(x.map(() => null));
+  const axes = (node.inputs[3] ? numbers(3) : attribute(node, 'axes', 'ints')) ?? starts.map((_, i) => i);
+  const steps = (node.inputs[4] ? numbers(4) : undefined) ?? starts.map(() => 1);
+  const out = [...x];
+  const ranges: [number, number, number][] = [];
+  axes.forEach((a, i) => {
+    const axis = normalizeAxis(a, x.length);
+    const dim = x[axis];
+    if (typeof dim !== 'number') {
+      out[axis] = null;
+      return;
+    }
+    const step = steps[i] ?? 1;
+    const [begin, stop] = sliceBounds(starts[i]!, ends[i]!, step, dim);
+    out[axis] = Math.max(0, Math.ceil((stop - begin) / step));
+    ranges[axis] = [begin, stop, step];
+  });
+  set(out);
+  const source = value(0);
+  const range = ranges[0];
+  if (source && x.length === 1 && range) {
+    const picked: Dim[] = [];
+    for (let i = range[0]; range[2] > 0 ? i < range[1] : i > range[1]; i += range[2]) picked.push(source.values[i] ?? null);
+    setKnown(picked);
+  }
+}
+
+function sliceBounds(start: number, end: number, step: number, dim: number): [number, number] {
+  const clampTo = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  const norm = (v: number) => (v < 0 ? v + dim : v);
+  return step > 0 ? [clampTo(norm(start), 0, dim), clampTo(norm(end), 0, dim)] : [clampTo(norm(start), 0, dim - 1), clampTo(norm(end), -1, dim - 1)];
+}
+
+/** Shape arithmetic on tracked integer values (e.g. batch * heads), kept when operands are numbers. */
+function propagateArithmetic(op: string, inputs: (KnownValue | undefined)[], setKnown: (values: Dim[], scalar?: boolean) => void): void {
+  const [a, b] = inputs;
+  const apply = {Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y)}[
+    op as 'Add'
+  ];
+  if (!apply || !a || !b || inputs.length !== 2) return;
+  const length = Math.max(a.values.length, b.values.length);
+  if (a.values.length !== length && a.values.length !== 1) return;
+  if (b.values.length !== length && b.values.length !== 1) return;
+  const out: Dim[] = [];
+  for (let i = 0; i < length; i++) {
+    const x = a.values[a.values.length === 1 ? 0 : i];
+    const y = b.values[b.values.length === 1 ? 0 : i];
+    out.push(typeof x === 'number' && typeof y === 'number' ? apply(x, y) : op === 'Mul' && (x === 1 || y === 1) ? (x === 1 ? y! : x!) : null);
+  }
+  setKnown(out, a.scalar && b.scalar);
+}
+
+export function broadcast(shapes: Dim[][]): Dim[] {
+  const rank = Math.max(...shapes.map((s) => s.length));
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    let dim: Dim = 1;
+    for (const s of shapes) {
+      const d = s[s.length - rank + i] ?? 1;
+      if (d === 1) continue;
+      if (dim === 1) dim = d;
+      else if (typeof dim === 'number' && typeof d === 'number' && dim !== d) {
+        throw new Error(`cannot broadcast shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')}`);
+      } else if (dim !== d) dim = typeof dim === 'number' ? dim : typeof d === 'number' ? d : null;
+    }
+    out.push(dim);
+  }
+  return out;
+}
+
+function matmulShape(a: Dim[] | undefined, b: Dim[] | undefined): Dim[] | undefined {
+  if (!a || !b) return undefined;
+  const a2 = a.length === 1 ? [1, a[0]!] : a;
+  const b2 = b.length === 1 ? [b[0]!, 1] : b;
+  const batch = broadcast([a2.slice(0, -2), b2.slice(0, -2)]);
+  const out = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
+  if (a.length === 1) out.splice(out.length - 2, 1);
+  if (b.length === 1) out.pop();
+  return out;
+}
+
+/** Conv / pooling output: floor((in + pads - dilation*(k-1) - 1) / stride) + 1 per spatial axis. */
+function windowShape(node: Node, x: Dim[] | undefined, w: Dim[] | undefined): Dim[] | undefined {
+  if (!x) return undefined;
+  const spatial = x.length - 2;
+  const kernel = attribute(node, 'kernel_shape', 'ints') ?? w?.slice(2);
+  const channels = w ? (w[0] ?? null) : (x[1] ?? null);
+  if (!kernel) return [x[0] ?? null, channels, ...x.slice(2).map(() => null)];
+  const strides = attribute(node, 'strides', 'ints') ?? kernel.map(() => 1);
+  const dilations = attribute(node, 'dilations', 'ints') ?? kernel.map(() => 1);
+  const pads = attribute(node, 'pads', 'ints') ?? kernel.flatMap(() => [0, 0]);
+  const autoPad = attribute(node, 'auto_pad', 'string') ?? 'NOTSET';
+  const ceil = (attribute(node, 'ceil_mode', 'int') ?? 0) === 1;
+  const out: Dim[] = [x[0] ?? null, channels];
+  for (let i = 0; i < spatial; i++) {
+    const d = x[i + 2];
+    const k = kernel[i];
+    if (typeof d !== 'number' || typeof k !== 'number') {
+      out.push(null);
+      continue;
+    }
+    const stride = strides[i] ?? 1;
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      out.push(Math.ceil(d / stride));
+      continue;
+    }
+    const pad = autoPad === 'VALID' ? 0 : (pads[i] ?? 0) + (pads[i + spatial] ?? 0);
+    const span = d + pad - (dilations[i] ?? 1) * (k - 1) - 1;
+    out.push((ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1);
+  }
+  return out;
+}
+
+function reshapeShape(x: Dim[] | undefined, target: KnownValue | undefined, allowZero: number): Dim[] | undefined {
+  if (!target) return undefined;
+  const out = target.values.map((d, i) => (d === 0 && !allowZero ? (x?.[i] ?? null) : d));
+  const inferred = out.indexOf(-1);
+  if (inferred >= 0) {
+    const total = x ? product(x) : null;
+    const rest = product(out.filter((_, i) => i !== inferred));
+    out[inferred] = typeof total === 'number' && typeof rest === 'number' && rest !== 0 ? total / rest : null;
+  }
+  return out;
+}
+
+function squeezeShape(x: Dim[] | undefined, axes: Dim[] | undefined): Dim[] | undefined {
+  if (!x) return undefined;
+  if (!axes) return x.some((d) => typeof d !== 'number') ? undefined : x.filter((d) => d !== 1);
+  const drop = new Set(axes.map((a) => normalizeAxis(Number(a), x.length)));
+  return x.filter((_, i) => !drop.has(i));
+}
+
+function unsqueezeShape(x: Dim[] | undefined, axes: Dim[] | undefined): Dim[] | undefined {
+  if (!x || !axes) return undefined;
+  const rank = x.length + axes.length;
+  const inserted = new Set(axes.map((a) => normalizeAxis(Number(a), rank)));
+  const rest = [...x];
+  return Array.from({length: rank}, (_, i) => (inserted.has(i) ? 1 : (rest.shift() ?? null)));
+}
+
+function reduceShape(x: Dim[] | undefined, axes: Dim[] | undefined, keep: boolean, noopWithEmpty: boolean): Dim[] | undefined {
+  if (!x) return undefined;
+  if (!axes) return keep ? x.map(() => null) : undefined;
+  if (axes.length === 0 && noopWithEmpty) return x;
+  const reduced = new Set(axes.length === 0 ? x.map((_, i) => i) : axes.map((a) => normalizeAxis(Number(a), x.length)));
+  return keep ? x.map((d, i) => (reduced.has(i) ? 1 : d)) : x.filter((_, i) => !reduced.has(i));
+}
+
+function evenSplit(dim: Dim, parts: number): Dim[] {
+  return Array.from({length: parts}, () => (typeof dim === 'number' ? Math.ceil(dim / parts) : null));
+}
+
+function normalizeAxis(axis: number, rank: number): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new Error(`axis ${axis} is out of range for rank ${rank}`);
+  return a;
+}
+
+function normalizeRange(index: number, rank: number | undefined): number {
+  if (rank === undefined) return index;
+  return Math.min(Math.max(index < 0 ? index + rank : index, 0), rank);
+}
+
+/** Product of dims: a number, the one symbolic dim among 1s (as in Flatten of [batch, 1]), else null. */
+export function product(dims: readonly Dim[]): Dim {
+  const others = dims.filter((d) => d !== 1);
+  if (others.length === 1) return others[0]!;
+  let p = 1;
+  for (const d of others) {
+    if (typeof d !== 'number') return null;
+    p *= d;
+  }
+  return p;
+}
+
+function addDims(a: Dim, b: Dim): Dim {
+  return typeof a === 'number' && typeof b === 'number' ? a + b : null;
+}
+
+function sumDims(dims: Dim[]): Dim {
+  return dims.reduce<Dim>((sum, d) => addDims(sum, d), 0);
+}
