@@ -1,0 +1,46 @@
+// Training-step throughput vs inference throughput on the same model (goal: step ≤ 4× forward).
+// A "step" is one training-graph run (forward + loss + backward) plus the AdamW update in TS.
+// Run: npx tsx bench/train.bench.ts
+import * as ort from 'onnxruntime-node';
+import {createSession} from '../src/onnx/session.js';
+import {buildCnn, CNN_DEFAULTS} from '../src/models/cnn.js';
+import {buildVit, VIT_DEFAULTS} from '../src/models/vit.js';
+import type {Model} from '../src/onnx/ir.js';
+import {Random} from '../src/models/random.js';
+import {AdamW, defaultDecayMask} from '../src/train/optim.js';
+import {TrainingSession} from '../src/train/training-session.js';
+
+const BATCH = 128;
+const THREADS = 2;
+const REPEATS = 20;
+
+async function timeIt(run: () => Promise<unknown>): Promise<number> {
+  for (let i = 0; i < 3; i++) await run(); // warm-up: first runs touch fresh memory
+  const started = performance.now();
+  for (let i = 0; i < REPEATS; i++) await run();
+  return (performance.now() - started) / REPEATS;
+}
+
+async function measure(name: string, model: Model): Promise<void> {
+  const rng = new Random(1);
+  const images = Float32Array.from({length: BATCH * 784}, () => rng.next());
+  const labels = BigInt64Array.from({length: BATCH}, () => BigInt(rng.int(10)));
+  using inference = await createSession(model, {intraOpNumThreads: THREADS});
+  const input = new ort.Tensor('float32', images, [BATCH, 1, 28, 28]);
+  const forwardMs = await timeIt(() => inference.run({input}));
+
+  using training = await TrainingSession.create(model, {imageShape: [1, 28, 28], threads: THREADS});
+  const optimizer = new AdamW(training.params.map((p) => p.length), {weightDecay: 0.05, decay: defaultDecayMask(training.paramNames, training.paramDims)});
+  const stepMs = await timeIt(async () => {
+    const result = await training.run(images, labels, BATCH, [1, 28, 28]);
+    optimizer.step(training.params, result.grads, 1e-4);
+  });
+  const ratio = stepMs / forwardMs;
+  console.log(
+    `${name} batch ${BATCH}, ${THREADS} threads: forward ${forwardMs.toFixed(1)} ms (${((BATCH / forwardMs) * 1000).toFixed(0)} img/s), ` +
+      `train step ${stepMs.toFixed(1)} ms (${((BATCH / stepMs) * 1000).toFixed(0)} img/s), step/forward ${ratio.toFixed(2)}× (goal ≤ 4×) ${ratio <= 4 ? 'OK' : 'MISSED'}`,
+  );
+}
+
+await measure('vit-mnist (patch 7, dim 64, depth 4)', buildVit(VIT_DEFAULTS));
+await measure('cnn (16-32)', buildCnn(CNN_DEFAULTS));
