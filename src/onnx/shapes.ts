@@ -105,7 +105,7 @@ function inferNode(node: Node, ctx: InferContext): void {
     const shapes = node.inputs.map((_, i) => inShape(i));
     const elemType = COMPARISON.has(op) ? DataType.BOOL : op === 'Where' ? (inType(1)?.elemType ?? firstType) : firstType;
     set(shapes.every((s) => s) ? broadcast(shapes as Dim[][]) : undefined, elemType);
-    propagateArithmetic(op, node.inputs.map((_, i) => value(i)), setKnown);
+    propagateValues(op, node.inputs.map((_, i) => value(i)), setKnown);
     return;
   }
   switch (op) {
@@ -269,7 +269,12 @@ function inferNode(node: Node, ctx: InferContext): void {
     }
     case 'ConstantOfShape': {
       const fill = attribute(node, 'value', 'tensor');
-      set(value(0)?.values, fill?.dataType ?? DataType.FLOAT);
+      const shape = value(0)?.values;
+      set(shape, fill?.dataType ?? DataType.FLOAT);
+      const count = shape ? product(shape) : null;
+      if (fill && isIntegerType(fill.dataType) && typeof count === 'number' && count <= MAX_TRACKED_ELEMENTS) {
+        setKnown(new Array<Dim>(count).fill(tensorNumbers(fill)[0] ?? 0), shape!.length === 0);
+      }
       return;
     }
     case 'Pad': {
@@ -344,23 +349,34 @@ function sliceBounds(start: number, end: number, step: number, dim: number): [nu
   return step > 0 ? [clampTo(norm(start), 0, dim), clampTo(norm(end), 0, dim)] : [clampTo(norm(start), 0, dim - 1), clampTo(norm(end), -1, dim - 1)];
 }
 
-/** Shape arithmetic on tracked integer values (e.g. batch * heads), kept when operands are numbers. */
-function propagateArithmetic(op: string, inputs: (KnownValue | undefined)[], setKnown: (values: Dim[], scalar?: boolean) => void): void {
-  const [a, b] = inputs;
-  const apply = {Add: (x: number, y: number) => x + y, Sub: (x: number, y: number) => x - y, Mul: (x: number, y: number) => x * y, Div: (x: number, y: number) => Math.trunc(x / y)}[
-    op as 'Add'
-  ];
-  if (!apply || !a || !b || inputs.length !== 2) return;
-  const length = Math.max(a.values.length, b.values.length);
-  if (a.values.length !== length && a.values.length !== 1) return;
-  if (b.values.length !== length && b.values.length !== 1) return;
+type ElementOp = (x: Dim, y: Dim, z: Dim) => Dim;
+const bothNumbers = (f: (x: number, y: number) => number): ElementOp => (x, y) => (typeof x === 'number' && typeof y === 'number' ? f(x, y) : null);
+
+/**
+ * Element-wise ops on tracked integer values: shape arithmetic (batch * heads) and the
+ * Equal/Where pattern PyTorch emits for expand(-1). Symbolic dims survive where the result is
+ * certain (x * 1, comparing a symbol with itself).
+ */
+const valueOps: Record<string, ElementOp> = {
+  Add: bothNumbers((x, y) => x + y),
+  Sub: bothNumbers((x, y) => x - y),
+  Mul: (x, y) => (x === 1 ? y : y === 1 ? x : bothNumbers((a, b) => a * b)(x, y, null)),
+  Div: (x, y) => (y === 1 ? x : bothNumbers((a, b) => Math.trunc(a / b))(x, y, null)),
+  // A symbolic dim is never negative, so comparing it with -1 (PyTorch's expand marker) is false.
+  Equal: (x, y) => (x !== null && x === y ? 1 : typeof x === 'number' && typeof y === 'number' ? 0 : (typeof x === 'number' && x < 0) || (typeof y === 'number' && y < 0) ? 0 : null),
+  Where: (c, x, y) => (c === 1 ? x : c === 0 ? y : null),
+};
+
+function propagateValues(op: string, inputs: (KnownValue | undefined)[], setKnown: (values: Dim[], scalar?: boolean) => void): void {
+  const apply = valueOps[op];
+  if (!apply || inputs.length < 2 || inputs.some((v) => !v)) return;
+  const known = inputs as KnownValue[];
+  const length = Math.max(...known.map((v) => v.values.length));
+  if (known.some((v) => v.values.length !== length && v.values.length !== 1)) return;
+  const at = (v: KnownValue | undefined, i: number): Dim => (v ? (v.values[v.values.length === 1 ? 0 : i] ?? null) : null);
   const out: Dim[] = [];
-  for (let i = 0; i < length; i++) {
-    const x = a.values[a.values.length === 1 ? 0 : i];
-    const y = b.values[b.values.length === 1 ? 0 : i];
-    out.push(typeof x === 'number' && typeof y === 'number' ? apply(x, y) : op === 'Mul' && (x === 1 || y === 1) ? (x === 1 ? y! : x!) : null);
-  }
-  setKnown(out, a.scalar && b.scalar);
+  for (let i = 0; i < length; i++) out.push(apply(at(known[0], i), at(known[1], i), at(known[2], i)));
+  setKnown(out, known.every((v) => v.scalar));
 }
 
 export function broadcast(shapes: Dim[][]): Dim[] {
@@ -369,7 +385,8 @@ export function broadcast(shapes: Dim[][]): Dim[] {
   for (let i = 0; i < rank; i++) {
     let dim: Dim = 1;
     for (const s of shapes) {
-      const d = s[s.length - rank + i] ?? 1;
+      const at = s.length - rank + i;
+      const d = at < 0 ? 1 : s[at]!;
       if (d === 1) continue;
       if (dim === 1) dim = d;
       else if (typeof dim === 'number' && typeof d === 'number' && dim !== d) {
@@ -428,12 +445,23 @@ function reshapeShape(x: Dim[] | undefined, target: KnownValue | undefined, allo
   if (!target) return undefined;
   const out = target.values.map((d, i) => (d === 0 && !allowZero ? (x?.[i] ?? null) : d));
   const inferred = out.indexOf(-1);
-  if (inferred >= 0) {
-    const total = x ? product(x) : null;
-    const rest = product(out.filter((_, i) => i !== inferred));
-    out[inferred] = typeof total === 'number' && typeof rest === 'number' && rest !== 0 ? total / rest : null;
-  }
+  if (inferred >= 0) out[inferred] = x ? quotient(x, out.filter((_, i) => i !== inferred)) : null;
   return out;
+}
+
+/** product(numerator) / product(denominator), cancelling symbolic dims present in both. */
+function quotient(numerator: Dim[], denominator: Dim[]): Dim {
+  const symbols = numerator.filter((d): d is string => typeof d === 'string');
+  let ratio = 1;
+  for (const d of numerator) if (typeof d === 'number') ratio *= d;
+  for (const d of denominator) {
+    if (typeof d === 'number') ratio /= d;
+    else if (d === null || !symbols.includes(d)) return null;
+    else symbols.splice(symbols.indexOf(d), 1);
+  }
+  if (numerator.includes(null)) return null;
+  if (symbols.length === 0) return Number.isInteger(ratio) ? ratio : null;
+  return symbols.length === 1 && ratio === 1 ? symbols[0]! : null;
 }
 
 function squeezeShape(x: Dim[] | undefined, axes: Dim[] | undefined): Dim[] | undefined {
