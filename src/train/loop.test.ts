@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {buildCnn, CNN_DEFAULTS} from '../models/cnn.js';
 import {Random} from '../models/random.js';
 import {uint8Images, type LabeledImages} from './labeled-images.js';
+import {decodeCheckpoint, encodeCheckpoint} from './checkpoint-codec.js';
 import {epochOrder, train, type TrainCheckpoint, type TrainConfig} from './loop.js';
 import {TrainingSession} from './training-session.js';
 
@@ -43,9 +44,17 @@ describe('train', () => {
     expect(midEpoch.batch).toBe(2); // step 8 of 6 per epoch
 
     using resumed = await TrainingSession.create(model, {imageShape: [1, 8, 8]});
-    const history = await train(resumed, data, config, {resumeFrom: structuredClone(midEpoch)});
+    const {state, files} = encodeCheckpoint(midEpoch);
+    const restored = decodeCheckpoint(JSON.parse(JSON.stringify(state)), files, resumed);
+    const history = await train(resumed, data, config, {resumeFrom: restored});
     expect(resumed.params).toEqual(straight.params);
     expect(history.map(({seconds: _, ...h}) => h)).toEqual(expected.map(({seconds: _, ...h}) => h));
+  });
+
+  it('rejects a checkpoint of another model', async () => {
+    using session = await TrainingSession.create(model, {imageShape: [1, 8, 8]});
+    const {state, files} = encodeCheckpoint({epoch: 0, batch: 1, params: [new Float32Array(3)], optimizer: {kind: 'sgd', step: 1, buffers: [new Float32Array(3)]}, history: [], epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSeconds: 0});
+    expect(() => decodeCheckpoint(state, files, session)).toThrow(/belongs to a different model/);
   });
 
   it('stops when aborted', async () => {
