@@ -62,7 +62,7 @@ function decodeModelProto(r: ProtoReader, external: ExternalDataFiles): Model {
     modelVersion: 0,
     docString: '',
     metadataProps: [],
-    graph: undefined as unknown as Graph,
+    graph: {name: '', nodes: [], initializers: [], inputs: [], outputs: [], valueInfo: []},
   };
   let hasGraph = false;
   while (!r.done) {

@@ -31,6 +31,8 @@ export const createSession: SessionFactory = async (model, opts = {}) => {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: opts.graphOptimizationLevel ?? 'all',
+    // Errors only: ORT's warnings (e.g. unused initializers) would interleave with axx's own output.
+    logSeverityLevel: 3,
   };
   const session =
     typeof model === 'string'

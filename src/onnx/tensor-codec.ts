@@ -87,7 +87,7 @@ export function decodeTensor(r: ProtoReader, external: ExternalDataFiles): Tenso
   const dims: number[] = [];
   let docString: string | undefined;
   let raw: Uint8Array | undefined;
-  let external_: Map<string, string> | undefined;
+  let externalEntries: Map<string, string> | undefined;
   let dataLocation = 0;
   const strings: string[] = [];
   // Payload extents of the typed fields; a packed run and a single unpacked element decode alike.
@@ -122,7 +122,7 @@ export function decodeTensor(r: ProtoReader, external: ExternalDataFiles): Tenso
       case Field.EXTERNAL_DATA: {
         const entry = r.message();
         const kv = decodeStringEntry(entry);
-        (external_ ??= new Map()).set(kv.key, kv.value);
+        (externalEntries ??= new Map()).set(kv.key, kv.value);
         break;
       }
       case Field.SEGMENT:
@@ -159,8 +159,8 @@ export function decodeTensor(r: ProtoReader, external: ExternalDataFiles): Tenso
   const data = new Storage(count);
   const bytes = tensorBytes(data);
   if (dataLocation === EXTERNAL_LOCATION) {
-    external.read(name, external_ ?? new Map(), bytes);
-    tensor.externalLocation = external_?.get('location') ?? '';
+    external.read(name, externalEntries ?? new Map(), bytes);
+    tensor.externalLocation = externalEntries?.get('location') ?? '';
   } else if (raw !== undefined) {
     if (raw.length !== bytes.length) throw new OnnxDecodeError(`tensor "${name}": raw_data holds ${raw.length} bytes, dims [${dims.join(', ')}] need ${bytes.length}`);
     bytes.set(raw);
