@@ -37,6 +37,8 @@ export interface PowerOptions {
   inputActivity?: Record<string, BitActivity>;
   /** Default: toggle rate 0.5, duty 0.5 (uniform random operands clocked in every cycle would give 0.5/0.5). */
   defaultActivity?: BitActivity;
+  /** For sequential designs: the clock input port; omitted = combinational, timed against a virtual clock. */
+  clockPort?: string;
   cacheDir?: string;
   signal?: AbortSignal;
 }
@@ -61,8 +63,10 @@ export async function analysePower(
     `read_liberty ${liberty.path}`,
     'read_verilog netlist.v',
     `link_design ${moduleName}`,
-    `create_clock -name vclk -period ${num(periodNs)}`,
-    'set_input_delay 0 -clock vclk [all_inputs]',
+    `create_clock -name vclk -period ${num(periodNs)}${options.clockPort === undefined ? '' : ` [get_ports ${options.clockPort}]`}`,
+    options.clockPort === undefined
+      ? 'set_input_delay 0 -clock vclk [all_inputs]'
+      : `set_input_delay 0 -clock vclk [delete_from_list [all_inputs] [get_ports ${options.clockPort}]]`,
     'set_output_delay 0 -clock vclk [all_outputs]',
     `set_power_activity -input -activity ${num(fallback.toggleRate)} -duty ${num(fallback.duty)}`,
     ...activityLines,
@@ -87,8 +91,8 @@ export async function analysePower(
 function parseReport(text: string, moduleName: string, tool: string, technology: string, clockMHz: number): PowerFigures {
   // "Total   1.36e-03 6.36e-04 2.51e-08 2.00e-03 100.0%" (watts)
   const total = /^Total\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/m.exec(text);
-  // "y[14] (output)   10.000000   2.824200   7.175800 (MET)"
-  const check = /\(output\)\s+([\d.]+)\s+([\d.]+)\s+(-?[\d.]+)\s+\((?:MET|VIOLATED)\)/.exec(text);
+  // "y[14] (output)   10.000000   2.824200   7.175800 (MET)" or "acc[3]$_DFF_P_/D (DFFPOSX1) ..."
+  const check = /\)\s+([\d.]+)\s+([\d.]+)\s+(-?[\d.]+)\s+\((?:MET|VIOLATED)\)/.exec(text);
   if (total === null || check === null) {
     throw new Error(`could not read OpenSTA's power/timing report for ${moduleName}:\n${text.slice(0, 600)}`);
   }

@@ -50,7 +50,7 @@ export async function synthesize(rtl: RtlModule, tools: HwTools, options: Synthe
       await writeFile(join(dir, 'in.v'), rtl.source);
       const script = [
         'read_verilog in.v',
-        `synth -top ${rtl.name}`,
+        `synth -flatten -top ${rtl.name}`,
         'tee -q -o cmos.txt stat -tech cmos',
         ...(liberty === undefined
           ? []

@@ -20,11 +20,11 @@ export interface BitMatrix {
   width: number;
 }
 
-/** Unsigned 8x8: pp(i,j) = a[j] & b[i] at column i+j. */
-export function unsignedMatrix(): BitMatrix {
+/** Unsigned 8x8: pp(i,j) = a[j] & b[i] at column i+j. `a`/`b` name the operand vectors. */
+export function unsignedMatrix(a = 'a', b = 'b'): BitMatrix {
   const bits: PartialProductBit[] = [];
   for (let i = 0; i < 8; i++) {
-    for (let j = 0; j < 8; j++) bits.push({column: i + j, expr: `(a[${j}] & b[${i}])`, i, j});
+    for (let j = 0; j < 8; j++) bits.push({column: i + j, expr: `(${a}[${j}] & ${b}[${i}])`, i, j});
   }
   return {bits, constant: 0n, width: 16};
 }
@@ -33,12 +33,12 @@ export function unsignedMatrix(): BitMatrix {
  * Signed 8x8 in Baugh-Wooley form: the bits pairing one sign bit with one magnitude bit are inverted and
  * 2^8 + 2^15 is added; the 16-bit sum is the two's-complement product.
  */
-export function baughWooleyMatrix(): BitMatrix {
+export function baughWooleyMatrix(a = 'a', b = 'b'): BitMatrix {
   const bits: PartialProductBit[] = [];
   for (let i = 0; i < 8; i++) {
     for (let j = 0; j < 8; j++) {
       const inverted = (i === 7) !== (j === 7);
-      bits.push({column: i + j, expr: inverted ? `~(a[${j}] & b[${i}])` : `(a[${j}] & b[${i}])`, i, j});
+      bits.push({column: i + j, expr: inverted ? `~(${a}[${j}] & ${b}[${i}])` : `(${a}[${j}] & ${b}[${i}])`, i, j});
     }
   }
   return {bits, constant: (1n << 8n) + (1n << 15n), width: 16};

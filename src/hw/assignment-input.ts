@@ -1,0 +1,67 @@
+// Reads "which multiplier does each layer use, and how many MACs does it do" from whatever the caller
+// has: the `approximate` step's manifest ({layers: [...]}) or a bare list. Extra fields are ignored, so
+// the manifest can grow without breaking `synthesize`.
+
+export interface LayerEntry {
+  layer: string;
+  macs: number;
+  multiplier: string;
+  /** Multiplier id recorded by the producer; checked against the resolved multiplier when present. */
+  multiplierId?: string;
+}
+
+type JsonObject = Record<string, unknown>;
+
+/** `where` names the input for messages, e.g. "with.manifest". */
+export function readLayerEntries(input: unknown, where: string): LayerEntry[] {
+  const list = Array.isArray(input) ? input : isObject(input) && Array.isArray(input.layers) ? input.layers : undefined;
+  if (list === undefined) {
+    throw new Error(`${where}: expected a manifest with a "layers" list (or a list of {layer, macs, multiplier}), got ${describe(input)}`);
+  }
+  if (list.length === 0) throw new Error(`${where}: the manifest lists no layers`);
+  const seen = new Set<string>();
+  return list.map((item: unknown, index) => {
+    const at = `${where}.layers[${index}]`;
+    if (!isObject(item)) throw new Error(`${at}: expected an object, got ${describe(item)}`);
+    const layer = firstString(item, ['layer', 'name', 'node', 'nodeName']);
+    if (layer === undefined) throw new Error(`${at}: no layer name (field "layer", "name" or "node")`);
+    if (seen.has(layer)) throw new Error(`${at}: layer ${layer} is listed twice`);
+    seen.add(layer);
+    const macs = item.macs;
+    if (typeof macs !== 'number' || !Number.isFinite(macs) || macs < 0) {
+      throw new Error(`${at} (${layer}): "macs" must be a non-negative number, got ${describe(macs)}`);
+    }
+    const {multiplier, multiplierId} = readMultiplier(item, at, layer);
+    return multiplierId === undefined ? {layer, macs, multiplier} : {layer, macs, multiplier, multiplierId};
+  });
+}
+
+function readMultiplier(item: JsonObject, at: string, layer: string): {multiplier: string; multiplierId?: string} {
+  const value = item.multiplier;
+  if (typeof value === 'string') {
+    const id = item.multiplierId;
+    return typeof id === 'string' ? {multiplier: value, multiplierId: id} : {multiplier: value};
+  }
+  if (isObject(value) && typeof value.name === 'string') {
+    return typeof value.id === 'string' ? {multiplier: value.name, multiplierId: value.id} : {multiplier: value.name};
+  }
+  throw new Error(`${at} (${layer}): "multiplier" must be a name or {name, id}, got ${describe(value)}`);
+}
+
+function firstString(item: JsonObject, keys: readonly string[]): string | undefined {
+  for (const key of keys) {
+    const value = item[key];
+    if (typeof value === 'string' && value !== '') return value;
+  }
+  return undefined;
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

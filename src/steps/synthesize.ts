@@ -1,0 +1,179 @@
+// Step kind "synthesize": costs an approximate network on a MAC-array accelerator. Reads the
+// `approximate` manifest (per layer: multiplier, MACs), emits the array's Verilog, synthesises the
+// multipliers with Yosys when installed, and reports the chosen cost model relative to the exact design.
+import {readFile, writeFile, mkdir} from 'node:fs/promises';
+import {join, resolve} from 'node:path';
+import {resolveMultiplier} from '../approx/library.js';
+import type {Multiplier} from '../approx/multiplier.js';
+import type {Json, StepKind} from '../engine/step-kind.js';
+import {StepError} from '../engine/step-kind.js';
+import {costAccelerator, type AcceleratorTemplate, type CostModelName, type FigureChoice} from '../hw/accelerator.js';
+import {readLayerEntries, readOperandHistograms} from '../hw/assignment-input.js';
+import type {LayerAssignment} from '../hw/cost.js';
+import {fileDigest} from '../hw/figure-cache.js';
+import {detectHwTools} from '../hw/tools.js';
+
+interface SynthesizeParams {
+  manifest: unknown;
+  template: AcceleratorTemplate;
+  costModel: CostModelName;
+  figures: FigureChoice;
+  histograms?: string;
+  netlists: Record<string, string>;
+  synthesisCache: string;
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['manifest'],
+  properties: {
+    manifest: {
+      description: "The approximate step's manifest: {layers: [{layer|name|node, macs, multiplier: name | {name, id}}]}; extra fields ignored.",
+      'x-axx-input': {type: 'value', format: 'manifest'},
+    },
+    template: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        rows: {type: 'integer', minimum: 1, maximum: 256, default: 16},
+        cols: {type: 'integer', minimum: 1, maximum: 256, default: 16},
+        accWidth: {type: 'integer', minimum: 16, maximum: 64, default: 24},
+        clockMHz: {type: 'number', exclusiveMinimum: 0, maximum: 10000, default: 100},
+        dataflow: {enum: ['output-stationary', 'weight-stationary'], default: 'output-stationary'},
+      },
+    },
+    costModel: {
+      enum: ['mac-weighted', 'energy', 'data-aware'],
+      default: 'mac-weighted',
+      description: 'mac-weighted: TransAxx Σ MAC share × P/P_exact; energy: Σ MACs × (multiplier + accumulate energy); data-aware: power under each layer’s operand activity',
+    },
+    figures: {
+      enum: ['auto', 'tabulated', 'synthesised'],
+      default: 'auto',
+      description: 'auto: tabulated (EvoApprox PDK45) when every multiplier has them, else synthesised (Yosys + osu018)',
+    },
+    histograms: {
+      description: "Calibration with per-layer operand histograms (the calibrate step's output); required by costModel data-aware.",
+      'x-axx-input': {type: 'file', format: 'calibration'},
+    },
+    netlists: {
+      type: 'object',
+      default: {},
+      additionalProperties: {type: 'string', minLength: 1},
+      description: 'Verilog netlists of circuits axx does not generate (EvoApprox), by multiplier name: {mul8s_1L2H: path/to/mul8s_1L2H.v}',
+    },
+    synthesisCache: {
+      type: 'string',
+      default: 'cache/hw',
+      description: 'Directory of the Yosys/OpenSTA result memo (relative to the working directory).',
+    },
+  },
+} as const;
+
+export const synthesizeKind: StepKind<SynthesizeParams> = {
+  name: 'synthesize',
+  version: 1,
+  description: 'Accelerator cost of an approximate network: MAC-array Verilog, Yosys synthesis, power/energy/area relative to exact',
+  schema,
+  outputs: {
+    summary: {type: 'value', format: 'hw-summary', description: 'relative power, savings, per-layer and per-multiplier figures'},
+    verilog: {type: 'dir', format: 'verilog', description: 'RTL of the multipliers, the PE and the MAC array top'},
+    report: {type: 'file', format: 'hw-report', description: 'the full report as JSON'},
+  },
+  async keyExtras(params) {
+    // Synthesised figures depend on the tools and on the user's netlists, not only on the params.
+    const tools = await detectHwTools();
+    const netlists: Record<string, string> = {};
+    for (const [name, path] of Object.entries(params.netlists).sort(([x], [y]) => x.localeCompare(y))) {
+      netlists[name] = await fileDigest(resolve(path)).catch(() => 'missing');
+    }
+    return {
+      yosys: tools.yosys?.version ?? null,
+      sta: tools.sta?.version ?? null,
+      liberty: tools.liberty === undefined ? null : await fileDigest(tools.liberty.path),
+      netlists,
+    };
+  },
+  async run(ctx) {
+    const {params} = ctx;
+    const layers = resolveLayers(params.manifest);
+    const histograms = params.histograms === undefined ? undefined : await loadHistograms(params.histograms, layers);
+    const tools = await detectHwTools();
+    let result;
+    try {
+      result = await costAccelerator(
+        {
+          layers,
+          template: params.template,
+          costModel: params.costModel,
+          figures: params.figures,
+          exactReferences: {signed: resolveMultiplier('mul8s_1KV8'), unsigned: resolveMultiplier('mul8u_1JFF')},
+          histograms,
+          netlists: Object.fromEntries(Object.entries(params.netlists).map(([name, path]) => [name, resolve(path)])),
+          cacheDir: resolve(params.synthesisCache),
+          signal: ctx.signal,
+          log: (text) => ctx.log(text),
+        },
+        tools,
+      );
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      throw new StepError((error as Error).message, 'see the accelerator template, costModel/figures and netlists of this step');
+    }
+    const {report, rtl} = result;
+    for (const note of report.tools.notes) ctx.log(`note: ${note}`, 'stderr');
+    ctx.metric('relativePower', report.relativePower);
+    ctx.metric('savingPercent', report.savingPercent);
+
+    const verilogDir = join(ctx.scratchDir, 'verilog');
+    await mkdir(verilogDir, {recursive: true});
+    if (rtl !== undefined) {
+      for (const [file, text] of Object.entries(rtl.files)) await writeFile(join(verilogDir, file), text);
+    }
+    await writeFile(join(verilogDir, 'groups.json'), `${JSON.stringify({top: rtl?.top ?? null, select: report.groups}, null, 2)}\n`);
+    const reportFile = join(ctx.scratchDir, 'report.json');
+    await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
+    return {summary: {value: JSON.parse(JSON.stringify(report)) as Json}, verilog: {dir: verilogDir}, report: {file: reportFile}};
+  },
+};
+
+function resolveLayers(manifest: unknown): LayerAssignment[] {
+  let entries;
+  try {
+    entries = readLayerEntries(manifest, 'with.manifest');
+  } catch (error) {
+    throw new StepError((error as Error).message, "pass the approximate step's manifest output", 'with.manifest');
+  }
+  return entries.map((entry) => {
+    let multiplier: Multiplier;
+    try {
+      multiplier = resolveMultiplier(entry.multiplier);
+    } catch (error) {
+      throw new StepError(`layer ${entry.layer}: ${(error as Error).message}`, 'run `axx multipliers` to list known names', 'with.manifest');
+    }
+    if (entry.multiplierId !== undefined && entry.multiplierId !== multiplier.id) {
+      throw new StepError(
+        `layer ${entry.layer}: multiplier ${entry.multiplier} resolves to a different circuit (id ${multiplier.id.slice(0, 12)}) than the manifest recorded (${entry.multiplierId.slice(0, 12)})`,
+        'the multiplier library changed since the model was approximated; re-run the approximate step',
+        'with.manifest',
+      );
+    }
+    return {layer: entry.layer, macs: entry.macs, multiplier};
+  });
+}
+
+async function loadHistograms(path: string, layers: readonly LayerAssignment[]) {
+  let calibration: unknown;
+  try {
+    calibration = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new StepError(`cannot read the calibration ${path}: ${(error as Error).message}`, 'pass the calibrate step output', 'with.histograms');
+  }
+  try {
+    return readOperandHistograms(calibration, layers.map((layer) => layer.layer), 'with.histograms');
+  } catch (error) {
+    throw new StepError((error as Error).message, 'calibrate the same model the manifest describes', 'with.histograms');
+  }
+}
