@@ -194,6 +194,18 @@ describe('encodeModel / decodeModel', () => {
     });
   });
 
+  it('rejects tensors whose data does not fit their dims, before allocating', () => {
+    const modelWith = (build: (t: ProtoWriter) => void) => {
+      const t = new ProtoWriter().int64Field(1, 1_000_000).int64Field(1, 1_000_000).tag(2, WireType.VARINT).uint32(DataType.FLOAT).stringField(8, 'huge');
+      build(t);
+      return new ProtoWriter().int64Field(1, 8).messageField(7, new ProtoWriter().messageField(5, t)).finish();
+    };
+    expect(() => decodeModel(modelWith((t) => t.bytesField(9, new Uint8Array(8))))).toThrow(
+      /tensor "huge": raw_data holds 8 bytes, dims \[1000000, 1000000\] need 4000000000000/,
+    );
+    expect(() => decodeModel(modelWith((t) => t.floatField(4, 1).floatField(4, 2)))).toThrow(/need 1000000000000 elements, the data holds 2/);
+  });
+
   it('rejects bytes that are not an ONNX model', () => {
     expect(() => decodeModel(new TextEncoder().encode('hello, not a model'))).toThrow(OnnxDecodeError);
     expect(() => decodeModel(new Uint8Array(0))).toThrow(/no graph/);

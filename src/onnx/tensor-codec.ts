@@ -156,19 +156,28 @@ export function decodeTensor(r: ProtoReader, external: ExternalDataFiles): Tenso
   }
   const Storage = storageFor(dataType);
   if (Storage === undefined) throw new OnnxDecodeError(`tensor "${name}": ${dataTypeName(dataType)} tensors are not supported`);
-  const data = new Storage(count);
-  const bytes = tensorBytes(data);
+  const byteLength = count * Storage.BYTES_PER_ELEMENT;
+  // Sizes are checked before allocating, so corrupt dims cannot trigger a huge allocation.
   if (dataLocation === EXTERNAL_LOCATION) {
-    external.read(name, externalEntries ?? new Map(), bytes);
+    const data = new Storage(count);
+    external.read(name, externalEntries ?? new Map(), tensorBytes(data));
+    tensor.data = data;
     tensor.externalLocation = externalEntries?.get('location') ?? '';
   } else if (raw !== undefined) {
-    if (raw.length !== bytes.length) throw new OnnxDecodeError(`tensor "${name}": raw_data holds ${raw.length} bytes, dims [${dims.join(', ')}] need ${bytes.length}`);
-    bytes.set(raw);
+    if (raw.length !== byteLength) throw new OnnxDecodeError(`tensor "${name}": raw_data holds ${raw.length} bytes, dims [${dims.join(', ')}] need ${byteLength}`);
+    const data = new Storage(count);
+    tensorBytes(data).set(raw);
+    tensor.data = data;
   } else {
-    const found = fillFromTypedFields(r.bytes, spans, dataType, data);
+    const layout = typedLayout(dataType);
+    const fieldSpans = spans.get(layout.field) ?? [];
+    const found = layout.width > 0 ? spanBytes(fieldSpans) / layout.width : countAllVarints(r.bytes, fieldSpans);
     if (found !== count) throw countMismatch(name, dims, found);
+    const data = new Storage(count);
+    if (layout.width > 0) copySpans(r.bytes, fieldSpans, tensorBytes(data));
+    else readVarints(r.bytes, fieldSpans, data);
+    tensor.data = data;
   }
-  tensor.data = data;
   return tensor;
 }
 
@@ -182,45 +191,47 @@ function countMismatch(name: string, dims: number[], found: number): OnnxDecodeE
   return new OnnxDecodeError(`tensor "${name}": dims [${dims.join(', ')}] need ${elementCount(dims)} elements, the data holds ${found}`);
 }
 
-/** Decodes the typed field that onnx.proto assigns to `dataType` into `data`; returns the element count found. */
-function fillFromTypedFields(bytes: Uint8Array, spans: Map<number, Span[]>, dataType: number, data: NumericTensorData): number {
+/** Which typed field onnx.proto assigns to a data type, and its element width if fixed-size (0 = varints). */
+function typedLayout(dataType: number): {field: number; width: number} {
   switch (dataType) {
     case DataType.FLOAT:
-      return copyFixed(bytes, spans.get(Field.FLOAT_DATA), data, 4);
+      return {field: Field.FLOAT_DATA, width: 4};
     case DataType.DOUBLE:
-      return copyFixed(bytes, spans.get(Field.DOUBLE_DATA), data, 8);
+      return {field: Field.DOUBLE_DATA, width: 8};
     case DataType.INT64:
-      return readVarints(bytes, spans.get(Field.INT64_DATA), data, true);
+      return {field: Field.INT64_DATA, width: 0};
     case DataType.UINT64:
-      return readVarints(bytes, spans.get(Field.UINT64_DATA), data, true);
     case DataType.UINT32:
-      return readVarints(bytes, spans.get(Field.UINT64_DATA), data, false);
+      return {field: Field.UINT64_DATA, width: 0};
     default:
       // int32_data carries every narrower integer type, BOOL and the bits of FLOAT16/BFLOAT16/FLOAT8.
-      return readVarints(bytes, spans.get(Field.INT32_DATA), data, false);
+      return {field: Field.INT32_DATA, width: 0};
   }
 }
 
-function copyFixed(bytes: Uint8Array, spans: Span[] | undefined, data: NumericTensorData, width: number): number {
-  const target = tensorBytes(data);
+function spanBytes(spans: Span[]): number {
+  return spans.reduce((sum, {start, end}) => sum + end - start, 0);
+}
+
+function countAllVarints(bytes: Uint8Array, spans: Span[]): number {
+  return spans.reduce((sum, {start, end}) => sum + countVarints(bytes, start, end), 0);
+}
+
+function copySpans(bytes: Uint8Array, spans: Span[], target: Uint8Array): void {
   let offset = 0;
-  for (const {start, end} of spans ?? []) {
-    const length = Math.min(end - start, target.length - offset);
-    target.set(bytes.subarray(start, start + length), offset);
+  for (const {start, end} of spans) {
+    target.set(bytes.subarray(start, end), offset);
     offset += end - start;
   }
-  return Math.floor(offset / width);
 }
 
-function readVarints(bytes: Uint8Array, spans: Span[] | undefined, data: NumericTensorData, wide: boolean): number {
-  let total = 0;
-  for (const {start, end} of spans ?? []) total += countVarints(bytes, start, end);
-  if (total !== data.length) return total;
+function readVarints(bytes: Uint8Array, spans: Span[], data: NumericTensorData): void {
   // 64-bit elements are written as two 32-bit halves, avoiding a BigInt per element.
+  const wide = data instanceof BigInt64Array || data instanceof BigUint64Array;
   const halves = wide ? new Uint32Array(data.buffer, data.byteOffset, data.length * 2) : undefined;
   const narrow = data as Exclude<NumericTensorData, BigInt64Array | BigUint64Array>;
   let i = 0;
-  for (const {start, end} of spans ?? []) {
+  for (const {start, end} of spans) {
     const r = new ProtoReader(bytes, start, end);
     while (!r.done) {
       r.varint64();
@@ -231,7 +242,6 @@ function readVarints(bytes: Uint8Array, spans: Span[] | undefined, data: Numeric
       i++;
     }
   }
-  return total;
 }
 
 export function decodeStringEntry(r: ProtoReader): {key: string; value: string} {
