@@ -12,13 +12,24 @@ import {TrainingSession} from '../src/train/training-session.js';
 
 const BATCH = 128;
 const THREADS = 2;
-const REPEATS = 20;
+const REPEATS = 30;
 
-async function timeIt(run: () => Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 3; i++) await run(); // warm-up: first runs touch fresh memory
-  const started = performance.now();
-  for (let i = 0; i < REPEATS; i++) await run();
-  return (performance.now() - started) / REPEATS;
+/**
+ * Median times of `a` and `b`, run alternately so that load from other processes on the shared
+ * machine affects both alike.
+ */
+async function timeBoth(a: () => Promise<unknown>, b: () => Promise<unknown>): Promise<[number, number]> {
+  for (let i = 0; i < 3; i++) await a().then(b); // warm-up: first runs touch fresh memory
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < REPEATS; i++) {
+    for (const [k, run] of [a, b].entries()) {
+      const started = performance.now();
+      await run();
+      times[k]!.push(performance.now() - started);
+    }
+  }
+  const median = (xs: number[]) => xs.sort((x, y) => x - y)[xs.length >> 1]!;
+  return [median(times[0]), median(times[1])];
 }
 
 async function measure(name: string, model: Model): Promise<void> {
@@ -27,14 +38,16 @@ async function measure(name: string, model: Model): Promise<void> {
   const labels = BigInt64Array.from({length: BATCH}, () => BigInt(rng.int(10)));
   using inference = await createSession(model, {intraOpNumThreads: THREADS});
   const input = new ort.Tensor('float32', images, [BATCH, 1, 28, 28]);
-  const forwardMs = await timeIt(() => inference.run({input}));
 
   using training = await TrainingSession.create(model, {imageShape: [1, 28, 28], threads: THREADS});
   const optimizer = new AdamW(training.params.map((p) => p.length), {weightDecay: 0.05, decay: defaultDecayMask(training.paramNames, training.paramDims)});
-  const stepMs = await timeIt(async () => {
-    const result = await training.run(images, labels, BATCH, [1, 28, 28]);
-    optimizer.step(training.params, result.grads, 1e-4);
-  });
+  const [forwardMs, stepMs] = await timeBoth(
+    () => inference.run({input}),
+    async () => {
+      const result = await training.run(images, labels, BATCH, [1, 28, 28]);
+      optimizer.step(training.params, result.grads, 1e-4);
+    },
+  );
   const ratio = stepMs / forwardMs;
   console.log(
     `${name} batch ${BATCH}, ${THREADS} threads: forward ${forwardMs.toFixed(1)} ms (${((BATCH / forwardMs) * 1000).toFixed(0)} img/s), ` +

@@ -40,6 +40,10 @@ export function normalizeInput(b: GraphBuilder, x: string, mean: number, std: nu
   return b.op('Div', [centered, b.float(std)], [], 'input_norm.div');
 }
 
+/** Metadata telling data loaders what the builders' models expect: raw pixels scaled to [0, 1]. */
+export const INPUT_METADATA_KEY = 'axx.input';
+const INPUT_CONVENTION = JSON.stringify({range: [0, 1], layout: 'NCHW', note: 'mean/std normalisation is inside the graph'});
+
 export function floatInput(name: string, shape: (number | string)[]): ValueInfo {
   return {name, elemType: DataType.FLOAT, shape};
 }
@@ -53,7 +57,7 @@ export function assembleModel(b: GraphBuilder, name: string, inputs: ValueInfo[]
     domain: '',
     modelVersion: 1,
     docString: '',
-    metadataProps: Object.entries(metadata).map(([key, value]) => ({key, value})),
+    metadataProps: Object.entries({...metadata, [INPUT_METADATA_KEY]: INPUT_CONVENTION}).map(([key, value]) => ({key, value})),
     graph: {name, nodes: b.nodes, initializers: b.initializers, inputs, outputs, valueInfo: []},
   };
 }

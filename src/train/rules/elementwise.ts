@@ -81,7 +81,8 @@ export const elementwiseRules: Record<string, GradRule> = {
   ),
   Tanh: unary((ctx, dy, _x, y) => ctx.op('Mul', [dy, ctx.op('Sub', [ctx.b.float(1), ctx.op('Mul', [y, y])])])),
   Sigmoid: unary((ctx, dy, _x, y) => ctx.op('Mul', [dy, ctx.op('Mul', [y, ctx.op('Sub', [ctx.b.float(1), y])])])),
-  Relu: unary((ctx, dy, x) => ctx.op('Where', [ctx.op('Greater', [x, ctx.b.float(0)]), dy, ctx.b.float(0)])),
+  // sign(relu(x)) is the 0/1 mask x > 0; Mul+Sign runs several times faster in ORT than Where with a scalar.
+  Relu: unary((ctx, dy, _x, y) => ctx.op('Mul', [dy, ctx.op('Sign', [y])])),
   Gelu: geluGrad,
   Softmax: softmaxGrad,
   LogSoftmax: logSoftmaxGrad,

@@ -76,10 +76,32 @@ function outputPadding(inputShape: readonly number[], outputShape: readonly numb
 }
 
 /**
- * Conv (group 1): dX is the transposed convolution of dY with W; dW is a convolution of X (batch
- * and channel axes swapped) with dY as the kernel, strides and dilations exchanged, cropped to the
- * kernel size.
+ * dW of a group-1 Conv as one GEMM over im2col columns: dW[o, (c, κ)] = Σ_(n, p) dY[n, o, p]·X_pad[n, c, p·s + κ·d].
+ * Each kernel offset κ is one strided Slice of the padded input. (A Conv with dY as its kernel
+ * computes the same, but as a very skinny GEMM that runs several times slower in onnxruntime.)
  */
+function convWeightGrad(ctx: GradContext, x: string, dy: string, wShape: readonly number[], yShape: readonly number[], win: WindowAttrs): string {
+  const spatial = win.kernel.length;
+  const [outChannels, inChannels] = wShape as [number, number];
+  const padded = win.pads.some((p) => p !== 0) ? ctx.op('Pad', [x, ctx.b.int64s([0, 0, ...win.pads.slice(0, spatial), 0, 0, ...win.pads.slice(spatial)])]) : x;
+  const offsets: number[][] = [[]];
+  for (const k of win.kernel) offsets.splice(0, offsets.length, ...offsets.flatMap((prefix) => range(0, k).map((i) => [...prefix, i])));
+  const axes = ctx.b.int64s(range(2, spatial + 2));
+  const steps = ctx.b.int64s(win.strides);
+  const columns = offsets.map((offset) => {
+    const starts = offset.map((o, i) => o * win.dilations[i]!);
+    const ends = starts.map((start, i) => start + win.strides[i]! * (yShape[i + 2]! - 1) + 1);
+    const slice = ctx.op('Slice', [padded, ctx.b.int64s(starts), ctx.b.int64s(ends), axes, steps]);
+    return ctx.op('Unsqueeze', [slice, ctx.b.int64s([2])]);
+  });
+  // [N, C, K, *out] -> [C, K, N, *out] -> [C·K, N·Π(out)], matching dY as [O, N·Π(out)].
+  const stacked = columns.length === 1 ? columns[0]! : ctx.op('Concat', columns, [attr.int('axis', 2)]);
+  const cols = ctx.op('Reshape', [ctx.op('Transpose', [stacked], [attr.ints('perm', [1, 2, 0, ...range(3, spatial + 3)])]), ctx.b.int64s([inChannels * offsets.length, -1])]);
+  const dyRows = ctx.op('Reshape', [ctx.op('Transpose', [dy], [attr.ints('perm', [1, 0, ...range(2, spatial + 2)])]), ctx.b.int64s([outChannels, -1])]);
+  return ctx.op('Reshape', [ctx.op('Gemm', [dyRows, cols], [attr.int('transB', 1)]), ctx.b.int64s([...wShape])]);
+}
+
+/** Conv (group 1): dX is the transposed convolution of dY with W; dW see convWeightGrad. */
 const convGrad: GradRule = (node, [dy], ctx) => {
   const [x, w, bias] = node.inputs as [string, string, string | undefined];
   const xShape = ctx.shape(x);
@@ -98,18 +120,7 @@ const convGrad: GradRule = (node, [dy], ctx) => {
       attr.ints('output_padding', outputPadding(xShape, yShape, win)),
     ]);
   }
-  let dw: string | undefined;
-  if (ctx.needs(1)) {
-    const swap = attr.ints('perm', [1, 0, ...range(2, spatial + 2)]);
-    const xT = ctx.op('Transpose', [x], [swap]);
-    const dyT = ctx.op('Transpose', [dy!], [swap]);
-    const full = ctx.op('Conv', [xT, dyT], [attr.ints('pads', win.pads), attr.ints('strides', win.dilations), attr.ints('dilations', win.strides)]);
-    const fullSize = win.kernel.map((k, i) => Math.floor((xShape[i + 2]! + win.pads[i]! + win.pads[i + spatial]! - win.strides[i]! * (yShape[i + 2]! - 1) - 1) / win.dilations[i]!) + 1);
-    const cropped = fullSize.every((s, i) => s === win.kernel[i])
-      ? full
-      : ctx.op('Slice', [full, ctx.b.int64s(win.kernel.map(() => 0)), ctx.b.int64s(win.kernel), ctx.b.int64s(range(2, spatial + 2))]);
-    dw = ctx.op('Transpose', [cropped], [swap]);
-  }
+  const dw = ctx.needs(1) ? convWeightGrad(ctx, x, dy!, wShape, yShape, win) : undefined;
   const dBias = bias !== undefined && bias !== '' && ctx.needs(2) ? ctx.op('ReduceSum', [dy!, ctx.b.int64s([0, ...range(2, spatial + 2)])], [attr.int('keepdims', 0)]) : undefined;
   return [dx, dw, dBias];
 };
@@ -118,8 +129,14 @@ const convGrad: GradRule = (node, [dy], ctx) => {
 const maxPoolGrad: GradRule = (node, [dy], ctx) => {
   const x = node.inputs[0]!;
   if (intAttr(node, 'storage_order', 0) !== 0) throw ctx.error('MaxPool with storage_order=1 is not differentiable');
-  windowAttrs(ctx, ctx.rank(x) - 2, intsAttr(node, 'kernel_shape') ?? []);
   const indices = ctx.forwardOutput(1, 'indices');
+  const kernel = intsAttr(node, 'kernel_shape') ?? [];
+  const win = windowAttrs(ctx, kernel.length, kernel);
+  const disjoint = kernel.every((k, i) => k === win.strides[i] && win.dilations[i] === 1) && win.pads.every((p) => p === 0);
+  if (disjoint) {
+    // Non-overlapping windows: each input receives at most one gradient, so unpooling is exact.
+    return [ctx.op('MaxUnpool', [dy!, indices, ctx.shapeOf(x)], [attr.ints('kernel_shape', kernel), attr.ints('strides', win.strides)])];
+  }
   const flatZeros = ctx.op('ConstantOfShape', [ctx.op('Reshape', [ctx.op('Size', [x]), ctx.b.int64s([1])])], [
     attr.tensor('value', {name: 'zero', dataType: DataType.FLOAT, dims: [1], data: Float32Array.of(0)}),
   ]);
