@@ -1,6 +1,7 @@
 // Reads "which multiplier does each layer use, and how many MACs does it do" from whatever the caller
 // has: the `approximate` step's manifest ({layers: [...]}) or a bare list. Extra fields are ignored, so
 // the manifest can grow without breaking `synthesize`.
+import type {OperandHistograms} from './activity.js';
 
 export interface LayerEntry {
   layer: string;
@@ -64,4 +65,43 @@ function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * Per-layer operand histograms from a calibration: `layers` keyed by layer name (or a list with a
+ * name field), each with `operandHistograms: {activation: number[256], weight: number[256], binOffset?}`
+ * where bin i counts the quantized value i - binOffset (default 128: values -128..127). The activation is
+ * the multiplier's row operand `a` (as TransAxx indexes L[activation][weight]) unless the entry says
+ * `rowOperand: "weight"` (TransAxx's Conv).
+ */
+export function readOperandHistograms(calibration: unknown, layers: readonly string[], where: string): Map<string, OperandHistograms> {
+  const entries = isObject(calibration) ? calibration.layers : undefined;
+  const find = (layer: string): unknown => {
+    if (Array.isArray(entries)) return entries.find((entry) => isObject(entry) && firstString(entry, ['layer', 'name', 'node']) === layer);
+    return isObject(entries) ? entries[layer] : undefined;
+  };
+  if (entries === undefined) throw new Error(`${where}: the calibration has no "layers"`);
+  const result = new Map<string, OperandHistograms>();
+  for (const layer of layers) {
+    const entry = find(layer);
+    const operands = isObject(entry) ? entry.operandHistograms : undefined;
+    if (!isObject(operands)) throw new Error(`${where}: no operandHistograms for layer ${layer}`);
+    const offset = typeof operands.binOffset === 'number' ? operands.binOffset : 128;
+    const byByte = (name: 'activation' | 'weight'): number[] => {
+      const bins = operands[name];
+      if (!Array.isArray(bins) || bins.length !== 256 || bins.some((count) => typeof count !== 'number')) {
+        throw new Error(`${where}: layer ${layer} operandHistograms.${name} must be 256 counts, got ${describe(bins)}`);
+      }
+      const raw = new Array<number>(256).fill(0);
+      bins.forEach((count: number, index) => {
+        raw[(index - offset) & 0xff] = count;
+      });
+      return raw;
+    };
+    const activation = byByte('activation');
+    const weight = byByte('weight');
+    const weightIsRow = isObject(entry) && entry.rowOperand === 'weight';
+    result.set(layer, weightIsRow ? {a: weight, b: activation, weightOperand: 'a'} : {a: activation, b: weight, weightOperand: 'b'});
+  }
+  return result;
 }
