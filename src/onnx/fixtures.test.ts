@@ -4,6 +4,7 @@ import {fileURLToPath} from 'node:url';
 import * as ort from 'onnxruntime-node';
 import {describe, expect, it} from 'vitest';
 import {decodeModel, encodeModel, readModelFile} from './codec.js';
+import {foldConstants} from './fold.js';
 import type {Model, Tensor} from './ir.js';
 import {createSession} from './session.js';
 import {inferShapes} from './shapes.js';
@@ -116,6 +117,21 @@ describe('symbolic batch', () => {
   it.each(['tiny-vit-opset13', 'tiny-vit-opset17', 'tiny-cnn'])('%s keeps the batch dim symbolic through to the logits', (file) => {
     const model = readModelFile(`${dir}${file}.onnx`);
     expect(inferShapes(model).get('logits')?.shape).toEqual(['batch', 10]);
+  });
+});
+
+describe('constant folding on a PyTorch export', () => {
+  it('folds weight Identities and Constants of the opset 13 ViT without changing its outputs', async () => {
+    const fixture = io('tiny-vit-opset13');
+    const model = readModelFile(`${dir}tiny-vit-opset13.onnx`);
+    const before = await logitsOf(encodeModel(model), fixture);
+    const nodes = model.graph.nodes.length;
+    const folded = await foldConstants(model);
+    expect(folded).toBeGreaterThan(10);
+    expect(model.graph.nodes).toHaveLength(nodes - folded);
+    expect(model.graph.nodes.some((node) => node.opType === 'Identity' || node.opType === 'Constant')).toBe(false);
+    const after = await logitsOf(encodeModel(model), fixture);
+    expect(Buffer.from(after.buffer)).toEqual(Buffer.from(before.buffer));
   });
 });
 
