@@ -1,0 +1,32 @@
+// Real synthesis of the generated truncation family: cost must fall monotonically as more columns go.
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, describe, expect, test} from 'vitest';
+import {missingTools, testTools} from './hw-test-tools.js';
+import {familyRtl} from './verilog/families.js';
+import {synthesize} from './yosys.js';
+
+const cacheDir = await mkdtemp(join(tmpdir(), 'axx-synthesis-test-'));
+afterAll(() => rm(cacheDir, {recursive: true, force: true}));
+
+describe.skipIf(missingTools('yosys', 'liberty'))('truncated multipliers under Yosys + osu018', () => {
+  for (const signed of [false, true]) {
+    test(`${signed ? 'signed' : 'unsigned'}: transistors and area fall strictly with k`, async () => {
+      const ks = [0, 2, 4, 6, 8];
+      const results = [];
+      for (const k of ks) {
+        const rtl = familyRtl(`axx_trunc8${signed ? 's' : 'u'}_k${k}`, signed, {name: 'truncated', params: {k}});
+        if (rtl === undefined) throw new Error('no truncated generator');
+        results.push(await synthesize(rtl, testTools, {cacheDir}));
+      }
+      const transistors = results.map((r) => r.transistors);
+      const areas = results.map((r) => r.cellMapping?.areaUm2 ?? Number.NaN);
+      console.log(`trunc8${signed ? 's' : 'u'} k=${ks.join('/')}: transistors ${transistors.join('/')}, osu018 area ${areas.join('/')} um^2`);
+      for (let i = 1; i < ks.length; i++) {
+        expect(transistors[i]).toBeLessThan(transistors[i - 1]!);
+        expect(areas[i]).toBeLessThan(areas[i - 1]!);
+      }
+    });
+  }
+});
