@@ -21,7 +21,8 @@ export interface OutputDecl {
  * absolute, read-only path (file/dir) or the JSON value.
  */
 export interface InputDecl {
-  type: 'file' | 'dir' | 'value';
+  /** 'path' accepts a file or a directory output (or a literal path on disk). */
+  type: 'file' | 'dir' | 'value' | 'path';
   format?: string;
 }
 
@@ -73,6 +74,11 @@ export interface StepKind<P = any> {
   /** JSON Schema (draft 2020-12 / ajv) of `with:`. */
   schema: Record<string, unknown>;
   outputs: Record<string, OutputDecl>;
+  /**
+   * Optional: outputs that depend on the step's `with` (exec declares its outputs there). Called with
+   * the validated parameters (defaults applied, references unresolved); overrides `outputs`.
+   */
+  outputsOf?(params: P): Record<string, OutputDecl>;
   /**
    * Optional: extra content the cache key must cover, e.g. digests of files a param names on disk
    * (exec's declared inputs, a user ONNX path), environment versions. Return JSON-serialisable data.

@@ -1,0 +1,65 @@
+// Content digests of files and directories outside the store (exec inputs, user models). Hashing is
+// memoised on (dev, inode, size, mtime) so re-planning an unchanged pipeline does not reread data.
+import {createHash} from 'node:crypto';
+import {createReadStream} from 'node:fs';
+import {readdir, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import {canonicalJson, sha256Hex} from './canonical-json.js';
+
+export interface DirEntry {
+  /** Relative path with '/' separators. */
+  path: string;
+  digest: string;
+  size: number;
+  executable: boolean;
+}
+
+/** A directory's identity: the canonical JSON of its sorted file entries (the CAS stores the same bytes). */
+export function dirManifest(entries: readonly DirEntry[]): string {
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return canonicalJson({axxDir: 1, entries: sorted.map((e) => [e.path, e.digest, e.size, e.executable])});
+}
+
+export async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export class FileDigestMemo {
+  readonly #memo = new Map<string, string>();
+
+  /** sha256 of a file's bytes, or of a directory's manifest. */
+  async digest(path: string): Promise<{kind: 'file' | 'dir'; digest: string}> {
+    const info = await stat(path);
+    if (info.isDirectory()) {
+      const entries = await this.dirEntries(path);
+      return {kind: 'dir', digest: sha256Hex(dirManifest(entries))};
+    }
+    return {kind: 'file', digest: await this.#fileDigest(path, info)};
+  }
+
+  async dirEntries(root: string): Promise<DirEntry[]> {
+    const entries: DirEntry[] = [];
+    const walk = async (dir: string, prefix: string): Promise<void> => {
+      for (const item of await readdir(dir, {withFileTypes: true})) {
+        const full = join(dir, item.name);
+        const rel = prefix === '' ? item.name : `${prefix}/${item.name}`;
+        const info = await stat(full);
+        if (info.isDirectory()) await walk(full, rel);
+        else if (info.isFile()) entries.push({path: rel, digest: await this.#fileDigest(full, info), size: info.size, executable: (info.mode & 0o111) !== 0});
+      }
+    };
+    await walk(root, '');
+    return entries;
+  }
+
+  async #fileDigest(path: string, info: Awaited<ReturnType<typeof stat>>): Promise<string> {
+    const memoKey = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
+    const known = this.#memo.get(memoKey);
+    if (known !== undefined) return known;
+    const digest = await hashFile(path);
+    this.#memo.set(memoKey, digest);
+    return digest;
+  }
+}

@@ -1,0 +1,10 @@
+// The step-kind registry: the engine knows kinds only through this list. Add a kind with one import
+// and one entry.
+import type {StepKind} from '../engine/step-kind.js';
+import {exec} from './exec.js';
+import {loadModelKind} from './load-model.js';
+
+export const stepKinds: readonly StepKind[] = [
+  exec,
+  loadModelKind,
+];
