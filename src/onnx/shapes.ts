@@ -5,6 +5,21 @@ import {DataType, type DataTypeCode, type Dim, type Model, type Node} from './ir
 import {topologicalOrder} from './graph.js';
 import {attribute} from './attributes.js';
 import {elementCount, tensorNumbers} from './tensor.js';
+import {
+  addDims,
+  broadcast,
+  evenSplit,
+  matmulShape,
+  normalizeAxis,
+  normalizeRange,
+  product,
+  reshapeShape,
+  reduceShape,
+  sliceBounds,
+  squeezeShape,
+  sumDims,
+  unsqueezeShape,
+} from './dim-math.js';
 
 export interface ValueType {
   elemType: DataTypeCode;
@@ -181,7 +196,7 @@ function inferNode(node: Node, ctx: InferContext): void {
       return;
     }
     case 'Reshape': {
-      set(reshapeShape(inShape(0), value(1), attribute(node, 'allowzero', 'int') ?? 0));
+      set(reshapeShape(inShape(0), value(1)?.values, attribute(node, 'allowzero', 'int') ?? 0));
       if (value(0)) setKnown(value(0)!.values);
       return;
     }
@@ -343,12 +358,6 @@ function inferSlice(
   }
 }
 
-function sliceBounds(start: number, end: number, step: number, dim: number): [number, number] {
-  const clampTo = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
-  const norm = (v: number) => (v < 0 ? v + dim : v);
-  return step > 0 ? [clampTo(norm(start), 0, dim), clampTo(norm(end), 0, dim)] : [clampTo(norm(start), 0, dim - 1), clampTo(norm(end), -1, dim - 1)];
-}
-
 type ElementOp = (x: Dim, y: Dim, z: Dim) => Dim;
 const bothNumbers = (f: (x: number, y: number) => number): ElementOp => (x, y) => (typeof x === 'number' && typeof y === 'number' ? f(x, y) : null);
 
@@ -377,36 +386,6 @@ function propagateValues(op: string, inputs: (KnownValue | undefined)[], setKnow
   const out: Dim[] = [];
   for (let i = 0; i < length; i++) out.push(apply(at(known[0], i), at(known[1], i), at(known[2], i)));
   setKnown(out, known.every((v) => v.scalar));
-}
-
-export function broadcast(shapes: Dim[][]): Dim[] {
-  const rank = Math.max(...shapes.map((s) => s.length));
-  const out: Dim[] = [];
-  for (let i = 0; i < rank; i++) {
-    let dim: Dim = 1;
-    for (const s of shapes) {
-      const at = s.length - rank + i;
-      const d = at < 0 ? 1 : s[at]!;
-      if (d === 1) continue;
-      if (dim === 1) dim = d;
-      else if (typeof dim === 'number' && typeof d === 'number' && dim !== d) {
-        throw new Error(`cannot broadcast shapes ${shapes.map((x) => `[${x.join(', ')}]`).join(' and ')}`);
-      } else if (dim !== d) dim = typeof dim === 'number' ? dim : typeof d === 'number' ? d : null;
-    }
-    out.push(dim);
-  }
-  return out;
-}
-
-function matmulShape(a: Dim[] | undefined, b: Dim[] | undefined): Dim[] | undefined {
-  if (!a || !b) return undefined;
-  const a2 = a.length === 1 ? [1, a[0]!] : a;
-  const b2 = b.length === 1 ? [b[0]!, 1] : b;
-  const batch = broadcast([a2.slice(0, -2), b2.slice(0, -2)]);
-  const out = [...batch, a2[a2.length - 2]!, b2[b2.length - 1]!];
-  if (a.length === 1) out.splice(out.length - 2, 1);
-  if (b.length === 1) out.pop();
-  return out;
 }
 
 /** Conv / pooling output: floor((in + pads - dilation*(k-1) - 1) / stride) + 1 per spatial axis. */
@@ -439,85 +418,4 @@ function windowShape(node: Node, x: Dim[] | undefined, w: Dim[] | undefined): Di
     out.push((ceil ? Math.ceil(span / stride) : Math.floor(span / stride)) + 1);
   }
   return out;
-}
-
-function reshapeShape(x: Dim[] | undefined, target: KnownValue | undefined, allowZero: number): Dim[] | undefined {
-  if (!target) return undefined;
-  const out = target.values.map((d, i) => (d === 0 && !allowZero ? (x?.[i] ?? null) : d));
-  const inferred = out.indexOf(-1);
-  if (inferred >= 0) out[inferred] = x ? quotient(x, out.filter((_, i) => i !== inferred)) : null;
-  return out;
-}
-
-/** product(numerator) / product(denominator), cancelling symbolic dims present in both. */
-function quotient(numerator: Dim[], denominator: Dim[]): Dim {
-  const symbols = numerator.filter((d): d is string => typeof d === 'string');
-  let ratio = 1;
-  for (const d of numerator) if (typeof d === 'number') ratio *= d;
-  for (const d of denominator) {
-    if (typeof d === 'number') ratio /= d;
-    else if (d === null || !symbols.includes(d)) return null;
-    else symbols.splice(symbols.indexOf(d), 1);
-  }
-  if (numerator.includes(null)) return null;
-  if (symbols.length === 0) return Number.isInteger(ratio) ? ratio : null;
-  return symbols.length === 1 && ratio === 1 ? symbols[0]! : null;
-}
-
-function squeezeShape(x: Dim[] | undefined, axes: Dim[] | undefined): Dim[] | undefined {
-  if (!x) return undefined;
-  if (!axes) return x.some((d) => typeof d !== 'number') ? undefined : x.filter((d) => d !== 1);
-  const drop = new Set(axes.map((a) => normalizeAxis(Number(a), x.length)));
-  return x.filter((_, i) => !drop.has(i));
-}
-
-function unsqueezeShape(x: Dim[] | undefined, axes: Dim[] | undefined): Dim[] | undefined {
-  if (!x || !axes) return undefined;
-  const rank = x.length + axes.length;
-  const inserted = new Set(axes.map((a) => normalizeAxis(Number(a), rank)));
-  const rest = [...x];
-  return Array.from({length: rank}, (_, i) => (inserted.has(i) ? 1 : (rest.shift() ?? null)));
-}
-
-function reduceShape(x: Dim[] | undefined, axes: Dim[] | undefined, keep: boolean, noopWithEmpty: boolean): Dim[] | undefined {
-  if (!x) return undefined;
-  if (!axes) return keep ? x.map(() => null) : undefined;
-  if (axes.length === 0 && noopWithEmpty) return x;
-  const reduced = new Set(axes.length === 0 ? x.map((_, i) => i) : axes.map((a) => normalizeAxis(Number(a), x.length)));
-  return keep ? x.map((d, i) => (reduced.has(i) ? 1 : d)) : x.filter((_, i) => !reduced.has(i));
-}
-
-function evenSplit(dim: Dim, parts: number): Dim[] {
-  return Array.from({length: parts}, () => (typeof dim === 'number' ? Math.ceil(dim / parts) : null));
-}
-
-function normalizeAxis(axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new Error(`axis ${axis} is out of range for rank ${rank}`);
-  return a;
-}
-
-function normalizeRange(index: number, rank: number | undefined): number {
-  if (rank === undefined) return index;
-  return Math.min(Math.max(index < 0 ? index + rank : index, 0), rank);
-}
-
-/** Product of dims: a number, the one symbolic dim among 1s (as in Flatten of [batch, 1]), else null. */
-export function product(dims: readonly Dim[]): Dim {
-  const others = dims.filter((d) => d !== 1);
-  if (others.length === 1) return others[0]!;
-  let p = 1;
-  for (const d of others) {
-    if (typeof d !== 'number') return null;
-    p *= d;
-  }
-  return p;
-}
-
-function addDims(a: Dim, b: Dim): Dim {
-  return typeof a === 'number' && typeof b === 'number' ? a + b : null;
-}
-
-function sumDims(dims: Dim[]): Dim {
-  return dims.reduce<Dim>((sum, d) => addDims(sum, d), 0);
 }

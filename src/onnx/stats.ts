@@ -2,7 +2,8 @@
 // parameter counts.
 import {attribute} from './attributes.js';
 import {DataType, type Dim, type Graph, type Model} from './ir.js';
-import {inferShapes, product, type InferOptions} from './shapes.js';
+import {product} from './dim-math.js';
+import {inferShapes, type InferOptions} from './shapes.js';
 import {elementCount} from './tensor.js';
 
 export interface LayerMacs {
