@@ -3,8 +3,10 @@
 import type {StepKind} from '../engine/step-kind.js';
 import {exec} from './exec.js';
 import {loadModelKind} from './load-model.js';
+import {trainStep} from './train.js';
 
 export const stepKinds: readonly StepKind[] = [
   exec,
   loadModelKind,
+  trainStep,
 ];

@@ -6,7 +6,7 @@ export interface LabeledImages {
   /** [channels, height, width] of one image. */
   imageShape: readonly [number, number, number];
   classes: number;
-  /** Writes images `indices` (floats in [0, 1], NCHW) into `images` and their labels into `labels`. */
+  /** Writes images `indices` (model-ready floats, NCHW) into `images` and their labels into `labels`. */
   read(indices: ArrayLike<number>, images: Float32Array, labels: BigInt64Array): void;
 }
 

@@ -1,0 +1,88 @@
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {StepError, type Json, type StepContext} from '../engine/step-kind.js';
+import {writeDataset} from '../data/dataset-writer.js';
+import {readModelFile} from '../onnx/codec.js';
+import {Random} from '../models/random.js';
+import {topOneAccuracy} from '../train/accuracy.js';
+import {loadDatasetImages} from '../train/dataset-images.js';
+import {trainStep, type TrainParams} from './train.js';
+
+const root = mkdtempSync(join(tmpdir(), 'axx-train-step-'));
+afterAll(() => rmSync(root, {recursive: true, force: true}));
+
+/** 8×8 images whose class is the band holding a bright bar. */
+async function barsDataset(dir: string, count: number, seed: number): Promise<string> {
+  const rng = new Random(seed);
+  function* samples() {
+    for (let n = 0; n < count; n++) {
+      const label = rng.int(3);
+      const x = Float32Array.from({length: 64}, (_, i) => (Math.floor(i / 8 / 3) === label ? 0.7 : 0) + rng.next() * 0.3);
+      yield {x, label};
+    }
+  }
+  await writeDataset(dir, {sampleShape: [1, 8, 8], classes: ['top', 'middle', 'bottom'], preprocessing: {description: 'synthetic, [0, 1]'}, samples: samples()});
+  return dir;
+}
+
+const trainDir = await barsDataset(join(root, 'train'), 120, 1);
+const testDir = await barsDataset(join(root, 'test'), 60, 2);
+
+const params: TrainParams = {
+  model: {arch: 'vit', imageSize: 8, patchSize: 4, dim: 16, depth: 1, heads: 2, classes: 3, inputMean: 0.5, inputStd: 0.3},
+  dataset: trainDir, evalDataset: testDir,
+  epochs: 3, batchSize: 16, optimizer: 'adamw', lr: 0.01, weightDecay: 0.01, momentum: 0.9, schedule: 'cosine', warmup: 0.5, clipNorm: 1, seed: 0, checkpointEvery: 5,
+};
+
+function context(p: TrainParams, slot: {saved?: {state: Json; files: Record<string, Uint8Array>}}, abortAtStep?: number) {
+  const controller = new AbortController();
+  const metrics: [string, number][] = [];
+  const ctx: StepContext<TrainParams> = {
+    params: p,
+    scratchDir: mkdtempSync(join(root, 'scratch-')),
+    progress: (done) => done === abortAtStep && controller.abort(),
+    log: () => {},
+    metric: (name, value) => void metrics.push([name, value]),
+    checkpoint: {save: async (state, files = {}) => void (slot.saved = {state, files}), load: async () => slot.saved},
+    signal: controller.signal,
+    resources: {cpu: 1},
+  };
+  return {ctx, metrics};
+}
+
+describe('train step', () => {
+  it('trains a model that classifies held-out data, reporting metrics', async () => {
+    const {ctx, metrics} = context(params, {});
+    const out = await trainStep.run(ctx);
+    const file = (out['model'] as {file: string}).file;
+    const accuracy = await topOneAccuracy(readModelFile(file), loadDatasetImages(testDir));
+    expect(accuracy).toBeGreaterThan(0.9);
+    const history = (out['history'] as {value: {epochs: {evalAccuracy: number}[]}}).value;
+    expect(history.epochs).toHaveLength(3);
+    expect(history.epochs[2]!.evalAccuracy).toBe(accuracy);
+    expect(metrics.filter(([n]) => n === 'loss')).toHaveLength(24);
+    expect(metrics.some(([n]) => n === 'accuracy')).toBe(true);
+  });
+
+  it('resumes a killed run from its checkpoint and produces the same model', async () => {
+    const uninterrupted = await trainStep.run(context(params, {}).ctx);
+    const slot: {saved?: {state: Json; files: Record<string, Uint8Array>}} = {};
+    await expect(trainStep.run(context(params, slot, 12).ctx)).rejects.toThrow(/abort/i);
+    expect(slot.saved?.state).toMatchObject({epoch: 1, batch: 2});
+    const resumed = await trainStep.run(context(params, slot).ctx);
+    const bytes = (o: typeof resumed) => readFileSync((o['model'] as {file: string}).file);
+    expect(bytes(resumed).equals(bytes(uninterrupted))).toBe(true);
+  });
+
+  it('explains a model/dataset mismatch', async () => {
+    const p = {...params, model: {...params.model, imageSize: 28, patchSize: 7}};
+    await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(StepError);
+    await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(/images are 1×8×8 but the model expects 1×28×28/);
+  });
+
+  it('names a missing dataset', async () => {
+    await expect(trainStep.run(context({...params, dataset: join(root, 'nope')}, {}).ctx)).rejects.toThrow(/no dataset manifest/);
+  });
+});
