@@ -1,0 +1,108 @@
+import {mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {openDataset} from './dataset-reader.js';
+import {writeDataset, type Sample} from './dataset-writer.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'axx-ds-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, {recursive: true, force: true});
+});
+
+/** Sample i holds values i*10 + k, label i % 3; one reused array, as real sources do. */
+function* counting(n: number, size: number): Generator<Sample> {
+  const x = new Float32Array(size);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < size; k++) x[k] = i * 10 + k;
+    yield {x, label: i % 3};
+  }
+}
+
+async function writeCounting(n: number, shardBytes = 100): Promise<string> {
+  const dir = tempDir();
+  await writeDataset(dir, {sampleShape: [1, 2, 2], classes: ['a', 'b', 'c'], preprocessing: {description: 'none'}, samples: counting(n, 4)}, {shardBytes});
+  return dir;
+}
+
+describe('dataset directory format', () => {
+  it('writes shards of at most shardBytes and a manifest with label counts', async () => {
+    const dir = await writeCounting(11);
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    // 20 bytes per sample (4 floats + 1 label): 5 per 100-byte shard.
+    expect(manifest.shards).toEqual([
+      {file: 'shard-00000.bin', count: 5},
+      {file: 'shard-00001.bin', count: 5},
+      {file: 'shard-00002.bin', count: 1},
+    ]);
+    expect(manifest).toMatchObject({format: 'axx-dataset', version: 1, count: 11, sampleShape: [1, 2, 2], dtype: 'float32', labelCounts: [4, 4, 3]});
+    // Raw little-endian float32 samples, then int32 labels.
+    const shard = readFileSync(join(dir, 'shard-00001.bin'));
+    expect(shard.length).toBe(5 * 20);
+    expect(shard.readFloatLE(0)).toBe(50);
+    expect(shard.readInt32LE(5 * 16)).toBe(5 % 3);
+  });
+
+  it('reads batches across shard boundaries, with a short last batch, reusing its buffers', async () => {
+    const dataset = openDataset(await writeCounting(11));
+    const seen: {first: number; count: number; labels: number[]}[] = [];
+    let buffer: ArrayBufferLike | undefined;
+    for (const batch of dataset.batches(4)) {
+      seen.push({first: batch.x[0]!, count: batch.count, labels: [...batch.y]});
+      expect(batch.x.length).toBe(batch.count * 4);
+      expect(batch.x[batch.count * 4 - 1]).toBe((batch.start + batch.count - 1) * 10 + 3);
+      buffer ??= batch.x.buffer;
+      expect(batch.x.buffer).toBe(buffer);
+    }
+    expect(seen).toEqual([
+      {first: 0, count: 4, labels: [0, 1, 2, 0]},
+      {first: 40, count: 4, labels: [1, 2, 0, 1]},
+      {first: 80, count: 3, labels: [2, 0, 1]},
+    ]);
+  });
+
+  it('reads a range and random samples', async () => {
+    const dataset = openDataset(await writeCounting(11));
+    const batches = [...dataset.batches(10, {start: 3, limit: 4})].map((b) => [...b.y]);
+    expect(batches).toEqual([[0, 1, 2, 0]]);
+    const x = new Float32Array(3 * 4);
+    const y = new Int32Array(3);
+    dataset.readSamples([10, 0, 6], x, y);
+    expect([x[0], x[4], x[8], x[11]]).toEqual([100, 0, 60, 63]);
+    expect([...y]).toEqual([1, 0, 0]);
+    expect(() => dataset.readSamples([11], x, y)).toThrow(RangeError);
+  });
+
+  it('names the file when the manifest is missing, damaged or disagrees with a shard', async () => {
+    const empty = tempDir();
+    expect(() => openDataset(empty)).toThrow(`${join(empty, 'manifest.json')}: no dataset manifest here`);
+
+    const dir = await writeCounting(6);
+    truncateSync(join(dir, 'shard-00001.bin'), 7);
+    expect(() => openDataset(dir)).toThrow(/shard-00001\.bin: shard has 7 bytes, manifest.json says 1 samples = 20 bytes/);
+
+    const manifestFile = join(dir, 'manifest.json');
+    const manifest = JSON.parse(readFileSync(manifestFile, 'utf8'));
+    writeFileSync(manifestFile, JSON.stringify({...manifest, count: 99}));
+    expect(() => openDataset(dir)).toThrow(/manifest.json: field "shards" hold 6 samples but count is 99/);
+    writeFileSync(manifestFile, '{');
+    expect(() => openDataset(dir)).toThrow(/manifest.json: not valid JSON/);
+  });
+
+  it('refuses samples of the wrong size or with labels outside the classes', async () => {
+    const source = (samples: Sample[]) => ({sampleShape: [2], classes: ['a'], preprocessing: {description: ''}, samples});
+    await expect(writeDataset(tempDir(), source([{x: new Float32Array(3), label: 0}]))).rejects.toThrow(/sample 0 has 3 values; shape \[2\] needs 2/);
+    await expect(writeDataset(tempDir(), source([{x: new Float32Array(2), label: 1}]))).rejects.toThrow(/sample 0 has label 1, outside the 1 classes/);
+  });
+
+  it('writes an empty dataset that reads as no batches', async () => {
+    const dir = tempDir();
+    await writeDataset(dir, {sampleShape: [3], classes: ['a'], preprocessing: {description: ''}, samples: []});
+    expect([...openDataset(dir).batches(8)]).toEqual([]);
+  });
+});

@@ -1,0 +1,157 @@
+// Reads a dataset directory (manifest.ts) batch by batch into buffers that are reused between
+// batches, or sample by sample in any order (shuffled training). Nothing holds the whole set.
+import {closeSync, openSync, readSync, statSync} from 'node:fs';
+import {join} from 'node:path';
+import {DataError} from './data-error.js';
+import {assertLittleEndianHost} from './endian.js';
+import {readManifest, sampleSize, type DatasetManifest} from './manifest.js';
+
+export interface Batch {
+  /** count × sampleSize floats. The same memory is refilled by the next batch: copy what you keep. */
+  x: Float32Array;
+  /** count labels, reused like x. */
+  y: Int32Array;
+  count: number;
+  /** Index of the batch's first sample in the dataset. */
+  start: number;
+}
+
+export interface BatchRange {
+  /** First sample (default 0). */
+  start?: number;
+  /** At most this many samples (default: to the end). */
+  limit?: number;
+}
+
+export interface Dataset {
+  dir: string;
+  manifest: DatasetManifest;
+  /** Floats per sample. */
+  sampleSize: number;
+  /** Consecutive batches; the last one may be short (then x and y are shorter views of the same memory). */
+  batches(batchSize: number, range?: BatchRange): Iterable<Batch>;
+  /** Writes samples `indices` (any order, repeats allowed) into x (indices.length × sampleSize) and y. */
+  readSamples(indices: ArrayLike<number>, x: Float32Array, y: Int32Array): void;
+}
+
+/** Opens `dir` and checks every shard's size against the manifest. */
+export function openDataset(dir: string): Dataset {
+  assertLittleEndianHost();
+  const manifest = readManifest(dir);
+  const size = sampleSize(manifest.sampleShape);
+  const shardStarts: number[] = [];
+  let total = 0;
+  for (const shard of manifest.shards) {
+    const file = join(dir, shard.file);
+    const expected = shard.count * (size * 4 + 4);
+    let actual: number;
+    try {
+      actual = statSync(file).size;
+    } catch {
+      throw new DataError('shard listed in manifest.json is missing', file, 'the dataset directory is incomplete; write it again with load/dataset');
+    }
+    if (actual !== expected) throw new DataError(`shard has ${actual} bytes, manifest.json says ${shard.count} samples = ${expected} bytes`, file);
+    shardStarts.push(total);
+    total += shard.count;
+  }
+
+  /** The shard holding sample `index` (binary search over shard starts). */
+  const shardOf = (index: number): number => {
+    let lo = 0;
+    let hi = shardStarts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (shardStarts[mid]! <= index) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+
+  /** Opens shard files on first use and closes them all in `done`. */
+  const fileCache = () => {
+    const fds = new Map<number, number>();
+    return {
+      fd(shard: number): number {
+        let fd = fds.get(shard);
+        if (fd === undefined) {
+          fd = openSync(join(dir, manifest.shards[shard]!.file), 'r');
+          fds.set(shard, fd);
+        }
+        return fd;
+      },
+      done(): void {
+        for (const fd of fds.values()) closeSync(fd);
+        fds.clear();
+      },
+    };
+  };
+
+  /** Copies samples [first, first+n) into x/y starting at sample slot `slot`, across shard boundaries. */
+  const readRange = (files: ReturnType<typeof fileCache>, first: number, n: number, x: Float32Array, y: Int32Array, slot: number): void => {
+    const xBytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+    const yBytes = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
+    while (n > 0) {
+      const shard = shardOf(first);
+      const shardCount = manifest.shards[shard]!.count;
+      const local = first - shardStarts[shard]!;
+      const take = Math.min(n, shardCount - local);
+      const fd = files.fd(shard);
+      readExactly(fd, xBytes, slot * size * 4, take * size * 4, local * size * 4, dir);
+      readExactly(fd, yBytes, slot * 4, take * 4, shardCount * size * 4 + local * 4, dir);
+      first += take;
+      slot += take;
+      n -= take;
+    }
+  };
+
+  const checkIndex = (index: number): void => {
+    if (!Number.isInteger(index) || index < 0 || index >= total) throw new RangeError(`sample index ${index} outside 0..${total - 1}`);
+  };
+
+  return {
+    dir,
+    manifest,
+    sampleSize: size,
+    *batches(batchSize, range = {}) {
+      if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size must be a positive integer (got ${batchSize})`);
+      const start = range.start ?? 0;
+      if (!Number.isInteger(start) || start < 0) throw new RangeError(`batch range start must be a non-negative integer (got ${start})`);
+      const end = Math.min(total, start + (range.limit ?? total));
+      const x = new Float32Array(batchSize * size);
+      const y = new Int32Array(batchSize);
+      const files = fileCache();
+      try {
+        for (let first = start; first < end; first += batchSize) {
+          const count = Math.min(batchSize, end - first);
+          readRange(files, first, count, x, y, 0);
+          const full = count === batchSize;
+          yield {x: full ? x : x.subarray(0, count * size), y: full ? y : y.subarray(0, count), count, start: first};
+        }
+      } finally {
+        files.done();
+      }
+    },
+    readSamples(indices, x, y) {
+      if (x.length < indices.length * size || y.length < indices.length) throw new RangeError(`buffers too small for ${indices.length} samples`);
+      const files = fileCache();
+      try {
+        for (let k = 0; k < indices.length; k++) {
+          const index = indices[k]!;
+          checkIndex(index);
+          readRange(files, index, 1, x, y, k);
+        }
+      } finally {
+        files.done();
+      }
+    },
+  };
+}
+
+function readExactly(fd: number, into: Uint8Array, offset: number, length: number, position: number, dir: string): void {
+  let done = 0;
+  while (done < length) {
+    const got = readSync(fd, into, offset + done, length - done, position + done);
+    if (got === 0) throw new DataError('a shard ended early (changed since it was opened?)', dir);
+    done += got;
+  }
+}

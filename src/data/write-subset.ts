@@ -1,0 +1,26 @@
+// Source → subset → dataset directory: the whole of what load/dataset does, without the pipeline.
+import {writeDataset, type WriteOptions} from './dataset-writer.js';
+import type {DatasetManifest} from './manifest.js';
+import {selectedSamples, type SampleSource} from './sample-source.js';
+import {selectIndices, type SubsetOptions} from './subset.js';
+
+export interface WriteSubsetOptions extends Pick<WriteOptions, 'shardBytes'> {
+  /** Called after each stored sample with (stored, total to store). */
+  onProgress?(done: number, total: number): void;
+}
+
+export async function writeSubset(dir: string, source: SampleSource, subset: SubsetOptions, opts: WriteSubsetOptions = {}): Promise<DatasetManifest> {
+  let indices: Int32Array;
+  try {
+    indices = selectIndices(source.labels, source.classes.length, subset);
+  } catch (error) {
+    source.close?.();
+    throw error;
+  }
+  const origin = {...source.origin, sourceCount: source.labels.length, subset: {...subset}};
+  return writeDataset(
+    dir,
+    {sampleShape: source.sampleShape, classes: source.classes, preprocessing: source.preprocessing, origin, samples: selectedSamples(source, indices)},
+    {shardBytes: opts.shardBytes, onSample: (done) => opts.onProgress?.(done, indices.length)},
+  );
+}
