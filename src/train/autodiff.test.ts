@@ -79,6 +79,14 @@ const cases: Record<string, GradCheckCase> = {
     inputs: {x: [1, 2, 8, 6], w: [3, 2, 2, 3]},
     build: op('Conv', ['x', 'w'], [attr.ints('dilations', [2, 1]), attr.ints('strides', [3, 2]), attr.ints('pads', [0, 1, 1, 0])]),
   },
+  'Conv grouped': {
+    inputs: {x: [2, 4, 6, 6], w: [6, 2, 3, 3]},
+    build: op('Conv', ['x', 'w'], [attr.int('group', 2), attr.ints('pads', [1, 1, 1, 1])]),
+  },
+  'Conv depthwise strided': {
+    inputs: {x: [2, 3, 7, 7], w: [3, 1, 3, 3], bias: [3]},
+    build: op('Conv', ['x', 'w', 'bias'], [attr.int('group', 3), attr.ints('strides', [2, 2])]),
+  },
   MaxPool: {inputs: {x: [2, 3, 6, 6]}, epsilon: 1e-3, build: op('MaxPool', ['x'], [attr.ints('kernel_shape', [2, 2]), attr.ints('strides', [2, 2])])},
   'MaxPool overlapping': {inputs: {x: [1, 2, 5, 5]}, epsilon: 1e-3, build: op('MaxPool', ['x'], [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [1, 1])])},
   AveragePool: {inputs: {x: [2, 3, 7, 7]}, build: op('AveragePool', ['x'], [attr.ints('kernel_shape', [3, 3]), attr.ints('strides', [2, 2])])},

@@ -76,13 +76,14 @@ function outputPadding(inputShape: readonly number[], outputShape: readonly numb
 }
 
 /**
- * dW of a group-1 Conv as one GEMM over im2col columns: dW[o, (c, κ)] = Σ_(n, p) dY[n, o, p]·X_pad[n, c, p·s + κ·d].
+ * dW of a Conv as one GEMM over im2col columns: dW[o, (c, κ)] = Σ_(n, p) dY[n, o, p]·X_pad[n, c, p·s + κ·d]
+ * (with `group` > 1, one batched product per group).
  * Each kernel offset κ is one strided Slice of the padded input. (A Conv with dY as its kernel
  * computes the same, but as a very skinny GEMM that runs several times slower in onnxruntime.)
  */
-function convWeightGrad(ctx: GradContext, x: string, dy: string, wShape: readonly number[], yShape: readonly number[], win: WindowAttrs): string {
+function convWeightGrad(ctx: GradContext, x: string, dy: string, wShape: readonly number[], yShape: readonly number[], win: WindowAttrs, group: number): string {
   const spatial = win.kernel.length;
-  const [outChannels, inChannels] = wShape as [number, number];
+  const [outChannels, groupChannels] = wShape as [number, number];
   const padded = win.pads.some((p) => p !== 0) ? ctx.op('Pad', [x, ctx.b.int64s([0, 0, ...win.pads.slice(0, spatial), 0, 0, ...win.pads.slice(spatial)])]) : x;
   const offsets: number[][] = [[]];
   for (const k of win.kernel) offsets.splice(0, offsets.length, ...offsets.flatMap((prefix) => range(0, k).map((i) => [...prefix, i])));
@@ -94,21 +95,29 @@ function convWeightGrad(ctx: GradContext, x: string, dy: string, wShape: readonl
     const slice = ctx.op('Slice', [padded, ctx.b.int64s(starts), ctx.b.int64s(ends), axes, steps]);
     return ctx.op('Unsqueeze', [slice, ctx.b.int64s([2])]);
   });
-  // [N, C, K, *out] -> [C, K, N, *out] -> [C·K, N·Π(out)], matching dY as [O, N·Π(out)].
+  // [N, C, K, *out] -> [C, K, N, *out] -> [(g,) C/g·K, N·Π(out)], matching dY as [(g,) O/g, N·Π(out)].
   const stacked = columns.length === 1 ? columns[0]! : ctx.op('Concat', columns, [attr.int('axis', 2)]);
-  const cols = ctx.op('Reshape', [ctx.op('Transpose', [stacked], [attr.ints('perm', [1, 2, 0, ...range(3, spatial + 3)])]), ctx.b.int64s([inChannels * offsets.length, -1])]);
-  const dyRows = ctx.op('Reshape', [ctx.op('Transpose', [dy], [attr.ints('perm', [1, 0, ...range(2, spatial + 2)])]), ctx.b.int64s([outChannels, -1])]);
-  return ctx.op('Reshape', [ctx.op('Gemm', [dyRows, cols], [attr.int('transB', 1)]), ctx.b.int64s([...wShape])]);
+  const channelsFirst = ctx.op('Transpose', [stacked], [attr.ints('perm', [1, 2, 0, ...range(3, spatial + 3)])]);
+  const dyFirst = ctx.op('Transpose', [dy], [attr.ints('perm', [1, 0, ...range(2, spatial + 2)])]);
+  const rows = groupChannels * offsets.length;
+  if (group === 1) {
+    const cols = ctx.op('Reshape', [channelsFirst, ctx.b.int64s([rows, -1])]);
+    const dyRows = ctx.op('Reshape', [dyFirst, ctx.b.int64s([outChannels, -1])]);
+    return ctx.op('Reshape', [ctx.op('Gemm', [dyRows, cols], [attr.int('transB', 1)]), ctx.b.int64s([...wShape])]);
+  }
+  const colsT = ctx.op('Transpose', [ctx.op('Reshape', [channelsFirst, ctx.b.int64s([group, rows, -1])])], [attr.ints('perm', [0, 2, 1])]);
+  const dyRows = ctx.op('Reshape', [dyFirst, ctx.b.int64s([group, outChannels / group, -1])]);
+  return ctx.op('Reshape', [ctx.op('MatMul', [dyRows, colsT]), ctx.b.int64s([...wShape])]);
 }
 
-/** Conv (group 1): dX is the transposed convolution of dY with W; dW see convWeightGrad. */
+/** Conv: dX is the transposed convolution of dY with W (same groups); dW see convWeightGrad. */
 const convGrad: GradRule = (node, [dy], ctx) => {
   const [x, w, bias] = node.inputs as [string, string, string | undefined];
   const xShape = ctx.shape(x);
   const wShape = ctx.shape(w);
   const yShape = ctx.shape(node.outputs[0]!);
   const spatial = xShape.length - 2;
-  if (intAttr(node, 'group', 1) !== 1) throw ctx.error('grouped Conv (group > 1) is not differentiable yet');
+  const group = intAttr(node, 'group', 1);
   const win = windowAttrs(ctx, spatial, wShape.slice(2));
   let dx: string | undefined;
   if (ctx.needs(0)) {
@@ -118,9 +127,10 @@ const convGrad: GradRule = (node, [dy], ctx) => {
       attr.ints('pads', win.pads),
       attr.ints('dilations', win.dilations),
       attr.ints('output_padding', outputPadding(xShape, yShape, win)),
+      attr.int('group', group),
     ]);
   }
-  const dw = ctx.needs(1) ? convWeightGrad(ctx, x, dy!, wShape, yShape, win) : undefined;
+  const dw = ctx.needs(1) ? convWeightGrad(ctx, x, dy!, wShape, yShape, win, group) : undefined;
   const dBias = bias !== undefined && bias !== '' && ctx.needs(2) ? ctx.op('ReduceSum', [dy!, ctx.b.int64s([0, ...range(2, spatial + 2)])], [attr.int('keepdims', 0)]) : undefined;
   return [dx, dw, dBias];
 };
