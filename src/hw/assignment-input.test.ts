@@ -1,4 +1,5 @@
 import {expect, test} from 'vitest';
+import type {CalibrationFile} from '../approx/calibration-format.js';
 import {readLayerEntries, readOperandHistograms} from './assignment-input.js';
 
 test('reads a manifest with extra fields, multiplier as name or {name, id}', () => {
@@ -25,17 +26,33 @@ test('names the entry and field at fault', () => {
   expect(() => readLayerEntries({layers: [{layer: 'fc', macs: 1, multiplier: 'x'}, {layer: 'fc', macs: 1, multiplier: 'x'}]}, 'm')).toThrow(/listed twice/);
 });
 
-test('operand histograms: signed-value bins become raw-byte bins, activation is the row operand unless stated', () => {
-  const activation = new Array<number>(256).fill(0);
-  activation[128 - 1] = 5; // value -1
-  const weight = new Array<number>(256).fill(0);
-  weight[128 + 3] = 7; // value 3
-  const calibration = {layers: {fc: {operandHistograms: {activation, weight}}, conv: {rowOperand: 'weight', operandHistograms: {activation, weight}}}};
+test('operand histograms from a calibration: first operand is the row operand, Conv takes the weight as row', () => {
+  const counts = (value: number, count: number): number[] => {
+    const bins = new Array<number>(256).fill(0);
+    bins[value & 0xff] = count;
+    return bins;
+  };
+  const statistics = (role: 'activation' | 'weight', operandCounts: number[]) => ({role, max: 1, amax: 1, histogram: {range: 1, counts: []}, operandCounts});
+  const calibration: CalibrationFile = {
+    format: 'axx-calibration',
+    version: 1,
+    method: 'percentile',
+    percentile: 99.99,
+    samples: 1,
+    batches: 1,
+    values: {x: statistics('activation', counts(-1, 5)), w: statistics('weight', counts(3, 7)), cw: statistics('weight', counts(9, 2))},
+    layers: [
+      {node: 'fc', op: 'MatMul', kind: 'weight', operands: ['x', 'w']},
+      {node: 'conv', op: 'Conv', kind: 'weight', operands: ['x', 'cw']},
+      {node: 'broken', op: 'MatMul', kind: 'weight', operands: ['x', 'nope']},
+    ],
+  };
   const histograms = readOperandHistograms(calibration, ['fc', 'conv'], 'with.histograms');
+  expect(histograms.get('fc')).toMatchObject({weightOperand: 'b'});
   expect(histograms.get('fc')?.a[0xff]).toBe(5);
   expect(histograms.get('fc')?.b[3]).toBe(7);
-  expect(histograms.get('fc')?.weightOperand).toBe('b');
-  expect(histograms.get('conv')?.a[3]).toBe(7);
+  expect(histograms.get('conv')?.a[9]).toBe(2);
   expect(histograms.get('conv')?.weightOperand).toBe('a');
-  expect(() => readOperandHistograms(calibration, ['head'], 'with.histograms')).toThrow(/no operandHistograms for layer head/);
+  expect(() => readOperandHistograms(calibration, ['head'], 'with.histograms')).toThrow(/no layer head/);
+  expect(() => readOperandHistograms(calibration, ['broken'], 'with.histograms')).toThrow(/lacks statistics of nope/);
 });

@@ -1,6 +1,7 @@
 // Reads "which multiplier does each layer use, and how many MACs does it do" from whatever the caller
 // has: the `approximate` step's manifest ({layers: [...]}) or a bare list. Extra fields are ignored, so
 // the manifest can grow without breaking `synthesize`.
+import type {CalibrationFile, OperandStatistics} from '../approx/calibration-format.js';
 import type {OperandHistograms} from './activity.js';
 
 export interface LayerEntry {
@@ -68,40 +69,24 @@ function describe(value: unknown): string {
 }
 
 /**
- * Per-layer operand histograms from a calibration: `layers` keyed by layer name (or a list with a
- * name field), each with `operandHistograms: {activation: number[256], weight: number[256], binOffset?}`
- * where bin i counts the quantized value i - binOffset (default 128: values -128..127). The activation is
- * the multiplier's row operand `a` (as TransAxx indexes L[activation][weight]) unless the entry says
- * `rowOperand: "weight"` (TransAxx's Conv).
+ * Per-layer operand histograms from a calibration file (src/approx/calibration-format.ts): each layer's
+ * two operands' `operandCounts` (by raw byte). The multiplier's row operand `a` is the op's first
+ * operand, except for Conv, whose weight is the row operand (as TransAxx indexes its tables).
  */
-export function readOperandHistograms(calibration: unknown, layers: readonly string[], where: string): Map<string, OperandHistograms> {
-  const entries = isObject(calibration) ? calibration.layers : undefined;
-  const find = (layer: string): unknown => {
-    if (Array.isArray(entries)) return entries.find((entry) => isObject(entry) && firstString(entry, ['layer', 'name', 'node']) === layer);
-    return isObject(entries) ? entries[layer] : undefined;
-  };
-  if (entries === undefined) throw new Error(`${where}: the calibration has no "layers"`);
+export function readOperandHistograms(calibration: CalibrationFile, layers: readonly string[], where: string): Map<string, OperandHistograms> {
   const result = new Map<string, OperandHistograms>();
   for (const layer of layers) {
-    const entry = find(layer);
-    const operands = isObject(entry) ? entry.operandHistograms : undefined;
-    if (!isObject(operands)) throw new Error(`${where}: no operandHistograms for layer ${layer}`);
-    const offset = typeof operands.binOffset === 'number' ? operands.binOffset : 128;
-    const byByte = (name: 'activation' | 'weight'): number[] => {
-      const bins = operands[name];
-      if (!Array.isArray(bins) || bins.length !== 256 || bins.some((count) => typeof count !== 'number')) {
-        throw new Error(`${where}: layer ${layer} operandHistograms.${name} must be 256 counts, got ${describe(bins)}`);
-      }
-      const raw = new Array<number>(256).fill(0);
-      bins.forEach((count: number, index) => {
-        raw[(index - offset) & 0xff] = count;
-      });
-      return raw;
-    };
-    const activation = byByte('activation');
-    const weight = byByte('weight');
-    const weightIsRow = isObject(entry) && entry.rowOperand === 'weight';
-    result.set(layer, weightIsRow ? {a: weight, b: activation, weightOperand: 'a'} : {a: activation, b: weight, weightOperand: 'b'});
+    const entry = calibration.layers.find((candidate) => candidate.node === layer);
+    if (entry === undefined) throw new Error(`${where}: the calibration has no layer ${layer} (it lists ${calibration.layers.length} layers)`);
+    const [first, second] = entry.operands.map((name) => {
+      const statistics = calibration.values[name];
+      if (statistics === undefined) throw new Error(`${where}: the calibration lacks statistics of ${name} (operand of ${layer})`);
+      return statistics;
+    }) as [OperandStatistics, OperandStatistics];
+    const weightFirst = entry.op === 'Conv';
+    const [a, b] = weightFirst ? [second, first] : [first, second];
+    const weightOperand = a.role === 'weight' ? 'a' : b.role === 'weight' ? 'b' : undefined;
+    result.set(layer, weightOperand === undefined ? {a: a.operandCounts, b: b.operandCounts} : {a: a.operandCounts, b: b.operandCounts, weightOperand});
   }
   return result;
 }

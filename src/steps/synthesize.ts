@@ -3,6 +3,7 @@
 // multipliers with Yosys when installed, and reports the chosen cost model relative to the exact design.
 import {readFile, writeFile, mkdir} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
+import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
 import {resolveMultiplier} from '../approx/library.js';
 import type {Multiplier} from '../approx/multiplier.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
@@ -165,9 +166,9 @@ function resolveLayers(manifest: unknown): LayerAssignment[] {
 }
 
 async function loadHistograms(path: string, layers: readonly LayerAssignment[]) {
-  let calibration: unknown;
+  let calibration: CalibrationFile;
   try {
-    calibration = JSON.parse(await readFile(path, 'utf8'));
+    calibration = parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
   } catch (error) {
     throw new StepError(`cannot read the calibration ${path}: ${(error as Error).message}`, 'pass the calibrate step output', 'with.histograms');
   }
