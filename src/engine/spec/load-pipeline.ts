@@ -1,0 +1,370 @@
+// Pipeline loading: YAML → schema check → kinds, params, matrix, references, per-step `with`
+// validation → expanded instances in topological order. Every problem found is reported at once,
+// each located in the user's file with a hint.
+import {readFileSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
+import {basename, extname} from 'node:path';
+import type {Diagnostic} from '../events.js';
+import {findCycles, topologicalOrder} from '../graph.js';
+import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
+import type {Json, OutputDecl, StepKind} from '../step-kind.js';
+import {closest, createAjv, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
+import {jsonTypeName, type ParamOverride} from './param-overrides.js';
+import {referenceSites, substitute, type Reference, type ReferenceSite} from './references.js';
+import {parseYamlSource, type JsonPath, type YamlSource} from './yaml-source.js';
+
+export interface LoadOptions {
+  kinds: readonly StepKind[];
+  overrides?: readonly ParamOverride[];
+}
+
+export type LoadResult = {ok: true; value: Pipeline} | {ok: false; error: Diagnostic[]};
+
+const ajv = createAjv();
+let pipelineValidator: ValidateFunction | undefined;
+const kindValidators = new WeakMap<StepKind, ValidateFunction>();
+
+function validatePipelineShape(value: unknown): ValidateFunction {
+  if (pipelineValidator === undefined) {
+    const schema = JSON.parse(readFileSync(new URL('../../../schemas/pipeline.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
+    pipelineValidator = ajv.compile(schema);
+  }
+  pipelineValidator(value);
+  return pipelineValidator;
+}
+
+function kindValidator(kind: StepKind): ValidateFunction {
+  let validate = kindValidators.get(kind);
+  if (validate === undefined) {
+    validate = ajv.compile(kind.schema);
+    kindValidators.set(kind, validate);
+  }
+  return validate;
+}
+
+export async function loadPipelineFile(file: string, options: LoadOptions): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return {ok: false, error: [{message: code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, hint: 'pipelines are YAML files, e.g. pipelines/example.yaml'}]};
+  }
+  return loadPipeline(file, text, options);
+}
+
+interface RawStep {
+  uses: string;
+  with?: Record<string, Json>;
+  needs?: string[];
+  matrix?: Record<string, Json[] | string>;
+  retries?: number;
+  resources?: Record<string, number>;
+  executor?: 'in-process' | 'child-process';
+}
+
+interface RawPipeline {
+  name?: string;
+  params?: Record<string, Json>;
+  steps?: Record<string, RawStep>;
+}
+
+/** Per-step facts gathered while checking, before the pipeline is assembled. */
+interface Draft {
+  id: string;
+  raw: RawStep;
+  kind: StepKind;
+  matrix: {key: string; values: Json[]}[];
+  sites: ReferenceSite[];
+  instances: StepInstance[];
+  spec: StepSpec;
+}
+
+export function loadPipeline(file: string, text: string, options: LoadOptions): LoadResult {
+  const source = parseYamlSource(file, text);
+  if (source.errors.length > 0) return {ok: false, error: source.errors};
+  if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
+    return {ok: false, error: [{message: 'a pipeline file must be a YAML mapping with a "steps:" key', location: source.locate([]), hint: 'start from pipelines/example.yaml or README "Pipeline files"'}]};
+  }
+  const diagnostics: Diagnostic[] = [];
+  const report = (message: string, path: JsonPath, hint?: string, key = false): void => {
+    diagnostics.push({message, location: source.locate(path, {key}), ...(hint !== undefined ? {hint} : {})});
+  };
+
+  const validate = validatePipelineShape(source.value);
+  const shapeErrors = validate.errors ?? [];
+  diagnostics.push(...schemaDiagnostics(shapeErrors, source, [], {hint: 'see README "Pipeline files"'}));
+  const raw = source.value as RawPipeline;
+  const brokenSteps = new Set(shapeErrors.map((e) => /^\/steps\/([^/]+)/.exec(e.instancePath)?.[1]).filter((id) => id !== undefined));
+  const rawSteps = raw.steps !== null && typeof raw.steps === 'object' && !Array.isArray(raw.steps) ? raw.steps : {};
+  const params = resolveParams(raw, options.overrides ?? [], diagnostics);
+  const kindsByName = new Map(options.kinds.map((k) => [k.name, k]));
+  const stepIds = Object.keys(rawSteps);
+
+  // Pass 1: kinds, matrix values, references whose targets need no outputs, `with` per instance.
+  const drafts = new Map<string, Draft>();
+  for (const [id, step] of Object.entries(rawSteps)) {
+    if (brokenSteps.has(id) && (step === null || typeof step !== 'object' || typeof step.uses !== 'string')) continue;
+    const kind = kindsByName.get(step.uses);
+    if (kind === undefined) {
+      const guess = closest(step.uses, [...kindsByName.keys()]);
+      report(`step "${id}": unknown kind "${step.uses}"`, ['steps', id, 'uses'], `${guess !== undefined ? `did you mean "${guess}"? ` : ''}known kinds: ${[...kindsByName.keys()].join(', ')} (axx kinds)`);
+      continue;
+    }
+    const matrix = resolveMatrix(id, step, params, report);
+    const withValue: Json = step.with ?? {};
+    const sites = referenceSites(withValue);
+    for (const site of sites) checkStaticReference(id, site, matrix, params, stepIds, report);
+    for (const [i, need] of (step.needs ?? []).entries()) {
+      if (!stepIds.includes(need)) report(`step "${id}": needs unknown step "${need}"`, ['steps', id, 'needs', i], hintForStep(need, stepIds));
+      else if (need === id) report(`step "${id}" needs itself`, ['steps', id, 'needs', i], 'remove it from needs');
+    }
+    if (brokenSteps.has(id) || matrix === undefined) continue;
+    const spec: StepSpec = {
+      id,
+      kind,
+      matrix,
+      needs: step.needs ?? [],
+      retries: step.retries ?? 0,
+      resources: {...(kind.resources ?? {cpu: 1}), ...(step.resources ?? {})},
+      ...(step.executor !== undefined ? {executor: step.executor} : {}),
+      outputs: kind.outputs,
+      instances: [],
+    };
+    const instances = expandInstances(spec, withValue, params, sites, source, diagnostics);
+    if (instances.length > 0) spec.outputs = outputsOf(kind, instances[0]!.with, id, report);
+    spec.instances = instances.map((i) => i.ref.instance);
+    drafts.set(id, {id, raw: step, kind, matrix, sites, instances, spec});
+  }
+
+  // Pass 2: references to other steps' outputs (they need every producer's outputs), then cycles.
+  const stepDeps = new Map<string, string[]>();
+  for (const draft of drafts.values()) {
+    const deps = new Set(draft.spec.needs);
+    for (const site of draft.sites) {
+      if (!site.expression.ok || site.expression.ref.scope !== 'steps') continue;
+      const ref = site.expression.ref;
+      const producer = drafts.get(ref.step);
+      if (producer === undefined || ref.step === draft.id) continue;
+      deps.add(ref.step);
+      checkOutputReference(draft, producer, site, ref, report);
+    }
+    stepDeps.set(draft.id, [...deps].filter((d) => d !== draft.id));
+  }
+  for (const cycle of findCycles([...drafts.keys()], stepDeps)) {
+    report(`steps form a cycle: ${cycle.join(' → ')}`, ['steps', cycle[0]!], 'a step cannot (indirectly) depend on its own outputs; remove one of these references or needs', true);
+  }
+  if (diagnostics.length > 0) return {ok: false, error: dedupe(diagnostics)};
+
+  const pipeline: Pipeline = {
+    file,
+    name: raw.name ?? basename(file, extname(file)),
+    params,
+    steps: new Map([...drafts.values()].map((d) => [d.id, d.spec])),
+    instances: new Map(),
+    source,
+  };
+  const all = [...drafts.values()].flatMap((d) => d.instances);
+  for (const instance of all) {
+    const draft = drafts.get(instance.step.id)!;
+    const upstream = new Set<string>();
+    for (const producerId of stepDeps.get(instance.step.id) ?? []) {
+      const viaReference = draft.sites.some((s) => s.expression.ok && s.expression.ref.scope === 'steps' && s.expression.ref.step === producerId);
+      const names = viaReference ? upstreamInstances(pipeline, instance, producerId).names : pipeline.steps.get(producerId)!.instances;
+      for (const name of names) upstream.add(name);
+    }
+    instance.upstream = [...upstream];
+  }
+  const byName = new Map(all.map((i) => [i.ref.instance, i]));
+  const order = topologicalOrder(all.map((i) => i.ref.instance), new Map(all.map((i) => [i.ref.instance, i.upstream])));
+  for (const name of order) pipeline.instances.set(name, byName.get(name)!);
+  return {ok: true, value: pipeline};
+}
+
+type Report = (message: string, path: JsonPath, hint?: string, key?: boolean) => void;
+
+function hintForStep(name: string, stepIds: readonly string[]): string {
+  const guess = closest(name, stepIds);
+  return `${guess !== undefined ? `did you mean "${guess}"? ` : ''}steps: ${stepIds.join(', ')}`;
+}
+
+function resolveParams(raw: RawPipeline, overrides: readonly ParamOverride[], diagnostics: Diagnostic[]): Record<string, Json> {
+  const declared = raw.params !== null && typeof raw.params === 'object' && !Array.isArray(raw.params) ? raw.params : {};
+  const params: Record<string, Json> = {...declared};
+  for (const override of overrides) {
+    const where = override.location !== undefined ? {location: override.location} : {};
+    if (!(override.name in declared)) {
+      const guess = closest(override.name, Object.keys(declared));
+      diagnostics.push({
+        message: `${override.origin}: the pipeline has no param "${override.name}"`,
+        ...where,
+        hint: `${guess !== undefined ? `did you mean "${guess}"? ` : ''}declared params: ${Object.keys(declared).join(', ') || '(none; declare them under params:)'}`,
+      });
+      continue;
+    }
+    const expected = declared[override.name]!;
+    if (expected !== null && jsonTypeName(expected) !== jsonTypeName(override.value)) {
+      diagnostics.push({message: `${override.origin}: param "${override.name}" is a ${jsonTypeName(expected)} (default ${JSON.stringify(expected)}), got a ${jsonTypeName(override.value)}`, ...where, hint: 'give a value of the same type as the default'});
+      continue;
+    }
+    params[override.name] = override.value;
+  }
+  return params;
+}
+
+function resolveMatrix(id: string, step: RawStep, params: Record<string, Json>, report: Report): {key: string; values: Json[]}[] | undefined {
+  const matrix: {key: string; values: Json[]}[] = [];
+  let ok = true;
+  for (const [key, spec] of Object.entries(step.matrix ?? {})) {
+    let values: Json;
+    if (typeof spec === 'string') {
+      const name = /params\.([A-Za-z_][A-Za-z0-9_-]*)/.exec(spec)?.[1] ?? '';
+      if (!(name in params)) {
+        report(`step "${id}": matrix.${key} refers to unknown param "${name}"`, ['steps', id, 'matrix', key], `declared params: ${Object.keys(params).join(', ') || '(none)'}`);
+        ok = false;
+        continue;
+      }
+      values = params[name]!;
+    } else values = spec;
+    if (!Array.isArray(values) || values.length === 0) {
+      report(`step "${id}": matrix.${key} must be a non-empty list, got ${JSON.stringify(values)}`, ['steps', id, 'matrix', key], 'a matrix key lists the values to fan out over, e.g. layer: [fc1, fc2]');
+      ok = false;
+      continue;
+    }
+    const texts = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
+    const repeated = texts.find((t, i) => texts.indexOf(t) !== i);
+    if (repeated !== undefined) {
+      report(`step "${id}": matrix.${key} lists "${repeated}" more than once`, ['steps', id, 'matrix', key], 'each value gives one instance; remove the repeat');
+      ok = false;
+      continue;
+    }
+    matrix.push({key, values});
+  }
+  return ok ? matrix : undefined;
+}
+
+function checkStaticReference(
+  id: string,
+  site: ReferenceSite,
+  matrix: {key: string; values: Json[]}[] | undefined,
+  params: Record<string, Json>,
+  stepIds: readonly string[],
+  report: Report,
+): void {
+  const path = ['steps', id, 'with', ...site.path];
+  const expression = site.expression;
+  if (!expression.ok) {
+    report(`step "${id}": ${expression.message}`, path, 'references look like ${{ steps.<id>.outputs.<name> }}, ${{ params.<name> }} or ${{ matrix.<key> }}');
+    return;
+  }
+  const ref = expression.ref;
+  switch (ref.scope) {
+    case 'params':
+      if (!(ref.name in params)) {
+        const guess = closest(ref.name, Object.keys(params));
+        report(`step "${id}": ${ref.text} refers to unknown param "${ref.name}"`, path, `${guess !== undefined ? `did you mean "${guess}"? ` : ''}declared params: ${Object.keys(params).join(', ') || '(none; declare them under params:)'}`);
+      }
+      return;
+    case 'matrix':
+      if (matrix !== undefined && !matrix.some((m) => m.key === ref.name)) {
+        report(`step "${id}": ${ref.text} refers to matrix key "${ref.name}", which this step does not have`, path, matrix.length > 0 ? `this step's matrix keys: ${matrix.map((m) => m.key).join(', ')}` : 'add a matrix: to this step, or use ${{ params.<name> }}');
+      }
+      return;
+    case 'steps':
+      if (!stepIds.includes(ref.step)) report(`step "${id}": ${ref.text} refers to unknown step "${ref.step}"`, path, hintForStep(ref.step, stepIds));
+      else if (ref.step === id) report(`steps form a cycle: ${id} → ${id}`, path, 'a step cannot read its own outputs');
+      return;
+  }
+}
+
+function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[]): StepInstance[] {
+  const combos: Record<string, Json>[] = [{}];
+  for (const {key, values} of spec.matrix) {
+    const next: Record<string, Json>[] = [];
+    for (const combo of combos) for (const value of values) next.push({...combo, [key]: value});
+    combos.splice(0, combos.length, ...next);
+  }
+  const stepSites = sites.filter((s) => s.expression.ok && s.expression.ref.scope === 'steps').map((s) => s.path);
+  const skip = (path: JsonPath): boolean => stepSites.some((site) => site.every((segment, i) => path[i] === segment));
+  const validate = kindValidator(spec.kind);
+  const instances: StepInstance[] = [];
+  for (const matrix of combos) {
+    const resolved = substitute(withValue, (ref: Reference) => {
+      if (ref.scope === 'params') return params[ref.name];
+      if (ref.scope === 'matrix') return matrix[ref.name];
+      return undefined;
+    });
+    if (!validate(resolved)) {
+      const hint = `parameters of "${spec.kind.name}": axx kinds --json`;
+      diagnostics.push(...schemaDiagnostics(validate.errors ?? [], source, ['steps', spec.id, 'with'], {skip, hint}));
+    }
+    instances.push({ref: {id: spec.id, instance: instanceName(spec.id, matrix), kind: spec.kind.name}, step: spec, matrix, with: resolved, upstream: []});
+  }
+  return instances;
+}
+
+function outputsOf(kind: StepKind, withValue: Json, id: string, report: Report): Record<string, OutputDecl> {
+  if (kind.outputsOf === undefined) return kind.outputs;
+  try {
+    return kind.outputsOf(withValue);
+  } catch (error) {
+    report(`step "${id}": cannot determine outputs: ${(error as Error).message}`, ['steps', id, 'with']);
+    return {};
+  }
+}
+
+function describeOutput(decl: {type: string; format?: string}): string {
+  return `${decl.type === 'value' ? 'a value' : `a ${decl.type}`}${decl.format !== undefined ? ` (format "${decl.format}")` : ''}`;
+}
+
+function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report): void {
+  const path = ['steps', consumer.id, 'with', ...site.path];
+  const output = producer.spec.outputs[ref.output];
+  if (output === undefined) {
+    const names = Object.keys(producer.spec.outputs);
+    const guess = closest(ref.output, names);
+    report(`step "${consumer.id}": ${ref.text}: step "${producer.id}" (${producer.kind.name}) has no output "${ref.output}"`, path, `${guess !== undefined ? `did you mean "${guess}"? ` : ''}its outputs: ${names.join(', ') || '(none)'}`);
+    return;
+  }
+  const fixesAll = producer.matrix.length > 0 && producer.matrix.every((m) => consumer.matrix.some((c) => c.key === m.key));
+  if (fixesAll) {
+    for (const m of producer.matrix) {
+      const mine = consumer.matrix.find((c) => c.key === m.key)!;
+      const missing = mine.values.find((v) => !m.values.some((p) => JSON.stringify(p) === JSON.stringify(v)));
+      if (missing !== undefined) {
+        report(`step "${consumer.id}": matrix ${m.key}=${JSON.stringify(missing)} has no matching instance of "${producer.id}"`, path, `"${producer.id}" runs ${m.key} over ${JSON.stringify(m.values)}; a step with the same matrix key reads the instance with the same value`);
+      }
+    }
+  }
+  if (!site.whole) return;
+  const list = producer.matrix.length > 0 && !fixesAll;
+  const decl = inputDeclAt(consumer.kind.schema, site.path, list);
+  if (decl === undefined) return;
+  const typeOk = decl.type === 'path' ? output.type !== 'value' : decl.type === output.type;
+  const formatOk = decl.format === undefined || output.format === undefined || decl.format === output.format;
+  if (!typeOk || !formatOk) {
+    report(
+      `step "${consumer.id}": with.${site.path.join('.')} expects ${describeOutput({type: decl.type === 'path' ? 'file or dir' : decl.type, ...(decl.format !== undefined ? {format: decl.format} : {})})} but ${ref.text} is ${describeOutput(output)}`,
+      path,
+      'reference an output of the expected type and format (axx kinds --json shows each kind\'s outputs)',
+    );
+  }
+  if (list && !schemasAt(consumer.kind.schema, site.path).some((s) => s['type'] === 'array' || (Array.isArray(s['type']) && s['type'].includes('array')))) {
+    report(
+      `step "${consumer.id}": ${ref.text} gives a list (one per instance of matrix step "${producer.id}"), but with.${site.path.join('.')} takes one`,
+      path,
+      `give "${consumer.id}" the same matrix key(s) (${producer.matrix.map((m) => m.key).join(', ')}) to read one instance each, or pass the list to a parameter that accepts one`,
+    );
+  }
+}
+
+function dedupe(diagnostics: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const out = diagnostics.filter((d) => {
+    const id = `${d.location?.line}:${d.location?.column}:${d.message}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  return out.sort((a, b) => (a.location?.line ?? 0) - (b.location?.line ?? 0) || (a.location?.column ?? 0) - (b.location?.column ?? 0));
+}
