@@ -3,7 +3,15 @@
 // Pipeline-free: the `synthesize` step only adapts parameters and outputs around `costAccelerator`.
 import type {Multiplier} from '../approx/multiplier.js';
 import type {Dataflow, OperandHistograms} from './activity.js';
-import {dataAwarePowerModel, energyModel, macWeightedPowerModel, type EnergyBreakdown, type LayerAssignment, type PowerModel} from './cost.js';
+import {
+  dataAwarePowerModel,
+  energyModel,
+  macWeightedPowerModel,
+  type EnergyBreakdown,
+  type EnergyModel,
+  type LayerAssignment,
+  type PowerModel,
+} from './cost.js';
 import {tabulatedFigures, tabulatedSource, type CircuitFigures, type FigureSource} from './figures.js';
 import {measureAccumulator, measureCircuit, measureLayerPower, synthesiseLibrary, type AccumulatorFigures, type SynthesisedLibrary} from './measure.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
@@ -141,13 +149,15 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
     },
     tools: {yosys: tools.yosys?.version ?? null, sta: tools.sta?.version ?? null, liberty: tools.liberty?.technology ?? null, notes},
   };
-  if (model.name === 'energy' && 'energy' in model) {
-    report.energy = {...(model as ReturnType<typeof energyModel>).energy(request.layers), clockMHz: template.clockMHz, accumulator};
-  }
+  if (isEnergyModel(model)) report.energy = {...model.energy(request.layers), clockMHz: template.clockMHz, accumulator};
   if (rtl !== undefined && tools.yosys !== undefined && tools.liberty !== undefined) {
     report.array = await arrayArea(template, rtl, distinct, tools, measure);
   }
   return {report, rtl};
+}
+
+function isEnergyModel(model: PowerModel): model is EnergyModel {
+  return 'energy' in model;
 }
 
 function distinctMultipliers(layers: readonly LayerAssignment[]): Multiplier[] {
