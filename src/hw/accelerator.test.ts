@@ -107,4 +107,23 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty'))('with Yosys and OpenSTA
     expect(report.relativePower).toBeLessThan(1);
     expect(report.array?.areaSavingPercent).toBeGreaterThan(0);
   });
+
+  test('data-aware model: every layer’s power under its own operand activity', async () => {
+    const narrow = new Array<number>(256).fill(0);
+    for (let q = 0; q < 8; q++) narrow[q] = 1; // small non-negative operands: high bits never switch
+    const uniform = new Array<number>(256).fill(1);
+    const histograms = new Map([
+      ['quiet', {a: narrow, b: narrow, weightOperand: 'b' as const}],
+      ['busy', {a: uniform, b: uniform, weightOperand: 'b' as const}],
+    ]);
+    const cost = (layer: string) =>
+      costAccelerator(request([{layer, macs: 1, multiplier: trunc4}], {costModel: 'data-aware', histograms}), testTools);
+    const quiet = (await cost('quiet')).report;
+    const busy = (await cost('busy')).report;
+    expect(quiet.costModel.description).toMatch(/operand activity per layer/);
+    expect(busy.relativePower).toBeCloseTo(busy.multipliers[0]?.synthesised?.relativePower ?? Number.NaN, 6);
+    // With 3-bit operands the truncated columns hold most of the remaining activity: the saving differs.
+    expect(Math.abs(quiet.relativePower - busy.relativePower)).toBeGreaterThan(0.02);
+    await expect(cost('other')).rejects.toThrow(/no operand histograms for layer other/);
+  });
 });
