@@ -26,6 +26,8 @@ const cases: Record<string, GradCheckCase> = {
   Tanh: {inputs: {x: [6]}, build: op('Tanh', ['x'])},
   Sigmoid: {inputs: {x: [6]}, build: op('Sigmoid', ['x'])},
   Relu: {inputs: {x: [7]}, epsilon: 1e-3, build: op('Relu', ['x'])},
+  Clip: {inputs: {x: [9]}, epsilon: 1e-3, build: (b) => [b.op('Clip', ['x', b.float(-0.5), b.float(0.7)])]},
+  'Clip (max only)': {inputs: {x: [9]}, epsilon: 1e-3, build: (b) => [b.op('Clip', ['x', '', b.float(0.3)])]},
   Exp: {inputs: {x: [4]}, build: op('Exp', ['x'])},
   Log: {inputs: {x: [4]}, positive: true, build: op('Log', ['x'])},
   Softmax: {inputs: {x: [2, 3, 5]}, build: op('Softmax', ['x'], [attr.int('axis', 1)])},

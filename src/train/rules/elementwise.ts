@@ -54,6 +54,15 @@ const whereGrad: GradRule = (node, [dy], ctx) => {
   ];
 };
 
+/** Clip(x, min?, max?): the gradient passes where x lies inside [min, max]. */
+const clipGrad: GradRule = (node, [dy], ctx) => {
+  const [x, min, max] = node.inputs as [string, string | undefined, string | undefined];
+  const bounds = [min ? ctx.op('GreaterOrEqual', [x, min]) : undefined, max ? ctx.op('LessOrEqual', [x, max]) : undefined].filter((b) => b !== undefined);
+  if (bounds.length === 0) return [dy];
+  const inside = bounds.length === 1 ? bounds[0]! : ctx.op('And', bounds);
+  return [ctx.op('Where', [inside, dy!, ctx.b.float(0)]), undefined, undefined];
+};
+
 const sumGrad: GradRule = (node, [dy], ctx) => {
   const shape = ctx.shape(node.outputs[0]!);
   return node.inputs.map((input, i) => (ctx.needs(i) ? ctx.reduceTo(dy!, shape, input) : undefined));
@@ -70,6 +79,7 @@ export const elementwiseRules: Record<string, GradRule> = {
     () => ctx.op('Mul', [dy, ctx.op('Mul', [y, ctx.op('Log', [a])])]),
   ]),
   Sum: sumGrad,
+  Clip: clipGrad,
   Where: whereGrad,
   Neg: unary((ctx, dy) => ctx.op('Neg', [dy])),
   Sqrt: unary((ctx, dy, _x, y) => ctx.op('Div', [dy, ctx.op('Mul', [y, ctx.b.float(2)])])),
