@@ -10,6 +10,8 @@ export interface LayerEntry {
   multiplier: string;
   /** Multiplier id recorded by the producer; checked against the resolved multiplier when present. */
   multiplierId?: string;
+  /** Which of the op's operands is the table's row operand `a` (the manifest's `tableRow`). */
+  tableRow?: 'first' | 'second';
 }
 
 type JsonObject = Record<string, unknown>;
@@ -30,11 +32,15 @@ export function readLayerEntries(input: unknown, where: string): LayerEntry[] {
     if (seen.has(layer)) throw new Error(`${at}: layer ${layer} is listed twice`);
     seen.add(layer);
     const macs = item.macs;
+    if (macs === null) {
+      throw new Error(`${at} (${layer}): MACs unknown (the producer could not infer this layer's shapes); give the model static input shapes`);
+    }
     if (typeof macs !== 'number' || !Number.isFinite(macs) || macs < 0) {
       throw new Error(`${at} (${layer}): "macs" must be a non-negative number, got ${describe(macs)}`);
     }
-    const {multiplier, multiplierId} = readMultiplier(item, at, layer);
-    return multiplierId === undefined ? {layer, macs, multiplier} : {layer, macs, multiplier, multiplierId};
+    const entry: LayerEntry = {layer, macs, ...readMultiplier(item, at, layer)};
+    if (item.tableRow === 'first' || item.tableRow === 'second') entry.tableRow = item.tableRow;
+    return entry;
   });
 }
 
@@ -70,12 +76,17 @@ function describe(value: unknown): string {
 
 /**
  * Per-layer operand histograms from a calibration file (src/approx/calibration-format.ts): each layer's
- * two operands' `operandCounts` (by raw byte). The multiplier's row operand `a` is the op's first
- * operand, except for Conv, whose weight is the row operand (as TransAxx indexes its tables).
+ * two operands' `operandCounts` (by raw byte). The multiplier's row operand `a` is the one the manifest's
+ * `tableRow` names; without it, the op's first operand, except for Conv, whose weight is the row operand
+ * (as TransAxx indexes its tables).
  */
-export function readOperandHistograms(calibration: CalibrationFile, layers: readonly string[], where: string): Map<string, OperandHistograms> {
+export function readOperandHistograms(
+  calibration: CalibrationFile,
+  layers: readonly Pick<LayerEntry, 'layer' | 'tableRow'>[],
+  where: string,
+): Map<string, OperandHistograms> {
   const result = new Map<string, OperandHistograms>();
-  for (const layer of layers) {
+  for (const {layer, tableRow} of layers) {
     const entry = calibration.layers.find((candidate) => candidate.node === layer);
     if (entry === undefined) throw new Error(`${where}: the calibration has no layer ${layer} (it lists ${calibration.layers.length} layers)`);
     const [first, second] = entry.operands.map((name) => {
@@ -83,8 +94,8 @@ export function readOperandHistograms(calibration: CalibrationFile, layers: read
       if (statistics === undefined) throw new Error(`${where}: the calibration lacks statistics of ${name} (operand of ${layer})`);
       return statistics;
     }) as [OperandStatistics, OperandStatistics];
-    const weightFirst = entry.op === 'Conv';
-    const [a, b] = weightFirst ? [second, first] : [first, second];
+    const rowIsSecond = (tableRow ?? (entry.op === 'Conv' ? 'second' : 'first')) === 'second';
+    const [a, b] = rowIsSecond ? [second, first] : [first, second];
     const weightOperand = a.role === 'weight' ? 'a' : b.role === 'weight' ? 'b' : undefined;
     result.set(layer, weightOperand === undefined ? {a: a.operandCounts, b: b.operandCounts} : {a: a.operandCounts, b: b.operandCounts, weightOperand});
   }

@@ -9,7 +9,7 @@ import type {Multiplier} from '../approx/multiplier.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
 import {StepError} from '../engine/step-kind.js';
 import {costAccelerator, type AcceleratorTemplate, type CostModelName, type FigureChoice} from '../hw/accelerator.js';
-import {readLayerEntries, readOperandHistograms} from '../hw/assignment-input.js';
+import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/assignment-input.js';
 import type {LayerAssignment} from '../hw/cost.js';
 import {fileDigest} from '../hw/figure-cache.js';
 import {detectHwTools} from '../hw/tools.js';
@@ -99,8 +99,9 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
   },
   async run(ctx) {
     const {params} = ctx;
-    const layers = resolveLayers(params.manifest);
-    const histograms = params.histograms === undefined ? undefined : await loadHistograms(params.histograms, layers);
+    const entries = readEntries(params.manifest);
+    const layers = entries.map(resolveLayer);
+    const histograms = params.histograms === undefined ? undefined : await loadHistograms(params.histograms, entries);
     const tools = await detectHwTools();
     let result;
     try {
@@ -140,32 +141,32 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
   },
 };
 
-function resolveLayers(manifest: unknown): LayerAssignment[] {
-  let entries;
+function readEntries(manifest: unknown): LayerEntry[] {
   try {
-    entries = readLayerEntries(manifest, 'with.manifest');
+    return readLayerEntries(manifest, 'with.manifest');
   } catch (error) {
     throw new StepError((error as Error).message, "pass the approximate step's manifest output", 'with.manifest');
   }
-  return entries.map((entry) => {
-    let multiplier: Multiplier;
-    try {
-      multiplier = resolveMultiplier(entry.multiplier);
-    } catch (error) {
-      throw new StepError(`layer ${entry.layer}: ${(error as Error).message}`, 'run `axx multipliers` to list known names', 'with.manifest');
-    }
-    if (entry.multiplierId !== undefined && entry.multiplierId !== multiplier.id) {
-      throw new StepError(
-        `layer ${entry.layer}: multiplier ${entry.multiplier} resolves to a different circuit (id ${multiplier.id.slice(0, 12)}) than the manifest recorded (${entry.multiplierId.slice(0, 12)})`,
-        'the multiplier library changed since the model was approximated; re-run the approximate step',
-        'with.manifest',
-      );
-    }
-    return {layer: entry.layer, macs: entry.macs, multiplier};
-  });
 }
 
-async function loadHistograms(path: string, layers: readonly LayerAssignment[]) {
+function resolveLayer(entry: LayerEntry): LayerAssignment {
+  let multiplier: Multiplier;
+  try {
+    multiplier = resolveMultiplier(entry.multiplier);
+  } catch (error) {
+    throw new StepError(`layer ${entry.layer}: ${(error as Error).message}`, 'run `axx multipliers` to list known names', 'with.manifest');
+  }
+  if (entry.multiplierId !== undefined && entry.multiplierId !== multiplier.id) {
+    throw new StepError(
+      `layer ${entry.layer}: multiplier ${entry.multiplier} resolves to a different circuit (id ${multiplier.id.slice(0, 12)}) than the manifest recorded (${entry.multiplierId.slice(0, 12)})`,
+      'the multiplier library changed since the model was approximated; re-run the approximate step',
+      'with.manifest',
+    );
+  }
+  return {layer: entry.layer, macs: entry.macs, multiplier};
+}
+
+async function loadHistograms(path: string, entries: readonly LayerEntry[]) {
   let calibration: CalibrationFile;
   try {
     calibration = parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
@@ -173,7 +174,7 @@ async function loadHistograms(path: string, layers: readonly LayerAssignment[]) 
     throw new StepError(`cannot read the calibration ${path}: ${(error as Error).message}`, 'pass the calibrate step output', 'with.histograms');
   }
   try {
-    return readOperandHistograms(calibration, layers.map((layer) => layer.layer), 'with.histograms');
+    return readOperandHistograms(calibration, entries, 'with.histograms');
   } catch (error) {
     throw new StepError((error as Error).message, 'calibrate the same model the manifest describes', 'with.histograms');
   }
