@@ -1,0 +1,158 @@
+// One entry point for every method: compiles the problem, runs iterations until the evaluation budget
+// is spent (or the method is done), checkpoints every few iterations, resumes from a checkpoint.
+import {createHash} from 'node:crypto';
+import {greedySearch} from './greedy-search.js';
+import {EvaluationLedger, type LedgerEntry} from './ledger.js';
+import {exactNamesOf, memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
+import {Mcts} from './mcts.js';
+import {bestFeasible, paretoFront} from './pareto.js';
+import {DEFAULT_POLICY, type PolicyParams} from './policy.js';
+import {randomSearch} from './random-search.js';
+import {DEFAULT_REWARD, type RewardShape} from './reward.js';
+import {Rng} from './rng.js';
+import {compileSpace, type SearchSpace} from './space.js';
+import type {SearchStrategy} from './strategy.js';
+import type {Assignment, EvaluatedPoint, Json, SearchProblem} from './types.js';
+import {DEFAULT_EXPLORATION} from './uct.js';
+
+export const SEARCH_METHODS = ['mcts', 'random', 'greedy'] as const;
+export type SearchMethod = (typeof SEARCH_METHODS)[number];
+
+export interface SearchOptions {
+  method: SearchMethod;
+  /** Distinct configurations the search may evaluate (memo-store hits count too; see ledger.ts). */
+  budget: number;
+  seed: number;
+  /** Evaluations in flight at once; does not change the result. Default 1. */
+  parallel?: number;
+  /** Configurations per iteration (mcts, random); part of the algorithm, so results depend on it. Default 4. */
+  batchSize?: number;
+  /** UCT constant c; default 1/(2√2). */
+  exploration?: number;
+  policy?: Partial<PolicyParams>;
+  reward?: Partial<RewardShape>;
+  /** Memoisation across runs; the scope names the model and data subset. */
+  memo?: {store: EvaluationStore; scope: EvaluationScope};
+  checkpoint?: {
+    save(state: Json): Promise<void>;
+    /** Iterations between saves; default 1. */
+    every?: number;
+  };
+  /** A state passed to `checkpoint.save` by an earlier, interrupted run with the same problem and options. */
+  resumeFrom?: Json;
+  signal?: AbortSignal;
+  onProgress?(progress: {evaluations: number; budget: number; best?: EvaluatedPoint}): void;
+}
+
+export interface SearchResult {
+  method: SearchMethod;
+  /** Every distinct configuration evaluated, in the order asked for. */
+  points: EvaluatedPoint[];
+  /** Max accuracy / min relative power, sorted by power. */
+  pareto: EvaluatedPoint[];
+  /** Lowest-power point within the accuracy-drop threshold. */
+  best?: EvaluatedPoint;
+  /** `best` as the `approximate` step takes it. */
+  bestConfig?: {assign: Assignment};
+  /** MCTS only: the configuration at the end of the most-visited path (TransAxx's final answer). */
+  greedyPath?: EvaluatedPoint;
+  evaluations: number;
+  /** Evaluations answered by the memo store instead of `evaluate` (this run only). */
+  storeHits: number;
+  iterations: number;
+  /** True when the method ran out of configurations before the budget. */
+  exhausted: boolean;
+}
+
+interface SearchState {
+  format: 'axx-search';
+  version: 1;
+  method: SearchMethod;
+  problem: string;
+  iteration: number;
+  finished: boolean;
+  rng: number;
+  ledger: LedgerEntry[];
+  strategy: Json;
+}
+
+export async function runSearch(problem: SearchProblem, options: SearchOptions): Promise<SearchResult> {
+  const space = compileSpace(problem);
+  if (!SEARCH_METHODS.includes(options.method)) throw new Error(`search: unknown method ${String(options.method)}; use one of ${SEARCH_METHODS.join(', ')}`);
+  if (!(Number.isInteger(options.budget) && options.budget > 0)) throw new Error(`search: "budget" must be a positive integer, got ${options.budget}`);
+  const signal = options.signal ?? new AbortController().signal;
+  const evaluator = memoise(problem.evaluate, options.memo && {...options.memo, exactNames: exactNamesOf(problem.multipliers)});
+  const ledger = new EvaluationLedger(space, evaluator, Math.max(1, options.parallel ?? 1), signal);
+  const fingerprint = problemFingerprint(space, options);
+  const saved = options.resumeFrom === undefined ? undefined : readState(options.resumeFrom, options.method, fingerprint);
+  const rng = new Rng(saved?.rng ?? options.seed);
+  if (saved !== undefined) ledger.restore(saved.ledger);
+  const strategy = createStrategy(space, rng, options, saved?.strategy);
+
+  let iteration = saved?.iteration ?? 0;
+  let finished = saved?.finished ?? false;
+  const every = Math.max(1, options.checkpoint?.every ?? 1);
+  while (!finished && ledger.count < options.budget) {
+    signal.throwIfAborted();
+    finished = !(await strategy.iterate(ledger, options.budget - ledger.count));
+    iteration++;
+    options.onProgress?.({evaluations: ledger.count, budget: options.budget, best: bestFeasible(ledger.points)});
+    if (options.checkpoint !== undefined && iteration % every === 0) {
+      const state: SearchState = {format: 'axx-search', version: 1, method: options.method, problem: fingerprint, iteration, finished, rng: rng.state, ledger: ledger.toJSON(), strategy: strategy.save()};
+      await options.checkpoint.save(state as unknown as Json);
+    }
+  }
+
+  const points = ledger.points;
+  const best = bestFeasible(points);
+  const result: SearchResult = {method: options.method, points, pareto: paretoFront(points), evaluations: ledger.count, storeHits: evaluator.hits, iterations: iteration, exhausted: finished && ledger.count < options.budget};
+  if (best !== undefined) {
+    result.best = best;
+    result.bestConfig = {assign: {...best.assignment}};
+  }
+  const final = strategy.finalConfig?.();
+  if (final !== undefined) result.greedyPath = ledger.get(final);
+  return result;
+}
+
+function createStrategy(space: SearchSpace, rng: Rng, options: SearchOptions, saved: Json | undefined): SearchStrategy {
+  const batchSize = options.batchSize ?? 4;
+  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`search: "batchSize" must be a positive integer, got ${batchSize}`);
+  switch (options.method) {
+    case 'mcts':
+      return new Mcts(space, rng, {exploration: options.exploration ?? DEFAULT_EXPLORATION, batchSize, policy: {...DEFAULT_POLICY, ...options.policy}, reward: {...DEFAULT_REWARD, ...options.reward}}, saved);
+    case 'random':
+      return randomSearch(space, rng, batchSize);
+    case 'greedy':
+      return greedySearch(space);
+  }
+}
+
+/** What a checkpoint must agree with to be resumed: the problem's shape and every option that steers the search. */
+function problemFingerprint(space: SearchSpace, options: SearchOptions): string {
+  const {problem} = space;
+  const steering = {
+    layers: problem.layers.map((layer, l) => [layer.name, layer.macs, space.candidates[l]!.map((m) => [m.name, m.relativePower])]),
+    baseline: problem.baselineAccuracy,
+    threshold: problem.maxAccuracyDrop,
+    sensitivity: space.drops ?? null,
+    method: options.method,
+    seed: options.seed,
+    batchSize: options.batchSize ?? 4,
+    exploration: options.exploration ?? DEFAULT_EXPLORATION,
+    policy: options.policy ?? null,
+    reward: options.reward ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(steering)).digest('hex').slice(0, 16);
+}
+
+function readState(state: Json, method: SearchMethod, fingerprint: string): SearchState {
+  const candidate = state as unknown as Partial<SearchState> | null;
+  if (candidate === null || typeof candidate !== 'object' || candidate.format !== 'axx-search' || candidate.version !== 1) {
+    throw new Error('search checkpoint: not a search state written by this version of axx; delete the checkpoint to start over');
+  }
+  if (candidate.method !== method || candidate.problem !== fingerprint) {
+    throw new Error(`search checkpoint: written by a different search (method ${String(candidate.method)}, problem ${String(candidate.problem)}; now ${method}, ${fingerprint}); delete the checkpoint to start over`);
+  }
+  return candidate as SearchState;
+}
