@@ -36,7 +36,18 @@ const exactSigned = record('mul8s_1KV8', true, (a, b) => a * b, evo(0.425, 729.8
 const exactUnsigned = record('mul8u_1JFF', false, (a, b) => a * b, evo(0.391, 709.6, 1.43));
 // A circuit known only by its table and figures (its netlist is not bundled): the table is irrelevant here.
 const m1L2H = record('mul8s_1L2H', true, (a, b) => a * b + (a === 1 ? 1 : 0), evo(0.301, 558.9, 1.36));
-const trunc4 = record('trunc8s_k4', true, (a, b) => (a * b) & ~15, {
+/** Independent bit-level model of signed truncation: Baugh-Wooley partial products of columns >= k, mod 2^16. */
+function truncatedSigned(a: number, b: number, k: number): number {
+  let sum = (1 << 8) + (1 << 15);
+  for (let i = 0; i < 8; i++) {
+    for (let j = 0; j < 8; j++) {
+      const bit = ((a >> j) & (b >> i) & 1) ^ ((i === 7) !== (j === 7) ? 1 : 0);
+      if (i + j >= k) sum += bit << (i + j);
+    }
+  }
+  return ((sum & 0xffff) << 16) >> 16;
+}
+const trunc4 = record('trunc8s_k4', true, (a, b) => truncatedSigned(a & 0xff, b & 0xff, 4), {
   provenance: {source: 'generated', description: 'truncated', family: {name: 'truncated', params: {k: 4}}},
 });
 
@@ -125,5 +136,14 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty'))('with Yosys and OpenSTA
     // With 3-bit operands the truncated columns hold most of the remaining activity: the saving differs.
     expect(Math.abs(quiet.relativePower - busy.relativePower)).toBeGreaterThan(0.02);
     await expect(cost('other')).rejects.toThrow(/no operand histograms for layer other/);
+  });
+});
+
+describe.skipIf(missingTools('iverilog', 'vvp'))('RTL verification', () => {
+  test('a netlist that does not implement the named circuit is refused, naming the first differing operands', async () => {
+    const wrong = new URL('../../test/fixtures/hw/mul8u_handmade.v', import.meta.url).pathname;
+    await expect(
+      costAccelerator(request([{layer: 'fc1', macs: 1, multiplier: m1L2H}], {netlists: {mul8s_1L2H: wrong}}), testTools),
+    ).rejects.toThrow('the RTL of mul8s_1L2H does not implement its table: for operand bytes a=1, b=0 it gives 0, the table says 1 (check the netlist path given for it)');
   });
 });

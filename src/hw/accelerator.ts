@@ -14,6 +14,7 @@ import {
 } from './cost.js';
 import {tabulatedFigures, tabulatedSource, type CircuitFigures, type FigureSource} from './figures.js';
 import {measureAccumulator, measureCircuit, measureLayerPower, synthesiseLibrary, type AccumulatorFigures, type SynthesisedLibrary} from './measure.js';
+import {simulateTable} from './simulate.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
 import {macArrayRtl, PE_MODULE, type ArrayTemplate, type MacArrayRtl} from './verilog/mac-array.js';
 import {exactMultiplierRtl} from './verilog/matrix-multiplier.js';
@@ -85,11 +86,15 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
   // RTL for every circuit we can describe; the others (EvoApprox without a netlist) keep tabulated figures only.
   const rtlById = new Map<string, RtlModule>();
   for (const multiplier of distinct) {
+    let rtl: RtlModule;
     try {
-      rtlById.set(multiplier.id, await multiplierRtl(multiplier, request.netlists));
+      rtl = await multiplierRtl(multiplier, request.netlists);
     } catch (error) {
       notes.push((error as Error).message);
+      continue;
     }
+    await verifyRtl(rtl, multiplier, tools, notes, request.signal);
+    rtlById.set(multiplier.id, rtl);
   }
 
   let library: SynthesisedLibrary | undefined;
@@ -154,6 +159,24 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
     report.array = await arrayArea(template, rtl, distinct, tools, measure);
   }
   return {report, rtl};
+}
+
+/** The hardware costed must be the multiplier emulated: simulate all operand pairs and compare with the table. */
+async function verifyRtl(rtl: RtlModule, multiplier: Multiplier, tools: HwTools, notes: string[], signal?: AbortSignal): Promise<void> {
+  if (tools.iverilog === undefined || tools.vvp === undefined) {
+    notes.push(`RTL of ${multiplier.name} not verified against its table (Icarus Verilog not installed)`);
+    return;
+  }
+  const simulated = await simulateTable(rtl, tools, signal);
+  for (let index = 0; index < simulated.length; index++) {
+    if (simulated[index] !== multiplier.table[index]) {
+      throw new Error(
+        `the RTL of ${multiplier.name} does not implement its table: for operand bytes a=${index >> 8}, b=${index & 255} ` +
+          `it gives ${simulated[index]}, the table says ${multiplier.table[index]}` +
+          (rtl.source.includes('wrapped to axx') ? ' (check the netlist path given for it)' : ''),
+      );
+    }
+  }
 }
 
 function isEnergyModel(model: PowerModel): model is EnergyModel {
