@@ -57,6 +57,7 @@ const schema = {
     },
     histograms: {
       description: "Calibration with per-layer operand histograms (the calibrate step's output); required by costModel data-aware.",
+      type: 'string',
       'x-axx-input': {type: 'file', format: 'calibration'},
     },
     netlists: {

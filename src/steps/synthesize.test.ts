@@ -1,0 +1,108 @@
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import Ajv2020 from 'ajv/dist/2020.js';
+import {afterAll, describe, expect, test} from 'vitest';
+import {resolveMultiplier} from '../approx/library.js';
+import {StepError, type StepContext} from '../engine/step-kind.js';
+import type {AcceleratorReport} from '../hw/accelerator.js';
+import {missingTools} from '../hw/hw-test-tools.js';
+import {synthesizeKind} from './synthesize.js';
+
+const work = mkdtempSync(join(tmpdir(), 'axx-synthesize-'));
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+
+/** Validates `with` against the kind's schema (filling defaults), as the engine does. */
+function params(withParams: Record<string, unknown>): Record<string, unknown> {
+  const ajv = new Ajv2020({useDefaults: true, strict: false});
+  const copy = structuredClone({synthesisCache: join(work, 'hw-cache'), ...withParams});
+  if (!ajv.validate(synthesizeKind.schema, copy)) throw new Error(ajv.errorsText());
+  return copy;
+}
+
+let runs = 0;
+async function run(withParams: Record<string, unknown>) {
+  const scratchDir = mkdtempSync(join(work, `scratch-${runs++}-`));
+  const logs: string[] = [];
+  const ctx: StepContext = {
+    params: params(withParams),
+    scratchDir,
+    progress: () => {},
+    log: (text) => void logs.push(text),
+    metric: () => {},
+    checkpoint: {save: async () => {}, load: async () => undefined},
+    signal: new AbortController().signal,
+    resources: {cpu: 1},
+  };
+  const outputs = await synthesizeKind.run(ctx);
+  return {outputs, logs};
+}
+
+async function failure(withParams: Record<string, unknown>): Promise<StepError> {
+  const error = await run(withParams).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StepError);
+  return error as StepError;
+}
+
+test('schema defaults: a 16x16 array, 24-bit accumulators, 100 MHz, TransAxx model', () => {
+  expect(params({manifest: {layers: []}})).toMatchObject({
+    template: {rows: 16, cols: 16, accWidth: 24, clockMHz: 100, dataflow: 'output-stationary'},
+    costModel: 'mac-weighted',
+    figures: 'auto',
+    netlists: {},
+  });
+});
+
+test('EvoApprox circuits are costed from their tabulated figures: mul8s_1L2H everywhere -> 0.708', async () => {
+  const l2h = resolveMultiplier('mul8s_1L2H');
+  const manifest = {
+    format: 'axx-manifest',
+    layers: [
+      {node: 'blocks.0.mlp.fc1', op: 'MatMul', macs: 3000, multiplier: {name: l2h.name, id: l2h.id, signed: true}},
+      {node: 'blocks.0.mlp.fc2', op: 'MatMul', macs: 1000, multiplier: {name: l2h.name, id: l2h.id, signed: true}},
+    ],
+  };
+  const {outputs, logs} = await run({manifest});
+  const summary = (outputs.summary as {value: AcceleratorReport}).value;
+  expect(summary.relativePower.toFixed(3)).toBe('0.708');
+  expect(summary.savingPercent).toBeCloseTo(29.2, 1);
+  expect(logs.join('\n')).toMatch(/give this circuit's netlist as netlists: \{mul8s_1L2H/);
+  const report = JSON.parse(readFileSync((outputs.report as {file: string}).file, 'utf8')) as AcceleratorReport;
+  expect(report).toEqual(summary);
+});
+
+describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('with the EDA tools', () => {
+  test('a generated circuit: verified RTL, synthesised figures next to EvoApprox’s, array Verilog', async () => {
+    const trunc = resolveMultiplier('trunc8s_k4');
+    const manifest = {
+      layers: [
+        {node: 'fc1', macs: 300, multiplier: {name: trunc.name, id: trunc.id}},
+        {node: 'fc2', macs: 100, multiplier: 'mul8s_1KV8'},
+      ],
+    };
+    const {outputs} = await run({manifest, template: {rows: 2, cols: 2}});
+    const summary = (outputs.summary as {value: AcceleratorReport}).value;
+    expect(summary.relativePower).toBeLessThan(1);
+    expect(summary.costModel.figures).toMatch(/synthesised/);
+    const exact = summary.multipliers.find((m) => m.name === 'mul8s_1KV8');
+    expect(exact?.tabulated?.powerMw).toBe(0.425);
+    expect(exact?.synthesised?.technology).toMatch(/osu018/);
+    const files = readdirSync((outputs.verilog as {dir: string}).dir).sort();
+    expect(files).toEqual(['axx_mac_array.v', 'axx_mul8s_1KV8.v', 'axx_pe.v', 'axx_trunc8s_k4.v', 'groups.json']);
+  });
+});
+
+test('bad input gets a StepError naming the parameter', async () => {
+  const missingLayers = await failure({manifest: {}});
+  expect(missingLayers.param).toBe('with.manifest');
+  expect(missingLayers.message).toMatch(/expected a manifest with a "layers" list/);
+  const unknown = await failure({manifest: [{layer: 'fc', macs: 1, multiplier: 'mul8s_NOPE'}]});
+  expect(unknown.message).toMatch(/layer fc: .*mul8s_NOPE/);
+  const stale = await failure({manifest: [{layer: 'fc', macs: 1, multiplier: {name: 'mul8s_1L2H', id: 'deadbeef'}}]});
+  expect(stale.message).toMatch(/resolves to a different circuit/);
+  const noCalibration = await failure({manifest: [{layer: 'fc', macs: 1, multiplier: 'mul8s_1L2H'}], histograms: join(work, 'none.json')});
+  expect(noCalibration.param).toBe('with.histograms');
+});
