@@ -104,6 +104,24 @@ export function integerFactorization(table: Int32Array | Float64Array, opts: {ma
 }
 
 /**
+ * The trivial exact integer factorisation: one indicator factor per non-zero row,
+ * u_r[a] = [a = r], v_r = L[r, :]. Rank up to 256, so as slow as a direct lookup, but it always exists.
+ */
+export function indicatorFactorization(table: Int32Array | Float64Array): FactorGroup {
+  checkTable(table);
+  const rows: number[] = [];
+  for (let a = 0; a < TABLE_SIZE; a++) if (table.subarray(a * TABLE_SIZE, (a + 1) * TABLE_SIZE).some((x) => x !== 0)) rows.push(a);
+  const rank = Math.max(rows.length, 1);
+  const u = new Float64Array(TABLE_SIZE * rank);
+  const v = new Float64Array(TABLE_SIZE * rank);
+  rows.forEach((row, k) => {
+    u[row * rank + k] = 1;
+    for (let b = 0; b < TABLE_SIZE; b++) v[b * rank + k] = table[row * TABLE_SIZE + b]!;
+  });
+  return {rank, u, v, divisor: 1};
+}
+
+/**
  * max over operand pairs of Σ_k |U[a,k]·V[b,k]| for one group: the largest contribution of one
  * product to the sum of absolute terms, so a K-term GEMM has Σ|terms| ≤ K × this.
  * `used` limits the operand bytes considered (e.g. narrow-range int8 never produces 0x80).

@@ -1,0 +1,194 @@
+// The emulation subgraph of one layer (DESIGN-NOTES §1): quantise the activation(s), gather factor
+// rows by quantised value, run the SAME op (MatMul / Conv / grouped Conv) on the gathered operands
+// with the r factor copies laid side by side along the reduction axis, combine factor groups,
+// round (fp64 path), dequantise, add the bias. Weights are quantised and gathered here, offline.
+import {DataType, type Attribute, type Node} from '../../onnx/ir.js';
+import type {FactorGroup} from '../lowrank.js';
+import type {QuantScale} from '../quantize.js';
+import type {LayerEmitter} from './emitter.js';
+import type {EmulationPlan} from './plan.js';
+
+/** A weight quantised offline: int8 values in the op's layout and the step(s) of one quantum. */
+export interface QuantizedWeight {
+  q: Int8Array;
+  /** Row-major dims after normalisation: MatMul/Gemm [K, N]; Conv [O, C/group, ...kernel]. */
+  dims: number[];
+  /** One step (per tensor) or one per output channel (N for MatMul/Gemm, O for Conv). */
+  steps: number[];
+}
+
+export interface EmulationInput {
+  node: Node;
+  plan: EmulationPlan;
+  /** Where the activation's factors come from: 'u' when it is the table's row operand (Linear), 'v' when column (Conv). */
+  activationFactors: 'u' | 'v';
+}
+
+const precisionOf = (plan: EmulationPlan): 'fp32' | 'fp64' => (plan.path === 'lowrank-fp64' ? 'fp64' : 'fp32');
+const isIdentity = (plan: EmulationPlan): boolean => plan.path === 'int8-exact';
+
+/** Gathered copies of a quantised activation laid out [.., K·r] (r copies interleaved: index k·r + j). */
+function gatherAlongLastAxis(e: LayerEmitter, q: string, group: FactorGroup, factors: Float64Array, plan: EmulationPlan, rank: number, what: string): string {
+  if (isIdentity(plan)) return q;
+  const gathered = e.gather(q, factors, group.rank, precisionOf(plan), what);
+  if (group.rank === 1) return gathered;
+  return e.op('Reshape', [gathered, e.int64s(`${what}.shape`, [...Array<number>(rank - 1).fill(0), -1])], `${what}.merge`);
+}
+
+/** Weight [K, N] → gathered [K·r, N] (index k·r + j), as fp32 or fp64. */
+function gatherMatrixWeight(w: QuantizedWeight, factors: Float64Array, rank: number, precision: 'fp32' | 'fp64'): Float32Array | Float64Array {
+  const [k, n] = w.dims as [number, number];
+  const out = precision === 'fp64' ? new Float64Array(k * rank * n) : new Float32Array(k * rank * n);
+  for (let kk = 0; kk < k; kk++) {
+    for (let j = 0; j < rank; j++) {
+      const row = (kk * rank + j) * n;
+      for (let c = 0; c < n; c++) out[row + c] = factors[(w.q[kk * n + c]! & 0xff) * rank + j]!;
+    }
+  }
+  return out;
+}
+
+/** Conv weight [O, C, ...s] → gathered [O, C·r, ...s] (channel c·r + j). */
+function gatherConvWeight(w: QuantizedWeight, factors: Float64Array, rank: number): Float32Array {
+  const [o, c] = w.dims as [number, number];
+  const spatial = w.dims.slice(2).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(o * c * rank * spatial);
+  for (let oo = 0; oo < o; oo++) {
+    for (let cc = 0; cc < c; cc++) {
+      for (let j = 0; j < rank; j++) {
+        const dst = ((oo * c + cc) * rank + j) * spatial;
+        const src = (oo * c + cc) * spatial;
+        for (let s = 0; s < spatial; s++) out[dst + s] = factors[(w.q[src + s]! & 0xff) * rank + j]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Σ_g S_g / d_g, then (fp64) rounded and cast back: the exact integer accumulator as fp32. */
+function combineGroups(e: LayerEmitter, plan: EmulationPlan, sums: string[]): string {
+  let acc: string | undefined;
+  plan.groups.forEach((group, g) => {
+    let part = sums[g]!;
+    if (group.divisor !== 1) part = e.op('Div', [part, e.scalar(`group${g}.divisor`, group.divisor)], `group${g}.divide`);
+    acc = acc === undefined ? part : e.op('Add', [acc, part], `group${g}.add`);
+  });
+  if (precisionOf(plan) === 'fp32') return acc!;
+  const rounded = e.op('Round', [acc!], 'accumulator.round');
+  return e.op('Cast', [rounded], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+}
+
+function factorsFor(group: FactorGroup, side: 'u' | 'v'): Float64Array {
+  return side === 'u' ? group.u : group.v;
+}
+
+const other = (side: 'u' | 'v'): 'u' | 'v' => (side === 'u' ? 'v' : 'u');
+
+/** Dequantisation factor(s): scalar, or one per output channel shaped to broadcast over the output. */
+function dequantize(e: LayerEmitter, acc: string, activationStep: number, weightSteps: number[], channelDims: number[], extra = 1, output?: string): string {
+  const factors = weightSteps.map((s) => Math.fround(activationStep * s * extra));
+  const scale = factors.length === 1 ? e.scalar('dequantize.scale', factors[0]!) : e.constant('dequantize.scale', channelDims, Float32Array.from(factors));
+  return e.op('Mul', [acc, scale], 'dequantize', [], output);
+}
+
+/** x[.., K] @ W[K, N] (MatMul, or Gemm after normalising transposes); returns the dequantised float output. */
+export function emitMatrixProduct(
+  e: LayerEmitter,
+  input: EmulationInput,
+  x: string,
+  xRank: number,
+  xScale: QuantScale,
+  weight: QuantizedWeight,
+  opts: {extraScale?: number; output?: string} = {},
+): string {
+  const {plan} = input;
+  const q = e.quantize(x, xScale.inverse, 'input');
+  const sums = plan.groups.map((group, g) => {
+    const gathered = gatherAlongLastAxis(e, q, group, factorsFor(group, input.activationFactors), plan, xRank, `input.g${g}`);
+    const wData = gatherMatrixWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank, precisionOf(plan));
+    const w = e.constant(`weight.g${g}`, [weight.dims[0]! * group.rank, weight.dims[1]!], wData);
+    return e.op('MatMul', [gathered, w], `matmul.g${g}`);
+  });
+  const acc = combineGroups(e, plan, sums);
+  return dequantize(e, acc, xScale.step, weight.steps, [weight.dims[1]!], opts.extraScale, opts.output);
+}
+
+/** A[.., M, K] @ B[.., K, N] with both operands quantised at run time (attention products). */
+export function emitActivationProduct(
+  e: LayerEmitter,
+  plan: EmulationPlan,
+  a: {name: string; rank: number; scale: QuantScale},
+  b: {name: string; rank: number; scale: QuantScale; columns: number},
+  output: string,
+): string {
+  const qa = e.quantize(a.name, a.scale.inverse, 'a');
+  const qb = e.quantize(b.name, b.scale.inverse, 'b');
+  const sums = plan.groups.map((group, g) => {
+    const ga = gatherAlongLastAxis(e, qa, group, group.u, plan, a.rank, `a.g${g}`);
+    let gb = qb;
+    if (!isIdentity(plan)) {
+      gb = e.gather(qb, group.v, group.rank, precisionOf(plan), `b.g${g}`);
+      if (group.rank > 1) {
+        // [.., K, N, r] -> [.., K, r, N] -> [.., K·r, N]
+        const perm = [...Array.from({length: b.rank - 1}, (_, i) => i), b.rank, b.rank - 1];
+        const moved = e.op('Transpose', [gb], `b.g${g}.order`, [{name: 'perm', type: 'ints', value: perm}]);
+        gb = e.op('Reshape', [moved, e.int64s(`b.g${g}.shape`, [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], `b.g${g}.merge`);
+      }
+    }
+    return e.op('MatMul', [ga, gb], `matmul.g${g}`);
+  });
+  const acc = combineGroups(e, plan, sums);
+  return dequantize(e, acc, a.scale.step, [b.scale.step], [], 1, output);
+}
+
+export interface ConvGeometry {
+  /** pads as in ONNX: [begin_0, begin_1, …, end_0, end_1, …]. */
+  pads: number[];
+  /** Spatial dims of the input after padding (needed to merge the factor copies into channels). */
+  paddedSpatial: number[];
+  /** Conv attributes to keep (strides, dilations, group, kernel_shape). */
+  attributes: Attribute[];
+}
+
+/** Conv(X, W) + B: quantise, pad in the quantised domain, gather, Conv on C·r channels, dequantise, bias. */
+export function emitConv(
+  e: LayerEmitter,
+  input: EmulationInput,
+  x: string,
+  xScale: QuantScale,
+  weight: QuantizedWeight,
+  geometry: ConvGeometry,
+  bias: string | undefined,
+  output: string,
+): string {
+  const {plan} = input;
+  if (precisionOf(plan) !== 'fp32') throw new Error('Conv emulation needs an fp32 plan');
+  let q = e.quantize(x, xScale.inverse, 'input');
+  const spatialRank = weight.dims.length - 2;
+  if (geometry.pads.some((p) => p !== 0)) {
+    // A padded zero contributes L[w][0], not always 0: pad the quantised values, then gather.
+    const pads = [0, 0, ...geometry.pads.slice(0, spatialRank), 0, 0, ...geometry.pads.slice(spatialRank)];
+    q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
+  }
+  const sums = plan.groups.map((group, g) => {
+    let gathered = q;
+    if (!isIdentity(plan)) {
+      gathered = e.gather(q, factorsFor(group, input.activationFactors), group.rank, 'fp32', `input.g${g}`);
+      if (group.rank > 1) {
+        // [N, C, ...s, r] -> [N, C, r, ...s] -> [N, C·r, ...s]: channel c·r + j keeps each group's channels contiguous.
+        const perm = [0, 1, spatialRank + 2, ...Array.from({length: spatialRank}, (_, i) => i + 2)];
+        const moved = e.op('Transpose', [gathered], `input.g${g}.order`, [{name: 'perm', type: 'ints', value: perm}]);
+        gathered = e.op('Reshape', [moved, e.int64s(`input.g${g}.shape`, [0, -1, ...geometry.paddedSpatial])], `input.g${g}.merge`);
+      }
+    }
+    const wData = gatherConvWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank);
+    const w = e.constant(`weight.g${g}`, [weight.dims[0]!, weight.dims[1]! * group.rank, ...weight.dims.slice(2)], wData);
+    return e.op('Conv', [gathered, w], `conv.g${g}`, geometry.attributes);
+  });
+  const acc = combineGroups(e, plan, sums);
+  const channelDims = [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)];
+  if (bias === undefined) return dequantize(e, acc, xScale.step, weight.steps, channelDims, 1, output);
+  const y = dequantize(e, acc, xScale.step, weight.steps, channelDims);
+  const shapedBias = e.op('Reshape', [bias, e.int64s('bias.shape', channelDims)], 'bias.shape');
+  return e.op('Add', [y, shapedBias], 'bias', [], output);
+}

@@ -1,0 +1,88 @@
+// How one layer emulates its multiplier exactly, given the multiplier's operand table and the
+// layer's reduction length K (products summed per output):
+//
+// - 'int8-exact': the table is the exact product; gathered operands are the quantised values
+//   themselves, so no Gather at all (plain int8 quantised inference in fp32, exact while K·127² ≤ 2^24).
+// - 'lowrank-fp32': integer factor groups (lowrank.ts); the fp32 GEMM is exact by construction
+//   (every partial sum an integer below 2^24), error bound 0.
+// - 'lowrank-fp64': fp64 factors and an fp64 GEMM, accumulator rounded to the nearest integer; used
+//   when no integer factorisation fits K. Exact when the Higham bound is < 0.5 (MatMul/Gemm only:
+//   onnxruntime has no fp64 Conv).
+// - 'lookup-fp32': the indicator factorisation (one factor per table row): a direct lookup written
+//   as a GEMM, exact in fp32 like the integer path but of rank ~255; the last resort (high-rank
+//   tables in Conv layers).
+import {exactFp32MaxK, factorize, fp64ErrorBound, indicatorFactorization, integerFactorization, type FactorGroup} from '../lowrank.js';
+import {isUsedByte, signedByte} from './operand-table.js';
+
+export type EmulationPath = 'int8-exact' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
+
+export interface EmulationPlan {
+  path: EmulationPath;
+  /** Total rank (sum over groups): the number of GEMM copies along K. */
+  rank: number;
+  /** For 'int8-exact' a single identity group (u[a] = a, v[b] = b). */
+  groups: FactorGroup[];
+  /** Worst-case |fp accumulator - exact integer accumulator| before rounding. */
+  errorBound: number;
+}
+
+interface TableFactors {
+  exactProduct: boolean;
+  integer: FactorGroup[] | undefined;
+  integerMaxK: number;
+  fp64: ReturnType<typeof factorize>;
+  lookup: FactorGroup;
+  lookupMaxK: number;
+}
+
+const factorCache = new WeakMap<Int32Array, TableFactors>();
+
+function factorsOf(table: Int32Array): TableFactors {
+  let cached = factorCache.get(table);
+  if (!cached) {
+    const integer = integerFactorization(table);
+    cached = {
+      exactProduct: isExactProduct(table),
+      integer,
+      integerMaxK: integer ? exactFp32MaxK(integer, isUsedByte) : 0,
+      fp64: factorize(table),
+      lookup: indicatorFactorization(table),
+      lookupMaxK: 0,
+    };
+    cached.lookupMaxK = exactFp32MaxK([cached.lookup], isUsedByte);
+    factorCache.set(table, cached);
+  }
+  return cached;
+}
+
+/** The plan for a K-term reduction, or an explanation of why no exact path exists. */
+export function planEmulation(table: Int32Array, k: number, opts: {fp64Allowed: boolean}): EmulationPlan | {error: string} {
+  const f = factorsOf(table);
+  if (f.exactProduct && k * 127 * 127 <= 2 ** 24) return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0};
+  if (f.integer && k <= f.integerMaxK) {
+    // An all-zero table (rank 0) still needs one (zero) GEMM to produce an accumulator of the right shape.
+    const groups = f.integer.length > 0 ? f.integer : [{rank: 1, u: new Float64Array(256), v: new Float64Array(256), divisor: 1}];
+    return {path: 'lowrank-fp32', rank: groups.reduce((sum, g) => sum + g.rank, 0), groups, errorBound: 0};
+  }
+  const bound = fp64ErrorBound(f.fp64, k, isUsedByte);
+  if (opts.fp64Allowed && bound < 0.5) {
+    return {path: 'lowrank-fp64', rank: f.fp64.rank, groups: [{rank: f.fp64.rank, u: f.fp64.u, v: f.fp64.v, divisor: 1}], errorBound: bound};
+  }
+  if (k <= f.lookupMaxK) return {path: 'lookup-fp32', rank: f.lookup.rank, groups: [f.lookup], errorBound: 0};
+  const why = f.integer ? `integer factors are exact in fp32 only up to K = ${f.integerMaxK}` : `no integer factorisation of rank ≤ 32 exists (rank ${f.fp64.rank})`;
+  const fp64 = opts.fp64Allowed ? `the fp64 error bound is ${bound.toPrecision(3)} ≥ 0.5` : 'onnxruntime has no fp64 Conv for the fp64 path';
+  return {error: `no exact emulation for K = ${k}: ${why}, ${fp64}, and a direct lookup is exact in fp32 only up to K = ${f.lookupMaxK}`};
+}
+
+function isExactProduct(table: Int32Array): boolean {
+  for (let a = 0; a < 256; a++) {
+    if (!isUsedByte(a)) continue;
+    for (let b = 0; b < 256; b++) if (isUsedByte(b) && table[a * 256 + b] !== signedByte(a) * signedByte(b)) return false;
+  }
+  return true;
+}
+
+function identityGroup(): FactorGroup {
+  const identity = Float64Array.from({length: 256}, (_, byte) => (isUsedByte(byte) ? signedByte(byte) : 0));
+  return {rank: 1, u: identity, v: identity, divisor: 1};
+}

@@ -1,0 +1,92 @@
+// Small literal models with one layer of every kind the rewrite handles, shared by the rewrite
+// tests and the benchmark: MatMul on a batched activation, Gemm (transB, alpha, beta, bias), Conv
+// with padding and stride, grouped dilated Conv, and an attention-style MatMul of two activations.
+import {DataType, type Model, type Node, type Tensor} from '../onnx/ir.js';
+import {floatTensor} from '../onnx/tensor.js';
+import {CALIBRATION_FORMAT, type CalibrationFile} from './calibration-format.js';
+
+export class SeededRandom {
+  #state: number;
+  constructor(seed: number) {
+    this.#state = seed >>> 0 || 1;
+  }
+  /** Uniform in [-1, 1). */
+  next(): number {
+    // xorshift32
+    let x = this.#state;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.#state = x >>> 0;
+    return (this.#state / 2 ** 31) - 1;
+  }
+  fill(n: number, scale = 1): Float32Array {
+    return Float32Array.from({length: n}, () => this.next() * scale);
+  }
+}
+
+const ints = (name: string, value: number[]) => ({name, type: 'ints' as const, value});
+const int = (name: string, value: number) => ({name, type: 'int' as const, value});
+const float = (name: string, value: number) => ({name, type: 'float' as const, value});
+
+export interface LayerZoo {
+  model: Model;
+  /** Input name → shape. */
+  inputs: Record<string, number[]>;
+}
+
+export function layerZoo(seed = 1): LayerZoo {
+  const rng = new SeededRandom(seed);
+  const inputs: Record<string, number[]> = {
+    x_mm: [2, 5, 24],
+    x_gemm: [6, 24],
+    x_conv: [2, 3, 7, 7],
+    x_group: [1, 4, 6, 6],
+    q: [2, 3, 5, 8],
+    k_t: [2, 3, 8, 5],
+  };
+  const initializers: Tensor[] = [
+    floatTensor('mm.weight', [24, 7], rng.fill(24 * 7, 0.5)),
+    floatTensor('gemm.weight', [7, 24], rng.fill(7 * 24, 0.5)),
+    floatTensor('gemm.bias', [7], rng.fill(7)),
+    floatTensor('conv.weight', [4, 3, 3, 3], rng.fill(4 * 27, 0.5)),
+    floatTensor('conv.bias', [4], rng.fill(4)),
+    floatTensor('group.weight', [6, 2, 3, 3], rng.fill(6 * 18, 0.5)),
+  ];
+  const node = (name: string, opType: string, ins: string[], attributes: Node['attributes'] = []): Node => ({name, opType, domain: '', inputs: ins, outputs: [`${name}.out`], attributes});
+  const nodes: Node[] = [
+    node('mm', 'MatMul', ['x_mm', 'mm.weight']),
+    node('gemm', 'Gemm', ['x_gemm', 'gemm.weight', 'gemm.bias'], [int('transB', 1), float('alpha', 0.75), float('beta', 0.5)]),
+    node('conv', 'Conv', ['x_conv', 'conv.weight', 'conv.bias'], [ints('pads', [1, 1, 1, 1]), ints('strides', [2, 2]), ints('kernel_shape', [3, 3])]),
+    node('group', 'Conv', ['x_group', 'group.weight'], [ints('pads', [1, 0, 1, 2]), int('group', 2), ints('dilations', [1, 2])]),
+    node('attn.qk', 'MatMul', ['q', 'k_t']),
+  ];
+  const model: Model = {
+    irVersion: 8,
+    opsetImports: [{domain: '', version: 17}],
+    producerName: 'axx-test',
+    producerVersion: '0',
+    domain: '',
+    modelVersion: 1,
+    docString: '',
+    metadataProps: [],
+    graph: {
+      name: 'zoo',
+      nodes,
+      initializers,
+      inputs: Object.entries(inputs).map(([name, shape]) => ({name, elemType: DataType.FLOAT, shape})),
+      outputs: nodes.map((n) => ({name: n.outputs[0]!, elemType: DataType.FLOAT})),
+      valueInfo: [],
+    },
+  };
+  return {model, inputs};
+}
+
+/** A calibration that clips every listed value at `amax` (statistics left empty). */
+export function fixedCalibration(amax: Record<string, number>): CalibrationFile {
+  const values: CalibrationFile['values'] = {};
+  for (const [name, a] of Object.entries(amax)) {
+    values[name] = {role: 'activation', max: a, amax: a, histogram: {range: a, counts: new Array(2048).fill(0)}, operandCounts: new Array(256).fill(0)};
+  }
+  return {format: CALIBRATION_FORMAT, version: 1, method: 'max', percentile: 100, samples: 0, batches: 0, values, layers: []};
+}

@@ -1,0 +1,129 @@
+import * as ort from 'onnxruntime-node';
+import {describe, expect, it} from 'vitest';
+import type {Model} from '../onnx/ir.js';
+import {DataType} from '../onnx/ir.js';
+import {createSession} from '../onnx/session.js';
+import {operandTable} from './emulate/operand-table.js';
+import {quantScale, quantizeTensor, maxAbs} from './quantize.js';
+import {referenceConv, referenceMatMul} from './reference.js';
+import {evoApproxNames, readEvoApproxCircuit} from './reference-tables.js';
+import {approximateModel, RewriteError, type MultiplierTable} from './rewrite.js';
+import type {Manifest} from './rewrite-manifest.js';
+import {fixedCalibration, layerZoo, SeededRandom} from './rewrite-test-models.js';
+
+const circuit = (name: string): MultiplierTable => ({...readEvoApproxCircuit(name), id: `test:${name}`});
+const AMAX = {x_mm: 0.8, x_gemm: 0.9, x_conv: 0.7, x_group: 1, q: 0.6, k_t: 0.95};
+
+/** The integer accumulator value of each emulated layer: the input of its dequantize Mul. */
+function exposeAccumulators(model: Model, manifest: Manifest): {model: Model; accumulators: Record<string, string>} {
+  const accumulators: Record<string, string> = {};
+  for (const layer of manifest.layers) {
+    const deq = model.graph.nodes.find((n) => n.name === `${layer.emulation.prefix}dequantize`)!;
+    accumulators[layer.node] = deq.inputs[0]!;
+  }
+  const outputs = [...model.graph.outputs, ...Object.values(accumulators).map((name) => ({name, elemType: DataType.FLOAT}))];
+  return {model: {...model, graph: {...model.graph, outputs}}, accumulators};
+}
+
+function weight(model: Model, name: string): Float32Array {
+  return model.graph.initializers.find((t) => t.name === name)!.data as Float32Array;
+}
+
+const q = (data: Float32Array, amax: number): Int8Array => quantizeTensor(data, quantScale(amax).inverse);
+
+function referenceAccumulators(zoo: ReturnType<typeof layerZoo>, feeds: Record<string, Float32Array>, table: Int32Array): Record<string, Int32Array> {
+  const m = zoo.model;
+  const w = (name: string) => q(weight(m, name), maxAbs(weight(m, name)));
+  const gemmW = weight(m, 'gemm.weight');
+  const gemmKN = Float32Array.from({length: 24 * 7}, (_, i) => gemmW[(i % 7) * 24 + Math.floor(i / 7)]!);
+  return {
+    mm: referenceMatMul(table, q(feeds.x_mm!, AMAX.x_mm), w('mm.weight'), {batch: 1, m: 10, k: 24, n: 7}),
+    gemm: referenceMatMul(table, q(feeds.x_gemm!, AMAX.x_gemm), q(gemmKN, maxAbs(gemmKN)), {batch: 1, m: 6, k: 24, n: 7}),
+    conv: referenceConv(table, q(feeds.x_conv!, AMAX.x_conv), w('conv.weight'), {
+      input: [2, 3, 7, 7], weight: [4, 3, 3, 3], pads: [1, 1, 1, 1], strides: [2, 2], dilations: [1, 1], group: 1,
+    }),
+    group: referenceConv(table, q(feeds.x_group!, AMAX.x_group), w('group.weight'), {
+      input: [1, 4, 6, 6], weight: [6, 2, 3, 3], pads: [1, 0, 1, 2], strides: [1, 1], dilations: [1, 2], group: 2,
+    }),
+    'attn.qk': referenceMatMul(table, q(feeds.q!, AMAX.q), q(feeds.k_t!, AMAX.k_t), {batch: 6, m: 5, k: 8, n: 5}),
+  };
+}
+
+async function run(model: Model, feeds: Record<string, Float32Array>, shapes: Record<string, number[]>): Promise<Record<string, ort.Tensor>> {
+  using session = await createSession(model);
+  const tensors = Object.fromEntries(Object.entries(feeds).map(([name, data]) => [name, new ort.Tensor('float32', data, shapes[name])]));
+  return await session.run(tensors);
+}
+
+describe('approximateModel: integer accumulators equal the lookup reference', () => {
+  const zoo = layerZoo(7);
+  const rng = new SeededRandom(99);
+  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+
+  it.each(evoApproxNames())('%s', async (name) => {
+    const mult = circuit(name);
+    const table = operandTable(mult.table, mult.signed);
+    const calibration = fixedCalibration(AMAX);
+    const opts = {calibration, resolveMultiplier: circuit, default: name, attention: true, exclude: []};
+    const result = approximateModel(zoo.model, opts);
+    const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
+    const outputs = await run(model, feeds, zoo.inputs);
+    const expected = referenceAccumulators(zoo, feeds, table);
+    for (const layer of result.manifest.layers) {
+      const got = outputs[accumulators[layer.node]!]!.data as Float32Array;
+      const want = expected[layer.node]!;
+      expect(got.length, layer.node).toBe(want.length);
+      let mismatches = 0;
+      for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) mismatches++;
+      expect(mismatches, `${layer.node} (${layer.path}, rank ${layer.rank})`).toBe(0);
+    }
+  });
+});
+
+describe('approximateModel: the comparison discriminates and options are checked', () => {
+  const zoo = layerZoo(3);
+  const base = {calibration: fixedCalibration(AMAX), resolveMultiplier: circuit};
+
+  it('an approximate circuit differs from the exact reference (the check above can fail)', async () => {
+    const rng = new SeededRandom(5);
+    const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+    const result = approximateModel(zoo.model, {...base, default: 'mul8s_1L2H', layers: ['mm']});
+    const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
+    const got = (await run(model, feeds, zoo.inputs))[accumulators.mm!]!.data as Float32Array;
+    const exact = circuit('mul8s_1KV8');
+    const want = referenceAccumulators(zoo, feeds, operandTable(exact.table, true)).mm!;
+    expect(Array.from(got).some((v, i) => v !== want[i])).toBe(true);
+  });
+
+  it('selects by globs, excludes the head by default, assigns per pattern, keeps float weights and names', () => {
+    const result = approximateModel(zoo.model, {...base, layers: ['*'], assign: {'conv*': 'mul8s_1KX2', '**.weight': 'mul8s_1L2H'}, default: 'mul8s_1KV8'});
+    const byNode = Object.fromEntries(result.manifest.layers.map((l) => [l.node, l]));
+    expect(Object.keys(byNode)).toEqual(['mm', 'gemm', 'conv', 'group']);
+    expect(byNode.conv!.multiplier.name).toBe('mul8s_1KX2');
+    expect(byNode.mm!.multiplier.name).toBe('mul8s_1L2H');
+    expect(byNode.conv!.tableRow).toBe('second');
+    expect(byNode.gemm!.exact).toMatchObject({opType: 'Gemm', inputs: ['x_gemm', 'gemm.weight', 'gemm.bias']});
+    for (const layer of result.manifest.layers) {
+      expect(layer.emulation.nodes.every((n) => n.startsWith(`${layer.node}.axx.`))).toBe(true);
+      expect(result.model.graph.initializers.some((t) => t.name === layer.weight)).toBe(true);
+    }
+    expect(zoo.model.graph.nodes.map((n) => n.name)).toEqual(['mm', 'gemm', 'conv', 'group', 'attn.qk']);
+  });
+
+  it('rejects patterns that match nothing, missing multipliers and missing calibration', () => {
+    expect(() => approximateModel(zoo.model, {...base, layers: ['blocks.*.fc1'], default: 'mul8s_1L2H'})).toThrow(/layers pattern "blocks\.\*\.fc1" matches no approximable layer; layers are: mm, gemm/);
+    expect(() => approximateModel(zoo.model, {...base, assign: {mm: 'mul8s_1L2H'}})).toThrow(/layer "gemm" matches no assign pattern and no default/);
+    expect(() => approximateModel(zoo.model, {...base, default: 'mul8s_1L2H', calibration: fixedCalibration({x_mm: 1})})).toThrow(
+      /layer "gemm" \(Gemm\): the calibration has no statistics for "x_gemm"/,
+    );
+    const err = (() => {
+      try {
+        approximateModel(zoo.model, {...base, exclude: ['nope'], default: 'x'});
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(RewriteError);
+    expect((err as RewriteError).field).toBe('exclude');
+  });
+});
