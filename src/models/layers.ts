@@ -34,15 +34,15 @@ export function gelu(b: GraphBuilder, path: string, x: string): string {
   return b.op('Mul', [gated, b.float(0.5)], [], `${path}.half`);
 }
 
-/** (x - mean) / std, so models take images scaled to [0, 1] as datasets deliver them. */
+/** (x - mean) / std inside the graph, for models fed unnormalised [0, 1] pixels; nothing when mean 0, std 1. */
 export function normalizeInput(b: GraphBuilder, x: string, mean: number, std: number): string {
+  if (mean === 0 && std === 1) return x;
   const centered = b.op('Sub', [x, b.float(mean)], [], 'input_norm.sub');
   return b.op('Div', [centered, b.float(std)], [], 'input_norm.div');
 }
 
-/** Metadata telling data loaders what the builders' models expect: raw pixels scaled to [0, 1]. */
+/** Metadata key recording the preprocessing a trained model expects of its input (a dataset manifest's `preprocessing`). */
 export const INPUT_METADATA_KEY = 'axx.input';
-const INPUT_CONVENTION = JSON.stringify({range: [0, 1], layout: 'NCHW', note: 'mean/std normalisation is inside the graph'});
 
 export function floatInput(name: string, shape: (number | string)[]): ValueInfo {
   return {name, elemType: DataType.FLOAT, shape};
@@ -57,7 +57,7 @@ export function assembleModel(b: GraphBuilder, name: string, inputs: ValueInfo[]
     domain: '',
     modelVersion: 1,
     docString: '',
-    metadataProps: Object.entries({...metadata, [INPUT_METADATA_KEY]: INPUT_CONVENTION}).map(([key, value]) => ({key, value})),
+    metadataProps: Object.entries(metadata).map(([key, value]) => ({key, value})),
     graph: {name, nodes: b.nodes, initializers: b.initializers, inputs, outputs, valueInfo: []},
   };
 }

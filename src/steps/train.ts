@@ -141,8 +141,7 @@ async function run(ctx: StepContext<TrainParams>) {
   });
 
   const trained = session.trainedModel();
-  const inputConvention = {preprocessing: trainSet.manifest.preprocessing, normalisedInGraph: {mean: config.inputMean, std: config.inputStd}};
-  trained.metadataProps = [...trained.metadataProps.filter((m) => m.key !== INPUT_METADATA_KEY), {key: INPUT_METADATA_KEY, value: JSON.stringify(inputConvention)}];
+  trained.metadataProps.push({key: INPUT_METADATA_KEY, value: JSON.stringify(trainSet.manifest.preprocessing)});
   const file = join(ctx.scratchDir, 'model.onnx');
   writeModelFile(file, trained);
   const summary = {
