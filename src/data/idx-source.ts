@@ -55,14 +55,18 @@ function splitFile(dir: string, split: Split, kind: 'images' | 'labels', dataset
   throw new DataError(`no ${base} (or ${base}.gz) found`, dir, hint);
 }
 
-export function idxSource(opts: IdxSourceOptions): SampleSource {
-  const info = IDX_DATASETS[opts.dataset];
-  const dir = opts.dir ?? info.defaultDir();
+/** The image and label files of a split (throws DataError when absent). */
+export function idxFiles(opts: Pick<IdxSourceOptions, 'dataset' | 'split' | 'dir'>): {images: string; labels: string} {
+  const dir = opts.dir ?? IDX_DATASETS[opts.dataset].defaultDir();
   if (!existsSync(dir)) {
     throw new DataError(`${opts.dataset} directory does not exist`, dir, opts.dataset === 'fashion-mnist' ? 'install Debian package dataset-fashion-mnist or set with.path' : 'set with.path');
   }
-  const imagesFile = splitFile(dir, opts.split, 'images', opts.dataset);
-  const labelsFile = splitFile(dir, opts.split, 'labels', opts.dataset);
+  return {images: splitFile(dir, opts.split, 'images', opts.dataset), labels: splitFile(dir, opts.split, 'labels', opts.dataset)};
+}
+
+export function idxSource(opts: IdxSourceOptions): SampleSource {
+  const info = IDX_DATASETS[opts.dataset];
+  const {images: imagesFile, labels: labelsFile} = idxFiles(opts);
   const images = readIdxFile(imagesFile);
   const labels = readIdxFile(labelsFile);
   if (images.dims.length !== 3) throw new DataError(`expected images of shape N×H×W, found ${images.dims.join('×')}`, imagesFile);

@@ -2,11 +2,13 @@
 // and one entry.
 import type {StepKind} from '../engine/step-kind.js';
 import {exec} from './exec.js';
+import {loadDatasetKind} from './load-dataset.js';
 import {loadModelKind} from './load-model.js';
 import {trainStep} from './train.js';
 
 export const stepKinds: readonly StepKind[] = [
   exec,
+  loadDatasetKind,
   loadModelKind,
   trainStep,
 ];

@@ -1,0 +1,113 @@
+import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import {PNG} from 'pngjs';
+import {afterAll, describe, expect, it} from 'vitest';
+import {openDataset} from '../data/dataset-reader.js';
+import {StepError, type StepContext} from '../engine/step-kind.js';
+import {loadDatasetKind, type DatasetInfo, type LoadDatasetParams} from './load-dataset.js';
+
+const fixtures = fileURLToPath(new URL('../../test/fixtures/data/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'axx-load-dataset-'));
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+
+const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(loadDatasetKind.schema);
+
+/** Params as the engine passes them: validated, with schema defaults filled in. */
+function params(given: Record<string, unknown>): LoadDatasetParams {
+  const copy = structuredClone(given);
+  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
+  return copy as unknown as LoadDatasetParams;
+}
+
+let runs = 0;
+function context(p: LoadDatasetParams): StepContext<LoadDatasetParams> & {progress: ReturnType<typeof progressLog>} {
+  const progress = progressLog();
+  return {
+    params: p,
+    scratchDir: mkdtempSync(join(work, `scratch-${runs++}-`)),
+    progress,
+    log: () => {},
+    metric: () => {},
+    checkpoint: {save: async () => {}, load: async () => undefined},
+    signal: new AbortController().signal,
+    resources: {cpu: 1},
+  };
+}
+
+function progressLog() {
+  const calls: [number, number | undefined][] = [];
+  return Object.assign((done: number, total?: number) => void calls.push([done, total]), {calls});
+}
+
+async function failure(p: LoadDatasetParams): Promise<StepError> {
+  const error = await loadDatasetKind.run(context(p)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(StepError);
+  return error as StepError;
+}
+
+function pngFile(file: string, shade: number): void {
+  const image = new PNG({width: 3, height: 3});
+  image.data.fill(shade);
+  mkdirSync(join(file, '..'), {recursive: true});
+  writeFileSync(file, PNG.sync.write(image));
+}
+
+describe('load/dataset', () => {
+  it('stores a stratified MNIST subset and reports progress to completion', async () => {
+    const ctx = context(params({source: 'mnist', split: 'train', limit: 200, seed: 1, stratified: true}));
+    const out = await loadDatasetKind.run(ctx);
+    const dataset = openDataset((out.dataset as {dir: string}).dir);
+    const info = (out.info as {value: DatasetInfo}).value;
+    expect(info).toMatchObject({count: 200, sampleShape: [1, 28, 28], preprocessing: '(x/255 - 0.1307)/0.3081'});
+    expect(info.labelCounts).toEqual(dataset.manifest.labelCounts);
+    expect(Math.max(...info.labelCounts) - Math.min(...info.labelCounts)).toBeLessThanOrEqual(6);
+    expect(ctx.progress.calls.at(-1)).toEqual([200, 200]);
+    expect(dataset.manifest.origin).toMatchObject({source: 'mnist', split: 'train', sourceCount: 60000, subset: {limit: 200, seed: 1, stratified: true}});
+  });
+
+  it('reads an image folder split from <path>/val with transform overrides, keyed by content not location', async () => {
+    for (const root of ['a', 'b']) {
+      pngFile(join(work, root, 'val', 'cat', '1.png'), 200);
+      pngFile(join(work, root, 'val', 'dog', '1.png'), 10);
+    }
+    const p = (root: string) => params({source: 'image-folder', path: join(work, root), transform: {size: 2, cropPct: 1, channels: 1, mean: 0, std: 1}});
+    const out = await loadDatasetKind.run(context(p('a')));
+    const [batch] = [...openDataset((out.dataset as {dir: string}).dir).batches(2)];
+    expect([...batch!.y]).toEqual([0, 1]);
+    expect(batch!.x[0]).toBeCloseTo(200 / 255, 6);
+    expect(batch!.x[4]).toBeCloseTo(10 / 255, 6);
+
+    const key = (root: string) => loadDatasetKind.keyExtras!(p(root));
+    expect(await key('a')).toEqual(await key('b'));
+    pngFile(join(work, 'b', 'val', 'dog', '1.png'), 11);
+    expect(await key('a')).not.toEqual(await key('b'));
+  });
+
+  it('reads NPZ tensors with named arrays and classes', async () => {
+    const out = await loadDatasetKind.run(
+      context(params({source: 'npz', path: join(fixtures, 'arrays-compressed.npz'), keys: {x: 'images', y: 'labels'}, classes: ['w', 'x', 'y', 'z'], limit: 4})),
+    );
+    expect((out.info as {value: DatasetInfo}).value).toMatchObject({count: 4, classes: ['w', 'x', 'y', 'z'], labelCounts: [1, 1, 1, 1]});
+  });
+
+  it('fails with the parameter and file at fault', async () => {
+    expect((await failure(params({source: 'npy', path: join(fixtures, 'x.npy')}))).param).toBe('with.labels');
+    expect((await failure(params({source: 'image-folder'}))).param).toBe('with.path');
+    const missing = await failure(params({source: 'mnist', path: join(work, 'nowhere')}));
+    expect(missing).toMatchObject({param: 'with.path', message: `${join(work, 'nowhere')}: mnist directory does not exist`});
+    const wrongTransform = await failure(params({source: 'mnist', transform: {size: 10}}));
+    expect(wrongTransform).toMatchObject({param: 'with.transform', message: 'transform field size does not apply to source mnist'});
+    const empty = join(work, 'empty-class');
+    pngFile(join(empty, 'a', '1.png'), 0);
+    mkdirSync(join(empty, 'b'));
+    expect((await failure(params({source: 'image-folder', path: empty}))).message).toBe(`${join(empty, 'b')}: class folder holds no .jpg/.jpeg/.png images`);
+    expect(validate({source: 'cifar'})).toBe(false);
+    expect(validate({source: 'mnist', limit: -1})).toBe(false);
+  });
+});

@@ -1,0 +1,240 @@
+// Step kind "load/dataset": decodes a dataset once (MNIST, Fashion-MNIST, an image folder, NPY/NPZ
+// tensors), takes a deterministic subset, and stores the preprocessed float32 samples as a
+// sharded dataset directory that evaluate/train/calibrate stream from.
+import {existsSync, statSync} from 'node:fs';
+import {join, relative, resolve} from 'node:path';
+import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import {DataError} from '../data/data-error.js';
+import {filesDigest} from '../data/file-digest.js';
+import {idxFiles, idxSource, type IdxDatasetName, type Split} from '../data/idx-source.js';
+import {imageFolderSource, listImageFolder, TIMM_EVAL_TRANSFORM, type ImageTransform} from '../data/image-folder.js';
+import type {Interpolation} from '../data/resample.js';
+import type {SampleSource} from '../data/sample-source.js';
+import {tensorSource, type TensorFiles} from '../data/tensor-source.js';
+import {writeSubset} from '../data/write-subset.js';
+
+type Channelwise = number | number[];
+
+export interface LoadDatasetParams {
+  source: IdxDatasetName | 'image-folder' | 'npy' | 'npz';
+  /** IDX directory (mnist/fashion-mnist, optional), image folder root, .npy samples, or .npz archive. */
+  path?: string;
+  /** npy: the labels .npy file. */
+  labels?: string;
+  /** npz: array names of samples and labels. */
+  keys: {x: string; y: string};
+  /** npy/npz: class names. */
+  classes?: string[];
+  split: Split;
+  limit?: number;
+  offset?: number;
+  seed?: number;
+  stratified: boolean;
+  transform?: {
+    size?: number;
+    cropPct?: number;
+    interpolation?: Interpolation;
+    channels?: 1 | 3;
+    scale?: number;
+    mean?: Channelwise;
+    std?: Channelwise;
+  };
+}
+
+const channelwise = {anyOf: [{type: 'number'}, {type: 'array', items: {type: 'number'}, minItems: 1}]};
+const count = {type: 'integer', minimum: 0};
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['source'],
+  properties: {
+    source: {enum: ['mnist', 'fashion-mnist', 'image-folder', 'npy', 'npz']},
+    path: {type: 'string', minLength: 1, description: 'IDX directory (optional for mnist/fashion-mnist), image folder root, .npy samples or .npz archive.'},
+    labels: {type: 'string', minLength: 1, description: 'npy: the labels file (integers, shape [N]).'},
+    keys: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {x: {type: 'string', default: 'x'}, y: {type: 'string', default: 'y'}},
+      default: {x: 'x', y: 'y'},
+      description: 'npz: names of the sample and label arrays.',
+    },
+    classes: {type: 'array', items: {type: 'string'}, description: 'npy/npz: class names, label i → classes[i].'},
+    split: {
+      enum: ['train', 'test'],
+      default: 'test',
+      description: 'mnist/fashion-mnist: which IDX pair; image-folder: uses <path>/<split> (or <path>/val for test) when that folder exists.',
+    },
+    limit: {...count, description: 'Take at most this many samples (after offset).'},
+    offset: {...count, description: 'Skip this many samples first (in shuffled order when seed is set).'},
+    seed: {type: 'integer', description: 'Shuffle with this seed before offset/limit; the subset keeps source order.'},
+    stratified: {type: 'boolean', default: false, description: 'Spread limit over classes in proportion to their sizes.'},
+    transform: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Preprocessing. mnist/fashion-mnist: (x/255 - mean)/std, defaults 0.1307/0.3081 and 0.286/0.353. image-folder: timm eval (size 224, cropPct 0.875, bicubic, ImageNet mean/std, 3 channels). npy/npz: x·scale then mean/std, default none.',
+      properties: {
+        size: {type: 'integer', minimum: 1},
+        cropPct: {type: 'number', exclusiveMinimum: 0, maximum: 1},
+        interpolation: {enum: ['bicubic', 'bilinear']},
+        channels: {enum: [1, 3]},
+        scale: {type: 'number'},
+        mean: channelwise,
+        std: channelwise,
+      },
+    },
+  },
+};
+
+const list = (v: Channelwise | undefined): number[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v]);
+
+function requirePath(params: LoadDatasetParams, what: string): string {
+  if (params.path === undefined) throw new StepError(`source ${params.source} needs with.path (${what})`, undefined, 'with.path');
+  return resolve(params.path);
+}
+
+/** image-folder: `<path>/<split>` (or `val` for test) when present, else `<path>` itself. */
+function imageRoot(params: LoadDatasetParams): string {
+  const root = requirePath(params, 'the folder with one sub-folder per class');
+  const candidates = params.split === 'test' ? ['test', 'val'] : ['train'];
+  for (const name of candidates) {
+    const dir = join(root, name);
+    if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
+  }
+  return root;
+}
+
+function tensorFiles(params: LoadDatasetParams): TensorFiles {
+  if (params.source === 'npz') return {kind: 'npz', file: requirePath(params, 'an .npz archive'), xKey: params.keys.x, yKey: params.keys.y};
+  const x = requirePath(params, 'the samples .npy file');
+  if (params.labels === undefined) throw new StepError('source npy needs with.labels (the labels .npy file)', undefined, 'with.labels');
+  return {kind: 'npy', x, labels: resolve(params.labels)};
+}
+
+function checkTransformFields(params: LoadDatasetParams, allowed: string[]): void {
+  const extra = Object.keys(params.transform ?? {}).filter((k) => !allowed.includes(k));
+  if (extra.length > 0) {
+    throw new StepError(`transform field ${extra.join(', ')} does not apply to source ${params.source}`, `${params.source} takes: ${allowed.join(', ')}`, 'with.transform');
+  }
+}
+
+function openSource(params: LoadDatasetParams): SampleSource {
+  const t = params.transform ?? {};
+  switch (params.source) {
+    case 'mnist':
+    case 'fashion-mnist': {
+      checkTransformFields(params, ['mean', 'std']);
+      const [mean, std] = [list(t.mean), list(t.std)];
+      if ((mean?.length ?? 1) !== 1 || (std?.length ?? 1) !== 1) throw new StepError('mean/std take one value for single-channel images', undefined, 'with.transform');
+      return idxSource({dataset: params.source, split: params.split, dir: params.path && resolve(params.path), mean: mean?.[0], std: std?.[0]});
+    }
+    case 'image-folder': {
+      checkTransformFields(params, ['size', 'cropPct', 'interpolation', 'channels', 'mean', 'std']);
+      const channels = t.channels ?? TIMM_EVAL_TRANSFORM.channels;
+      const fallbackMean = channels === 3 ? TIMM_EVAL_TRANSFORM.mean : [0.5];
+      const fallbackStd = channels === 3 ? TIMM_EVAL_TRANSFORM.std : [0.5];
+      const transform: ImageTransform = {
+        size: t.size ?? TIMM_EVAL_TRANSFORM.size,
+        cropPct: t.cropPct ?? TIMM_EVAL_TRANSFORM.cropPct,
+        interpolation: t.interpolation ?? TIMM_EVAL_TRANSFORM.interpolation,
+        channels,
+        mean: list(t.mean) ?? fallbackMean,
+        std: list(t.std) ?? fallbackStd,
+      };
+      return imageFolderSource(imageRoot(params), transform);
+    }
+    case 'npy':
+    case 'npz':
+      checkTransformFields(params, ['scale', 'mean', 'std']);
+      return tensorSource({files: tensorFiles(params), classes: params.classes, normalization: {scale: t.scale, mean: list(t.mean), std: list(t.std)}});
+  }
+}
+
+/** The files whose content the dataset derives from, and the root their names are taken relative to. */
+function inputFiles(params: LoadDatasetParams): {files: string[]; root?: string} {
+  switch (params.source) {
+    case 'mnist':
+    case 'fashion-mnist': {
+      const {images, labels} = idxFiles({dataset: params.source, split: params.split, dir: params.path && resolve(params.path)});
+      return {files: [images, labels]};
+    }
+    case 'image-folder': {
+      const root = imageRoot(params);
+      return {files: listImageFolder(root).files, root};
+    }
+    case 'npy':
+    case 'npz': {
+      const files = tensorFiles(params);
+      return {files: files.kind === 'npy' ? [files.x, files.labels] : [files.file]};
+    }
+  }
+}
+
+/** DataError (a library's expected failure) → StepError pointing at the parameter. */
+function asStepError(error: unknown, params: LoadDatasetParams): unknown {
+  if (!(error instanceof DataError)) return error;
+  return new StepError(error.message, error.hint, params.path !== undefined ? 'with.path' : 'with.source');
+}
+
+export interface DatasetInfo {
+  count: number;
+  sampleShape: number[];
+  classes: string[];
+  labelCounts: number[];
+  preprocessing: string;
+}
+
+export const loadDatasetKind: StepKind<LoadDatasetParams> = {
+  name: 'load/dataset',
+  version: 1,
+  description: 'Decode MNIST, Fashion-MNIST, an image folder or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
+  schema,
+  outputs: {
+    dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
+    info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing'},
+  },
+  keyExtras(params): Json {
+    // The content of every input file (names relative to the folder for image folders), not paths or times.
+    try {
+      const {files, root} = inputFiles(params);
+      return {files: files.length, digest: filesDigest(files, root === undefined ? undefined : (f) => relative(root, f))};
+    } catch (error) {
+      // Missing inputs fail in run() with a precise message; the attempt is keyed by what is known.
+      return {missing: error instanceof Error ? error.message : String(error)};
+    }
+  },
+  async run(ctx) {
+    const {params} = ctx;
+    try {
+      const source = openSource(params);
+      ctx.log(`${params.source}: ${source.labels.length} samples of [${source.sampleShape.join(', ')}], ${source.classes.length} classes; ${source.preprocessing.description}`);
+      const dir = join(ctx.scratchDir, 'dataset');
+      let reported = 0;
+      const manifest = await writeSubset(
+        dir,
+        source,
+        {offset: params.offset, limit: params.limit, seed: params.seed, stratified: params.stratified},
+        {
+          onProgress(done, total) {
+            if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
+            // About a hundred progress events per step, whatever the size.
+            if (done === total || done - reported >= Math.max(1, Math.floor(total / 100))) {
+              reported = done;
+              ctx.progress(done, total, 'sample');
+            }
+          },
+        },
+      );
+      const info: DatasetInfo = {
+        count: manifest.count,
+        sampleShape: manifest.sampleShape,
+        classes: manifest.classes,
+        labelCounts: manifest.labelCounts,
+        preprocessing: manifest.preprocessing.description,
+      };
+      return {dataset: {dir}, info: {value: info as unknown as Json}};
+    } catch (error) {
+      throw asStepError(error, params);
+    }
+  },
+};
