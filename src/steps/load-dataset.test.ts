@@ -63,7 +63,7 @@ describe('load/dataset', () => {
     const ctx = context(params({source: 'mnist', split: 'train', limit: 200, seed: 1, stratified: true}));
     const out = await loadDatasetKind.run(ctx);
     const dataset = openDataset((out.dataset as {dir: string}).dir);
-    const info = (out.info as {value: DatasetInfo}).value;
+    const info = (out.info as unknown as {value: DatasetInfo}).value;
     expect(info).toMatchObject({count: 200, sampleShape: [1, 28, 28], preprocessing: '(x/255 - 0.1307)/0.3081'});
     expect(info.labelCounts).toEqual(dataset.manifest.labelCounts);
     expect(Math.max(...info.labelCounts) - Math.min(...info.labelCounts)).toBeLessThanOrEqual(6);
@@ -93,7 +93,7 @@ describe('load/dataset', () => {
     const out = await loadDatasetKind.run(
       context(params({source: 'npz', path: join(fixtures, 'arrays-compressed.npz'), keys: {x: 'images', y: 'labels'}, classes: ['w', 'x', 'y', 'z'], limit: 4})),
     );
-    expect((out.info as {value: DatasetInfo}).value).toMatchObject({count: 4, classes: ['w', 'x', 'y', 'z'], labelCounts: [1, 1, 1, 1]});
+    expect((out.info as unknown as {value: DatasetInfo}).value).toMatchObject({count: 4, classes: ['w', 'x', 'y', 'z'], labelCounts: [1, 1, 1, 1]});
   });
 
   it('fails with the parameter and file at fault', async () => {
