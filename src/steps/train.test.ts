@@ -8,6 +8,7 @@ import {readModelFile} from '../onnx/codec.js';
 import {Random} from '../models/random.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {loadDatasetImages} from '../train/dataset-images.js';
+import {loadDatasetKind, type LoadDatasetParams} from './load-dataset.js';
 import {trainStep, type TrainParams} from './train.js';
 
 const root = mkdtempSync(join(tmpdir(), 'axx-train-step-'));
@@ -36,10 +37,10 @@ const params: TrainParams = {
   epochs: 3, batchSize: 16, optimizer: 'adamw', lr: 0.01, weightDecay: 0.01, momentum: 0.9, schedule: 'cosine', warmup: 0.5, clipNorm: 1, seed: 0, checkpointEvery: 5,
 };
 
-function context(p: TrainParams, slot: {saved?: {state: Json; files: Record<string, Uint8Array>}}, abortAtStep?: number) {
+function context<P>(p: P, slot: {saved?: {state: Json; files: Record<string, Uint8Array>}}, abortAtStep?: number) {
   const controller = new AbortController();
   const metrics: [string, number][] = [];
-  const ctx: StepContext<TrainParams> = {
+  const ctx: StepContext<P> = {
     params: p,
     scratchDir: mkdtempSync(join(root, 'scratch-')),
     progress: (done) => done === abortAtStep && controller.abort(),
@@ -80,6 +81,21 @@ describe('train step', () => {
     const p = {...params, model: {...params.model, imageSize: 28, patchSize: 7}};
     await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(StepError);
     await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(/images are 1×8×8 but the model expects 1×28×28/);
+  });
+
+  it('trains on load/dataset output (normalised MNIST) and records its preprocessing', async () => {
+    const mnist = async (split: 'train' | 'test', limit: number) => {
+      const p: LoadDatasetParams = {source: 'mnist', split, limit, seed: 1, stratified: true, keys: {x: 'x', y: 'y'}};
+      const out = await loadDatasetKind.run(context(p, {}).ctx);
+      return (out['dataset'] as {dir: string}).dir;
+    };
+    const [trainSet, testSet] = [await mnist('train', 2000), await mnist('test', 500)];
+    const p: TrainParams = {...params, model: {arch: 'cnn', widths: [8, 16]}, dataset: trainSet, evalDataset: testSet, epochs: 2, lr: 3e-3, batchSize: 32};
+    const out = await trainStep.run(context(p, {}).ctx);
+    const model = readModelFile((out['model'] as {file: string}).file);
+    expect(model.graph.nodes.some((n) => n.name.startsWith('input_norm'))).toBe(false); // the data are already normalised
+    expect(JSON.parse(model.metadataProps.find((m) => m.key === 'axx.input')!.value)).toMatchObject({mean: [0.1307], std: [0.3081]});
+    expect(await topOneAccuracy(model, loadDatasetImages(testSet))).toBeGreaterThan(0.85);
   });
 
   it('names a missing dataset', async () => {
