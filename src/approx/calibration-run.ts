@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import type {Model, ValueInfo} from '../onnx/ir.js';
 import {DataType} from '../onnx/ir.js';
 import type {SessionFactory} from '../onnx/session.js';
-import {AbsHistogram, addOperandCounts, chooseAmax, DEFAULT_PERCENTILE, type CalibrationMethod} from './calibration.js';
+import {AbsHistogram, addOperandCounts, CalibrationError, chooseAmax, DEFAULT_PERCENTILE, type CalibrationMethod} from './calibration.js';
 import {calibratedValues, findApproximableLayers, type ApproximableLayer} from './emulate/approximable.js';
 import {CALIBRATION_FORMAT, type CalibrationFile, type OperandStatistics} from './calibration-format.js';
 
@@ -34,7 +34,7 @@ export async function runCalibration(model: Model, source: BatchSource, opts: Ca
   const method = opts.method ?? 'percentile';
   const percentile = opts.percentile ?? DEFAULT_PERCENTILE;
   const layers = findApproximableLayers(model.graph);
-  if (layers.length === 0) throw new Error('the model has no MatMul, Gemm or Conv layers to calibrate');
+  if (layers.length === 0) throw new CalibrationError('the model has no MatMul, Gemm or Conv layers to calibrate');
   const weights = new Set(layers.flatMap((l) => (l.weight ? [l.weight] : [])));
   const activations = calibratedValues(layers).filter((name) => !weights.has(name));
   const input = modelInput(model);
@@ -64,7 +64,7 @@ export async function runCalibration(model: Model, source: BatchSource, opts: Ca
     };
     batchesUsed = await pass((name, data) => histograms.get(name)!.add(data), 0);
     first = batchesUsed;
-    if (batchesUsed === 0) throw new Error('the calibration data yielded no batches');
+    if (batchesUsed === 0) throw new CalibrationError('the calibration data yielded no batches');
     const amax = new Map(activations.map((name) => [name, chooseAmax(histograms.get(name)!, method, percentile)]));
     await pass((name, data) => addOperandCounts(counts.get(name)!, data, amax.get(name)!), 1);
   } finally {
@@ -105,11 +105,11 @@ function describeLayer(layer: ApproximableLayer): CalibrationFile['layers'][numb
 function modelInput(model: Model): ValueInfo {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const inputs = model.graph.inputs.filter((i) => !initializers.has(i.name));
-  if (inputs.length !== 1) throw new Error(`calibration feeds one input tensor, but the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')})`);
+  if (inputs.length !== 1) throw new CalibrationError(`calibration feeds one input tensor, but the model has ${inputs.length} inputs (${inputs.map((i) => i.name).join(', ')})`);
   const input = inputs[0]!;
-  if (input.elemType !== DataType.FLOAT) throw new Error(`model input "${input.name}" must be float32 for calibration`);
+  if (input.elemType !== DataType.FLOAT) throw new CalibrationError(`model input "${input.name}" must be float32 for calibration`);
   if (!input.shape || input.shape.slice(1).some((d) => typeof d !== 'number')) {
-    throw new Error(`model input "${input.name}" needs a fixed per-sample shape (all dims after the batch dim), got [${input.shape?.join(', ') ?? 'unknown'}]`);
+    throw new CalibrationError(`model input "${input.name}" needs a fixed per-sample shape (all dims after the batch dim), got [${input.shape?.join(', ') ?? 'unknown'}]`);
   }
   return input;
 }
@@ -122,7 +122,7 @@ function inputSize(input: ValueInfo, batch: CalibrationBatch): number {
   const perSample = perSampleShape(input).reduce((a, b) => a * b, 1);
   const size = perSample * batch.count;
   if (batch.x.length < size) {
-    throw new Error(`a calibration batch of ${batch.count} samples holds ${batch.x.length} values, but input "${input.name}" needs ${perSample} per sample`);
+    throw new CalibrationError(`a calibration batch of ${batch.count} samples holds ${batch.x.length} values, but input "${input.name}" needs ${perSample} per sample`);
   }
   return size;
 }

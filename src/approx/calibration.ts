@@ -12,6 +12,11 @@ export const DEFAULT_PERCENTILE = 99.99;
 export type CalibrationMethod = 'percentile' | 'max' | 'mse';
 export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['percentile', 'max', 'mse'];
 
+/** An expected failure: the model or the data do not fit calibration. */
+export class CalibrationError extends Error {
+  override name = 'CalibrationError';
+}
+
 /** Histogram of |x| over [0, range), `HISTOGRAM_BINS` equal bins. */
 export class AbsHistogram {
   counts = new Float64Array(HISTOGRAM_BINS);
@@ -23,9 +28,10 @@ export class AbsHistogram {
     let batchMax = 0;
     for (let i = 0; i < data.length; i++) {
       const a = Math.abs(data[i]!);
-      if (a > batchMax) batchMax = a;
+      if (!(a <= batchMax)) batchMax = Number.isNaN(a) ? NaN : a;
+      if (Number.isNaN(batchMax)) break;
     }
-    if (!Number.isFinite(batchMax)) throw new Error('calibration data contains NaN or infinite values');
+    if (!Number.isFinite(batchMax)) throw new CalibrationError('calibration data contains NaN or infinite values');
     this.#cover(batchMax);
     this.max = Math.max(this.max, batchMax);
     this.total += data.length;

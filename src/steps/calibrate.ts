@@ -1,0 +1,89 @@
+// Step kind "calibrate": runs the float model on a few batches and records, for every operand of
+// every MatMul/Gemm/Conv, the statistics quantisation needs (max, 2048-bin |x| histogram, chosen
+// amax) and the histogram of quantised operand bytes (for search and power models).
+import {readFile, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {CALIBRATION_METHODS, CalibrationError, DEFAULT_PERCENTILE, type CalibrationMethod} from '../approx/calibration.js';
+import {runCalibration} from '../approx/calibration-run.js';
+import {DataError} from '../data/data-error.js';
+import {openDataset, type Dataset} from '../data/dataset-reader.js';
+import {StepError, type StepKind} from '../engine/step-kind.js';
+import {decodeModel, OnnxDecodeError} from '../onnx/codec.js';
+import type {Model} from '../onnx/ir.js';
+import {createSession} from '../onnx/session.js';
+
+export interface CalibrateParams {
+  model: string;
+  dataset: string;
+  batches: number;
+  batchSize: number;
+  percentile: number;
+  method: CalibrationMethod;
+}
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'dataset'],
+  properties: {
+    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (a load/model or train output).'},
+    dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Calibration images (a load/dataset output); the first batches are used.'},
+    batches: {type: 'integer', minimum: 1, default: 8, description: 'Number of batches to run.'},
+    batchSize: {type: 'integer', minimum: 1, default: 64},
+    percentile: {type: 'number', exclusiveMinimum: 0, maximum: 100, default: DEFAULT_PERCENTILE, description: 'Percentile of |x| used as amax (method "percentile").'},
+    method: {enum: [...CALIBRATION_METHODS], default: 'percentile', description: 'How amax is chosen from the histogram.'},
+  },
+};
+
+export async function readModelParam(path: string, param: string): Promise<Model> {
+  try {
+    return decodeModel(await readFile(path));
+  } catch (error) {
+    if (error instanceof OnnxDecodeError) throw new StepError(`${path} is not a usable ONNX model: ${error.message}`, 'pass the model output of a load/model step', param);
+    throw error;
+  }
+}
+
+function openCalibrationSet(dir: string): Dataset {
+  try {
+    return openDataset(dir);
+  } catch (error) {
+    if (error instanceof DataError) throw new StepError(error.message, error.hint ?? 'pass the dir output of a load/dataset step', 'with.dataset');
+    throw error;
+  }
+}
+
+export const calibrateKind: StepKind<CalibrateParams> = {
+  name: 'calibrate',
+  version: 1,
+  description: 'Per-operand quantisation statistics of the approximable layers (max, |x| histogram, amax, quantised-operand histograms)',
+  schema,
+  outputs: {
+    calibration: {type: 'file', format: 'calibration', description: 'calibration JSON (src/approx/calibration-format.ts)'},
+  },
+  resources: {cpu: 1},
+  async run(ctx) {
+    const p = ctx.params;
+    const model = await readModelParam(p.model, 'with.model');
+    const dataset = openCalibrationSet(p.dataset);
+    let calibration;
+    try {
+      calibration = await runCalibration(model, () => dataset.batches(p.batchSize, {limit: p.batches * p.batchSize}), {
+        method: p.method,
+        percentile: p.percentile,
+        batches: p.batches,
+        createSession,
+        threads: ctx.resources['cpu'] ?? 1,
+        progress: (done, total) => ctx.progress(done, total, 'batch'),
+        signal: ctx.signal,
+      });
+    } catch (error) {
+      if (!(error instanceof CalibrationError)) throw error;
+      throw new StepError(`calibration failed: ${(error as Error).message}`, 'check that the dataset matches the model input (shape and preprocessing)', 'with.dataset');
+    }
+    const file = join(ctx.scratchDir, 'calibration.json');
+    await writeFile(file, JSON.stringify(calibration));
+    ctx.log(`calibrated ${calibration.layers.length} layers on ${calibration.samples} samples (${p.method}${p.method === 'percentile' ? ` ${p.percentile}` : ''})`);
+    return {calibration: {file}};
+  },
+};
