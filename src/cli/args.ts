@@ -34,9 +34,16 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
       parsed.positionals.push(arg);
       continue;
     }
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
-    const flagText = eq >= 0 ? arg.slice(0, eq) : arg;
-    const spec = byName.get(flagText);
+    let eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    let flagText = eq >= 0 ? arg.slice(0, eq) : arg;
+    let spec = byName.get(flagText);
+    // -j4: a short option with its value attached.
+    const attached = !arg.startsWith('--') && arg.length > 2 ? byName.get(arg.slice(0, 2)) : undefined;
+    if (spec === undefined && attached !== undefined && attached.type !== 'flag') {
+      spec = attached;
+      flagText = arg.slice(0, 2);
+      eq = 1;
+    }
     if (spec === undefined) throw new UsageError(`unknown option ${flagText}`);
     if (spec.type === 'flag') {
       if (eq >= 0) throw new UsageError(`option --${spec.name} takes no value`);

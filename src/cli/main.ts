@@ -53,6 +53,11 @@ async function main(): Promise<void> {
     if (interrupts > 1) process.exit(ExitCode.interrupted);
     controller.abort(new Error(`received ${signal}`));
   };
+  // `axx runs | head`: a closed pipe ends the output quietly instead of crashing.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const io: CliIo = {

@@ -63,6 +63,7 @@ export function instanceName(id: string, matrix: Record<string, Json>): string {
 
 /** Where a step (or a parameter below it, "with.model") is written. */
 export function locateStep(pipeline: Pipeline, id: string, param?: string): SourceLocation {
-  const path: JsonPath = ['steps', id, ...(param === undefined ? [] : param.split('.'))];
+  const segments = param === undefined ? [] : param.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  const path: JsonPath = ['steps', id, ...segments];
   return pipeline.source.locate(path, {key: param === undefined});
 }

@@ -1,0 +1,83 @@
+// `axx run <pipeline>`: run what is not cached, print progress, set the exit code.
+import {cpus} from 'node:os';
+import type {ExecutorName} from '../../engine/pipeline.js';
+import {runPipeline} from '../../engine/run-pipeline.js';
+import {instancesNamed, withUpstream} from '../../engine/select.js';
+import {intOption, parseArgs} from '../args.js';
+import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
+import {executors} from '../executors.js';
+import {cacheOption, loadFromArgs, openStore, paramOptions, printDiagnostics, shellCommand} from '../project.js';
+import {renderers} from '../renderers/index.js';
+
+const EXECUTORS: readonly ExecutorName[] = ['in-process', 'child-process'];
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run a pipeline (cached steps are reused)',
+  usage: [
+    'Usage: axx run <pipeline.yaml> [options]',
+    '',
+    '  -p, --param name=value   override a pipeline param (repeatable; YAML value syntax)',
+    '  --params file.yaml       overrides from a file (-p wins)',
+    '  --only step              run only this step/instance and what it needs (repeatable)',
+    '  --force step             recompute this step/instance even if cached (repeatable)',
+    '  -j, --jobs N             steps running at once (default: number of CPUs)',
+    '  --fail-fast              stop at the first failure (default: keep going with independent steps)',
+    '  --executor name          in-process (default) or child-process, for steps that do not set executor:',
+    '  --json                   NDJSON events on stdout instead of plain lines',
+    `  --renderer name          output style: ${Object.keys(renderers).join(', ')}`,
+    '  --cache dir              cache directory (default $AXX_CACHE, else <project>/cache)',
+    '',
+    'Exit codes: 0 passed, 1 a step failed, 2 usage/config error, 70 internal error, 130 interrupted.',
+  ].join('\n'),
+  async run(argv, io) {
+    const args = parseArgs(argv, [
+      ...paramOptions,
+      cacheOption,
+      {name: 'only', type: 'list'},
+      {name: 'force', type: 'list'},
+      {name: 'jobs', short: 'j', type: 'string'},
+      {name: 'fail-fast', type: 'flag'},
+      {name: 'json', type: 'flag'},
+      {name: 'renderer', type: 'string'},
+      {name: 'executor', type: 'string'},
+    ]);
+    const jobs = intOption(args, 'jobs', 1) ?? cpus().length;
+    const executorName = (args.strings.get('executor') ?? 'in-process') as ExecutorName;
+    if (!EXECUTORS.includes(executorName)) throw new UsageError(`--executor must be one of ${EXECUTORS.join(', ')}`);
+    const rendererName = args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? 'plain');
+    const makeRenderer = renderers[rendererName];
+    if (makeRenderer === undefined) throw new UsageError(`unknown renderer "${rendererName}"; known: ${Object.keys(renderers).join(', ')}`);
+
+    const pipeline = await loadFromArgs(args, io);
+    if (pipeline === undefined) return ExitCode.usage;
+    const only = instancesNamed(pipeline, args.lists.get('only') ?? [], '--only');
+    const force = instancesNamed(pipeline, args.lists.get('force') ?? [], '--force');
+    if (!only.ok || !force.ok) {
+      printDiagnostics(io, [...(only.ok ? [] : only.error), ...(force.ok ? [] : force.error)]);
+      return ExitCode.usage;
+    }
+    using store = openStore(args, io, pipeline.file);
+    const renderer = makeRenderer(io);
+    // The resume command repeats this one minus --force (what was forced and finished is now cached).
+    const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force='));
+    const summary = await runPipeline(pipeline, {
+      store,
+      executors: executors(),
+      defaultExecutor: executorName,
+      emit: renderer.sink,
+      signal: io.signal,
+      concurrency: jobs,
+      budget: {cpu: cpus().length},
+      failFast: args.flags.has('fail-fast'),
+      force: force.value,
+      ...(only.value.size > 0 ? {select: withUpstream(pipeline, only.value)} : {}),
+      command: shellCommand([io.argv0, 'run', ...resumeArgs]),
+    });
+    await renderer.close();
+    if (summary.reason === 'failed' && rendererName !== 'ndjson') {
+      writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${shellCommand([io.argv0, 'run', ...resumeArgs])}`);
+    }
+    return summary.reason === 'passed' ? ExitCode.ok : summary.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.stepFailed;
+  },
+};

@@ -1,0 +1,77 @@
+// What most commands share: where the cache is, loading a pipeline with param overrides, and
+// printing its diagnostics.
+import {existsSync} from 'node:fs';
+import {dirname, join, resolve} from 'node:path';
+import type {Diagnostic} from '../engine/events.js';
+import type {Pipeline} from '../engine/pipeline.js';
+import {loadPipelineFile} from '../engine/spec/load-pipeline.js';
+import {parseParamAssignment, readParamsFile, type ParamOverride} from '../engine/spec/param-overrides.js';
+import {Store} from '../engine/store/store.js';
+import {stepKinds} from '../steps/index.js';
+import type {ParsedArgs, OptionSpec} from './args.js';
+import {UsageError, writeLine, type CliIo} from './command.js';
+import {formatDiagnostic} from './diagnostics.js';
+
+export const cacheOption: OptionSpec = {name: 'cache', type: 'string'};
+export const paramOptions: OptionSpec[] = [
+  {name: 'param', short: 'p', type: 'list'},
+  {name: 'params', type: 'string'},
+];
+
+/** The directory holding the nearest package.json above `from`, or `from` itself. */
+function projectDir(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return from;
+  }
+}
+
+/** --cache, else $AXX_CACHE, else <project>/cache (project: nearest package.json above the pipeline, or the cwd). */
+export function cacheDir(args: ParsedArgs, io: CliIo, pipelineFile?: string): string {
+  const explicit = args.strings.get('cache') ?? io.env['AXX_CACHE'];
+  if (explicit !== undefined && explicit !== '') return resolve(io.cwd, explicit);
+  return join(projectDir(pipelineFile !== undefined ? dirname(pipelineFile) : io.cwd), 'cache');
+}
+
+export function openStore(args: ParsedArgs, io: CliIo, pipelineFile?: string): Store {
+  return Store.open(cacheDir(args, io, pipelineFile));
+}
+
+export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[]): void {
+  for (const d of diagnostics) writeLine(io.stderr, formatDiagnostic(d, io.cwd));
+  writeLine(io.stderr, `${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}`);
+}
+
+/** Loads the pipeline named by the first positional; diagnostics printed and undefined on errors. */
+export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipeline | undefined> {
+  const [file, ...extra] = args.positionals;
+  if (file === undefined) throw new UsageError('give a pipeline file');
+  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+  const path = resolve(io.cwd, file);
+  const overrides: ParamOverride[] = [];
+  const errors: Diagnostic[] = [];
+  const paramsFile = args.strings.get('params');
+  if (paramsFile !== undefined) {
+    const read = await readParamsFile(resolve(io.cwd, paramsFile));
+    if (read.ok) overrides.push(...read.value);
+    else errors.push(...read.error);
+  }
+  // -p comes after --params so the command line wins.
+  for (const text of args.lists.get('param') ?? []) {
+    const parsed = parseParamAssignment(text);
+    if ('name' in parsed) overrides.push(parsed);
+    else errors.push(parsed);
+  }
+  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides});
+  if (!loaded.ok) errors.push(...loaded.error);
+  if (errors.length > 0 || !loaded.ok) {
+    printDiagnostics(io, errors);
+    return undefined;
+  }
+  return loaded.value;
+}
+
+/** Shell-quotes argv for a command the user can paste. */
+export function shellCommand(words: readonly string[]): string {
+  return words.map((w) => (/^[A-Za-z0-9_./=:,@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

@@ -1,0 +1,60 @@
+// Plain lines for CI logs and pipes: one line per step start/end, step logs prefixed with the
+// instance, failures with location and hint, a summary at the end.
+import type {AxxEvent} from '../../engine/events.js';
+import {writeLine, type CliIo} from '../command.js';
+import {formatFailure, unreachable} from '../diagnostics.js';
+import type {Renderer} from './renderer.js';
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
+}
+
+export function plainRenderer(io: CliIo): Renderer {
+  const started = new Map<string, number>();
+  const counts = {ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0};
+  let runStart = 0;
+  const sink = (event: AxxEvent): void => {
+    switch (event.type) {
+      case 'run-start':
+        runStart = event.at;
+        writeLine(io.stdout, `run ${event.runId}: ${event.pipeline}, ${event.steps.length} step${event.steps.length === 1 ? '' : 's'}`);
+        return;
+      case 'step-queued':
+      case 'step-progress':
+        return;
+      case 'step-start':
+        started.set(event.step.instance, event.at);
+        writeLine(io.stdout, `▶ ${event.step.instance}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
+        return;
+      case 'step-log':
+        writeLine(event.stream === 'stderr' ? io.stderr : io.stdout, `  ${event.step.instance} | ${event.text}`);
+        return;
+      case 'step-metric':
+        writeLine(io.stdout, `  ${event.step.instance} | ${event.name} = ${event.value}${event.x !== undefined ? ` @ ${event.x}` : ''}`);
+        return;
+      case 'step-retry':
+        writeLine(io.stderr, `↻ ${event.step.instance}: ${event.message.split('\n')[0]}; retry ${event.attempt} in ${seconds(event.delayMs)}`);
+        return;
+      case 'step-end': {
+        counts[event.outcome]++;
+        const t0 = started.get(event.step.instance);
+        const took = t0 !== undefined ? ` (${seconds(event.at - t0)})` : '';
+        const mark = {ran: '✓', cached: '=', failed: '✗', skipped: '-', interrupted: '!'}[event.outcome];
+        writeLine(io.stdout, `${mark} ${event.step.instance} ${event.outcome}${event.outcome === 'ran' || event.outcome === 'failed' ? took : ''}`);
+        return;
+      }
+      case 'failure':
+        writeLine(io.stderr, formatFailure(event.failure, io.cwd));
+        return;
+      case 'run-end':
+        writeLine(
+          io.stdout,
+          `run ${event.runId} ${event.reason} in ${seconds(event.at - runStart)}: ${counts.ran} ran, ${counts.cached} cached${counts.failed ? `, ${counts.failed} failed` : ''}${counts.skipped ? `, ${counts.skipped} skipped` : ''}${counts.interrupted ? `, ${counts.interrupted} interrupted` : ''}`,
+        );
+        return;
+      default:
+        unreachable(event);
+    }
+  };
+  return {sink, close: () => undefined};
+}

@@ -1,0 +1,18 @@
+// Messages between the engine and a forked step process (advanced serialisation, so checkpoint
+// files travel as Uint8Arrays).
+import type {Json, OutputValue} from './step-kind.js';
+
+export type ToChild =
+  | {type: 'run'; kind: string; params: Json; scratchDir: string; resources: Record<string, number>}
+  | {type: 'abort'}
+  | {type: 'checkpoint-loaded'; id: number; value: {state: Json; files: Record<string, Uint8Array>} | undefined}
+  | {type: 'checkpoint-saved'; id: number};
+
+export type FromChild =
+  | {type: 'progress'; done: number; total?: number; unit?: string}
+  | {type: 'log'; text: string; stream: 'stdout' | 'stderr'}
+  | {type: 'metric'; name: string; value: number; step?: number}
+  | {type: 'checkpoint-save'; id: number; state: Json; files: Record<string, Uint8Array>}
+  | {type: 'checkpoint-load'; id: number}
+  | {type: 'done'; outputs: Record<string, OutputValue>}
+  | {type: 'error'; stepError: boolean; message: string; hint?: string; param?: string; stack?: string};

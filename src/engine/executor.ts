@@ -1,0 +1,36 @@
+// Where a step's `run` executes. The scheduler only sees this interface, so a distributed executor
+// can be added without touching it.
+import type {Json, OutputValue, StepCheckpoint, StepKind} from './step-kind.js';
+
+export interface StepExecution {
+  kind: StepKind;
+  params: Json;
+  scratchDir: string;
+  resources: Record<string, number>;
+  signal: AbortSignal;
+  checkpoint: StepCheckpoint;
+  progress(done: number, total?: number, unit?: string): void;
+  log(text: string, stream: 'stdout' | 'stderr'): void;
+  metric(name: string, value: number, step?: number): void;
+}
+
+export interface Executor {
+  readonly name: string;
+  execute(execution: StepExecution): Promise<Record<string, OutputValue>>;
+}
+
+export const inProcessExecutor: Executor = {
+  name: 'in-process',
+  async execute(e: StepExecution): Promise<Record<string, OutputValue>> {
+    return e.kind.run({
+      params: e.params,
+      scratchDir: e.scratchDir,
+      resources: e.resources,
+      signal: e.signal,
+      checkpoint: e.checkpoint,
+      progress: (done, total, unit) => e.progress(done, total, unit),
+      log: (text, stream = 'stdout') => e.log(text, stream),
+      metric: (name, value, step) => e.metric(name, value, step),
+    });
+  },
+};

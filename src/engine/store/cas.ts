@@ -1,0 +1,189 @@
+// Content-addressed store: blobs by sha256 under fan-out directories, directories as a manifest blob
+// plus a read-only materialised tree of hard links, so steps get plain absolute paths. Everything
+// arrives through a temp name and a rename: a partially written blob is never visible.
+import {randomBytes} from 'node:crypto';
+import {chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {dirname, join} from 'node:path';
+import {sha256Hex} from '../canonical-json.js';
+import {dirManifest, FileDigestMemo, hashFile, type DirEntry} from '../file-digest.js';
+
+export interface StoredArtifact {
+  type: 'file' | 'dir';
+  digest: string;
+  size: number;
+}
+
+export interface CorruptBlob {
+  digest: string;
+  actual: string;
+  movedTo: string;
+}
+
+export class Cas {
+  readonly #blobs: string;
+  readonly #dirs: string;
+  readonly #tmp: string;
+  readonly #quarantine: string;
+
+  constructor(readonly root: string) {
+    this.#blobs = join(root, 'blobs');
+    this.#dirs = join(root, 'dirs');
+    this.#tmp = join(root, 'tmp');
+    this.#quarantine = join(root, 'quarantine');
+  }
+
+  blobPath(digest: string): string {
+    return join(this.#blobs, digest.slice(0, 2), digest.slice(2));
+  }
+
+  /** The read-only materialised tree of a directory artifact. */
+  dirPath(digest: string): string {
+    return join(this.#dirs, digest.slice(0, 2), digest.slice(2));
+  }
+
+  pathOf(artifact: {type: 'file' | 'dir'; digest: string}): string {
+    return artifact.type === 'dir' ? this.dirPath(artifact.digest) : this.blobPath(artifact.digest);
+  }
+
+  async has(artifact: {type: 'file' | 'dir'; digest: string}): Promise<boolean> {
+    return stat(this.pathOf(artifact)).then(
+      () => true,
+      () => false,
+    );
+  }
+
+  /** A directory next to the store (same filesystem, so outputs can be renamed in). */
+  async tempDir(prefix: string): Promise<string> {
+    const dir = join(this.#tmp, `${prefix.replace(/[^A-Za-z0-9._=,-]/g, '_').slice(0, 80)}-${randomBytes(6).toString('hex')}`);
+    await mkdir(dir, {recursive: true});
+    return dir;
+  }
+
+  /** Moves a file into the store (it must not be written afterwards). */
+  async putFile(path: string): Promise<StoredArtifact> {
+    const digest = await hashFile(path);
+    const size = (await stat(path)).size;
+    await this.#adopt(path, digest);
+    return {type: 'file', digest, size};
+  }
+
+  async putBytes(bytes: Uint8Array): Promise<StoredArtifact> {
+    const digest = sha256Hex(bytes);
+    if (!(await this.has({type: 'file', digest}))) {
+      const tmp = join(await this.tempDir('bytes'), 'blob');
+      await writeFile(tmp, bytes);
+      await this.#adopt(tmp, digest);
+    }
+    return {type: 'file', digest, size: bytes.byteLength};
+  }
+
+  async readBytes(digest: string): Promise<Buffer> {
+    return readFile(this.blobPath(digest));
+  }
+
+  /** Moves a directory's files into the store and materialises the tree read-only. */
+  async putDir(path: string): Promise<StoredArtifact> {
+    const entries = await new FileDigestMemo().dirEntries(path);
+    for (const entry of entries) await this.#adopt(join(path, ...entry.path.split('/')), entry.digest);
+    const manifest = dirManifest(entries);
+    const {digest} = await this.putBytes(Buffer.from(manifest));
+    await this.#materialise(digest, entries);
+    return {type: 'dir', digest, size: entries.reduce((sum, e) => sum + e.size, 0)};
+  }
+
+  async manifestEntries(digest: string): Promise<DirEntry[]> {
+    const manifest = JSON.parse((await this.readBytes(digest)).toString('utf8')) as {entries: [string, string, number, boolean][]};
+    return manifest.entries.map(([path, d, size, executable]) => ({path, digest: d, size, executable}));
+  }
+
+  async #materialise(digest: string, entries: readonly DirEntry[]): Promise<void> {
+    const target = this.dirPath(digest);
+    if (await this.has({type: 'dir', digest})) return;
+    const tmp = await this.tempDir('dir');
+    for (const entry of entries) {
+      const dest = join(tmp, ...entry.path.split('/'));
+      await mkdir(dirname(dest), {recursive: true});
+      await link(this.blobPath(entry.digest), dest);
+    }
+    await mkdir(dirname(target), {recursive: true});
+    await makeTreeReadOnly(tmp);
+    await rename(tmp, target).catch(async (error: NodeJS.ErrnoException) => {
+      // Another process materialised the same tree first; theirs is identical.
+      if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
+      await removeTree(tmp);
+    });
+  }
+
+  async #adopt(path: string, digest: string): Promise<void> {
+    const target = this.blobPath(digest);
+    if (await this.has({type: 'file', digest})) {
+      await rm(path, {force: true});
+      return;
+    }
+    await mkdir(dirname(target), {recursive: true});
+    await chmod(path, 0o444);
+    await rename(path, target);
+  }
+
+  /** Every blob digest present. */
+  async listBlobs(): Promise<string[]> {
+    return listFanOut(this.#blobs);
+  }
+
+  async listDirs(): Promise<string[]> {
+    return listFanOut(this.#dirs);
+  }
+
+  async removeBlob(digest: string): Promise<void> {
+    await rm(this.blobPath(digest), {force: true});
+  }
+
+  async removeDir(digest: string): Promise<void> {
+    await removeTree(this.dirPath(digest));
+  }
+
+  /** Rehashes one blob; a mismatch moves it to quarantine/ so it can no longer be served. */
+  async verifyBlob(digest: string): Promise<CorruptBlob | undefined> {
+    const path = this.blobPath(digest);
+    const actual = await hashFile(path);
+    if (actual === digest) return undefined;
+    await mkdir(this.#quarantine, {recursive: true});
+    const movedTo = join(this.#quarantine, `${digest}.${Date.now()}`);
+    await rename(path, movedTo);
+    return {digest, actual, movedTo};
+  }
+
+  /** Leftover temp dirs (crashed writers); safe only while no run is active. */
+  async clearTemp(): Promise<number> {
+    const entries = await readdir(this.#tmp).catch(() => []);
+    for (const entry of entries) await removeTree(join(this.#tmp, entry));
+    return entries.length;
+  }
+}
+
+async function listFanOut(root: string): Promise<string[]> {
+  const digests: string[] = [];
+  for (const prefix of await readdir(root).catch(() => [])) {
+    for (const rest of await readdir(join(root, prefix)).catch(() => [])) digests.push(prefix + rest);
+  }
+  return digests;
+}
+
+async function makeTreeReadOnly(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, {withFileTypes: true})) {
+    if (entry.isDirectory()) await makeTreeReadOnly(join(dir, entry.name));
+  }
+  await chmod(dir, 0o555);
+}
+
+/** rm -r of a tree whose directories were made read-only. */
+export async function removeTree(dir: string): Promise<void> {
+  const restore = async (d: string): Promise<void> => {
+    await chmod(d, 0o755).catch(() => undefined);
+    for (const entry of await readdir(d, {withFileTypes: true}).catch(() => [])) {
+      if (entry.isDirectory()) await restore(join(d, entry.name));
+    }
+  };
+  await restore(dir);
+  await rm(dir, {recursive: true, force: true});
+}

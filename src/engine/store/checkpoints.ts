@@ -1,0 +1,47 @@
+// The checkpoint slot of a step key: state JSON in SQLite, files as CAS blobs. Outside the cache
+// key; the engine deletes it when the step succeeds.
+import type {Json, StepCheckpoint} from '../step-kind.js';
+import type {Cas} from './cas.js';
+import type {Db} from './database.js';
+
+export class Checkpoints {
+  constructor(
+    readonly db: Db,
+    readonly cas: Cas,
+  ) {}
+
+  slot(key: string): StepCheckpoint {
+    return {
+      save: async (state: Json, files: Record<string, Uint8Array> = {}): Promise<void> => {
+        const digests: Record<string, string> = {};
+        for (const [name, bytes] of Object.entries(files)) digests[name] = (await this.cas.putBytes(bytes)).digest;
+        this.db.prepare('INSERT OR REPLACE INTO checkpoints (key, state, files, updated_at) VALUES (?, ?, ?, ?)').run(key, JSON.stringify(state), JSON.stringify(digests), Date.now());
+      },
+      load: async (): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined> => {
+        const row = this.db.prepare('SELECT state, files FROM checkpoints WHERE key = ?').get(key) as {state: string; files: string} | undefined;
+        if (row === undefined) return undefined;
+        const files: Record<string, Uint8Array> = {};
+        try {
+          for (const [name, digest] of Object.entries(JSON.parse(row.files) as Record<string, string>)) files[name] = await this.cas.readBytes(digest);
+        } catch {
+          // A blob of the checkpoint went missing (gc, corruption): start over rather than resume from half a state.
+          return undefined;
+        }
+        return {state: JSON.parse(row.state) as Json, files};
+      },
+    };
+  }
+
+  delete(key: string): void {
+    this.db.prepare('DELETE FROM checkpoints WHERE key = ?').run(key);
+  }
+
+  /** Blob digests checkpoints still need (gc keeps them). */
+  referencedDigests(): Set<string> {
+    const out = new Set<string>();
+    for (const row of this.db.prepare('SELECT files FROM checkpoints').all() as {files: string}[]) {
+      for (const digest of Object.values(JSON.parse(row.files) as Record<string, string>)) out.add(digest);
+    }
+    return out;
+  }
+}

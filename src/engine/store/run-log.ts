@@ -1,0 +1,172 @@
+// What happened in each run: its status, each step instance's state and timings, and the event
+// stream (logs and metrics in their own tables so `axx show` reads them directly).
+import type {AxxEvent} from '../events.js';
+import type {Db} from './database.js';
+import {isAlive, thisHost} from './liveness.js';
+
+export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted';
+
+export interface RunRecord {
+  id: string;
+  pipeline: string;
+  name: string;
+  command: string;
+  status: RunStatus;
+  pid: number;
+  host: string;
+  startedAt: number;
+  endedAt: number | null;
+}
+
+export interface RunStepRecord {
+  runId: string;
+  instance: string;
+  stepId: string;
+  kind: string;
+  key: string | null;
+  state: string;
+  cached: boolean;
+  attempts: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  error: string | null;
+}
+
+interface RunRow {
+  id: string;
+  pipeline: string;
+  name: string;
+  command: string;
+  status: RunStatus;
+  pid: number;
+  host: string;
+  started_at: number;
+  ended_at: number | null;
+}
+
+const toRun = (r: RunRow): RunRecord => ({id: r.id, pipeline: r.pipeline, name: r.name, command: r.command, status: r.status, pid: r.pid, host: r.host, startedAt: r.started_at, endedAt: r.ended_at});
+
+export class RunLog {
+  #seq = new Map<string, number>();
+  readonly #insertEvent;
+  readonly #insertLog;
+  readonly #insertMetric;
+  readonly #heartbeat;
+
+  constructor(readonly db: Db) {
+    this.#insertEvent = db.prepare('INSERT INTO events (run_id, seq, at, type, instance, data) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#insertLog = db.prepare('INSERT INTO logs (run_id, instance, at, stream, text) VALUES (?, ?, ?, ?, ?)');
+    this.#insertMetric = db.prepare('INSERT INTO metrics (run_id, instance, name, value, x, at) VALUES (?, ?, ?, ?, ?, ?)');
+    // ended_at doubles as the heartbeat of a running run (see recoverStale).
+    this.#heartbeat = db.prepare("UPDATE runs SET ended_at = ? WHERE id = ? AND status = 'running'");
+  }
+
+  start(run: {id: string; pipeline: string; name: string; command: string; at: number}): void {
+    this.db
+      .prepare("INSERT INTO runs (id, pipeline, name, command, status, pid, host, started_at, ended_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)")
+      .run(run.id, run.pipeline, run.name, run.command, process.pid, thisHost, run.at, run.at);
+  }
+
+  heartbeat(runId: string, at: number): void {
+    this.#heartbeat.run(at, runId);
+  }
+
+  end(runId: string, status: Exclude<RunStatus, 'running'>, at: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE runs SET status = ?, ended_at = ? WHERE id = ?').run(status, at, runId);
+      this.db.prepare("UPDATE run_steps SET state = 'interrupted', ended_at = ? WHERE run_id = ? AND state IN ('running', 'queued', 'waiting')").run(at, runId);
+    })();
+  }
+
+  /** Runs left `running` by a process that died (kill -9, power loss) are marked interrupted. */
+  recoverStale(now: number): string[] {
+    const stale = (this.db.prepare("SELECT * FROM runs WHERE status = 'running'").all() as RunRow[]).filter((r) => !isAlive(r.pid, r.host, r.ended_at ?? r.started_at, now));
+    for (const run of stale) this.end(run.id, 'interrupted', now);
+    return stale.map((r) => r.id);
+  }
+
+  setStep(runId: string, step: {instance: string; stepId: string; kind: string}, patch: Partial<Omit<RunStepRecord, 'runId' | 'instance' | 'stepId' | 'kind'>>): void {
+    this.db.prepare('INSERT OR IGNORE INTO run_steps (run_id, instance, step_id, kind, state) VALUES (?, ?, ?, ?, ?)').run(runId, step.instance, step.stepId, step.kind, 'waiting');
+    const columns: Record<string, unknown> = {
+      key: patch.key,
+      state: patch.state,
+      cached: patch.cached === undefined ? undefined : patch.cached ? 1 : 0,
+      attempts: patch.attempts,
+      started_at: patch.startedAt,
+      ended_at: patch.endedAt,
+      error: patch.error,
+    };
+    const set = Object.entries(columns).filter(([, v]) => v !== undefined);
+    if (set.length === 0) return;
+    this.db.prepare(`UPDATE run_steps SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND instance = ?`).run(...set.map(([, v]) => v), runId, step.instance);
+  }
+
+  /** Records an event; progress events are too many to keep and are skipped. */
+  record(runId: string, event: AxxEvent): void {
+    if (event.type === 'step-progress') return;
+    const instance = 'step' in event ? event.step.instance : null;
+    if (event.type === 'step-log') this.#insertLog.run(runId, event.step.instance, event.at, event.stream, event.text);
+    else if (event.type === 'step-metric') this.#insertMetric.run(runId, event.step.instance, event.name, event.value, event.x ?? null, event.at);
+    else {
+      const seq = (this.#seq.get(runId) ?? 0) + 1;
+      this.#seq.set(runId, seq);
+      this.#insertEvent.run(runId, seq, event.at, event.type, instance, JSON.stringify(event));
+    }
+  }
+
+  get(runId: string): RunRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(runId) as RunRow | undefined;
+    return row === undefined ? undefined : toRun(row);
+  }
+
+  /** Most recent first; `prefix` matches run ids by prefix. */
+  list(limit: number, prefix = ''): RunRecord[] {
+    return (this.db.prepare("SELECT * FROM runs WHERE id LIKE ? || '%' ORDER BY started_at DESC, rowid DESC LIMIT ?").all(prefix, limit) as RunRow[]).map(toRun);
+  }
+
+  steps(runId: string): RunStepRecord[] {
+    const rows = this.db.prepare('SELECT * FROM run_steps WHERE run_id = ? ORDER BY rowid').all(runId) as Record<string, unknown>[];
+    return rows.map((r) => ({
+      runId: r['run_id'] as string,
+      instance: r['instance'] as string,
+      stepId: r['step_id'] as string,
+      kind: r['kind'] as string,
+      key: r['key'] as string | null,
+      state: r['state'] as string,
+      cached: r['cached'] === 1,
+      attempts: r['attempts'] as number,
+      startedAt: r['started_at'] as number | null,
+      endedAt: r['ended_at'] as number | null,
+      error: r['error'] as string | null,
+    }));
+  }
+
+  /** The latest run that had this step instance (or any instance of this step id). */
+  latestStep(name: string): RunStepRecord | undefined {
+    const row = this.db
+      .prepare('SELECT rs.run_id FROM run_steps rs JOIN runs r ON r.id = rs.run_id WHERE rs.instance = ? OR rs.step_id = ? ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1')
+      .get(name, name) as {run_id: string} | undefined;
+    if (row === undefined) return undefined;
+    return this.steps(row.run_id).find((s) => s.instance === name) ?? this.steps(row.run_id).find((s) => s.stepId === name);
+  }
+
+  logs(runId: string, instance: string): {at: number; stream: string; text: string}[] {
+    return this.db.prepare('SELECT at, stream, text FROM logs WHERE run_id = ? AND instance = ? ORDER BY rowid').all(runId, instance) as {at: number; stream: string; text: string}[];
+  }
+
+  metrics(runId: string, instance: string): {name: string; value: number; x: number | null; at: number}[] {
+    return this.db.prepare('SELECT name, value, x, at FROM metrics WHERE run_id = ? AND instance = ? ORDER BY rowid').all(runId, instance) as {name: string; value: number; x: number | null; at: number}[];
+  }
+
+  events(runId: string): AxxEvent[] {
+    return (this.db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as {data: string}[]).map((r) => JSON.parse(r.data) as AxxEvent);
+  }
+
+  /** Keys used (ran or cached) by the `count` most recent runs. */
+  keysOfRecentRuns(count: number): Set<string> {
+    const rows = this.db
+      .prepare('SELECT DISTINCT rs.key FROM run_steps rs WHERE rs.key IS NOT NULL AND rs.run_id IN (SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?)')
+      .all(count) as {key: string}[];
+    return new Set(rows.map((r) => r.key));
+  }
+}

@@ -1,0 +1,40 @@
+// The cache directory: CAS files plus the SQLite index, opened together.
+import {mkdirSync} from 'node:fs';
+import {join} from 'node:path';
+import {Cas} from './cas.js';
+import {Checkpoints} from './checkpoints.js';
+import {openDatabase, type Db} from './database.js';
+import {Leases} from './leases.js';
+import {Results} from './results.js';
+import {RunLog} from './run-log.js';
+
+export class Store implements Disposable {
+  readonly cas: Cas;
+  readonly db: Db;
+  readonly results: Results;
+  readonly runs: RunLog;
+  readonly leases: Leases;
+  readonly checkpoints: Checkpoints;
+
+  private constructor(readonly dir: string) {
+    mkdirSync(dir, {recursive: true});
+    this.cas = new Cas(join(dir, 'cas'));
+    this.db = openDatabase(join(dir, 'index.sqlite'));
+    this.results = new Results(this.db, this.cas);
+    this.runs = new RunLog(this.db);
+    this.leases = new Leases(this.db);
+    this.checkpoints = new Checkpoints(this.db, this.cas);
+  }
+
+  static open(dir: string): Store {
+    return new Store(dir);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
