@@ -9,15 +9,6 @@ export class Random {
     this.#state = seed >>> 0;
   }
 
-  /** The generator's position, to checkpoint and restore it. */
-  get state(): number {
-    return this.#state;
-  }
-
-  set state(value: number) {
-    this.#state = value >>> 0;
-  }
-
   /** Uniform in [0, 1). */
   next(): number {
     this.#state = (this.#state + 0x6d2b79f5) >>> 0;

@@ -64,6 +64,14 @@ const cases: Record<string, GradCheckCase> = {
     inputs: {x: [2, 6]},
     build: (b) => b.node('Split', ['x', b.int64s([2, 4])], {attributes: [attr.int('axis', 1)], outputs: 2}).slice(1),
   },
+  'Slice with Constant-node starts/ends': {
+    inputs: {x: [4, 6]},
+    build: (b) => {
+      const constant = (values: number[]) =>
+        b.op('Constant', [], [attr.tensor('value', {name: 'c', dataType: 7, dims: [values.length], data: BigInt64Array.from(values, BigInt)})]);
+      return [b.op('Slice', ['x', constant([2]), constant([5]), constant([1])])];
+    },
+  },
   Slice: {inputs: {x: [4, 6]}, build: (b) => [b.op('Slice', ['x', b.int64s([1, -4]), b.int64s([3, 100]), b.int64s([0, 1])])]},
   'Gather axis 1, scalar index': {inputs: {x: [2, 3, 4]}, build: (b) => [b.op('Gather', ['x', b.int64Scalar(0)], [attr.int('axis', 1)])]},
   'Gather axis 0, repeated indices': {inputs: {x: [4, 3]}, build: (b) => [b.op('Gather', ['x', b.int64s([1, 3, 1])])]},

@@ -8,6 +8,7 @@ import {attr, GraphBuilder} from '../models/graph-builder.js';
 import {Random} from '../models/random.js';
 import {differentiate} from './autodiff.js';
 import {probeShapes} from './shape-probe.js';
+import {constantTensors} from './training-graph.js';
 
 export interface GradCheckCase {
   /** Shapes of the float inputs to differentiate. */
@@ -67,7 +68,7 @@ export async function checkGradients(c: GradCheckCase): Promise<GradCheckResult>
     return b.op('ReduceSum', [b.op('Mul', [y, r])], [attr.int('keepdims', 0)]);
   });
   b.node(terms.length === 1 ? 'Identity' : 'Sum', terms, {outputs: ['loss']});
-  const grads = differentiate(b, {nodes: forward.graph.nodes, constants: new Map(b.initializers.map((t) => [t.name, t])), shapes, seeds, wrt: names, opset});
+  const grads = differentiate(b, {nodes: forward.graph.nodes, constants: constantTensors(forward), shapes, seeds, wrt: names, opset});
   const gradOutputs = names.filter((n) => grads.has(n));
   const training: Model = {
     ...forward,

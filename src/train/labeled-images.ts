@@ -41,7 +41,3 @@ export function uint8Images(
   };
 }
 
-/** The first `count` images of `data`. */
-export function firstImages(data: LabeledImages, count: number): LabeledImages {
-  return {...data, count: Math.min(count, data.count), read: (indices, images, labels) => data.read(indices, images, labels)};
-}

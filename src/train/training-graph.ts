@@ -36,6 +36,16 @@ const TRAINING_OPSET = 17;
 
 export const defaultTrainable = (t: Tensor) => t.dataType === DataType.FLOAT && t.dims.reduce((n, d) => n * d, 1) > 1;
 
+/** Initializers and the values of Constant nodes, by value name (rules read axes, starts … from them). */
+export function constantTensors(model: Model): Map<string, Tensor> {
+  const constants = new Map(model.graph.initializers.map((t) => [t.name, t]));
+  for (const node of model.graph.nodes) {
+    const value = node.attributes.find((a) => a.name === 'value');
+    if (node.opType === 'Constant' && value?.type === 'tensor' && node.outputs[0]) constants.set(node.outputs[0], value.value);
+  }
+  return constants;
+}
+
 export function buildTrainingGraph(model: Model, options: TrainingGraphOptions): TrainingGraph {
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
   if (opset < MIN_OPSET) throw new AutodiffError(`training needs a model of opset >= ${MIN_OPSET} (this one is ${opset}); re-export it with a newer opset`);
@@ -64,7 +74,7 @@ export function buildTrainingGraph(model: Model, options: TrainingGraphOptions):
 
   const grads = differentiate(b, {
     nodes,
-    constants: new Map(graph.initializers.map((t) => [t.name, t])),
+    constants: constantTensors(model),
     shapes: options.shapes,
     seeds: new Map([[logits, dLogits]]),
     wrt: candidates,
