@@ -108,8 +108,16 @@ describe('mcts', () => {
   });
 });
 
+describe('genetic', () => {
+  it('keeps improving its best point and finds the tiny optimum with an ample budget', async () => {
+    const result = await runSearch(tinyProblem(), {method: 'genetic', budget: 27, seed: 2, populationSize: 6});
+    expect(result.bestConfig).toEqual({assign: {A: 'mid', B: 'mid', C: 'cheap'}});
+    expect(new Set(result.points.map((p) => JSON.stringify(p.assignment))).size).toBe(result.points.length);
+  });
+});
+
 describe('determinism', () => {
-  const methods: SearchMethod[] = ['mcts', 'random', 'greedy'];
+  const methods: SearchMethod[] = ['mcts', 'random', 'greedy', 'genetic'];
   it.each(methods)('%s: same seed → same course, whatever the parallelism', async (method) => {
     const instance = syntheticInstance({seed: 12});
     // Completion order scrambled by per-call delays: results must not depend on it.
@@ -163,7 +171,7 @@ describe('memoisation', () => {
 });
 
 describe('checkpoint and resume', () => {
-  const methods: SearchMethod[] = ['mcts', 'random', 'greedy'];
+  const methods: SearchMethod[] = ['mcts', 'random', 'greedy', 'genetic'];
   const options = (method: SearchMethod): SearchOptions => ({method, budget: 60, seed: 21, parallel: 3, batchSize: 4});
 
   async function interrupted(method: SearchMethod, abortAfterCalls: number, resumeFrom: Json | undefined): Promise<Json | undefined> {

@@ -1,6 +1,7 @@
 // One entry point for every method: compiles the problem, runs iterations until the evaluation budget
 // is spent (or the method is done), checkpoints every few iterations, resumes from a checkpoint.
 import {createHash} from 'node:crypto';
+import {geneticSearch} from './genetic-search.js';
 import {greedySearch} from './greedy-search.js';
 import {EvaluationLedger, type LedgerEntry} from './ledger.js';
 import {exactNamesOf, memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
@@ -15,7 +16,7 @@ import type {SearchStrategy} from './strategy.js';
 import type {Assignment, EvaluatedPoint, Json, SearchProblem} from './types.js';
 import {DEFAULT_EXPLORATION} from './uct.js';
 
-export const SEARCH_METHODS = ['mcts', 'random', 'greedy'] as const;
+export const SEARCH_METHODS = ['mcts', 'random', 'greedy', 'genetic'] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
 
 export interface SearchOptions {
@@ -27,6 +28,8 @@ export interface SearchOptions {
   parallel?: number;
   /** Configurations per iteration (mcts, random); part of the algorithm, so results depend on it. Default 4. */
   batchSize?: number;
+  /** genetic: individuals kept and children bred per generation. Default 16. */
+  populationSize?: number;
   /** UCT constant c; default 1/(2√2). */
   exploration?: number;
   policy?: Partial<PolicyParams>;
@@ -79,7 +82,7 @@ interface SearchState {
 export async function runSearch(problem: SearchProblem, options: SearchOptions): Promise<SearchResult> {
   const space = compileSpace(problem);
   if (!SEARCH_METHODS.includes(options.method)) throw new Error(`search: unknown method ${String(options.method)}; use one of ${SEARCH_METHODS.join(', ')}`);
-  if (!(Number.isInteger(options.budget) && options.budget > 0)) throw new Error(`search: "budget" must be a positive integer, got ${options.budget}`);
+  positiveInteger('budget', options.budget);
   const signal = options.signal ?? new AbortController().signal;
   const evaluator = memoise(problem.evaluate, options.memo && {...options.memo, exactNames: exactNamesOf(problem.multipliers)});
   const ledger = new EvaluationLedger(space, evaluator, Math.max(1, options.parallel ?? 1), signal);
@@ -99,7 +102,8 @@ export async function runSearch(problem: SearchProblem, options: SearchOptions):
     options.onProgress?.({evaluations: ledger.count, budget: options.budget, best: bestFeasible(ledger.points)});
     if (options.checkpoint !== undefined && iteration % every === 0) {
       const state: SearchState = {format: 'axx-search', version: 1, method: options.method, problem: fingerprint, iteration, finished, rng: rng.state, ledger: ledger.toJSON(), strategy: strategy.save()};
-      await options.checkpoint.save(state as unknown as Json);
+      // A deep copy: the live tree and ledger keep changing while the sink may still be writing.
+      await options.checkpoint.save(JSON.parse(JSON.stringify(state)) as Json);
     }
   }
 
@@ -116,8 +120,7 @@ export async function runSearch(problem: SearchProblem, options: SearchOptions):
 }
 
 function createStrategy(space: SearchSpace, rng: Rng, options: SearchOptions, saved: Json | undefined): SearchStrategy {
-  const batchSize = options.batchSize ?? 4;
-  if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new Error(`search: "batchSize" must be a positive integer, got ${batchSize}`);
+  const batchSize = positiveInteger('batchSize', options.batchSize ?? 4);
   switch (options.method) {
     case 'mcts':
       return new Mcts(space, rng, {exploration: options.exploration ?? DEFAULT_EXPLORATION, batchSize, policy: {...DEFAULT_POLICY, ...options.policy}, reward: {...DEFAULT_REWARD, ...options.reward}}, saved);
@@ -125,6 +128,8 @@ function createStrategy(space: SearchSpace, rng: Rng, options: SearchOptions, sa
       return randomSearch(space, rng, batchSize);
     case 'greedy':
       return greedySearch(space);
+    case 'genetic':
+      return geneticSearch(space, rng, {populationSize: positiveInteger('populationSize', options.populationSize ?? 16), reward: {...DEFAULT_REWARD, ...options.reward}}, saved);
   }
 }
 
@@ -139,6 +144,7 @@ function problemFingerprint(space: SearchSpace, options: SearchOptions): string 
     method: options.method,
     seed: options.seed,
     batchSize: options.batchSize ?? 4,
+    populationSize: options.populationSize ?? 16,
     exploration: options.exploration ?? DEFAULT_EXPLORATION,
     policy: options.policy ?? null,
     reward: options.reward ?? null,
@@ -155,4 +161,9 @@ function readState(state: Json, method: SearchMethod, fingerprint: string): Sear
     throw new Error(`search checkpoint: written by a different search (method ${String(candidate.method)}, problem ${String(candidate.problem)}; now ${method}, ${fingerprint}); delete the checkpoint to start over`);
   }
   return candidate as SearchState;
+}
+
+function positiveInteger(name: string, value: number): number {
+  if (!(Number.isInteger(value) && value > 0)) throw new Error(`search: "${name}" must be a positive integer, got ${value}`);
+  return value;
 }
