@@ -1,13 +1,25 @@
 // The command registry: one file per command under this directory, one entry here (help lists them in this order).
 import type {Command} from '../command.js';
+import {cacheCommand} from './cache.js';
+import {dagCommand} from './dag.js';
+import {exportCommand} from './export.js';
+import {gcCommand} from './gc.js';
 import {kindsCommand} from './kinds.js';
 import {planCommand} from './plan.js';
 import {runCommand} from './run.js';
+import {runsCommand} from './runs.js';
+import {showCommand} from './show.js';
 import {validateCommand} from './validate.js';
 
 export const commands: readonly Command[] = [
   runCommand,
   planCommand,
   validateCommand,
+  dagCommand,
+  runsCommand,
+  showCommand,
+  exportCommand,
+  gcCommand,
+  cacheCommand,
   kindsCommand,
 ];

@@ -1,0 +1,97 @@
+// Store upkeep: `cache verify` (rehash every blob, quarantine corrupt ones, drop the results that
+// used them so the next run recomputes) and `gc` (remove what no kept result or checkpoint needs).
+import {stat} from 'node:fs/promises';
+import {isAlive} from './liveness.js';
+import type {Store} from './store.js';
+
+export interface VerifyReport {
+  checked: number;
+  corrupt: {digest: string; actual: string; movedTo: string}[];
+  droppedResults: string[];
+}
+
+/** Blob digests a directory artifact consists of (its manifest and files); undefined if the manifest is unreadable. */
+async function dirBlobs(store: Store, digest: string): Promise<string[] | undefined> {
+  try {
+    return [digest, ...(await store.cas.manifestEntries(digest)).map((e) => e.digest)];
+  } catch {
+    return undefined;
+  }
+}
+
+export async function verifyStore(store: Store): Promise<VerifyReport> {
+  const blobs = await store.cas.listBlobs();
+  const corrupt: VerifyReport['corrupt'] = [];
+  for (const digest of blobs) {
+    const bad = await store.cas.verifyBlob(digest);
+    if (bad !== undefined) corrupt.push(bad);
+  }
+  const bad = new Set(corrupt.map((c) => c.digest));
+  const dropped = new Set<string>();
+  if (bad.size > 0) {
+    for (const result of store.results.all()) {
+      for (const output of Object.values(result.outputs)) {
+        if (output.type === 'value') continue;
+        const parts = output.type === 'dir' ? await dirBlobs(store, output.digest) : [output.digest];
+        if (parts === undefined || parts.some((d) => bad.has(d))) {
+          dropped.add(result.key);
+          // The materialised tree shares inodes with the corrupt blob; it must go too.
+          if (output.type === 'dir') await store.cas.removeDir(output.digest);
+        }
+      }
+    }
+    for (const key of dropped) store.results.delete(key);
+  }
+  return {checked: blobs.length, corrupt, droppedResults: [...dropped]};
+}
+
+export interface GcReport {
+  droppedResults: number;
+  removedBlobs: number;
+  removedDirs: number;
+  freedBytes: number;
+  tempDirs: number;
+  dryRun: boolean;
+}
+
+export async function collectGarbage(store: Store, options: {dryRun: boolean; keepLast?: number; now: number}): Promise<GcReport> {
+  let results = store.results.all();
+  let droppedResults = 0;
+  if (options.keepLast !== undefined) {
+    const keep = store.runs.keysOfRecentRuns(options.keepLast);
+    const drop = results.filter((r) => !keep.has(r.key));
+    droppedResults = drop.length;
+    if (!options.dryRun) for (const r of drop) store.results.delete(r.key);
+    results = results.filter((r) => keep.has(r.key));
+  }
+  const liveBlobs = store.checkpoints.referencedDigests();
+  const liveDirs = new Set<string>();
+  for (const result of results) {
+    for (const output of Object.values(result.outputs)) {
+      if (output.type === 'file') liveBlobs.add(output.digest);
+      else if (output.type === 'dir') {
+        liveDirs.add(output.digest);
+        for (const d of (await dirBlobs(store, output.digest)) ?? [output.digest]) liveBlobs.add(d);
+      }
+    }
+  }
+  let freedBytes = 0;
+  let removedBlobs = 0;
+  for (const digest of await store.cas.listBlobs()) {
+    if (liveBlobs.has(digest)) continue;
+    freedBytes += (await stat(store.cas.blobPath(digest)).catch(() => ({size: 0}))).size;
+    removedBlobs++;
+    if (!options.dryRun) await store.cas.removeBlob(digest);
+  }
+  let removedDirs = 0;
+  for (const digest of await store.cas.listDirs()) {
+    if (liveDirs.has(digest)) continue;
+    removedDirs++;
+    if (!options.dryRun) await store.cas.removeDir(digest);
+  }
+  // Temp dirs belong to running steps unless no run is alive.
+  const active = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
+  const tempDirs = active.length === 0 && !options.dryRun ? await store.cas.clearTemp() : 0;
+  if (!options.dryRun) store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
+  return {droppedResults, removedBlobs, removedDirs, freedBytes, tempDirs, dryRun: options.dryRun};
+}
