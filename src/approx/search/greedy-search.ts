@@ -12,7 +12,7 @@ import type {SearchStrategy} from './strategy.js';
 
 export function greedyOrder(space: SearchSpace): number[] {
   const score = space.candidates.map((list, l) => {
-    const cheapest = list.reduce((best, m, i) => (m.relativePower < list[best]!.relativePower ? i : best), 0);
+    const cheapest = space.cheapest[l]!;
     const gain = space.macShare[l]! * (1 - list[cheapest]!.relativePower);
     if (space.drops === undefined) return -gain;
     return gain > 0 ? space.drops[l]![cheapest]! / gain : Infinity;

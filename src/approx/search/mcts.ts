@@ -46,7 +46,7 @@ interface SavedNode {
 }
 
 export function impactOrder(space: SearchSpace): number[] {
-  const impact = space.candidates.map((list, l) => space.macShare[l]! * (1 - Math.min(...list.map((m) => m.relativePower))));
+  const impact = space.candidates.map((list, l) => space.macShare[l]! * (1 - list[space.cheapest[l]!]!.relativePower));
   return space.layerNames.map((_, l) => l).sort((a, b) => impact[b]! - impact[a]! || a - b);
 }
 
@@ -69,11 +69,7 @@ export class Mcts implements SearchStrategy {
     this.#root = saved === undefined || saved === null ? this.#newNode(0) : this.#load(saved as unknown as SavedNode, 0);
   }
 
-  get root(): Readonly<TreeNode> {
-    return this.#root;
-  }
-
-  reward(point: EvaluatedPoint): number {
+  #reward(point: EvaluatedPoint): number {
     return reward(point, this.#rewardContext, this.#params.reward);
   }
 
@@ -87,7 +83,7 @@ export class Mcts implements SearchStrategy {
       const known = ledger.get(simulation.config);
       if (known !== undefined) {
         // Already evaluated: its reward is known now, so it informs the rest of this batch at no cost.
-        this.#backup(simulation.path, this.reward(known), simulation.config);
+        this.#backup(simulation.path, this.#reward(known), simulation.config);
         continue;
       }
       pendingIds.add(configId(simulation.config));
@@ -97,7 +93,7 @@ export class Mcts implements SearchStrategy {
     const points = await ledger.evaluate(pending.map((p) => p.config));
     pending.forEach(({path, config}, i) => {
       for (const node of path) node.virtual--;
-      this.#backup(path, this.reward(points[i]!), config);
+      this.#backup(path, this.#reward(points[i]!), config);
     });
     return !this.#root.exhausted;
   }

@@ -15,13 +15,14 @@ export interface SearchSpace {
   readonly macShare: readonly number[];
   /** drops[l][i]: predicted drop of layer l alone on candidates[l][i]; undefined without a sensitivity matrix. */
   readonly drops: readonly (readonly number[])[] | undefined;
+  /** Index of each layer's lowest-power candidate. */
+  readonly cheapest: readonly number[];
   /** Number of distinct configurations. */
   readonly size: number;
   /** 1 − power of the cheapest configuration: the largest saving the power model allows. */
   readonly maxSaving: number;
   relativePower(config: Config): number;
   toAssignment(config: Config): Assignment;
-  fromAssignment(assignment: Assignment): number[];
 }
 
 export function configId(config: Config): string {
@@ -72,17 +73,11 @@ export function compileSpace(problem: SearchProblem): SearchSpace {
     candidates,
     macShare,
     drops,
+    cheapest,
     size: candidates.reduce((product, list) => product * list.length, 1),
     maxSaving: 1 - power(toAssignment(cheapest)),
     relativePower: (config) => power(toAssignment(config)),
     toAssignment,
-    fromAssignment(assignment) {
-      return layerNames.map((name, l) => {
-        const index = candidates[l]!.findIndex((m) => m.name === assignment[name]);
-        if (index < 0) throw new Error(`${where}: layer ${name} has no candidate ${String(assignment[name])}`);
-        return index;
-      });
-    },
   };
 }
 
@@ -100,7 +95,7 @@ function readDrops(problem: SearchProblem, candidates: readonly (readonly Multip
   );
 }
 
-export function argMin(values: readonly number[]): number {
+function argMin(values: readonly number[]): number {
   let best = 0;
   for (let i = 1; i < values.length; i++) if (values[i]! < values[best]!) best = i;
   return best;
