@@ -57,10 +57,18 @@ function checkInput(dims: Dims | undefined, sampleShape: readonly number[], inpu
   return typeof dims[0] === 'number' ? dims[0] : undefined;
 }
 
+async function openSession(model: Uint8Array | string, opts: EvaluateOptions): Promise<ModelSession> {
+  try {
+    return await (opts.sessionFactory ?? createSession)(model, {intraOpNumThreads: opts.threads ?? 1});
+  } catch (error) {
+    throw new DataError(`onnxruntime cannot load the model: ${(error as Error).message}`, typeof model === 'string' ? model : undefined);
+  }
+}
+
 /** Evaluates `model` (a session, ONNX bytes, or an .onnx path) on `dataset`. */
 export async function evaluateModel(model: ModelSession | Uint8Array | string, dataset: Dataset, opts: EvaluateOptions = {}): Promise<Evaluation> {
   const owned = typeof model === 'string' || model instanceof Uint8Array;
-  const session = owned ? await (opts.sessionFactory ?? createSession)(model, {intraOpNumThreads: opts.threads ?? 1}) : model;
+  const session = owned ? await openSession(model, opts) : model;
   let logitsFd: number | undefined;
   try {
     const realInputs = session.inputNames;

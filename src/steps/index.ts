@@ -1,12 +1,14 @@
 // The step-kind registry: the engine knows kinds only through this list. Add a kind with one import
 // and one entry.
 import type {StepKind} from '../engine/step-kind.js';
+import {evaluateKind} from './evaluate.js';
 import {exec} from './exec.js';
 import {loadDatasetKind} from './load-dataset.js';
 import {loadModelKind} from './load-model.js';
 import {trainStep} from './train.js';
 
 export const stepKinds: readonly StepKind[] = [
+  evaluateKind,
   exec,
   loadDatasetKind,
   loadModelKind,

@@ -1,0 +1,82 @@
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {idxSource} from '../data/idx-source.js';
+import {writeSubset} from '../data/write-subset.js';
+import {StepError, type StepContext} from '../engine/step-kind.js';
+import {evaluateKind, type EvaluateMetrics, type EvaluateParams} from './evaluate.js';
+
+const shipped = fileURLToPath(new URL('../../assets/models/', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'axx-evaluate-'));
+const mnistTest = join(work, 'mnist-test');
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+// The shipped ViT normalises inside the graph, so it is fed pixels in [0, 1].
+beforeAll(() => writeSubset(mnistTest, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {}));
+
+const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(evaluateKind.schema);
+function params(given: Record<string, unknown>): EvaluateParams {
+  const copy = structuredClone(given);
+  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
+  return copy as unknown as EvaluateParams;
+}
+
+let runs = 0;
+function context(p: EvaluateParams) {
+  const progress: [number, number | undefined][] = [];
+  const metrics: Record<string, number> = {};
+  const ctx: StepContext<EvaluateParams> = {
+    params: p,
+    scratchDir: mkdtempSync(join(work, `scratch-${runs++}-`)),
+    progress: (done, total) => void progress.push([done, total]),
+    log: () => {},
+    metric: (name, value) => void (metrics[name] = value),
+    checkpoint: {save: async () => {}, load: async () => undefined},
+    signal: new AbortController().signal,
+    resources: {cpu: 2},
+  };
+  return {ctx, progress, metrics};
+}
+
+describe('evaluate', () => {
+  it('reproduces the shipped ViT\'s recorded MNIST test accuracy and saves the logits', async () => {
+    const recorded = JSON.parse(readFileSync(join(shipped, 'vit-mnist.json'), 'utf8')).testTop1;
+    const {ctx, progress, metrics} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: mnistTest, batchSize: 256, saveLogits: true}));
+    const out = await evaluateKind.run(ctx);
+    const value = (out.metrics as unknown as {value: EvaluateMetrics}).value;
+    expect(value.count).toBe(10000);
+    expect(value.top1).toBe(recorded);
+    expect(value.top5).toBeGreaterThan(value.top1);
+    expect(value.perClass.reduce((sum, c) => sum + c.correct, 0)).toBe(Math.round(recorded * 10000));
+    expect(value.confusion?.flat().reduce((a, b) => a + b)).toBe(10000);
+    expect(metrics.top1).toBe(value.top1);
+    expect(progress.at(-1)).toEqual([10000, 10000]);
+    const logits = readFileSync((out.logits as {file: string}).file);
+    expect(logits.toString('latin1', 0, 80)).toContain("'shape': (10000, 10)");
+    expect(logits.length).toBe(128 + 10000 * 10 * 4);
+  });
+
+  it('writes an empty logits array unless asked, and honours limit', async () => {
+    const {ctx} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: mnistTest, limit: 100}));
+    const out = await evaluateKind.run(ctx);
+    expect((out.metrics as unknown as {value: EvaluateMetrics}).value.count).toBe(100);
+    expect(readFileSync((out.logits as {file: string}).file).toString('latin1')).toContain("'shape': (0, 10)");
+  });
+
+  it('points at the parameter at fault', async () => {
+    const failure = async (p: Record<string, unknown>) => {
+      const error = await evaluateKind.run(context(params(p)).ctx).then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StepError);
+      return error as StepError;
+    };
+    const garbage = join(work, 'garbage.onnx');
+    writeFileSync(garbage, 'not a model');
+    expect(await failure({model: garbage, dataset: mnistTest})).toMatchObject({param: 'with.model', message: expect.stringContaining('onnxruntime cannot load the model')});
+    expect(await failure({model: join(shipped, 'vit-mnist.onnx'), dataset: work})).toMatchObject({param: 'with.dataset', message: `${join(work, 'manifest.json')}: no dataset manifest here`});
+    const tiny = fileURLToPath(new URL('../../test/fixtures/onnx/tiny-vit-opset17.onnx', import.meta.url));
+    expect(await failure({model: tiny, dataset: mnistTest})).toMatchObject({param: 'with.model', message: expect.stringContaining('has shape [batch, 1, 16, 16] but dataset samples are [1, 28, 28]')});
+    expect(validate({model: 'm', dataset: 'd', batchSize: 0})).toBe(false);
+  });
+});

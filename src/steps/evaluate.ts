@@ -1,0 +1,98 @@
+// Step kind "evaluate": runs an ONNX classifier over a dataset directory with onnxruntime and
+// reports top-1/top-5, mean cross-entropy, per-class accuracy and the confusion matrix; optionally
+// keeps the logits. The loop itself is the library function evaluateModel (src/data).
+import {writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import type {ClassificationMetrics} from '../data/classification-metrics.js';
+import {DataError} from '../data/data-error.js';
+import {openDataset} from '../data/dataset-reader.js';
+import {evaluateModel} from '../data/evaluate-model.js';
+import {npyHeader} from '../data/npy.js';
+
+export interface EvaluateParams {
+  model: string;
+  dataset: string;
+  batchSize: number;
+  /** Intra-op threads; default the step's cpu grant. */
+  threads?: number;
+  saveLogits: boolean;
+  limit?: number;
+  /** Model output holding the logits; default the first. */
+  output?: string;
+}
+
+/** Past this many cells the confusion matrix is left out of the metrics value (ImageNet's is 10^6). */
+const MAX_CONFUSION_CELLS = 100 * 100;
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'dataset'],
+  properties: {
+    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The classifier (a load/model, train or approximate output).'},
+    dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'The samples (a load/dataset output).'},
+    batchSize: {type: 'integer', minimum: 1, default: 64},
+    threads: {type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: the cpu resource granted to the step).'},
+    saveLogits: {type: 'boolean', default: false, description: 'Keep the logits as an NPY float32 [count, classes] file (else the logits output is an empty array).'},
+    limit: {type: 'integer', minimum: 1, description: 'Evaluate only the first samples.'},
+    output: {type: 'string', minLength: 1, description: 'The model output holding the logits (default: the first).'},
+  },
+};
+
+export type EvaluateMetrics = Omit<ClassificationMetrics, 'confusion'> & {confusion: number[][] | null; input: string; output: string};
+
+/** Runs `fn`, turning a DataError (an expected failure) into a StepError that points at `param`. */
+async function withParam<T>(param: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof DataError) throw new StepError(error.message, error.hint, param);
+    throw error;
+  }
+}
+
+export const evaluateKind: StepKind<EvaluateParams> = {
+  name: 'evaluate',
+  version: 1,
+  description: 'Evaluate an ONNX classifier on a dataset: top-1/top-5, mean loss, per-class accuracy, confusion matrix, optional logits',
+  schema,
+  outputs: {
+    metrics: {type: 'value', format: 'metrics', description: 'count, top1, top5, meanLoss, perClass, confusion (null past 100×100), input/output names'},
+    logits: {type: 'file', format: 'npy', description: 'float32 [count, classes] when saveLogits, else an empty [0, classes] array'},
+  },
+  resources: {cpu: 1},
+  async run(ctx) {
+    const {params} = ctx;
+    const logitsFile = join(ctx.scratchDir, 'logits.npy');
+    const dataset = await withParam('with.dataset', () => openDataset(params.dataset));
+    let lastReport = 0;
+    // Every check evaluateModel makes compares the model against the dataset; the model is the usual culprit.
+    const {metrics, input, output} = await withParam('with.model', () =>
+      evaluateModel(params.model, dataset, {
+        batchSize: params.batchSize,
+        threads: params.threads ?? Math.max(1, Math.floor(ctx.resources.cpu ?? 1)),
+        limit: params.limit,
+        output: params.output,
+        logitsFile: params.saveLogits ? logitsFile : undefined,
+        signal: ctx.signal,
+        onBatch(done, total) {
+          // At most ~10 reports a second: a fast model on small batches would flood the event stream.
+          const now = performance.now();
+          if (done === total || now - lastReport >= 100) {
+            lastReport = now;
+            ctx.progress(done, total, 'sample');
+          }
+        },
+      }),
+    );
+    if (!params.saveLogits) writeFileSync(logitsFile, npyHeader('<f4', [0, metrics.confusion[0]?.length ?? 0]));
+    const cells = metrics.confusion.length * (metrics.confusion[0]?.length ?? 0);
+    const value: EvaluateMetrics = {...metrics, confusion: cells <= MAX_CONFUSION_CELLS ? metrics.confusion : null, input, output};
+    ctx.metric('top1', metrics.top1);
+    ctx.metric('top5', metrics.top5);
+    ctx.metric('meanLoss', metrics.meanLoss);
+    ctx.log(`${metrics.count} samples: top-1 ${(100 * metrics.top1).toFixed(2)}%, top-5 ${(100 * metrics.top5).toFixed(2)}%, mean loss ${metrics.meanLoss.toFixed(4)}`);
+    return {metrics: {value: value as unknown as Json}, logits: {file: logitsFile}};
+  },
+};
