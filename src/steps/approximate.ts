@@ -1,0 +1,109 @@
+// Step kind "approximate": rewrites the selected layers of a float model into exact emulations of
+// approximate multipliers (src/approx/rewrite.ts), producing a plain ONNX model, the per-layer
+// manifest, and straight-through regions in the model metadata for finetuning.
+import {readFile, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
+import {resolveMultiplier} from '../approx/library.js';
+import {approximateModel, RewriteError} from '../approx/rewrite.js';
+import type {Manifest} from '../approx/rewrite-manifest.js';
+import {DEFAULT_EXCLUDE} from '../approx/rewrite-select.js';
+import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import {encodeModel} from '../onnx/codec.js';
+import {withStraightThrough} from '../train/straight-through.js';
+import {readModelParam} from './calibrate.js';
+
+export interface ApproximateParams {
+  model: string;
+  calibration: string;
+  layers?: string[];
+  exclude?: string[];
+  assign?: Record<string, string>;
+  default?: string;
+  attention: boolean;
+  weights: 'tensor' | 'channel';
+}
+
+const patterns = {type: 'array', items: {type: 'string', minLength: 1}};
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'calibration'],
+  properties: {
+    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model.'},
+    calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'A calibrate output for this model.'},
+    layers: {...patterns, description: 'Globs over node/weight names selecting layers ("blocks.*.mlp.fc1"; * within a dotted segment, ** across). Default: all.'},
+    exclude: {...patterns, description: `Globs removing layers. Default ${JSON.stringify(DEFAULT_EXCLUDE)} (the classifier head, as TransAxx).`},
+    assign: {type: 'object', additionalProperties: {type: 'string', minLength: 1}, description: 'Glob → multiplier name; the first matching glob wins.'},
+    default: {type: 'string', minLength: 1, description: 'Multiplier for selected layers no assign glob matches.'},
+    attention: {type: 'boolean', default: false, description: 'Also approximate the activation×activation MatMuls (attention q·kᵀ, attn·v).'},
+    weights: {enum: ['tensor', 'channel'], default: 'tensor', description: 'Weight quantisation scale per tensor or per output channel.'},
+  },
+};
+
+function multiplierNames(p: ApproximateParams): string[] {
+  return [...new Set([...(p.default ? [p.default] : []), ...Object.values(p.assign ?? {})])].sort();
+}
+
+async function readCalibration(path: string): Promise<CalibrationFile> {
+  try {
+    return parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
+  } catch (error) {
+    throw new StepError((error as Error).message, 'pass the calibration output of a calibrate step run on this model', 'with.calibration');
+  }
+}
+
+export const approximateKind: StepKind<ApproximateParams> = {
+  name: 'approximate',
+  version: 1,
+  description: 'Replace MatMul/Gemm/Conv layers by bit-exact emulations of approximate multipliers (an ONNX rewrite) + per-layer manifest',
+  schema,
+  outputs: {
+    model: {type: 'file', format: 'onnx', description: 'the approximate model, runnable by any ONNX runtime'},
+    manifest: {type: 'value', format: 'manifest', description: 'per layer: op, multiplier, rank, emulation path, MACs, scales, error bound (src/approx/rewrite-manifest.ts)'},
+  },
+  keyExtras(params) {
+    // Multipliers are named in params but defined by their tables: key on the table identities.
+    const ids: Record<string, Json> = {};
+    for (const name of multiplierNames(params)) {
+      try {
+        ids[name] = resolveMultiplier(name).id;
+      } catch {
+        ids[name] = null; // run() reports the unknown name precisely
+      }
+    }
+    return {multipliers: ids};
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const model = await readModelParam(p.model, 'with.model');
+    const calibration = await readCalibration(p.calibration);
+    ctx.progress(0, 2, 'stage');
+    let result: {model: typeof model; manifest: Manifest};
+    try {
+      result = approximateModel(model, {
+        calibration,
+        resolveMultiplier,
+        ...(p.layers ? {layers: p.layers} : {}),
+        ...(p.exclude ? {exclude: p.exclude} : {}),
+        ...(p.assign ? {assign: p.assign} : {}),
+        ...(p.default ? {default: p.default} : {}),
+        attention: p.attention,
+        weightGranularity: p.weights,
+      });
+    } catch (error) {
+      if (!(error instanceof RewriteError)) throw error;
+      const hint = error.field === 'assign' || error.field === 'default' ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
+      throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`);
+    }
+    ctx.progress(1, 2, 'stage');
+    const regions = result.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));
+    const file = join(ctx.scratchDir, 'model.onnx');
+    await writeFile(file, encodeModel(withStraightThrough(result.model, regions)));
+    ctx.progress(2, 2, 'stage');
+    const paths = [...new Set(result.manifest.layers.map((l) => l.path))].join(', ');
+    ctx.log(`approximated ${result.manifest.layers.length} layers (${result.manifest.macs.approximated} of ${result.manifest.macs.total} MACs per sample; paths: ${paths})`);
+    return {model: {file}, manifest: {value: result.manifest as unknown as Json}};
+  },
+};
