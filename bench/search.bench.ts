@@ -104,3 +104,27 @@ function median(values: number[]): string {
   const sorted = [...values].sort((a, b) => a - b);
   return String(sorted[Math.floor(sorted.length / 2)]);
 }
+
+// Parallel evaluations: the same MCTS run with evaluations that take 10 ms each (a sleep standing in for
+// an ORT session on its own threads), 1, 2 and 4 in flight. The course must not change.
+{
+  const instance = syntheticInstance({seed: 101});
+  const slow = {
+    ...instance.problem,
+    evaluate: async (assignment: Assignment, signal: AbortSignal) => {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      return instance.problem.evaluate(assignment, signal);
+    },
+  };
+  let reference: string | undefined;
+  const timings: string[] = [];
+  for (const parallel of [1, 2, 4]) {
+    const t0 = performance.now();
+    const result = await runSearch(slow, {method: 'mcts', budget: 100, seed: 1, parallel});
+    timings.push(`P=${parallel} ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+    const course = JSON.stringify(result.points);
+    reference ??= course;
+    if (course !== reference) throw new Error(`search bench: parallel=${parallel} changed the course of the search`);
+  }
+  console.log(`  parallel evaluations (100 × 10 ms, batch 4): ${timings.join(', ')}; identical points for every P`);
+}

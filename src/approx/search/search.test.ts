@@ -92,6 +92,22 @@ describe('mcts', () => {
     expect(needed.reduce((a, b) => a + b, 0) / needed.length).toBeLessThan(12);
   });
 
+  it('reports progress after every iteration', async () => {
+    const seen: {evaluations: number; best?: number}[] = [];
+    const result = await runSearch(tinyProblem(), {
+      method: 'mcts',
+      budget: 12,
+      seed: 3,
+      onProgress: ({evaluations, budget, best}) => {
+        expect(budget).toBe(12);
+        seen.push(best === undefined ? {evaluations} : {evaluations, best: best.relativePower});
+      },
+    });
+    expect(seen).toHaveLength(result.iterations);
+    expect(seen.at(-1)).toEqual({evaluations: 12, best: result.best!.relativePower});
+    expect(seen.map((s) => s.evaluations)).toEqual([...seen.map((s) => s.evaluations)].sort((a, b) => a - b));
+  });
+
   it('returns every point with power, drop and feasibility, and a Pareto front of them', async () => {
     const instance = syntheticInstance({seed: 11});
     const result = await runSearch(instance.problem, {method: 'mcts', budget: 40, seed: 2});

@@ -99,7 +99,10 @@ export async function runSearch(problem: SearchProblem, options: SearchOptions):
     signal.throwIfAborted();
     finished = !(await strategy.iterate(ledger, options.budget - ledger.count));
     iteration++;
-    options.onProgress?.({evaluations: ledger.count, budget: options.budget, best: bestFeasible(ledger.points)});
+    if (options.onProgress !== undefined) {
+      const best = bestFeasible(ledger.points);
+      options.onProgress(best === undefined ? {evaluations: ledger.count, budget: options.budget} : {evaluations: ledger.count, budget: options.budget, best});
+    }
     if (options.checkpoint !== undefined && iteration % every === 0) {
       const state: SearchState = {format: 'axx-search', version: 1, method: options.method, problem: fingerprint, iteration, finished, rng: rng.state, ledger: ledger.toJSON(), strategy: strategy.save()};
       // A deep copy: the live tree and ledger keep changing while the sink may still be writing.
