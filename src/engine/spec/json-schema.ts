@@ -82,8 +82,10 @@ function describe(error: ErrorObject, path: JsonPath): {message: string; hint?: 
     case 'pattern':
       return {message: `${where} must match ${String(params['pattern'])}, got ${JSON.stringify(error.data)}`};
     case 'anyOf':
-    case 'oneOf':
-      return {message: `${where} has none of the accepted forms${error.parentSchema && 'description' in error.parentSchema ? ` (${String(error.parentSchema['description'])})` : ''}`, hint: 'see the schema with "axx kinds --json"'};
+    case 'oneOf': {
+      const forms = ((error.schema as Record<string, unknown>[] | undefined) ?? []).map((s) => String(s['type'] ?? 'a specific form'));
+      return {message: `${where} must be ${[...new Set(forms)].join(' or ')}, got ${jsonType(error.data)}`};
+    }
   }
   return {message: `${where} ${error.message ?? 'is invalid'}`};
 }
@@ -105,12 +107,25 @@ export function schemaDiagnostics(
   base: JsonPath,
   options: {skip?: (path: JsonPath) => boolean; hint?: string} = {},
 ): Diagnostic[] {
+  // A failed anyOf/oneOf: if some branch had the right type, its specific errors say more than
+  // "none of the forms"; otherwise report the union once, listing the accepted types.
   const unions = errors.filter((e) => e.keyword === 'anyOf' || e.keyword === 'oneOf');
+  const branchesOf = (u: ErrorObject): ErrorObject[] => errors.filter((e) => e !== u && e.schemaPath.startsWith(`${u.schemaPath.slice(0, -u.keyword.length)}${u.keyword}/`));
+  const dropped = new Set<ErrorObject>();
+  for (const union of unions) {
+    const branches = branchesOf(union);
+    const specific = branches.filter((e) => e.keyword !== 'type');
+    if (specific.length > 0) {
+      dropped.add(union);
+      for (const e of branches) if (e.keyword === 'type') dropped.add(e);
+    } else for (const e of branches) dropped.add(e);
+  }
   const diagnostics: Diagnostic[] = [];
   const seen = new Set<string>();
   for (const error of errors) {
-    const insideUnion = unions.some((u) => u !== error && error.schemaPath.startsWith(`${u.schemaPath}/`) && error.instancePath.startsWith(u.instancePath));
-    if (insideUnion) continue;
+    if (dropped.has(error)) continue;
+    // A bad property name is reported once, by propertyNames, not again by its inner pattern.
+    if (error.schemaPath.includes('/propertyNames/')) continue;
     const path = [...base, ...pointerToPath(error.instancePath)];
     if (options.skip?.(path.slice(base.length))) continue;
     const {message, hint, keyOf} = describe(error, path);
