@@ -130,6 +130,7 @@ async function run(ctx: StepContext<TrainParams>) {
   const history = await train(session, trainSet, trainConfig, {
     progress: (done, total) => ctx.progress(done, total, 'step'),
     metric: (name, value, step) => ctx.metric(name, value, step),
+    metricEvery: Math.max(1, Math.round(Math.ceil(trainSet.count / p.batchSize) / 50)), // ~50 loss points per epoch
     checkpointEvery: p.checkpointEvery,
     saveCheckpoint: async (checkpoint) => {
       const {state, files} = encodeCheckpoint(checkpoint);

@@ -50,7 +50,9 @@ export interface TrainCheckpoint {
 
 export interface TrainHooks {
   progress?(step: number, totalSteps: number): void;
+  /** Per-epoch metrics, and 'loss'/'lr' every `metricEvery` steps (loss averaged over those steps). */
   metric?(name: string, value: number, step: number): void;
+  metricEvery?: number;
   /** Called every `checkpointEvery` steps and after each epoch. */
   saveCheckpoint?(checkpoint: TrainCheckpoint): Promise<void>;
   checkpointEvery?: number;
@@ -93,6 +95,8 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
     session.params.forEach((p, i) => p.set(resume.params[i]!));
     optimizer.restore(resume.optimizer);
   }
+  const metricEvery = hooks.metricEvery ?? 1;
+  let windowLoss = 0;
   const snapshot = (): TrainCheckpoint => {
     const opt = optimizer.state();
     return {...state, params: session.params.map((p) => p.slice()), optimizer: {...opt, buffers: opt.buffers.map((b) => b.slice())}, history: [...state.history]};
@@ -100,7 +104,7 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
 
   for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
     epochOrder(data.count, config.seed, epoch, order);
-    let started = performance.now() - state.epochSeconds * 1000;
+    const started = performance.now() - state.epochSeconds * 1000;
     for (let batch = epoch === state.epoch ? state.batch : 0; batch < stepsPerEpoch; batch++) {
       hooks.signal?.throwIfAborted();
       const step = epoch * stepsPerEpoch + batch;
@@ -117,8 +121,12 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
       for (let k = 0; k < n; k++) if (argmaxRow(result.logits, k, data.classes) === Number(labels[k])) correct++;
       state = {...state, epoch, batch: batch + 1, epochLoss: state.epochLoss + result.loss * n, epochCorrect: state.epochCorrect + correct, epochSeen: state.epochSeen + n};
       hooks.progress?.(step + 1, totalSteps);
-      hooks.metric?.('loss', result.loss, step + 1);
-      hooks.metric?.('lr', lr, step + 1);
+      windowLoss += result.loss;
+      if ((step + 1) % metricEvery === 0) {
+        hooks.metric?.('loss', windowLoss / metricEvery, step + 1);
+        hooks.metric?.('lr', lr, step + 1);
+        windowLoss = 0;
+      }
       if (hooks.saveCheckpoint && hooks.checkpointEvery && (step + 1) % hooks.checkpointEvery === 0 && batch + 1 < stepsPerEpoch) {
         state.epochSeconds = (performance.now() - started) / 1000;
         await hooks.saveCheckpoint(snapshot());
@@ -136,7 +144,6 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
     hooks.metric?.('train_accuracy', record.trainAccuracy, epoch + 1);
     if (record.evalAccuracy !== undefined) hooks.metric?.('accuracy', record.evalAccuracy, epoch + 1);
     state = {...state, epoch: epoch + 1, batch: 0, history: [...state.history, record], epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSeconds: 0};
-    started = performance.now();
     if (hooks.saveCheckpoint && epoch + 1 < config.epochs) await hooks.saveCheckpoint(snapshot());
   }
   return state.history;
