@@ -1,0 +1,146 @@
+// Multipliers by name: the vendored EvoApproxLib circuits (assets/evoapprox) and aliases for the exact ones.
+import {readFileSync, readdirSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+import {makeMultiplier, TABLE_SIZE, type HardwareFigures, type Multiplier} from './multiplier.js';
+
+const EVOAPPROX_DIR = fileURLToPath(new URL('../../assets/evoapprox/', import.meta.url));
+const EVOAPPROX_CITATION =
+  'V. Mrazek, R. Hrbacek, Z. Vasicek, L. Sekanina, "EvoApprox8b: Library of approximate adders and multipliers for circuit design and benchmarking of approximation methods", DATE 2017';
+
+/** Names that stand for the library's exact circuits. */
+export const EXACT_ALIASES: Readonly<Record<string, string>> = {exact8s: 'mul8s_1KV8', exact8u: 'mul8u_1JFF'};
+
+export class UnknownMultiplierError extends Error {
+  constructor(
+    readonly requested: string,
+    readonly suggestions: string[],
+  ) {
+    super(
+      `unknown multiplier "${requested}"` +
+        (suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '') +
+        ' Run "axx multipliers" for the list.',
+    );
+    this.name = 'UnknownMultiplierError';
+  }
+}
+
+export interface EvoApproxRecord {
+  name: string;
+  signed: boolean;
+  /** The figures metrics.csv states, by column name (MAE%, WCE, PDK45_PWR …). */
+  published: Record<string, number>;
+  paretoSets: string[];
+  sourceFile: string;
+}
+
+let records: Map<string, EvoApproxRecord> | undefined;
+const loaded = new Map<string, Multiplier>();
+
+/** metrics.csv of the vendored library, by circuit name. */
+export function evoApproxRecords(): ReadonlyMap<string, EvoApproxRecord> {
+  if (records) return records;
+  const lines = readFileSync(EVOAPPROX_DIR + 'metrics.csv', 'utf8').trim().split('\n');
+  const header = (lines.shift() ?? '').split(',');
+  records = new Map();
+  for (const line of lines) {
+    const cells = line.split(',');
+    const row = Object.fromEntries(header.map((h, i) => [h, cells[i] ?? '']));
+    const published: Record<string, number> = {};
+    for (const column of header) {
+      if (['name', 'operands', 'pareto_sets', 'source_file'].includes(column)) continue;
+      published[column] = Number(row[column]);
+    }
+    const name = row['name'] ?? '';
+    records.set(name, {
+      name,
+      signed: row['operands'] === 'signed',
+      published,
+      paretoSets: (row['pareto_sets'] ?? '').split(' ').filter(Boolean),
+      sourceFile: row['source_file'] ?? '',
+    });
+  }
+  return records;
+}
+
+function evoApprox(name: string): Multiplier | undefined {
+  const record = evoApproxRecords().get(name);
+  if (!record) return undefined;
+  const bytes = readFileSync(`${EVOAPPROX_DIR}${name}.bin`);
+  if (bytes.length !== TABLE_SIZE * 2) throw new Error(`${EVOAPPROX_DIR}${name}.bin: expected ${TABLE_SIZE * 2} bytes, found ${bytes.length}`);
+  const table = new Int32Array(TABLE_SIZE);
+  for (let i = 0; i < TABLE_SIZE; i++) table[i] = record.signed ? bytes.readInt16LE(2 * i) : bytes.readUInt16LE(2 * i);
+  const exact = record.published['MAE'] === 0 && record.published['WCE'] === 0;
+  const hardware: HardwareFigures = {
+    powerMw: record.published['PDK45_PWR'] ?? null,
+    areaUm2: record.published['PDK45_AREA'] ?? null,
+    delayNs: record.published['PDK45_DELAY'] ?? null,
+    technology: 'PDK45 (45 nm)',
+  };
+  return makeMultiplier({
+    name,
+    signed: record.signed,
+    table,
+    provenance: {
+      source: exact ? 'exact' : 'evoapprox',
+      description: `EvoApproxLib ${record.signed ? 'signed' : 'unsigned'} 8×8 multiplier ${name} (${record.sourceFile})`,
+      citation: EVOAPPROX_CITATION,
+    },
+    hardware,
+  });
+}
+
+/** Extra name resolvers (generated families, imports) tried after the built-in library, in order. */
+export type MultiplierResolver = (name: string) => Multiplier | undefined;
+const resolvers: MultiplierResolver[] = [];
+
+export function registerResolver(resolver: MultiplierResolver): void {
+  resolvers.push(resolver);
+}
+
+export function resolveMultiplier(name: string): Multiplier {
+  const canonical = EXACT_ALIASES[name] ?? name;
+  const cached = loaded.get(canonical);
+  if (cached) return cached;
+  const found = evoApprox(canonical) ?? firstResolved(canonical);
+  if (!found) throw new UnknownMultiplierError(name, suggest(name, knownNames()));
+  loaded.set(canonical, found);
+  return found;
+}
+
+function firstResolved(name: string): Multiplier | undefined {
+  for (const resolve of resolvers) {
+    const m = resolve(name);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+/** Names of the built-in circuits (EvoApprox library), signed first. */
+export function knownNames(): string[] {
+  const fromFiles = readdirSync(EVOAPPROX_DIR).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4));
+  return [...fromFiles.sort(), ...Object.keys(EXACT_ALIASES)];
+}
+
+export function listMultipliers(): Multiplier[] {
+  return [...evoApproxRecords().keys()].map((name) => resolveMultiplier(name));
+}
+
+/** Up to three known names closest to `name` by edit distance. */
+export function suggest(name: string, candidates: readonly string[]): string[] {
+  const scored = candidates.map((c) => ({c, d: editDistance(name.toLowerCase(), c.toLowerCase())}));
+  const limit = Math.max(2, Math.floor(name.length / 3));
+  return scored.filter((s) => s.d <= limit).sort((x, y) => x.d - y.d).slice(0, 3).map((s) => s.c);
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({length: b.length + 1}, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current.push(Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost));
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
