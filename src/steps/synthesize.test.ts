@@ -4,27 +4,30 @@ import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../approx/library.js';
-import {StepError, type StepContext} from '../engine/step-kind.js';
+import {StepError, type OutputValue, type StepContext} from '../engine/step-kind.js';
 import type {AcceleratorReport} from '../hw/accelerator.js';
 import {missingTools} from '../hw/hw-test-tools.js';
-import {synthesizeKind} from './synthesize.js';
+import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
 
 const work = mkdtempSync(join(tmpdir(), 'axx-synthesize-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 
 /** Validates `with` against the kind's schema (filling defaults), as the engine does. */
-function params(withParams: Record<string, unknown>): Record<string, unknown> {
-  const ajv = new Ajv2020({useDefaults: true, strict: false});
+const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(synthesizeKind.schema);
+
+function params(withParams: Record<string, unknown>): SynthesizeParams {
   const copy = structuredClone({synthesisCache: join(work, 'hw-cache'), ...withParams});
-  if (!ajv.validate(synthesizeKind.schema, copy)) throw new Error(ajv.errorsText());
-  return copy;
+  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
+  return copy as SynthesizeParams;
 }
+
+const summaryOf = (outputs: Record<string, OutputValue>): AcceleratorReport => (outputs.summary as {value: unknown}).value as AcceleratorReport;
 
 let runs = 0;
 async function run(withParams: Record<string, unknown>) {
   const scratchDir = mkdtempSync(join(work, `scratch-${runs++}-`));
   const logs: string[] = [];
-  const ctx: StepContext = {
+  const ctx: StepContext<SynthesizeParams> = {
     params: params(withParams),
     scratchDir,
     progress: () => {},
@@ -66,7 +69,7 @@ test('EvoApprox circuits are costed from their tabulated figures: mul8s_1L2H eve
     ],
   };
   const {outputs, logs} = await run({manifest});
-  const summary = (outputs.summary as {value: AcceleratorReport}).value;
+  const summary = summaryOf(outputs);
   expect(summary.relativePower.toFixed(3)).toBe('0.708');
   expect(summary.savingPercent).toBeCloseTo(29.2, 1);
   expect(logs.join('\n')).toMatch(/give this circuit's netlist as netlists: \{mul8s_1L2H/);
@@ -84,7 +87,7 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('with the E
       ],
     };
     const {outputs} = await run({manifest, template: {rows: 2, cols: 2}});
-    const summary = (outputs.summary as {value: AcceleratorReport}).value;
+    const summary = summaryOf(outputs);
     expect(summary.relativePower).toBeLessThan(1);
     expect(summary.costModel.figures).toMatch(/synthesised/);
     const exact = summary.multipliers.find((m) => m.name === 'mul8s_1KV8');

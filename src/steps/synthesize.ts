@@ -14,7 +14,7 @@ import type {LayerAssignment} from '../hw/cost.js';
 import {fileDigest} from '../hw/figure-cache.js';
 import {detectHwTools} from '../hw/tools.js';
 
-interface SynthesizeParams {
+export interface SynthesizeParams {
   manifest: unknown;
   template: AcceleratorTemplate;
   costModel: CostModelName;
