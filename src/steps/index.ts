@@ -5,6 +5,7 @@ import {evaluateKind} from './evaluate.js';
 import {exec} from './exec.js';
 import {loadDatasetKind} from './load-dataset.js';
 import {loadModelKind} from './load-model.js';
+import {synthesizeKind} from './synthesize.js';
 import {trainStep} from './train.js';
 
 export const stepKinds: readonly StepKind[] = [
@@ -12,5 +13,6 @@ export const stepKinds: readonly StepKind[] = [
   exec,
   loadDatasetKind,
   loadModelKind,
+  synthesizeKind,
   trainStep,
 ];
