@@ -55,6 +55,13 @@ describe('greedy', () => {
     expect(result.exhausted).toBe(true);
   });
 
+  it('without a sensitivity matrix, takes the layers holding most MACs first', async () => {
+    const calls: Assignment[] = [];
+    const {sensitivity: _, ...blind} = tinyProblem(calls);
+    await runSearch(blind, {method: 'greedy', budget: 100, seed: 1});
+    expect(calls[0]).toEqual({A: 'cheap', B: 'exact', C: 'exact'});
+  });
+
   it('stops at the budget', async () => {
     const result = await runSearch(tinyProblem(), {method: 'greedy', budget: 2, seed: 1});
     expect(result.evaluations).toBe(2);
@@ -129,6 +136,17 @@ describe('genetic', () => {
     const result = await runSearch(tinyProblem(), {method: 'genetic', budget: 27, seed: 2, populationSize: 6});
     expect(result.bestConfig).toEqual({assign: {A: 'mid', B: 'mid', C: 'cheap'}});
     expect(new Set(result.points.map((p) => JSON.stringify(p.assignment))).size).toBe(result.points.length);
+  });
+});
+
+describe('per-layer candidates', () => {
+  it.each(['mcts', 'random', 'genetic'] as SearchMethod[])('%s only assigns a layer the multipliers it may use', async (method) => {
+    const p = tinyProblem();
+    const restricted = {...p, layers: p.layers.map((layer) => (layer.name === 'C' ? {...layer, candidates: ['exact', 'mid']} : layer))};
+    const result = await runSearch(restricted, {method, budget: 18, seed: 1});
+    expect(result.evaluations).toBe(18);
+    expect(result.points.every((point) => point.assignment.C !== 'cheap')).toBe(true);
+    expect(new Set(result.points.map((point) => point.assignment.C))).toEqual(new Set(['exact', 'mid']));
   });
 });
 
