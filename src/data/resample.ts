@@ -73,6 +73,37 @@ function clip8(sum: number): number {
   return Math.floor(sum / ONE);
 }
 
+/**
+ * One pass of the separable filter: for output positions o in [from, from+n) and lanes i, sums the
+ * taps src[base + (first[o] + t)·stride + i] into dst[dstBase + (o - from)·lanes + i].
+ * Locals instead of property reads in the inner loop: this is the hot path of image loading.
+ */
+function convolve(
+  src: Uint8Array,
+  base: number,
+  stride: number,
+  k: Coefficients,
+  from: number,
+  n: number,
+  dst: Uint8Array,
+  dstBase: number,
+  lanes: number,
+): void {
+  const {first, count, weights, taps} = k;
+  for (let j = 0; j < n; j++) {
+    const o = from + j;
+    const start = base + first[o]! * stride;
+    const tapCount = count[o]!;
+    const w0 = o * taps;
+    const dstAt = dstBase + j * lanes;
+    for (let i = 0; i < lanes; i++) {
+      let sum = ONE / 2;
+      for (let t = 0; t < tapCount; t++) sum += src[start + t * stride + i]! * weights[w0 + t]!;
+      dst[dstAt + i] = clip8(sum);
+    }
+  }
+}
+
 export interface CropWindow {
   left: number;
   top: number;
@@ -114,37 +145,21 @@ export class Resampler {
     // Horizontal pass: crop columns of every needed source row.
     for (let r = 0; r < rowCount; r++) {
       const srcRow = (firstRow + r) * width * channels;
-      for (let x = 0; x < crop.width; x++) {
-        const ox = crop.left + x;
-        for (let c = 0; c < channels; c++) {
-          let value: number;
-          if (h) {
-            const base = ox * h.taps;
-            const lo = h.first[ox]!;
-            let sum = ONE / 2;
-            for (let t = 0; t < h.count[ox]!; t++) sum += src[srcRow + (lo + t) * channels + c]! * h.weights[base + t]!;
-            value = clip8(sum);
-          } else {
-            value = src[srcRow + ox * channels + c]!;
-          }
-          rows[r * rowBytes + x * channels + c] = value;
-        }
+      const outRow = r * rowBytes;
+      if (!h) {
+        rows.set(src.subarray(srcRow + crop.left * channels, srcRow + (crop.left + crop.width) * channels), outRow);
+        continue;
       }
+      convolve(src, srcRow, channels, h, crop.left, crop.width, rows, outRow, channels);
     }
-    // Vertical pass over the horizontally resized rows.
+    // Vertical pass over the horizontally resized rows: the same convolution with a row stride.
     for (let y = 0; y < crop.height; y++) {
       const oy = crop.top + y;
-      for (let i = 0; i < rowBytes; i++) {
-        if (!v) {
-          out[y * rowBytes + i] = rows[(oy - firstRow) * rowBytes + i]!;
-          continue;
-        }
-        const base = oy * v.taps;
-        const lo = v.first[oy]! - firstRow;
-        let sum = ONE / 2;
-        for (let t = 0; t < v.count[oy]!; t++) sum += rows[(lo + t) * rowBytes + i]! * v.weights[base + t]!;
-        out[y * rowBytes + i] = clip8(sum);
+      if (!v) {
+        out.set(rows.subarray((oy - firstRow) * rowBytes, (oy - firstRow + 1) * rowBytes), y * rowBytes);
+        continue;
       }
+      convolve(rows, -firstRow * rowBytes, rowBytes, v, oy, 1, out, y * rowBytes, rowBytes);
     }
   }
 }
