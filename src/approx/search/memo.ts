@@ -35,20 +35,22 @@ export class InMemoryEvaluationStore implements EvaluationStore {
 const KEY_VERSION = 1;
 
 /**
- * sha256 of canonical JSON {v, model, subset, assign (sorted, exact layers left out)}. Leaving exact
- * layers out makes "layer fc1 on X, everything else exact" one key whether the sensitivity helper or a
- * search asked for it. Multiplier names stand for circuits: `exactNames` says which names are exact.
+ * sha256 of canonical JSON {v, model, subset, assign: sorted [layer, multiplier id] of the approximated
+ * layers}. Circuit ids, not names, so a renamed or redefined circuit never reuses a stale entry.
+ * Leaving exact layers out makes "layer fc1 on X, everything else exact" one key whether the
+ * sensitivity helper or a search asked for it.
  */
-export function evaluationKey(scope: EvaluationScope, assignment: Assignment, exactNames: ReadonlySet<string>): string {
-  const approximated = Object.entries(assignment)
-    .filter(([, multiplier]) => !exactNames.has(multiplier))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+export function evaluationKey(scope: EvaluationScope, assignment: Assignment, multipliers: readonly MultiplierCandidate[]): string {
+  const byName = new Map(multipliers.map((m) => [m.name, m]));
+  const approximated: [string, string][] = [];
+  for (const [layer, name] of Object.entries(assignment)) {
+    const multiplier = byName.get(name);
+    if (multiplier === undefined) throw new Error(`evaluation key: layer ${layer} uses unknown multiplier ${name}`);
+    if (!multiplier.exact) approximated.push([layer, multiplier.id]);
+  }
+  approximated.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const canonical = JSON.stringify({v: KEY_VERSION, model: scope.modelId, subset: scope.subsetId, assign: approximated});
   return createHash('sha256').update(canonical).digest('hex');
-}
-
-export function exactNamesOf(multipliers: readonly MultiplierCandidate[]): Set<string> {
-  return new Set(multipliers.filter((m) => m.exact).map((m) => m.name));
 }
 
 /** Looks the assignment up in the store, evaluates and stores it on a miss. */
@@ -59,7 +61,7 @@ export interface MemoisedEvaluator {
 
 export function memoise(
   evaluate: (assignment: Assignment, signal: AbortSignal) => Promise<EvaluationOutcome>,
-  memo: {store: EvaluationStore; scope: EvaluationScope; exactNames: ReadonlySet<string>} | undefined,
+  memo: {store: EvaluationStore; scope: EvaluationScope; multipliers: readonly MultiplierCandidate[]} | undefined,
 ): MemoisedEvaluator {
   let hits = 0;
   return {
@@ -68,7 +70,7 @@ export function memoise(
     },
     async evaluate(assignment, signal) {
       if (memo === undefined) return checked(await evaluate(assignment, signal));
-      const key = evaluationKey(memo.scope, assignment, memo.exactNames);
+      const key = evaluationKey(memo.scope, assignment, memo.multipliers);
       const stored = await memo.store.get(key);
       if (stored !== undefined) {
         hits++;

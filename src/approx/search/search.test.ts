@@ -174,14 +174,19 @@ describe('determinism', () => {
 });
 
 describe('memoisation', () => {
-  it('keys by model, subset and assignment; a single-layer cell and the same full configuration share a key', () => {
+  it('keys by model, subset and circuit ids; a single-layer cell and the same full configuration share a key', () => {
     const scope = {modelId: 'm1', subsetId: 's1'};
-    const exact = new Set(['exact']);
-    const cell = evaluationKey(scope, {B: 'cheap'}, exact);
-    expect(evaluationKey(scope, {C: 'exact', A: 'exact', B: 'cheap'}, exact)).toBe(cell);
-    expect(evaluationKey({...scope, subsetId: 's2'}, {B: 'cheap'}, exact)).not.toBe(cell);
-    expect(evaluationKey({...scope, modelId: 'm2'}, {B: 'cheap'}, exact)).not.toBe(cell);
-    expect(evaluationKey(scope, {B: 'mid'}, exact)).not.toBe(cell);
+    const {multipliers} = tinyProblem();
+    const cell = evaluationKey(scope, {B: 'cheap'}, multipliers);
+    expect(evaluationKey(scope, {C: 'exact', A: 'exact', B: 'cheap'}, multipliers)).toBe(cell);
+    expect(evaluationKey({...scope, subsetId: 's2'}, {B: 'cheap'}, multipliers)).not.toBe(cell);
+    expect(evaluationKey({...scope, modelId: 'm2'}, {B: 'cheap'}, multipliers)).not.toBe(cell);
+    expect(evaluationKey(scope, {B: 'mid'}, multipliers)).not.toBe(cell);
+    expect(evaluationKey(scope, {A: 'cheap'}, multipliers)).not.toBe(cell);
+    // Same name, different circuit: a different key.
+    const redefined = multipliers.map((m) => (m.name === 'cheap' ? {...m, id: 'c-v2'} : m));
+    expect(evaluationKey(scope, {B: 'cheap'}, redefined)).not.toBe(cell);
+    expect(() => evaluationKey(scope, {B: 'nope'}, multipliers)).toThrow(/layer B uses unknown multiplier nope/);
   });
 
   it('a second run over the same store evaluates nothing and follows the same course', async () => {

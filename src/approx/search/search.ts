@@ -4,7 +4,7 @@ import {createHash} from 'node:crypto';
 import {geneticSearch} from './genetic-search.js';
 import {greedySearch} from './greedy-search.js';
 import {EvaluationLedger, type LedgerEntry} from './ledger.js';
-import {exactNamesOf, memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
+import {memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
 import {Mcts} from './mcts.js';
 import {bestFeasible, paretoFront} from './pareto.js';
 import {DEFAULT_POLICY, type PolicyParams} from './policy.js';
@@ -84,7 +84,7 @@ export async function runSearch(problem: SearchProblem, options: SearchOptions):
   if (!SEARCH_METHODS.includes(options.method)) throw new Error(`search: unknown method ${String(options.method)}; use one of ${SEARCH_METHODS.join(', ')}`);
   positiveInteger('budget', options.budget);
   const signal = options.signal ?? new AbortController().signal;
-  const evaluator = memoise(problem.evaluate, options.memo && {...options.memo, exactNames: exactNamesOf(problem.multipliers)});
+  const evaluator = memoise(problem.evaluate, options.memo && {...options.memo, multipliers: problem.multipliers});
   const ledger = new EvaluationLedger(space, evaluator, Math.max(1, options.parallel ?? 1), signal);
   const fingerprint = problemFingerprint(space, options);
   const saved = options.resumeFrom === undefined ? undefined : readState(options.resumeFrom, options.method, fingerprint);

@@ -1,7 +1,7 @@
 // The sensitivity matrix: each approximable layer alone on each candidate multiplier, evaluated on a
 // fixed subset. Cells go through the same memo store as search configurations (a cell is the
 // configuration "this layer on this circuit, every other layer exact"), so search reuses them.
-import {exactNamesOf, memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
+import {memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
 import {mapConcurrent} from './pool.js';
 import type {EvaluationOutcome, MultiplierCandidate, PredictedDrops, SearchLayer} from './types.js';
 
@@ -53,7 +53,7 @@ export async function measureSensitivity(options: SensitivityOptions): Promise<S
       const [layer, multiplier] = Object.entries(assignment)[0]!;
       return options.evaluateCell(layer, multiplier, cellSignal);
     },
-    options.memo && {...options.memo, exactNames: exactNamesOf(options.multipliers)},
+    options.memo && {...options.memo, multipliers: options.multipliers},
   );
   let done = 0;
   const cells = await mapConcurrent(jobs, Math.max(1, options.parallel ?? 1), async ({layer, multiplier}) => {

@@ -6,7 +6,7 @@ export type Assignment = Record<string, string>;
 
 export interface MultiplierCandidate {
   name: string;
-  /** Stable identity of the circuit (e.g. a digest of its table); part of memo keys through `name`. */
+  /** Stable identity of the circuit (e.g. a digest of its table); memo keys use it, not the name. */
   id: string;
   /** Power relative to the exact multiplier of the same operand kind (exact = 1). */
   relativePower: number;
