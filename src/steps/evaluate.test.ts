@@ -48,6 +48,7 @@ describe('evaluate', () => {
     const value = (out.metrics as unknown as {value: EvaluateMetrics}).value;
     expect(value.count).toBe(10000);
     expect(value.top1).toBe(recorded);
+    expect(value.warnings).toEqual([]);
     expect(value.top5).toBeGreaterThan(value.top1);
     expect(value.perClass.reduce((sum, c) => sum + c.correct, 0)).toBe(Math.round(recorded * 10000));
     expect(value.confusion?.flat().reduce((a, b) => a + b)).toBe(10000);
@@ -63,6 +64,16 @@ describe('evaluate', () => {
     const out = await evaluateKind.run(ctx);
     expect((out.metrics as unknown as {value: EvaluateMetrics}).value.count).toBe(100);
     expect(readFileSync((out.logits as {file: string}).file).toString('latin1')).toContain("'shape': (0, 10)");
+  });
+
+  it('warns when the dataset is preprocessed differently from what the model records', async () => {
+    const normalised = join(work, 'mnist-normalised');
+    await writeSubset(normalised, idxSource({dataset: 'mnist', split: 'test'}), {limit: 64});
+    const logs: string[] = [];
+    const {ctx} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: normalised}));
+    const out = await evaluateKind.run({...ctx, log: (text, stream) => void logs.push(`${stream}: ${text}`)});
+    expect((out.metrics as unknown as {value: EvaluateMetrics}).value.warnings).toEqual([expect.stringContaining('expects pixels in [0, 1]')]);
+    expect(logs[0]).toMatch(/^stderr: warning: the model expects pixels in \[0, 1\]/);
   });
 
   it('points at the parameter at fault', async () => {

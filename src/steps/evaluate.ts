@@ -1,14 +1,16 @@
 // Step kind "evaluate": runs an ONNX classifier over a dataset directory with onnxruntime and
 // reports top-1/top-5, mean cross-entropy, per-class accuracy and the confusion matrix; optionally
 // keeps the logits. The loop itself is the library function evaluateModel (src/data).
-import {writeFileSync} from 'node:fs';
+import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import type {ClassificationMetrics} from '../data/classification-metrics.js';
 import {DataError} from '../data/data-error.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {evaluateModel} from '../data/evaluate-model.js';
+import {inputMismatch} from '../data/input-expectation.js';
 import {npyHeader} from '../data/npy.js';
+import {ProtoReader, WireType} from '../onnx/protobuf.js';
 
 export interface EvaluateParams {
   model: string;
@@ -40,7 +42,34 @@ const schema = {
   },
 };
 
-export type EvaluateMetrics = Omit<ClassificationMetrics, 'confusion'> & {confusion: number[][] | null; input: string; output: string};
+export type EvaluateMetrics = Omit<ClassificationMetrics, 'confusion'> & {confusion: number[][] | null; input: string; output: string; warnings: string[]};
+
+const MODEL_METADATA_FIELD = 14;
+
+/** The "axx.input" metadata entry of an ONNX file, read without decoding the graph. */
+function recordedInput(file: string): string | undefined {
+  try {
+    const model = new ProtoReader(readFileSync(file));
+    while (!model.done) {
+      const {field, wire} = model.tag();
+      if (field !== MODEL_METADATA_FIELD || wire !== WireType.LENGTH_DELIMITED) {
+        model.skip(wire);
+        continue;
+      }
+      const entry = model.message();
+      const kv: Record<number, string> = {};
+      while (!entry.done) {
+        const tag = entry.tag();
+        if ((tag.field === 1 || tag.field === 2) && tag.wire === WireType.LENGTH_DELIMITED) kv[tag.field] = entry.string();
+        else entry.skip(tag.wire);
+      }
+      if (kv[1] === 'axx.input') return kv[2];
+    }
+  } catch {
+    // Not decodable: onnxruntime reports the problem when it loads the model.
+  }
+  return undefined;
+}
 
 /** Runs `fn`, turning a DataError (an expected failure) into a StepError that points at `param`. */
 async function withParam<T>(param: string, fn: () => T | Promise<T>): Promise<T> {
@@ -66,6 +95,8 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     const {params} = ctx;
     const logitsFile = join(ctx.scratchDir, 'logits.npy');
     const dataset = await withParam('with.dataset', () => openDataset(params.dataset));
+    const mismatch = inputMismatch(recordedInput(params.model), dataset.manifest.preprocessing);
+    if (mismatch !== undefined) ctx.log(`warning: ${mismatch}`, 'stderr');
     let lastReport = 0;
     // Every check evaluateModel makes compares the model against the dataset; the model is the usual culprit.
     const {metrics, input, output} = await withParam('with.model', () =>
@@ -88,7 +119,7 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     );
     if (!params.saveLogits) writeFileSync(logitsFile, npyHeader('<f4', [0, metrics.confusion[0]?.length ?? 0]));
     const cells = metrics.confusion.length * (metrics.confusion[0]?.length ?? 0);
-    const value: EvaluateMetrics = {...metrics, confusion: cells <= MAX_CONFUSION_CELLS ? metrics.confusion : null, input, output};
+    const value: EvaluateMetrics = {...metrics, confusion: cells <= MAX_CONFUSION_CELLS ? metrics.confusion : null, input, output, warnings: mismatch === undefined ? [] : [mismatch]};
     ctx.metric('top1', metrics.top1);
     ctx.metric('top5', metrics.top5);
     ctx.metric('meanLoss', metrics.meanLoss);
