@@ -176,6 +176,16 @@ steps:
     expect(await exportText(dir, 'pick[layer=fc2,mult=m1].o')).toBe('fc2-m1\n');
   });
 
+  it('a crash of the step process (child-process executor) fails only that step', async () => {
+    const dir = tempProject({
+      'p.yaml': 'steps:\n  crash: {uses: exec, executor: child-process, with: {run: "kill -9 $PPID; sleep 5"}}\n  fine: {uses: exec, executor: child-process, with: {run: "echo ok > o", outputs: {o: {path: o}}}}\n',
+    });
+    const result = await run(dir);
+    expect(result.code).toBe(1);
+    expect(result.outcomes).toEqual({crash: 'failed', fine: 'ran'});
+    expect(result.out).toContain('step process exited unexpectedly (signal SIGKILL)');
+  });
+
   it('outputs in the store are read-only', async () => {
     const dir = tempProject({'p.yaml': chain});
     await run(dir);

@@ -22,7 +22,10 @@ export class Checkpoints {
         if (row === undefined) return undefined;
         const files: Record<string, Uint8Array> = {};
         try {
-          for (const [name, digest] of Object.entries(JSON.parse(row.files) as Record<string, string>)) files[name] = await this.cas.readBytes(digest);
+          for (const [name, digest] of Object.entries(JSON.parse(row.files) as Record<string, string>)) {
+            const bytes = await this.cas.readBytes(digest);
+            files[name] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+          }
         } catch {
           // A blob of the checkpoint went missing (gc, corruption): start over rather than resume from half a state.
           return undefined;

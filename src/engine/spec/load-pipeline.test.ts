@@ -1,0 +1,115 @@
+import {describe, expect, it} from 'vitest';
+import type {StepKind} from '../step-kind.js';
+import {loadPipeline, type LoadResult} from './load-pipeline.js';
+import type {ParamOverride} from './param-overrides.js';
+
+const produce: StepKind = {
+  name: 'test/produce',
+  version: 1,
+  description: 'makes a model file and a value',
+  schema: {type: 'object', additionalProperties: false, properties: {size: {type: 'integer', default: 4}, tag: {type: 'string'}}},
+  outputs: {model: {type: 'file', format: 'onnx'}, stats: {type: 'value', format: 'stats'}},
+  run: async () => ({}),
+};
+
+const consume: StepKind = {
+  name: 'test/consume',
+  version: 1,
+  description: 'reads a model or many',
+  schema: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}},
+      models: {type: 'array', items: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}}},
+      factor: {type: 'number'},
+    },
+  },
+  outputs: {out: {type: 'value'}},
+  run: async () => ({}),
+};
+
+function load(text: string, overrides: ParamOverride[] = []): LoadResult {
+  return loadPipeline('/p/pipe.yaml', text, {kinds: [produce, consume], overrides});
+}
+
+function ok(result: LoadResult) {
+  if (!result.ok) throw new Error(result.error.map((d) => `${d.location?.line}:${d.location?.column} ${d.message}`).join('\n'));
+  return result.value;
+}
+
+describe('loadPipeline', () => {
+  it('applies schema defaults, substitutes params with their types, and names the pipeline after the file', () => {
+    const p = ok(load('params: {f: 0.5}\nsteps:\n  a: {uses: test/produce}\n  b: {uses: test/consume, with: {factor: "${{ params.f }}", model: "${{ steps.a.outputs.model }}"}}\n'));
+    expect(p.name).toBe('pipe');
+    expect(p.instances.get('a')!.with).toEqual({size: 4});
+    expect(p.instances.get('b')!.with).toEqual({factor: 0.5, model: '${{ steps.a.outputs.model }}'});
+    expect(p.instances.get('b')!.upstream).toEqual(['a']);
+  });
+
+  it('expands a matrix in declaration order with readable instance names', () => {
+    const p = ok(load('steps:\n  s:\n    uses: test/produce\n    matrix: {size: [8, 16], tag: [x, y]}\n    with: {size: "${{ matrix.size }}", tag: "t-${{ matrix.tag }}"}\n'));
+    expect([...p.instances.keys()]).toEqual(['s[size=8,tag=x]', 's[size=8,tag=y]', 's[size=16,tag=x]', 's[size=16,tag=y]']);
+    expect(p.instances.get('s[size=16,tag=y]')!.with).toEqual({size: 16, tag: 't-y'});
+  });
+
+  it('a reference to a matrix step gives all instances, or the matching one when the consumer fixes its keys', () => {
+    const text = `steps:
+  s: {uses: test/produce, matrix: {size: [1, 2]}, with: {size: "\${{ matrix.size }}"}}
+  all: {uses: test/consume, with: {models: "\${{ steps.s.outputs.model }}"}}
+  each: {uses: test/consume, matrix: {size: [2]}, with: {model: "\${{ steps.s.outputs.model }}"}}
+`;
+    const p = ok(load(text));
+    expect(p.instances.get('all')!.upstream).toEqual(['s[size=1]', 's[size=2]']);
+    expect(p.instances.get('each[size=2]')!.upstream).toEqual(['s[size=2]']);
+  });
+
+  it('checks output types, formats and lists against x-axx-input', () => {
+    const result = load(`steps:
+  a: {uses: test/produce}
+  s: {uses: test/produce, matrix: {size: [1, 2]}, with: {size: "\${{ matrix.size }}"}}
+  b: {uses: test/consume, with: {model: "\${{ steps.a.outputs.stats }}"}}
+  c: {uses: test/consume, with: {model: "\${{ steps.s.outputs.model }}"}}
+  d: {uses: test/consume, with: {factor: "\${{ steps.a.outputs.stats }}"}}
+`);
+    expect(result.ok).toBe(false);
+    const messages = result.ok ? [] : result.error.map((d) => `${d.location!.line}: ${d.message}`);
+    expect(messages).toEqual([
+      '4: step "b": with.model expects a file (format "onnx") but ${{ steps.a.outputs.stats }} is a value (format "stats")',
+      '5: step "c": ${{ steps.s.outputs.model }} gives a list (one per instance of matrix step "s"), but with.model takes one',
+    ]);
+  });
+
+  it('reports every problem at once, sorted by position', () => {
+    const result = load('steps:\n  a: {uses: nope}\n  b: {uses: test/produce, with: {size: x, extra: 1}}\n  c: {uses: test/consume, needs: [zz]}\n');
+    expect(result.ok ? [] : result.error.map((d) => `${d.location!.line}:${d.location!.column}`)).toEqual(['2:13', '3:40', '3:43', '4:35']);
+  });
+
+  it('applies overrides and rejects unknown names and wrong types', () => {
+    const text = 'params: {n: 1, name: a}\nsteps:\n  a: {uses: test/produce, with: {size: "${{ params.n }}"}}\n';
+    expect(ok(load(text, [{name: 'n', value: 7, origin: '-p n=7'}])).instances.get('a')!.with).toEqual({size: 7});
+    const bad = load(text, [
+      {name: 'm', value: 7, origin: '-p m=7'},
+      {name: 'n', value: 'seven', origin: '-p n=seven'},
+    ]);
+    expect(bad.ok ? [] : bad.error.map((d) => d.message)).toEqual([
+      '-p m=7: the pipeline has no param "m"',
+      '-p n=seven: param "n" is a number (default 1), got a string',
+    ]);
+  });
+
+  it('a kind schema error at a step-output reference is left to the type check', () => {
+    // factor is a number; a reference is a string until run time, so no schema error here.
+    const p = ok(load('steps:\n  a: {uses: test/produce}\n  b: {uses: test/consume, with: {factor: "${{ steps.a.outputs.stats }}"}}\n'));
+    expect(p.instances.size).toBe(2);
+  });
+
+  it('expands a 1000-instance matrix quickly', () => {
+    const values = Array.from({length: 1000}, (_, i) => i);
+    const started = performance.now();
+    const p = ok(load(`steps:\n  s: {uses: test/produce, matrix: {size: ${JSON.stringify(values)}}, with: {size: "\${{ matrix.size }}"}}\n  all: {uses: test/consume, with: {models: "\${{ steps.s.outputs.model }}"}}\n`));
+    expect(p.instances.size).toBe(1001);
+    expect(p.instances.get('all')!.upstream).toHaveLength(1000);
+    expect(performance.now() - started).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,122 @@
+import {mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {KEY_SCHEMA_VERSION} from '../cache-key.js';
+import {openDatabase, SCHEMA_VERSION} from './database.js';
+import {collectGarbage, verifyStore} from './maintenance.js';
+import {Store} from './store.js';
+
+function tempStore(): Store {
+  return Store.open(mkdtempSync(join(tmpdir(), 'axx-store-')));
+}
+
+async function scratchFile(store: Store, text: string): Promise<string> {
+  const dir = await store.cas.tempDir('t');
+  writeFileSync(join(dir, 'f'), text);
+  return join(dir, 'f');
+}
+
+const keyParts = {schema: KEY_SCHEMA_VERSION, kind: 'k', kindVersion: 1, params: {}, inputs: {}, extras: null, environment: {onnxruntime: 'x'}};
+
+describe('Store', () => {
+  it('migrates a fresh database to the current version, idempotently', () => {
+    using store = tempStore();
+    expect(store.db.pragma('user_version', {simple: true})).toBe(SCHEMA_VERSION);
+    expect(store.db.pragma('journal_mode', {simple: true})).toBe('wal');
+    const again = openDatabase(join(store.dir, 'index.sqlite'));
+    expect(again.pragma('user_version', {simple: true})).toBe(SCHEMA_VERSION);
+    again.close();
+  });
+
+  it('stores files by content, read-only, deduplicated', async () => {
+    using store = tempStore();
+    const a = await store.cas.putFile(await scratchFile(store, 'hello'));
+    const b = await store.cas.putFile(await scratchFile(store, 'hello'));
+    expect(a).toEqual(b);
+    expect(a.digest).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
+    expect(store.cas.blobPath(a.digest)).toMatch(/blobs\/2c\/f24dba/);
+    expect(statSync(store.cas.blobPath(a.digest)).mode & 0o777).toBe(0o444);
+  });
+
+  it('stores directories as a manifest plus a read-only tree with the same identity for the same content', async () => {
+    using store = tempStore();
+    const make = async (): Promise<string> => {
+      const dir = join(await store.cas.tempDir('d'), 'out');
+      mkdirSync(join(dir, 'sub'), {recursive: true});
+      writeFileSync(join(dir, 'a.txt'), 'A');
+      writeFileSync(join(dir, 'sub', 'b.txt'), 'B');
+      return dir;
+    };
+    const first = await store.cas.putDir(await make());
+    const second = await store.cas.putDir(await make());
+    expect(second.digest).toBe(first.digest);
+    expect(first.size).toBe(2);
+    const tree = store.cas.dirPath(first.digest);
+    expect(readFileSync(join(tree, 'sub', 'b.txt'), 'utf8')).toBe('B');
+    expect(statSync(tree).mode & 0o222).toBe(0);
+    expect((await store.cas.manifestEntries(first.digest)).map((e) => e.path)).toEqual(['a.txt', 'sub/b.txt']);
+  });
+
+  it('publishes a result with its artifacts in one transaction and finds it by key and by instance', async () => {
+    using store = tempStore();
+    const file = await store.cas.putFile(await scratchFile(store, 'x'));
+    store.results.publish({key: 'k1', stepId: 's', instance: 's', kind: 'k', keyParts, outputs: {o: file, v: {type: 'value', digest: 'd', value: 3}}, runId: 'r', durationMs: 5}, 1);
+    expect(store.results.get('k1')!.outputs['v']).toEqual({type: 'value', digest: 'd', value: 3});
+    expect(store.results.latest('s')!.key).toBe('k1');
+    expect(await store.results.usable(store.results.get('k1')!)).toBe(true);
+    expect(store.results.keysUsing(file.digest)).toEqual(['k1']);
+  });
+
+  it('verify quarantines a corrupt blob and drops results that used it', async () => {
+    using store = tempStore();
+    const file = await store.cas.putFile(await scratchFile(store, 'good'));
+    store.results.publish({key: 'k1', stepId: 's', instance: 's', kind: 'k', keyParts, outputs: {o: file}, runId: 'r', durationMs: 5}, 1);
+    const path = store.cas.blobPath(file.digest);
+    // As root the 0444 mode does not stop writes: corrupt it the way a disk would.
+    writeFileSync(path, 'bad!');
+    const report = await verifyStore(store);
+    expect(report.corrupt.map((c) => c.digest)).toEqual([file.digest]);
+    expect(report.droppedResults).toEqual(['k1']);
+    expect(store.results.get('k1')).toBeUndefined();
+    expect(await store.cas.has(file)).toBe(false);
+  });
+
+  it('gc removes blobs no result or checkpoint needs; --dry-run removes nothing', async () => {
+    using store = tempStore();
+    const kept = await store.cas.putFile(await scratchFile(store, 'kept'));
+    const orphan = await store.cas.putFile(await scratchFile(store, 'orphan'));
+    await store.checkpoints.slot('ck').save({epoch: 1}, {weights: new Uint8Array([1, 2, 3])});
+    store.results.publish({key: 'k1', stepId: 's', instance: 's', kind: 'k', keyParts, outputs: {o: kept}, runId: 'r', durationMs: 5}, 1);
+    const dry = await collectGarbage(store, {dryRun: true, now: Date.now()});
+    expect(dry.removedBlobs).toBe(1);
+    expect(await store.cas.has(orphan)).toBe(true);
+    await collectGarbage(store, {dryRun: false, now: Date.now()});
+    expect(await store.cas.has(orphan)).toBe(false);
+    expect(await store.cas.has(kept)).toBe(true);
+    expect((await store.checkpoints.slot('ck').load())!.files['weights']).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('leases: a live holder blocks, a dead pid or an old heartbeat does not', () => {
+    using store = tempStore();
+    expect(store.leases.acquire('key', 'run1', 's').acquired).toBe(true);
+    const blocked = store.leases.acquire('key', 'run2', 's');
+    expect(blocked.acquired).toBe(false);
+    // A pid that cannot exist on Linux (above pid_max) is a crashed holder.
+    store.db.prepare('UPDATE leases SET pid = 4194999 WHERE key = ?').run('key');
+    expect(store.leases.acquire('key', 'run2', 's').acquired).toBe(true);
+    store.db.prepare('UPDATE leases SET heartbeat_at = 0, pid = ? WHERE key = ?').run(process.pid, 'key');
+    expect(store.leases.acquire('key', 'run3', 's').acquired).toBe(true);
+  });
+
+  it('runs left running by a dead process are recovered as interrupted', () => {
+    using store = tempStore();
+    store.runs.start({id: 'r1', pipeline: 'p', name: 'p', command: 'axx run p', at: Date.now()});
+    store.runs.setStep('r1', {instance: 's', stepId: 's', kind: 'k'}, {state: 'running'});
+    expect(store.runs.recoverStale(Date.now())).toEqual([]);
+    store.db.prepare('UPDATE runs SET pid = 4194999').run();
+    expect(store.runs.recoverStale(Date.now())).toEqual(['r1']);
+    expect(store.runs.get('r1')!.status).toBe('interrupted');
+    expect(store.runs.steps('r1')[0]!.state).toBe('interrupted');
+  });
+});
