@@ -57,6 +57,12 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
             case 'checkpoint-load':
               void e.checkpoint.load().then((value) => send({type: 'checkpoint-loaded', id: message.id, value}));
               return;
+            case 'memo-get':
+              void e.memo.get(message.key).then((value) => send({type: 'memo-got', id: message.id, value}));
+              return;
+            case 'memo-set':
+              void e.memo.set(message.key, message.value).then(() => send({type: 'memo-set', id: message.id}));
+              return;
             case 'done':
               settle(() => resolve(message.outputs));
               child.disconnect();

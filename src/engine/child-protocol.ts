@@ -6,7 +6,9 @@ export type ToChild =
   | {type: 'run'; kind: string; params: Json; scratchDir: string; resources: Record<string, number>}
   | {type: 'abort'}
   | {type: 'checkpoint-loaded'; id: number; value: {state: Json; files: Record<string, Uint8Array>} | undefined}
-  | {type: 'checkpoint-saved'; id: number};
+  | {type: 'checkpoint-saved'; id: number}
+  | {type: 'memo-got'; id: number; value: Json | undefined}
+  | {type: 'memo-set'; id: number};
 
 export type FromChild =
   | {type: 'progress'; done: number; total?: number; unit?: string}
@@ -14,5 +16,7 @@ export type FromChild =
   | {type: 'metric'; name: string; value: number; step?: number}
   | {type: 'checkpoint-save'; id: number; state: Json; files: Record<string, Uint8Array>}
   | {type: 'checkpoint-load'; id: number}
+  | {type: 'memo-get'; id: number; key: string}
+  | {type: 'memo-set'; id: number; key: string; value: Json}
   | {type: 'done'; outputs: Record<string, OutputValue>}
   | {type: 'error'; stepError: boolean; message: string; hint?: string; param?: string; stack?: string};

@@ -26,7 +26,12 @@ export function serveStepInChild(kinds: readonly StepKind[]): void {
         pending.delete(message.id);
         return;
       case 'checkpoint-saved':
+      case 'memo-set':
         pending.get(message.id)?.(undefined);
+        pending.delete(message.id);
+        return;
+      case 'memo-got':
+        pending.get(message.id)?.(message.value);
         pending.delete(message.id);
         return;
       case 'run': {
@@ -47,6 +52,10 @@ export function serveStepInChild(kinds: readonly StepKind[]): void {
             checkpoint: {
               save: (state: Json, files: Record<string, Uint8Array> = {}) => request<void>((id) => ({type: 'checkpoint-save', id, state, files})),
               load: () => request<{state: Json; files: Record<string, Uint8Array>} | undefined>((id) => ({type: 'checkpoint-load', id})),
+            },
+            memo: {
+              get: (key: string) => request<Json | undefined>((id) => ({type: 'memo-get', id, key})),
+              set: (key: string, value: Json) => request<void>((id) => ({type: 'memo-set', id, key, value})),
             },
           })
           .then(

@@ -1,6 +1,6 @@
 // Where a step's `run` executes. The scheduler only sees this interface, so a distributed executor
 // can be added without touching it.
-import type {Json, OutputValue, StepCheckpoint, StepKind} from './step-kind.js';
+import type {Json, OutputValue, StepCheckpoint, StepKind, StepMemo} from './step-kind.js';
 
 export interface StepExecution {
   kind: StepKind;
@@ -9,6 +9,7 @@ export interface StepExecution {
   resources: Record<string, number>;
   signal: AbortSignal;
   checkpoint: StepCheckpoint;
+  memo: StepMemo;
   progress(done: number, total?: number, unit?: string): void;
   log(text: string, stream: 'stdout' | 'stderr'): void;
   metric(name: string, value: number, step?: number): void;
@@ -28,6 +29,7 @@ export const inProcessExecutor: Executor = {
       resources: e.resources,
       signal: e.signal,
       checkpoint: e.checkpoint,
+      memo: e.memo,
       progress: (done, total, unit) => e.progress(done, total, unit),
       log: (text, stream = 'stdout') => e.log(text, stream),
       metric: (name, value, step) => e.metric(name, value, step),

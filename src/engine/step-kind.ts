@@ -36,6 +36,17 @@ export interface StepCheckpoint {
   load(): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined>;
 }
 
+/**
+ * A content-keyed JSON store shared by all steps and runs (memoised evaluations a search reuses).
+ * Outside the cache key, so a value must depend only on its key's content. Shared across kinds:
+ * start keys with a namespace, your kind's name or that of the library whose entries several kinds
+ * share ("approx/search:<digest>").
+ */
+export interface StepMemo {
+  get(key: string): Promise<Json | undefined>;
+  set(key: string, value: Json): Promise<void>;
+}
+
 export interface StepContext<P = Record<string, unknown>> {
   /** Parameters after schema defaults, with references resolved (see InputDecl). */
   params: P;
@@ -47,6 +58,8 @@ export interface StepContext<P = Record<string, unknown>> {
   /** Record a metric; `step` is an optional x-coordinate (iteration, epoch). */
   metric(name: string, value: number, step?: number): void;
   checkpoint: StepCheckpoint;
+  /** The engine's memo (see StepMemo); absent where the caller offers none (hand-built test contexts). */
+  memo?: StepMemo;
   signal: AbortSignal;
   /** Resource tokens granted to this step (e.g. {cpu: 2}); steps size their thread pools from it. */
   resources: Record<string, number>;

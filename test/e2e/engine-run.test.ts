@@ -87,6 +87,19 @@ describe('axx run with exec steps', () => {
     expect((await run(dir)).outcomes).toEqual({numbers: 'ran', labels: 'cached', sum: 'cached', report: 'cached'});
   });
 
+  it('--only runs a step and what it needs; validate and dag describe the pipeline', async () => {
+    const dir = tempProject({'p.yaml': chain});
+    expect((await run(dir, '--only', 'sum')).outcomes).toEqual({numbers: 'ran', sum: 'ran'});
+    const validate = captureIo(dir);
+    expect(await runCli(['validate', 'p.yaml'], validate)).toBe(0);
+    expect(validate.stdoutText()).toContain('ok (4 steps, 4 instances)');
+    const dag = captureIo(dir);
+    expect(await runCli(['dag', 'p.yaml', '--mermaid'], dag)).toBe(0);
+    expect(dag.stdoutText()).toContain('numbers --> sum');
+    expect(await runCli(['run', 'p.yaml', '--only', 'nope'], captureIo(dir))).toBe(2);
+    expect(await runCli(['run', 'p.yaml', '-j', '0'], captureIo(dir))).toBe(2);
+  });
+
   it('a failing command fails its step with the stderr tail, skips dependents and keeps going', async () => {
     const dir = tempProject({'p.yaml': chain.replace('paste -sd+ $AXX_IN_0 | bc > s.txt', 'echo boom >&2; exit 3')});
     const result = await run(dir);

@@ -98,6 +98,14 @@ const MIGRATIONS: readonly string[] = [
     heartbeat_at INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE memo (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -97,7 +97,7 @@ describe('Store', () => {
     expect((await store.checkpoints.slot('ck').load())!.files['weights']).toEqual(new Uint8Array([1, 2, 3]));
   });
 
-  it('leases: a live holder blocks, a dead pid or an old heartbeat does not', () => {
+  it('leases: a live holder blocks; a dead pid, or an old heartbeat from another host, does not', () => {
     using store = tempStore();
     expect(store.leases.acquire('key', 'run1', 's').acquired).toBe(true);
     const blocked = store.leases.acquire('key', 'run2', 's');
@@ -105,7 +105,9 @@ describe('Store', () => {
     // A pid that cannot exist on Linux (above pid_max) is a crashed holder.
     store.db.prepare('UPDATE leases SET pid = 4194999 WHERE key = ?').run('key');
     expect(store.leases.acquire('key', 'run2', 's').acquired).toBe(true);
-    store.db.prepare('UPDATE leases SET heartbeat_at = 0, pid = ? WHERE key = ?').run(process.pid, 'key');
+    store.db.prepare("UPDATE leases SET pid = ?, host = 'elsewhere' WHERE key = ?").run(process.pid, 'key');
+    expect(store.leases.acquire('key', 'run3', 's').acquired).toBe(false);
+    store.db.prepare('UPDATE leases SET heartbeat_at = 0 WHERE key = ?').run('key');
     expect(store.leases.acquire('key', 'run3', 's').acquired).toBe(true);
   });
 

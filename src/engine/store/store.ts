@@ -5,6 +5,7 @@ import {Cas} from './cas.js';
 import {Checkpoints} from './checkpoints.js';
 import {openDatabase, type Db} from './database.js';
 import {Leases} from './leases.js';
+import {Memo} from './memo.js';
 import {Results} from './results.js';
 import {RunLog} from './run-log.js';
 
@@ -15,6 +16,7 @@ export class Store implements Disposable {
   readonly runs: RunLog;
   readonly leases: Leases;
   readonly checkpoints: Checkpoints;
+  readonly memo: Memo;
 
   private constructor(readonly dir: string) {
     mkdirSync(dir, {recursive: true});
@@ -24,6 +26,7 @@ export class Store implements Disposable {
     this.runs = new RunLog(this.db);
     this.leases = new Leases(this.db);
     this.checkpoints = new Checkpoints(this.db, this.cas);
+    this.memo = new Memo(this.db);
   }
 
   static open(dir: string): Store {
