@@ -61,7 +61,7 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
               void e.memo.get(message.key).then((value) => send({type: 'memo-got', id: message.id, value}));
               return;
             case 'memo-set':
-              void e.memo.set(message.key, message.value).then(() => send({type: 'memo-set', id: message.id}));
+              void e.memo.set(message.key, message.value).then(() => send({type: 'memo-stored', id: message.id}));
               return;
             case 'done':
               settle(() => resolve(message.outputs));

@@ -8,7 +8,7 @@ export type ToChild =
   | {type: 'checkpoint-loaded'; id: number; value: {state: Json; files: Record<string, Uint8Array>} | undefined}
   | {type: 'checkpoint-saved'; id: number}
   | {type: 'memo-got'; id: number; value: Json | undefined}
-  | {type: 'memo-set'; id: number};
+  | {type: 'memo-stored'; id: number};
 
 export type FromChild =
   | {type: 'progress'; done: number; total?: number; unit?: string}

@@ -26,7 +26,7 @@ export function serveStepInChild(kinds: readonly StepKind[]): void {
         pending.delete(message.id);
         return;
       case 'checkpoint-saved':
-      case 'memo-set':
+      case 'memo-stored':
         pending.get(message.id)?.(undefined);
         pending.delete(message.id);
         return;
