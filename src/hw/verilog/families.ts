@@ -3,7 +3,7 @@
 // checks every one by exhaustive simulation against `resolveMultiplier(name).table`.
 import {baseMatrix, matrixMultiplierRtl} from './matrix-multiplier.js';
 import {MODULE_FOOTER, multiplierHeader, type RtlModule} from './rtl.js';
-import type {BitMatrix, PartialProductBit} from './bit-matrix.js';
+import {baughWooleyMatrix, emitMatrixSum, unsignedMatrix, type BitMatrix, type PartialProductBit} from './bit-matrix.js';
 
 type Params = Readonly<Record<string, number | boolean>>;
 type Generator = (name: string, signed: boolean, params: Params) => RtlModule;
@@ -12,6 +12,8 @@ const GENERATORS: Record<string, Generator> = {
   truncated,
   bam: brokenArray,
   perforated,
+  'operand-truncation': operandTruncation,
+  'operand-rounding': operandRounding,
   drum,
   mitchell,
 };
@@ -47,10 +49,15 @@ function truncated(name: string, signed: boolean, params: Params): RtlModule {
   return matrixMultiplierRtl(name, signed, matrix, `truncated multiplier, columns < ${k} removed${correction === 0n ? '' : `, correction +${correction}`}`);
 }
 
-/** Expected value of the removed bits (each partial-product bit is 1 with probability 1/4), rounded. */
+/**
+ * Expected value of the removed bits under uniform operands, rounded: a partial-product bit is 1 with
+ * probability 1/4, an inverted (Baugh-Wooley) one with 3/4.
+ */
 function truncationCorrection(signed: boolean, k: number): bigint {
   let expected = 0;
-  for (const bit of baseMatrix(signed).bits) if (bit.column < k) expected += 2 ** bit.column / 4;
+  for (const bit of baseMatrix(signed).bits) {
+    if (bit.column < k) expected += (2 ** bit.column * (bit.expr.startsWith('~') ? 3 : 1)) / 4;
+  }
   return BigInt(Math.round(expected));
 }
 
@@ -68,6 +75,36 @@ function perforated(name: string, signed: boolean, params: Params): RtlModule {
   const n = intParam(params, 'n', 'perforated');
   const matrix = editedMatrix(signed, (bit) => bit.i < p || bit.i >= p + n);
   return matrixMultiplierRtl(name, signed, matrix, `perforated multiplier, rows ${p}..${p + n - 1} skipped`);
+}
+
+/** Operand truncation: the k low bits of both operands are 0, so their rows and columns of the array go. */
+function operandTruncation(name: string, signed: boolean, params: Params): RtlModule {
+  const k = intParam(params, 'k', 'operand-truncation');
+  const matrix = editedMatrix(signed, (bit) => bit.i >= k && bit.j >= k);
+  return matrixMultiplierRtl(name, signed, matrix, `operand truncation, ${k} low operand bits dropped`);
+}
+
+/**
+ * Operand rounding: each operand rounded half-up to a multiple of 2^k, saturated at the largest multiple
+ * the operand kind holds, then multiplied exactly (the rounded operands' zero low bits prune the array).
+ */
+function operandRounding(name: string, signed: boolean, params: Params): RtlModule {
+  const k = intParam(params, 'k', 'operand-rounding');
+  const largest = (signed ? 128 : 256) - 2 ** k;
+  const round = (x: string): string[] => [
+    `  wire signed [9:0] ${x}_wide = ${signed ? `{{2{${x}[7]}}, ${x}}` : `{2'b00, ${x}}`};`,
+    `  wire signed [9:0] ${x}_up = ((${x}_wide + 10'sd${2 ** (k - 1)}) >>> ${k}) <<< ${k};`,
+    `  wire [7:0] ${x}_r = (${x}_up > 10'sd${largest}) ? 8'd${largest} : ${x}_up[7:0];`,
+  ];
+  const matrix = signed ? baughWooleyMatrix('a_r', 'b_r') : unsignedMatrix('a_r', 'b_r');
+  const source = [
+    multiplierHeader(name, 16, `operand rounding to multiples of ${2 ** k}, exact product`),
+    ...round('a'),
+    ...round('b'),
+    emitMatrixSum(matrix, 'y'),
+    MODULE_FOOTER,
+  ].join('\n');
+  return {name, source, outWidth: 16, signed};
 }
 
 /**
