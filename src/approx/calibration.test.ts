@@ -11,10 +11,10 @@ import {SeededRandom} from './rewrite-test-models.js';
 describe('quantisation', () => {
   it('rounds half to even and saturates to the narrow range', () => {
     expect([0.5, 1.5, 2.5, -0.5, -1.5, 2.4999, -2.6].map((x) => roundHalfEven(x) + 0)).toEqual([0, 2, 2, 0, -2, 2, -3]);
-    const {inverse} = quantScale(1);
-    expect(quantizeValue(1, inverse)).toBe(127);
-    expect(quantizeValue(-5, inverse)).toBe(-127);
-    expect(quantizeValue(0.5 / 127, inverse)).toBe(0);
+    const {step} = quantScale(1);
+    expect(quantizeValue(1, step)).toBe(127);
+    expect(quantizeValue(-5, step)).toBe(-127);
+    expect(quantizeValue(0.5 / 127, step)).toBe(0);
     expect(quantScale(0).amax).toBe(1);
   });
 });

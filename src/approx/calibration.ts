@@ -115,6 +115,6 @@ function mseAmax(h: AbsHistogram): number {
 
 /** Counts of quantised values by byte (q & 0xff). */
 export function addOperandCounts(counts: Float64Array, data: ArrayLike<number>, amax: number): void {
-  const {inverse} = quantScale(amax);
-  for (let i = 0; i < data.length; i++) counts[quantizeValue(data[i]!, inverse) & 0xff]!++;
+  const {step} = quantScale(amax);
+  for (let i = 0; i < data.length; i++) counts[quantizeValue(data[i]!, step) & 0xff]!++;
 }

@@ -1,7 +1,8 @@
 // Symmetric int8 quantisation, narrow range [-127, 127], round half to even (TransAxx's scheme,
-// DESIGN-NOTES §2): q = clamp(round(x · 127/amax)). The multiplication uses the fp32 factor
-// `fround(127/amax)` exactly as the rewritten graph's Mul does, so the TypeScript reference and
-// onnxruntime quantise every value to the same integer.
+// DESIGN-NOTES §2): q = clamp(round(x / step), ±127) with the fp32 step fround(amax/127). This is
+// ONNX QuantizeLinear's definition (an IEEE fp32 division, then rounding half to even; checked
+// against onnxruntime's kernel), followed by a clip to the narrow range; the rewritten graph uses
+// exactly those ops, so the TypeScript reference and onnxruntime quantise every value alike.
 
 export const QMAX = 127;
 
@@ -17,26 +18,24 @@ export function roundHalfEven(x: number): number {
 export interface QuantScale {
   /** The clipping magnitude: values beyond ±amax saturate to ±127. */
   amax: number;
-  /** fp32 factor applied before rounding: fround(127/amax). */
-  inverse: number;
-  /** fp32 step of one quantum: fround(amax/127). */
+  /** fp32 step of one quantum: fround(amax/127); x is divided by it. */
   step: number;
 }
 
 /** The scale for a clipping magnitude; a zero or non-finite amax (an all-zero tensor) becomes 1. */
 export function quantScale(amax: number): QuantScale {
   const safe = Number.isFinite(amax) && amax > 0 ? amax : 1;
-  return {amax: safe, inverse: Math.fround(QMAX / safe), step: Math.fround(safe / QMAX)};
+  return {amax: safe, step: Math.fround(safe / QMAX)};
 }
 
-/** q = clamp(roundHalfEven(fround(x·inverse)), ±127). */
-export function quantizeValue(x: number, inverse: number): number {
-  const q = roundHalfEven(Math.fround(x * inverse));
+/** q = clamp(roundHalfEven(fround(x / step)), ±127). */
+export function quantizeValue(x: number, step: number): number {
+  const q = roundHalfEven(Math.fround(x / step));
   return q > QMAX ? QMAX : q < -QMAX ? -QMAX : q;
 }
 
-export function quantizeTensor(data: ArrayLike<number>, inverse: number, out = new Int8Array(data.length)): Int8Array {
-  for (let i = 0; i < data.length; i++) out[i] = quantizeValue(data[i]!, inverse);
+export function quantizeTensor(data: ArrayLike<number>, step: number, out = new Int8Array(data.length)): Int8Array {
+  for (let i = 0; i < data.length; i++) out[i] = quantizeValue(data[i]!, step);
   return out;
 }
 
@@ -56,7 +55,7 @@ export function quantizePerChannel(
   }
   const scales = Array.from(amax, (m) => quantScale(m));
   const q = new Int8Array(data.length);
-  for (let i = 0; i < data.length; i++) q[i] = quantizeValue(data[i]!, scales[channelOf(i)]!.inverse);
+  for (let i = 0; i < data.length; i++) q[i] = quantizeValue(data[i]!, scales[channelOf(i)]!.step);
   return {q, scales};
 }
 

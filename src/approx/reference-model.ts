@@ -56,10 +56,10 @@ export async function referenceModel(float: Model, manifest: Manifest, tables: R
     if (!table) throw new Error(`no table given for multiplier ${layer.multiplier.name}`);
     const node = nodes.get(layer.node)!;
     const a = values[layer.exact.inputs[0]!]!;
-    const qa = quantizeTensor(a.data as Float32Array, quantScale(layer.scales.first.amax[0]!).inverse);
+    const qa = quantizeTensor(a.data as Float32Array, quantScale(layer.scales.first.amax[0]!).step);
     if (layer.op === 'Conv') return convOutput(layer, node, table, a.dims, qa, quantizedWeight(layer));
     const b = layer.kind === 'activations' ? values[layer.exact.inputs[1]!]! : undefined;
-    const qb = b ? quantizeTensor(b.data as Float32Array, quantScale(layer.scales.second.amax[0]!).inverse) : quantizedWeight(layer);
+    const qb = b ? quantizeTensor(b.data as Float32Array, quantScale(layer.scales.second.amax[0]!).step) : quantizedWeight(layer);
     return matrixOutput(layer, node, table, a.dims, qa, qb, b?.dims);
   };
 
@@ -138,8 +138,8 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
 }
 
 function quantizeWith(data: Float32Array, record: ScaleRecord, channelOf: (i: number) => number): Int8Array {
-  const inverses = record.amax.map((a) => quantScale(a).inverse);
+  const steps = record.amax.map((a) => quantScale(a).step);
   const q = new Int8Array(data.length);
-  for (let i = 0; i < data.length; i++) q[i] = quantizeValue(data[i]!, inverses[inverses.length === 1 ? 0 : channelOf(i)]!);
+  for (let i = 0; i < data.length; i++) q[i] = quantizeValue(data[i]!, steps[steps.length === 1 ? 0 : channelOf(i)]!);
   return q;
 }

@@ -38,6 +38,8 @@ export interface ManifestLayer {
   path: EmulationPath;
   rank: number;
   groups: {rank: number; divisor: number}[];
+  /** Path 'int8-shift'/'int8-exact' on MatMulInteger: activation factor c·floor(q/2^s); the integer accumulator is c × the MatMulInteger result. */
+  shift?: {s: number; c: number};
   /** Products summed per output (reduction length). */
   k: number;
   macs: number | null;

@@ -29,7 +29,7 @@ function weight(model: Model, name: string): Float32Array {
   return model.graph.initializers.find((t) => t.name === name)!.data as Float32Array;
 }
 
-const q = (data: Float32Array, amax: number): Int8Array => quantizeTensor(data, quantScale(amax).inverse);
+const q = (data: Float32Array, amax: number): Int8Array => quantizeTensor(data, quantScale(amax).step);
 
 function referenceAccumulators(zoo: ReturnType<typeof layerZoo>, feeds: Record<string, Float32Array>, table: Int32Array): Record<string, Int32Array> {
   const m = zoo.model;
@@ -70,7 +70,7 @@ describe('approximateModel: integer accumulators equal the lookup reference', ()
     const outputs = await run(model, feeds, zoo.inputs);
     const expected = referenceAccumulators(zoo, feeds, table);
     for (const layer of result.manifest.layers) {
-      const got = outputs[accumulators[layer.node]!]!.data as Float32Array;
+      const got = (outputs[accumulators[layer.node]!]!.data as Float32Array).map((v) => v * (layer.shift?.c ?? 1));
       const want = expected[layer.node]!;
       expect(got.length, layer.node).toBe(want.length);
       let mismatches = 0;
@@ -89,7 +89,8 @@ describe('approximateModel: the comparison discriminates and options are checked
     const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
     const result = approximateModel(zoo.model, {...base, default: 'mul8s_1L2H', layers: ['mm']});
     const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
-    const got = (await run(model, feeds, zoo.inputs))[accumulators.mm!]!.data as Float32Array;
+    const c = result.manifest.layers[0]!.shift?.c ?? 1;
+    const got = ((await run(model, feeds, zoo.inputs))[accumulators.mm!]!.data as Float32Array).map((v) => v * c);
     const exact = circuit('mul8s_1KV8');
     const want = referenceAccumulators(zoo, feeds, operandTable(exact.table, true)).mm!;
     expect(Array.from(got).some((v, i) => v !== want[i])).toBe(true);

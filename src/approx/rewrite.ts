@@ -8,7 +8,7 @@ import {inferShapes, type ValueType} from '../onnx/shapes.js';
 import {layerMacs} from '../onnx/stats.js';
 import type {CalibrationFile} from './calibration-format.js';
 import {findApproximableLayers, type ApproximableLayer} from './emulate/approximable.js';
-import {emitActivationProduct, emitConv, emitMatrixProduct, type QuantizedWeight} from './emulate/emit-layer.js';
+import {emitActivationProduct, emitConv, emitIntegerMatrixProduct, emitMatrixProduct, type QuantizedWeight} from './emulate/emit-layer.js';
 import {LayerEmitter} from './emulate/emitter.js';
 import {operandTable} from './emulate/operand-table.js';
 import {planEmulation, type EmulationPlan} from './emulate/plan.js';
@@ -97,6 +97,7 @@ export function approximateModel(model: Model, opts: ApproximateOptions): {model
       path: described.plan.path,
       rank: described.plan.rank,
       groups: described.plan.groups.map((g) => ({rank: g.rank, divisor: g.divisor})),
+      ...(described.plan.shift ? {shift: described.plan.shift} : {}),
       k: described.k,
       macs: macsByNode.get(layer.node.name) ?? null,
       errorBound: described.plan.errorBound,
@@ -154,7 +155,8 @@ function staticDim(c: LayerContext, value: string, axis: number): number {
 }
 
 function plan(c: LayerContext, table: Int32Array, k: number): EmulationPlan {
-  const result = planEmulation(table, k, {fp64Allowed: c.layer.op !== 'Conv'});
+  const conv = c.layer.op === 'Conv';
+  const result = planEmulation(table, k, {fp64Allowed: !conv, integerAllowed: !conv && c.layer.kind === 'weight', activationSide: conv ? 'v' : 'u'});
   return 'error' in result ? fail(c, result.error) : result;
 }
 
@@ -184,7 +186,7 @@ function quantizeWeight(c: LayerContext, name: string, data: Float32Array, dims:
     };
   }
   const scale = quantScale(c.opts.calibration.values[name]?.amax ?? maxAbs(data));
-  return {weight: {q: quantizeTensor(data, scale.inverse), dims, steps: [scale.step]}, record: {value: name, amax: [scale.amax], step: [scale.step], granularity: 'tensor'}};
+  return {weight: {q: quantizeTensor(data, scale.step), dims, steps: [scale.step]}, record: {value: name, amax: [scale.amax], step: [scale.step], granularity: 'tensor'}};
 }
 
 function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedLayer {
@@ -195,7 +197,9 @@ function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): Emitte
   const p = plan(c, table, k);
   const a = activationScale(c, x);
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, [k, n], n, (i) => i % n);
-  emitMatrixProduct(e, {node: c.layer.node, plan: p, activationFactors: 'u'}, x, shapeOf(c, x).length, a.scale, weight, {output: c.layer.node.outputs[0]!});
+  const input = {node: c.layer.node, plan: p, activationFactors: 'u' as const};
+  if (p.shift) emitIntegerMatrixProduct(e, input, x, a.scale, weight, {output: c.layer.node.outputs[0]!});
+  else emitMatrixProduct(e, input, x, shapeOf(c, x).length, a.scale, weight, {output: c.layer.node.outputs[0]!});
   return {plan: p, k, scales: {first: a.record, second: record}};
 }
 
@@ -220,7 +224,9 @@ function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedL
   const biasName = node.inputs[2];
   const output = node.outputs[0]!;
   const hasBias = biasName !== undefined && biasName !== '' && beta !== 0;
-  const y = emitMatrixProduct(e, {node, plan: p, activationFactors: 'u'}, x, 2, scaleA.scale, weight, {extraScale: alpha, ...(hasBias ? {} : {output})});
+  const input = {node, plan: p, activationFactors: 'u' as const};
+  const gemmOpts = {extraScale: alpha, ...(hasBias ? {} : {output})};
+  const y = p.shift ? emitIntegerMatrixProduct(e, input, x, scaleA.scale, weight, gemmOpts) : emitMatrixProduct(e, input, x, 2, scaleA.scale, weight, gemmOpts);
   if (hasBias) {
     const bias = beta === 1 ? biasName : e.op('Mul', [biasName, e.scalar('bias.beta', beta)], 'bias.scale');
     e.op('Add', [y, bias], 'bias', [], output);

@@ -29,7 +29,7 @@ const isIdentity = (plan: EmulationPlan): boolean => plan.path === 'int8-exact';
 
 /** Gathered copies of a quantised activation laid out [.., K·r] (r copies interleaved: index k·r + j). */
 function gatherAlongLastAxis(e: LayerEmitter, q: string, group: FactorGroup, factors: Float64Array, plan: EmulationPlan, rank: number, what: string): string {
-  if (isIdentity(plan)) return q;
+  if (isIdentity(plan)) return e.toFloat(q, what);
   const gathered = e.gather(q, factors, group.rank, precisionOf(plan), what);
   if (group.rank === 1) return gathered;
   return e.op('Reshape', [gathered, e.int64s(`${what}.shape`, [...Array<number>(rank - 1).fill(0), -1])], `${what}.merge`);
@@ -102,7 +102,7 @@ export function emitMatrixProduct(
   opts: {extraScale?: number; output?: string} = {},
 ): string {
   const {plan} = input;
-  const q = e.quantize(x, xScale.inverse, 'input');
+  const q = e.quantize(x, xScale.step, 'input');
   const sums = plan.groups.map((group, g) => {
     const gathered = gatherAlongLastAxis(e, q, group, factorsFor(group, input.activationFactors), plan, xRank, `input.g${g}`);
     const wData = gatherMatrixWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank, precisionOf(plan));
@@ -121,11 +121,11 @@ export function emitActivationProduct(
   b: {name: string; rank: number; scale: QuantScale; columns: number},
   output: string,
 ): string {
-  const qa = e.quantize(a.name, a.scale.inverse, 'a');
-  const qb = e.quantize(b.name, b.scale.inverse, 'b');
+  const qa = e.quantize(a.name, a.scale.step, 'a');
+  const qb = e.quantize(b.name, b.scale.step, 'b');
   const sums = plan.groups.map((group, g) => {
     const ga = gatherAlongLastAxis(e, qa, group, group.u, plan, a.rank, `a.g${g}`);
-    let gb = qb;
+    let gb = isIdentity(plan) ? e.toFloat(qb, 'b') : qb;
     if (!isIdentity(plan)) {
       gb = e.gather(qb, group.v, group.rank, precisionOf(plan), `b.g${g}`);
       if (group.rank > 1) {
@@ -163,15 +163,15 @@ export function emitConv(
 ): string {
   const {plan} = input;
   if (precisionOf(plan) !== 'fp32') throw new Error('Conv emulation needs an fp32 plan');
-  let q = e.quantize(x, xScale.inverse, 'input');
+  let q = e.quantize(x, xScale.step, 'input');
   const spatialRank = weight.dims.length - 2;
   if (geometry.pads.some((p) => p !== 0)) {
-    // A padded zero contributes L[w][0], not always 0: pad the quantised values, then gather.
+    // A padded zero contributes L[w][0], not always 0: pad the int8 values, then gather.
     const pads = [0, 0, ...geometry.pads.slice(0, spatialRank), 0, 0, ...geometry.pads.slice(spatialRank)];
     q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
   }
   const sums = plan.groups.map((group, g) => {
-    let gathered = q;
+    let gathered = isIdentity(plan) ? e.toFloat(q, 'input') : q;
     if (!isIdentity(plan)) {
       gathered = e.gather(q, factorsFor(group, input.activationFactors), group.rank, 'fp32', `input.g${g}`);
       if (group.rank > 1) {
@@ -191,4 +191,35 @@ export function emitConv(
   const y = dequantize(e, acc, xScale.step, weight.steps, channelDims);
   const shapedBias = e.op('Reshape', [bias, e.int64s('bias.shape', channelDims)], 'bias.shape');
   return e.op('Add', [y, shapedBias], 'bias', [], output);
+}
+
+/**
+ * The integer path (plan.shift): rank-1 tables whose activation factor is c·floor(q / 2^s) (the
+ * exact product: s = 0, c = 1; truncating circuits: s > 0). The activation becomes uint8
+ * floor(q/2^s) + 2^(7-s) (QuantizeLinear, Clip, BitShift), the weight factor v(q_w) + 128 an
+ * offline uint8 initializer, and MatMulInteger subtracts both zero points and accumulates in
+ * int32 — exact by definition; c joins the dequantisation factor (a power of two: exact).
+ */
+export function emitIntegerMatrixProduct(
+  e: LayerEmitter,
+  input: EmulationInput,
+  x: string,
+  xScale: QuantScale,
+  weight: QuantizedWeight,
+  opts: {extraScale?: number; output?: string} = {},
+): string {
+  const {plan} = input;
+  const shift = plan.shift!;
+  const group = plan.groups[0]!;
+  // u(q)·v(w) = c·floor(q/2^s)·v(w): the weight keeps its factor v (plan.ts checked it fits int8).
+  const weightFactors = factorsFor(group, other(input.activationFactors));
+  const [k, n] = weight.dims as [number, number];
+  const wData = new Uint8Array(k * n);
+  for (let i = 0; i < wData.length; i++) wData[i] = weightFactors[weight.q[i]! & 0xff]! + 128;
+  const p = e.quantizeShifted(x, xScale.step, shift.s, 'input');
+  const w = e.names.fresh(`${e.prefix}weight.u8`);
+  e.initializers.push({name: w, dataType: DataType.UINT8, dims: [k, n], data: wData});
+  const acc = e.op('MatMulInteger', [p, w, e.uint8('input.offset', 1 << (7 - shift.s)), e.uint8('weight.zero', 128)], 'matmul');
+  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+  return dequantize(e, accF, xScale.step, weight.steps, [n], (opts.extraScale ?? 1) * shift.c, opts.output);
 }

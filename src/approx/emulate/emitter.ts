@@ -2,7 +2,7 @@
 // prefix (`<node name>.axx.`), so the whole emulation subgraph of a layer is recognisable by name.
 import {DataType, type Attribute, type Node, type Tensor} from '../../onnx/ir.js';
 import type {NameGenerator} from '../../onnx/graph.js';
-import {doubleTensor, floatTensor, int64Tensor} from '../../onnx/tensor.js';
+import {doubleTensor, floatTensor, int64Tensor, int8Tensor, uint8Tensor} from '../../onnx/tensor.js';
 import {QMAX} from '../quantize.js';
 
 export class LayerEmitter {
@@ -38,14 +38,41 @@ export class LayerEmitter {
     return this.constant(what, [], Float32Array.of(value));
   }
 
-  /** clamp(round(x·inverse), ±127) as a float tensor of integers. Clip before Round equals Round before Clip (integer bounds). */
-  quantize(x: string, inverse: number, what: string): string {
-    const scaled = this.op('Mul', [x, this.scalar(`${what}.inverse_scale`, inverse)], `${what}.scale`);
-    const clipped = this.op('Clip', [scaled, this.scalar(`${what}.qmin`, -QMAX), this.scalar(`${what}.qmax`, QMAX)], `${what}.clip`);
-    return this.op('Round', [clipped], `${what}.round`);
+  int8(what: string, value: number): string {
+    const name = this.names.fresh(`${this.prefix}${what}`);
+    this.initializers.push(int8Tensor(name, [], [value]));
+    return name;
   }
 
-  /** Gathers factor rows by quantised value: [..] -> [.., rank] (rank 1: [..]). Negative indices address bytes 0x81…0xff. */
+  uint8(what: string, value: number): string {
+    const name = this.names.fresh(`${this.prefix}${what}`);
+    this.initializers.push(uint8Tensor(name, [], [value]));
+    return name;
+  }
+
+  /** int8 q = clamp(round(x / step), ±127): QuantizeLinear, then a clip to the narrow range. */
+  quantize(x: string, step: number, what: string): string {
+    const q = this.op('QuantizeLinear', [x, this.scalar(`${what}.step`, step), this.int8(`${what}.zero`, 0)], `${what}.quantize`);
+    return this.op('Clip', [q, this.int8(`${what}.qmin`, -QMAX)], `${what}.narrow`);
+  }
+
+  /**
+   * uint8 floor(q / 2^shift) + 2^(7-shift) for the narrow-range q of x: QuantizeLinear with zero point
+   * 128 gives q + 128, and floor((q+128)/2^s) = floor(q/2^s) + 128/2^s, a logical right shift.
+   */
+  quantizeShifted(x: string, step: number, shift: number, what: string): string {
+    const q = this.op('QuantizeLinear', [x, this.scalar(`${what}.step`, step), this.uint8(`${what}.zero`, 128)], `${what}.quantize`);
+    const narrow = this.op('Clip', [q, this.uint8(`${what}.qmin`, 128 - QMAX)], `${what}.narrow`);
+    if (shift === 0) return narrow;
+    return this.op('BitShift', [narrow, this.uint8(`${what}.shift`, shift)], `${what}.shift`, [{name: 'direction', type: 'string', value: 'RIGHT'}]);
+  }
+
+  /** The int8 values as floats (exact). */
+  toFloat(q: string, what: string): string {
+    return this.op('DequantizeLinear', [q, this.scalar(`${what}.one`, 1), this.int8(`${what}.zero`, 0)], `${what}.float`);
+  }
+
+  /** Gathers factor rows by int8 value: [..] -> [.., rank] (rank 1: [..]). Negative indices address bytes 0x81…0xff. */
   gather(quantized: string, factors: Float64Array, rank: number, precision: 'fp32' | 'fp64', what: string): string {
     const data = precision === 'fp64' ? Float64Array.from(factors) : Float32Array.from(factors);
     const table = this.constant(`${what}.factors`, rank === 1 ? [256] : [256, rank], data);

@@ -1,8 +1,12 @@
 // How one layer emulates its multiplier exactly, given the multiplier's operand table and the
 // layer's reduction length K (products summed per output):
 //
-// - 'int8-exact': the table is the exact product; gathered operands are the quantised values
-//   themselves, so no Gather at all (plain int8 quantised inference in fp32, exact while K·127² ≤ 2^24).
+// - 'int8-exact': the table is the exact product: plain int8 quantised inference. Weight layers
+//   (MatMul/Gemm) run MatMulInteger (int32 accumulation); Conv and attention products run the
+//   float op on the int8 values (exact while K·127² ≤ 2^24).
+// - 'int8-shift': rank-1 tables whose activation factor is c·floor(q/2^s), c a power of two (the
+//   truncating EvoApprox circuits: mul8s_1L2H, 1L2D, 1L1G, 1KR3, 1KR8, 1KTY): the activation is
+//   shifted, the weight factor fits int8, and MatMulInteger does the rest. Weight layers only.
 // - 'lowrank-fp32': integer factor groups (lowrank.ts); the fp32 GEMM is exact by construction
 //   (every partial sum an integer below 2^24), error bound 0.
 // - 'lowrank-fp64': fp64 factors and an fp64 GEMM, accumulator rounded to the nearest integer; used
@@ -14,7 +18,7 @@
 import {exactFp32MaxK, factorize, fp64ErrorBound, indicatorFactorization, integerFactorization, type FactorGroup} from '../lowrank.js';
 import {isUsedByte, signedByte} from './operand-table.js';
 
-export type EmulationPath = 'int8-exact' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
+export type EmulationPath = 'int8-exact' | 'int8-shift' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
 
 export interface EmulationPlan {
   path: EmulationPath;
@@ -24,6 +28,17 @@ export interface EmulationPlan {
   groups: FactorGroup[];
   /** Worst-case |fp accumulator - exact integer accumulator| before rounding. */
   errorBound: number;
+  /** Integer path: the activation factor is c·floor(q / 2^s). */
+  shift?: {s: number; c: number};
+}
+
+export interface PlanOptions {
+  /** fp64 GEMMs are possible (MatMul/Gemm; onnxruntime has no fp64 Conv). */
+  fp64Allowed: boolean;
+  /** MatMulInteger is possible (a constant weight in a MatMul/Gemm). */
+  integerAllowed: boolean;
+  /** Which factor the run-time activation takes: 'u' (row operand: MatMul/Gemm) or 'v' (Conv). */
+  activationSide: 'u' | 'v';
 }
 
 interface TableFactors {
@@ -56,9 +71,17 @@ function factorsOf(table: Int32Array): TableFactors {
 }
 
 /** The plan for a K-term reduction, or an explanation of why no exact path exists. */
-export function planEmulation(table: Int32Array, k: number, opts: {fp64Allowed: boolean}): EmulationPlan | {error: string} {
+export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): EmulationPlan | {error: string} {
   const f = factorsOf(table);
-  if (f.exactProduct && k * 127 * 127 <= 2 ** 24) return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0};
+  const fitsFp32 = k * 127 * 128 <= 2 ** 24;
+  if (f.exactProduct && fitsFp32) {
+    return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0, ...(opts.integerAllowed ? {shift: {s: 0, c: 1}} : {})};
+  }
+  const single = f.integer?.length === 1 && f.integer[0]!.rank === 1 && f.integer[0]!.divisor === 1 ? f.integer[0]! : undefined;
+  if (opts.integerAllowed && single && fitsFp32) {
+    const shift = shiftForm(opts.activationSide === 'u' ? single.u : single.v);
+    if (shift && fitsInt8(opts.activationSide === 'u' ? single.v : single.u)) return {path: 'int8-shift', rank: 1, groups: [single], errorBound: 0, shift};
+  }
   if (f.integer && k <= f.integerMaxK) {
     // An all-zero table (rank 0) still needs one (zero) GEMM to produce an accumulator of the right shape.
     const groups = f.integer.length > 0 ? f.integer : [{rank: 1, u: new Float64Array(256), v: new Float64Array(256), divisor: 1}];
@@ -85,4 +108,25 @@ function isExactProduct(table: Int32Array): boolean {
 function identityGroup(): FactorGroup {
   const identity = Float64Array.from({length: 256}, (_, byte) => (isUsedByte(byte) ? signedByte(byte) : 0));
   return {rank: 1, u: identity, v: identity, divisor: 1};
+}
+
+/** {s, c} when factor(q) = c·floor(q / 2^s) for every used byte q, c a power of two. */
+function shiftForm(factor: Float64Array): {s: number; c: number} | undefined {
+  for (let s = 0; s < 8; s++) {
+    let c: number | undefined;
+    let ok = true;
+    for (let byte = 0; byte < 256 && ok; byte++) {
+      if (!isUsedByte(byte)) continue;
+      const base = Math.floor(signedByte(byte) / 2 ** s);
+      if (c === undefined && base !== 0) c = factor[byte]! / base;
+      ok = factor[byte] === (c ?? 0) * base;
+    }
+    if (ok && c !== undefined && c !== 0 && Number.isInteger(Math.log2(Math.abs(c)))) return {s, c};
+  }
+  return undefined;
+}
+
+function fitsInt8(factor: Float64Array): boolean {
+  for (let byte = 0; byte < 256; byte++) if (isUsedByte(byte) && !(factor[byte]! >= -128 && factor[byte]! <= 127 && Number.isInteger(factor[byte]))) return false;
+  return true;
 }
