@@ -47,10 +47,11 @@ describe('evaluate', () => {
     const out = await evaluateKind.run(ctx);
     const value = (out.metrics as unknown as {value: EvaluateMetrics}).value;
     expect(value.count).toBe(10000);
-    expect(value.top1).toBe(recorded);
+    // Exact on this machine; a CPU with other onnxruntime kernels may flip a borderline sample.
+    expect(Math.abs(value.top1 - recorded)).toBeLessThanOrEqual(2 / 10000);
     expect(value.warnings).toEqual([]);
     expect(value.top5).toBeGreaterThan(value.top1);
-    expect(value.perClass.reduce((sum, c) => sum + c.correct, 0)).toBe(Math.round(recorded * 10000));
+    expect(value.perClass.reduce((sum, c) => sum + c.correct, 0)).toBe(Math.round(value.top1 * 10000));
     expect(value.confusion?.flat().reduce((a, b) => a + b)).toBe(10000);
     expect(metrics.top1).toBe(value.top1);
     expect(progress.at(-1)).toEqual([10000, 10000]);
