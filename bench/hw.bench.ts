@@ -5,13 +5,13 @@
 import {mkdtemp} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {listMultipliers, resolveMultiplier} from '../src/approx/library.js';
 import {operandActivity, uniformActivity} from '../src/hw/activity.js';
 import {measureCircuit} from '../src/hw/measure.js';
 import {analysePower} from '../src/hw/opensta.js';
 import {detectHwTools} from '../src/hw/tools.js';
-import {familyRtl} from '../src/hw/verilog/families.js';
 import {exactMultiplierRtl} from '../src/hw/verilog/matrix-multiplier.js';
-import type {RtlModule} from '../src/hw/verilog/rtl.js';
+import {multiplierRtl} from '../src/hw/verilog/multiplier-rtl.js';
 
 const tools = await detectHwTools();
 if (tools.yosys === undefined || tools.sta === undefined || tools.liberty === undefined) {
@@ -20,34 +20,25 @@ if (tools.yosys === undefined || tools.sta === undefined || tools.liberty === un
 }
 const options = {clockMHz: 100, cacheDir: await mkdtemp(join(tmpdir(), 'axx-hw-bench-'))};
 
-const members: [string, string, Record<string, number | boolean>][] = [
-  ['trunc_k2', 'truncated', {k: 2}],
-  ['trunc_k4', 'truncated', {k: 4}],
-  ['trunc_k4c', 'truncated', {k: 4, correction: true}],
-  ['trunc_k6', 'truncated', {k: 6}],
-  ['trunc_k8', 'truncated', {k: 8}],
-  ['bam_h2_v6', 'bam', {h: 2, v: 6}],
-  ['perf_p0_n2', 'perforated', {p: 0, n: 2}],
-  ['drum_k4', 'drum', {k: 4}],
-  ['mitchell', 'mitchell', {}],
-];
+const circuits = ['trunc8_k2', 'trunc8_k4', 'trunc8_k4c', 'trunc8_k6', 'trunc8_k8', 'bam8_h2_v6', 'perf8_p0_n2', 'otrunc8_k2', 'oround8_k2', 'drum8_k4', 'mitchell8'];
+const relative = (x: number | null, y: number | null) => (x === null || y === null ? '-' : (x / y).toFixed(3));
 
 const started = performance.now();
-for (const signed of [true, false]) {
-  const kind = signed ? '8s' : '8u';
-  const measure = (rtl: RtlModule) => measureCircuit(rtl, {name: rtl.name, id: rtl.name}, tools, options);
-  const exact = (await measure(exactMultiplierRtl(`axx_exact${kind}`, signed))).figures;
-  console.log(`\n${signed ? 'signed' : 'unsigned'} exact array: ${exact.transistors} transistors, ${exact.areaUm2} um^2, ${exact.powerMw?.toFixed(3)} mW, ${exact.delayNs?.toFixed(2)} ns`);
-  console.log('circuit            transistors  area um^2  power mW  rel.area  rel.power');
-  for (const [suffix, family, params] of members) {
-    const rtl = familyRtl(`axx_${suffix}_${kind}`, signed, {name: family, params});
-    if (rtl === undefined) continue;
-    const f = (await measure(rtl)).figures;
-    const rel = (x: number | null, y: number | null) => (x === null || y === null ? '-' : (x / y).toFixed(3));
+for (const kind of ['s', 'u']) {
+  const exactMultiplier = resolveMultiplier(`exact8${kind}`);
+  const exact = (await measureCircuit(await multiplierRtl(exactMultiplier), exactMultiplier, tools, options)).figures;
+  console.log(`\nexact8${kind} (array): ${exact.transistors} transistors, ${exact.areaUm2} um^2, ${exact.powerMw?.toFixed(3)} mW, ${exact.delayNs?.toFixed(2)} ns; EvoApprox ${exactMultiplier.name}: ${exactMultiplier.hardware.powerMw} mW, ${exactMultiplier.hardware.areaUm2} um^2 (PDK45)`);
+  console.log('circuit          transistors  area um^2  power mW  rel.area  rel.power');
+  for (const pattern of circuits) {
+    const multiplier = resolveMultiplier(pattern.replace('8', `8${kind}`));
+    const f = (await measureCircuit(await multiplierRtl(multiplier), multiplier, tools, options)).figures;
     console.log(
-      `${`${suffix} (${kind})`.padEnd(18)} ${String(f.transistors).padStart(11)}  ${String(f.areaUm2).padStart(9)}  ${f.powerMw?.toFixed(3).padStart(8)}  ${rel(f.areaUm2, exact.areaUm2).padStart(8)}  ${rel(f.powerMw, exact.powerMw).padStart(9)}`,
+      `${multiplier.name.padEnd(16)} ${String(f.transistors).padStart(11)}  ${String(f.areaUm2).padStart(9)}  ${f.powerMw?.toFixed(3).padStart(8)}  ${relative(f.areaUm2, exact.areaUm2).padStart(8)}  ${relative(f.powerMw, exact.powerMw).padStart(9)}`,
     );
   }
+  const evo = listMultipliers().filter((m) => m.provenance.source === 'evoapprox' && m.signed === (kind === 's'));
+  const ratios = evo.map((m) => `${m.name} ${relative(m.hardware.powerMw, exactMultiplier.hardware.powerMw)}`);
+  console.log(`EvoApprox tabulated power / ${exactMultiplier.name} (PDK45): ${ratios.join(', ')}`);
 }
 
 // Data-aware: a bell-shaped activation distribution (most |q| small, as after calibration) vs uniform bytes.
