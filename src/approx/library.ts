@@ -1,6 +1,11 @@
-// Multipliers by name: the vendored EvoApproxLib circuits (assets/evoapprox) and aliases for the exact ones.
-import {readFileSync, readdirSync} from 'node:fs';
+// Multipliers by name: the vendored EvoApproxLib circuits (assets/evoapprox), aliases for the exact ones,
+// the generated families (families/) and files to import (a table or a Verilog module, by path).
+import {readFileSync, readdirSync, statSync} from 'node:fs';
+import {extname} from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {familyGrammar, generatedMultiplier, representativeNames} from './families/index.js';
+import {importTableFile} from './import/table-file.js';
+import {importVerilog} from './import/verilog.js';
 import {makeMultiplier, TABLE_SIZE, type HardwareFigures, type Multiplier} from './multiplier.js';
 
 const EVOAPPROX_DIR = fileURLToPath(new URL('../../assets/evoapprox/', import.meta.url));
@@ -14,11 +19,13 @@ export class UnknownMultiplierError extends Error {
   constructor(
     readonly requested: string,
     readonly suggestions: string[],
+    message?: string,
   ) {
     super(
-      `unknown multiplier "${requested}"` +
-        (suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '') +
-        ' Run "axx multipliers" for the list.',
+      message ??
+        `unknown multiplier "${requested}"` +
+          (suggestions.length > 0 ? `; did you mean ${suggestions.map((s) => `"${s}"`).join(', ')}?` : '.') +
+          ` Run "axx multipliers" for the list; generated families: ${familyGrammar().join(', ')}; files: path.v, path.bin or file:path.`,
     );
     this.name = 'UnknownMultiplierError';
   }
@@ -89,40 +96,55 @@ function evoApprox(name: string): Multiplier | undefined {
   });
 }
 
-/** Extra name resolvers (generated families, imports) tried after the built-in library, in order. */
-export type MultiplierResolver = (name: string) => Multiplier | undefined;
-const resolvers: MultiplierResolver[] = [];
-
-export function registerResolver(resolver: MultiplierResolver): void {
-  resolvers.push(resolver);
-}
-
+/**
+ * The multiplier `name` stands for: an EvoApprox circuit (`mul8s_1L2H`), an exact alias (`exact8s`,
+ * `exact8u`), a generated family member (`trunc8s_k4c`, see families/index.ts), or a file — a path ending
+ * in .v (Verilog, simulated with iverilog), .bin/.txt/.csv (a table), or any path written `file:<path>`.
+ * Unknown names throw UnknownMultiplierError with suggestions.
+ */
 export function resolveMultiplier(name: string): Multiplier {
   const canonical = EXACT_ALIASES[name] ?? name;
-  const cached = loaded.get(canonical);
+  const file = filePath(name);
+  const key = file === undefined ? canonical : fileKey(file);
+  const cached = loaded.get(key);
   if (cached) return cached;
-  const found = evoApprox(canonical) ?? firstResolved(canonical);
-  if (!found) throw new UnknownMultiplierError(name, suggest(name, knownNames()));
-  loaded.set(canonical, found);
+  const found = file !== undefined ? importFile(file, name) : (evoApprox(canonical) ?? generatedMultiplier(canonical));
+  if (!found) throw new UnknownMultiplierError(name, suggest(name, [...knownNames(), ...representativeNames()]));
+  loaded.set(key, found);
   return found;
 }
 
-function firstResolved(name: string): Multiplier | undefined {
-  for (const resolve of resolvers) {
-    const m = resolve(name);
-    if (m) return m;
-  }
-  return undefined;
+const TABLE_EXTENSIONS = ['.bin', '.txt', '.csv'];
+
+function filePath(name: string): string | undefined {
+  if (name.startsWith('file:')) return name.slice('file:'.length);
+  const extension = extname(name).toLowerCase();
+  return extension === '.v' || TABLE_EXTENSIONS.includes(extension) ? name : undefined;
 }
 
-/** Names of the built-in circuits (EvoApprox library), signed first. */
+/** Files are re-imported when they change. */
+function fileKey(file: string): string {
+  try {
+    const stat = statSync(file);
+    return `file:${file}@${stat.size}:${stat.mtimeMs}`;
+  } catch {
+    throw new UnknownMultiplierError(file, [], `no such file "${file}" (multiplier files are resolved from the current directory)`);
+  }
+}
+
+function importFile(file: string, name: string): Multiplier {
+  return extname(file).toLowerCase() === '.v' ? importVerilog(file, {name}) : importTableFile(file, {name});
+}
+
+/** Names of the built-in circuits (EvoApprox library), signed first, and the exact aliases. */
 export function knownNames(): string[] {
   const fromFiles = readdirSync(EVOAPPROX_DIR).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4));
   return [...fromFiles.sort(), ...Object.keys(EXACT_ALIASES)];
 }
 
+/** All EvoApprox circuits, then a representative set of generated ones (any valid family name resolves). */
 export function listMultipliers(): Multiplier[] {
-  return [...evoApproxRecords().keys()].map((name) => resolveMultiplier(name));
+  return [...evoApproxRecords().keys(), ...representativeNames()].map((name) => resolveMultiplier(name));
 }
 
 /** Up to three known names closest to `name` by edit distance. */
