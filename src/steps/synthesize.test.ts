@@ -1,4 +1,4 @@
-import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
@@ -95,6 +95,59 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('with the E
     expect(exact?.synthesised?.technology).toMatch(/osu018/);
     const files = readdirSync((outputs.verilog as {dir: string}).dir).sort();
     expect(files).toEqual(['axx_mac_array.v', 'axx_mul8s_1KV8.v', 'axx_pe.v', 'axx_trunc8s_k4.v', 'groups.json']);
+  });
+});
+
+describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('data-aware power from a calibration', () => {
+  test('each layer is costed under its own operands’ bit activity', async () => {
+    const operandCounts = (values: number[]): number[] => {
+      const counts = new Array<number>(256).fill(0);
+      for (const value of values) counts[value & 0xff]! += 1;
+      return counts;
+    };
+    const statistics = (role: 'activation' | 'weight', values: number[]) => ({
+      role,
+      max: 1,
+      amax: 1,
+      histogram: {range: 1, counts: new Array<number>(2048).fill(0)},
+      operandCounts: operandCounts(values),
+    });
+    const calibration = {
+      format: 'axx-calibration',
+      version: 1,
+      method: 'percentile',
+      percentile: 99.99,
+      samples: 8,
+      batches: 1,
+      values: {
+        small: statistics('activation', [0, 1, 2, 3]),
+        wide: statistics('activation', [-100, -7, 5, 90, 127, -128]),
+        w: statistics('weight', [-3, -1, 1, 2]),
+      },
+      layers: [
+        {node: 'quiet', op: 'MatMul', kind: 'weight', operands: ['small', 'w']},
+        {node: 'busy', op: 'MatMul', kind: 'weight', operands: ['wide', 'w']},
+      ],
+    };
+    const path = join(work, 'calibration.json');
+    writeFileSync(path, JSON.stringify(calibration));
+    const cost = async (node: string) =>
+      summaryOf(
+        (
+          await run({
+            manifest: [{layer: node, macs: 10, multiplier: 'trunc8s_k4', tableRow: 'first'}],
+            costModel: 'data-aware',
+            histograms: path,
+            template: {rows: 1, cols: 1, dataflow: 'weight-stationary'},
+          })
+        ).outputs,
+      );
+    const quiet = await cost('quiet');
+    const busy = await cost('busy');
+    expect(quiet.costModel.name).toBe('data-aware');
+    expect(quiet.relativePower).toBeLessThan(1);
+    expect(busy.relativePower).toBeLessThan(1);
+    expect(quiet.relativePower).not.toBeCloseTo(busy.relativePower, 2);
   });
 });
 
