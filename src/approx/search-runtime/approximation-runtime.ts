@@ -1,0 +1,260 @@
+// "Approximate this assignment in memory and evaluate it": the evaluation behind the `sensitivity`
+// and `search` steps. Each configuration is the float model with every selected layer rewritten
+// (src/approx/rewrite.ts) to its assigned multiplier — unassigned layers to the exact one, so the
+// baseline is the quantised model on exact multipliers — run by onnxruntime over a fixed data subset
+// (src/data/evaluate-model.ts). Besides accuracy it reports how far the logits move from the float
+// model's (logit-proxies.ts). No pipeline knowledge: bad input is a RuntimeInputError naming its field.
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import {parseCalibration, type CalibrationFile} from '../calibration-format.js';
+import {resolveMultiplier} from '../library.js';
+import type {Multiplier} from '../multiplier.js';
+import {approximateModel, RewriteError} from '../rewrite.js';
+import type {Manifest} from '../rewrite-manifest.js';
+import {globToRegExp} from '../rewrite-select.js';
+import type {Assignment, EvaluationOutcome, EvaluationScope, MultiplierCandidate, SearchLayer} from '../search/index.js';
+import {DataError} from '../../data/data-error.js';
+import {openDataset, type Dataset} from '../../data/dataset-reader.js';
+import {evaluateModel} from '../../data/evaluate-model.js';
+import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
+import type {Model} from '../../onnx/ir.js';
+import {createSession, type ModelSession} from '../../onnx/session.js';
+import {LogitProxies} from './logit-proxies.js';
+
+export type RuntimeField = 'model' | 'calibration' | 'dataset' | 'multipliers' | 'layers' | 'exclude';
+
+export class RuntimeInputError extends Error {
+  constructor(
+    message: string,
+    readonly field: RuntimeField,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = 'RuntimeInputError';
+  }
+}
+
+export interface RuntimeOptions {
+  modelFile: string;
+  calibrationFile: string;
+  datasetDir: string;
+  /** Candidate (approximate) multipliers by name; the exact one of their operand kind is added. */
+  multipliers: readonly string[];
+  /** Layer selection globs, as the `approximate` step takes them. */
+  layers?: string[];
+  exclude?: string[];
+  /** Evaluate the first `limit` samples only. */
+  limit?: number;
+  batchSize?: number;
+  /** onnxruntime intra-op threads per evaluation. */
+  threads?: number;
+}
+
+export interface ApproximationRuntime {
+  /** The selected layers in graph order, named by node (the names `approximate`'s assign takes). */
+  layers: SearchLayer[];
+  /** The exact multiplier first, then the candidates; `relativePower` is left for the caller's power model. */
+  multipliers: Multiplier[];
+  exact: Multiplier;
+  /** Content identity of what an accuracy is about, apart from the assignment (memo keys). */
+  scope: EvaluationScope;
+  samples: number;
+  /** Accuracy and proxies of the quantised model with `assignment` (layers left out run on the exact multiplier). */
+  evaluate(assignment: Assignment, signal: AbortSignal): Promise<EvaluationOutcome>;
+  /** Evaluations that actually ran (not answered by a memo). */
+  readonly evaluations: number;
+}
+
+const sha256 = (...parts: (string | Uint8Array)[]): string => {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part).update('\u0000');
+  return hash.digest('hex');
+};
+
+export function openApproximationRuntime(options: RuntimeOptions): ApproximationRuntime {
+  const modelBytes = readInput(options.modelFile, 'model');
+  const model = decode(modelBytes);
+  const calibrationBytes = readInput(options.calibrationFile, 'calibration');
+  const calibration = parse(calibrationBytes, options.calibrationFile);
+  const dataset = open(options.datasetDir);
+  const {multipliers, exact} = resolveCandidates(options.multipliers);
+  const selection = {
+    ...(options.layers !== undefined ? {layers: options.layers} : {}),
+    ...(options.exclude !== undefined ? {exclude: options.exclude} : {}),
+  };
+  const rewrite = (assign: Assignment): {model: Model; manifest: Manifest} => {
+    try {
+      return approximateModel(model, {calibration, resolveMultiplier, ...selection, assign, default: exact.name});
+    } catch (error) {
+      if (!(error instanceof RewriteError)) throw error;
+      const field = error.field === 'layers' || error.field === 'exclude' ? error.field : error.field === 'calibration' ? 'calibration' : 'model';
+      throw new RuntimeInputError(error.message, field, field === 'calibration' ? 'pass the calibrate output of this model' : 'check the layer names in the load/model info output');
+    }
+  };
+  const layers = selectedLayers(rewrite({}).manifest);
+  const samples = Math.min(dataset.manifest.count, options.limit ?? dataset.manifest.count);
+  const batchSize = options.batchSize ?? 64;
+  const threads = options.threads ?? 1;
+  const scope: EvaluationScope = {
+    modelId: sha256(modelBytes, calibrationBytes, JSON.stringify(layers.map((l) => l.name))),
+    subsetId: subsetDigest(dataset, samples, batchSize),
+  };
+  // The float model's logits, needed only when an evaluation actually runs (a fully memoised run skips it).
+  let reference: Promise<Float32Array> | undefined;
+  const referenceLogits = (signal: AbortSignal): Promise<Float32Array> =>
+    (reference ??= (async () => {
+      const rows: Float32Array[] = [];
+      await runTapped(modelBytes, dataset, {batchSize, threads, samples, signal}, (logits) => rows.push(logits.slice()));
+      return concat(rows);
+    })());
+  let evaluations = 0;
+  return {
+    layers,
+    multipliers,
+    exact,
+    scope,
+    samples,
+    get evaluations() {
+      return evaluations;
+    },
+    async evaluate(assignment, signal) {
+      const floatLogits = await referenceLogits(signal);
+      const classes = floatLogits.length / samples;
+      const proxies = new LogitProxies(floatLogits, classes);
+      let done = 0;
+      const {metrics} = await runTapped(encodeModel(rewrite(assignment).model), dataset, {batchSize, threads, samples, signal}, (logits, rows) => {
+        proxies.add(logits, done, rows);
+        done += rows;
+      });
+      evaluations++;
+      return {accuracy: metrics.top1, metrics: {...proxies.result(), loss: metrics.meanLoss}};
+    },
+  };
+}
+
+/** Evaluates `modelBytes`, handing every batch's logits (valid rows only) to `tap`. */
+async function runTapped(
+  modelBytes: Uint8Array,
+  dataset: Dataset,
+  options: {batchSize: number; threads: number; samples: number; signal: AbortSignal},
+  tap: (logits: Float32Array, rows: number) => void,
+): ReturnType<typeof evaluateModel> {
+  let session: ModelSession;
+  try {
+    session = await createSession(modelBytes, {intraOpNumThreads: options.threads});
+  } catch (error) {
+    throw new RuntimeInputError(`onnxruntime cannot load the model: ${(error as Error).message}`, 'model');
+  }
+  let remaining = options.samples;
+  const tapped: ModelSession = {
+    ...session,
+    async run(feeds, fetches) {
+      const outputs = await session.run(feeds, fetches);
+      const first = outputs[fetches?.[0] ?? session.outputNames[0]!];
+      if (first !== undefined && first.type === 'float32' && first.dims.length === 2) {
+        // A model with a fixed batch size pads the last batch: only the real rows count.
+        const rows = Math.min(remaining, first.dims[0]!);
+        tap((first.data as Float32Array).subarray(0, rows * first.dims[1]!), rows);
+        remaining -= rows;
+      }
+      return outputs;
+    },
+  };
+  try {
+    return await evaluateModel(tapped, dataset, {batchSize: options.batchSize, limit: options.samples, signal: options.signal});
+  } catch (error) {
+    if (error instanceof DataError) throw new RuntimeInputError(error.message, 'dataset', error.hint);
+    throw error;
+  } finally {
+    await session.release();
+  }
+}
+
+/** The layers `approximateModel` selects, with their MACs, from a rewrite with every layer exact. */
+function selectedLayers(manifest: Manifest): SearchLayer[] {
+  const names = manifest.layers.map((l) => l.node);
+  return manifest.layers.map((layer) => {
+    if (layer.macs === null) {
+      throw new RuntimeInputError(`layer ${layer.node}: MACs unknown (its shapes could not be inferred)`, 'model', 'give the model static input shapes (load/model), or exclude the layer');
+    }
+    // Search answers name layers in approximate's assign globs: a name must select only its own layer.
+    const pattern = globToRegExp(layer.node);
+    if (names.some((other) => other !== layer.node && pattern.test(other))) {
+      throw new RuntimeInputError(`layer name ${layer.node} contains glob characters matching other layers`, 'layers', 'exclude that layer or rename it in the model');
+    }
+    return {name: layer.node, macs: layer.macs};
+  });
+}
+
+function resolveCandidates(names: readonly string[]): {multipliers: Multiplier[]; exact: Multiplier} {
+  if (names.length === 0) throw new RuntimeInputError('no candidate multipliers given', 'multipliers', 'list EvoApprox circuits, e.g. [mul8s_1L2H, mul8s_1L2D]');
+  const candidates = names.map((name) => {
+    try {
+      return resolveMultiplier(name);
+    } catch (error) {
+      throw new RuntimeInputError((error as Error).message, 'multipliers', 'list multipliers with `axx multipliers`');
+    }
+  });
+  const signed = candidates[0]!.signed;
+  const mixed = candidates.find((m) => m.signed !== signed);
+  if (mixed !== undefined) {
+    throw new RuntimeInputError(`multipliers mix operand kinds (${candidates[0]!.name} is ${signed ? 'signed' : 'unsigned'}, ${mixed.name} is not)`, 'multipliers', 'search one operand kind at a time (mul8s_* or mul8u_*)');
+  }
+  const exact = resolveMultiplier(signed ? 'exact8s' : 'exact8u');
+  const byId = new Map([exact, ...candidates].map((m) => [m.id, m]));
+  return {multipliers: [...byId.values()], exact};
+}
+
+/** sha256 over the evaluated samples and labels themselves (the dataset dir carries no digest). */
+function subsetDigest(dataset: Dataset, samples: number, batchSize: number): string {
+  const hash = createHash('sha256').update(JSON.stringify({shape: dataset.manifest.sampleShape, samples}));
+  for (const batch of dataset.batches(batchSize, {limit: samples})) {
+    hash.update(new Uint8Array(batch.x.buffer, batch.x.byteOffset, batch.count * dataset.sampleSize * 4));
+    hash.update(new Uint8Array(batch.y.buffer, batch.y.byteOffset, batch.count * 4));
+  }
+  return hash.digest('hex');
+}
+
+function concat(rows: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+  let offset = 0;
+  for (const row of rows) {
+    out.set(row, offset);
+    offset += row.length;
+  }
+  return out;
+}
+
+function readInput(file: string, field: RuntimeField): Uint8Array {
+  try {
+    return readFileSync(file);
+  } catch (error) {
+    throw new RuntimeInputError(`cannot read ${file}: ${(error as Error).message}`, field);
+  }
+}
+
+function decode(bytes: Uint8Array): Model {
+  try {
+    return decodeModel(bytes);
+  } catch (error) {
+    if (error instanceof OnnxDecodeError) throw new RuntimeInputError(`not a usable ONNX model: ${error.message}`, 'model', 'pass the model output of a load/model step');
+    throw error;
+  }
+}
+
+function parse(bytes: Uint8Array, file: string): CalibrationFile {
+  try {
+    return parseCalibration(JSON.parse(Buffer.from(bytes).toString('utf8')), file);
+  } catch (error) {
+    throw new RuntimeInputError((error as Error).message, 'calibration', 'pass the calibration output of a calibrate step run on this model');
+  }
+}
+
+function open(dir: string): Dataset {
+  try {
+    return openDataset(dir);
+  } catch (error) {
+    if (error instanceof DataError) throw new RuntimeInputError(error.message, 'dataset', error.hint ?? 'pass the dir output of a load/dataset step');
+    throw error;
+  }
+}

@@ -1,0 +1,63 @@
+// Test support: the shipped MNIST ViT with a calibration and an MNIST test subset on disk (the real
+// instance the sensitivity/search tests and bench/search-real.bench.ts run on), and a recording step context.
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {openDataset} from '../../data/dataset-reader.js';
+import {idxSource} from '../../data/idx-source.js';
+import {writeSubset} from '../../data/write-subset.js';
+import {decodeModel} from '../../onnx/codec.js';
+import {createSession} from '../../onnx/session.js';
+import {runCalibration} from '../calibration-run.js';
+import type {StepContext} from '../../engine/step-kind.js';
+
+export const SHIPPED_VIT = fileURLToPath(new URL('../../../assets/models/vit-mnist.onnx', import.meta.url));
+
+export interface VitFixture {
+  model: string;
+  calibration: string;
+  /** The first `samples` MNIST test images, pixels in [0, 1] (the shipped ViT normalises in-graph). */
+  dataset: string;
+}
+
+export async function vitFixture(dir: string, samples: number): Promise<VitFixture> {
+  const dataset = join(dir, `mnist-test-${samples}`);
+  const calibration = join(dir, 'calibration.json');
+  mkdirSync(dir, {recursive: true});
+  if (!existsSync(join(dataset, 'manifest.json'))) await writeSubset(dataset, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {limit: samples});
+  if (!existsSync(calibration)) {
+    const set = openDataset(dataset);
+    const file = await runCalibration(decodeModel(readFileSync(SHIPPED_VIT)), () => set.batches(64, {limit: Math.min(samples, 256)}), {createSession, threads: 2});
+    writeFileSync(calibration, JSON.stringify(file));
+  }
+  return {model: SHIPPED_VIT, calibration, dataset};
+}
+
+export interface RecordedContext<P> {
+  ctx: StepContext<P>;
+  progress: [number, number | undefined][];
+  metrics: Record<string, number>;
+  logs: string[];
+  abort: AbortController;
+}
+
+/** A step context over a real scratch dir and (optionally) the engine's memo and checkpoint slot, recording what the step reports. */
+export function recordedContext<P>(params: P, scratchDir: string, extra: Partial<Pick<StepContext<P>, 'memo' | 'checkpoint'>> = {}): RecordedContext<P> {
+  const progress: [number, number | undefined][] = [];
+  const metrics: Record<string, number> = {};
+  const logs: string[] = [];
+  const abort = new AbortController();
+  mkdirSync(scratchDir, {recursive: true});
+  const ctx: StepContext<P> = {
+    params,
+    scratchDir,
+    progress: (done, total) => void progress.push([done, total]),
+    log: (text) => void logs.push(text),
+    metric: (name, value) => void (metrics[name] = value),
+    checkpoint: extra.checkpoint ?? {save: async () => {}, load: async () => undefined},
+    ...(extra.memo !== undefined ? {memo: extra.memo} : {}),
+    signal: abort.signal,
+    resources: {cpu: 2},
+  };
+  return {ctx, progress, metrics, logs, abort};
+}
