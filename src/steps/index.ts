@@ -5,6 +5,7 @@ import {evaluateKind} from './evaluate.js';
 import {exec} from './exec.js';
 import {loadDatasetKind} from './load-dataset.js';
 import {loadModelKind} from './load-model.js';
+import {reportKind} from './report.js';
 import {synthesizeKind} from './synthesize.js';
 import {trainStep} from './train.js';
 
@@ -13,6 +14,7 @@ export const stepKinds: readonly StepKind[] = [
   exec,
   loadDatasetKind,
   loadModelKind,
+  reportKind,
   synthesizeKind,
   trainStep,
 ];

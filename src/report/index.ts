@@ -1,0 +1,19 @@
+// The report library: section shapes and their checks, the document builder, HTML and Markdown
+// renderers, the line chart. Knows nothing of pipelines; src/steps/report.ts adapts it.
+export {buildReport, type ReportInput} from './build-report.js';
+export type {Block, ReportDocument} from './document.js';
+export {loadSection} from './load-section.js';
+export {renderHtml} from './render-html.js';
+export {renderMarkdown, type MarkdownReport} from './render-markdown.js';
+export {
+  checkSection,
+  SectionError,
+  type AccuracyMetrics,
+  type FinetuneSection,
+  type ManifestSection,
+  type SearchSection,
+  type SectionName,
+  type SensitivitySection,
+  type SynthesisSection,
+} from './sections.js';
+export {lineChartSvg, type LineChartOptions, type LineSeries} from './svg/line-chart.js';

@@ -1,0 +1,112 @@
+// Step kind "report": a self-contained HTML page and a Markdown file (with its figures as SVG files)
+// of a run's results. Every section is optional; each takes a producer's `value` output or the path
+// of its JSON `file` output, checked against the shapes in src/report/sections.ts.
+import {createHash} from 'node:crypto';
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {join, resolve} from 'node:path';
+import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import {buildReport, loadSection, renderHtml, renderMarkdown, SectionError, type ReportInput, type SectionName} from '../report/index.js';
+
+export interface ReportParams {
+  title: string;
+  /** label -> an evaluate step's metrics (value or file). */
+  accuracy?: Record<string, Json>;
+  sensitivity?: Json;
+  search?: Json;
+  finetune?: Json;
+  synthesis?: Json;
+  manifest?: Json;
+  notes?: string;
+}
+
+const SINGLE_SECTIONS = ['sensitivity', 'search', 'finetune', 'synthesis', 'manifest'] as const satisfies readonly SectionName[];
+
+const either = (what: string): Record<string, unknown> => ({
+  type: ['object', 'array', 'string'],
+  description: `${what}: the producing step's output reference, a JSON value, or the path of a JSON file`,
+});
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    title: {type: 'string', minLength: 1, default: 'axx report'},
+    accuracy: {
+      type: 'object',
+      minProperties: 1,
+      additionalProperties: either("an evaluate step's metrics"),
+      description: 'label -> evaluate metrics, e.g. {float: ..., int8: ..., approximate: ..., finetuned: ...}; the first is the baseline',
+    },
+    sensitivity: either("the sensitivity step's matrix"),
+    search: either("the search step's result"),
+    finetune: either("a finetune/train step's history"),
+    synthesis: either("the synthesize step's summary"),
+    manifest: either("the approximate step's manifest"),
+    notes: {type: 'string', description: 'Free text shown under the title; blank lines separate paragraphs.'},
+  },
+};
+
+/** Every file path among the section inputs (references resolve to absolute CAS paths; literal ones to the working directory). */
+function inputFiles(params: ReportParams): string[] {
+  const values = [...Object.values(params.accuracy ?? {}), ...SINGLE_SECTIONS.map((name) => params[name])];
+  return values.filter((v): v is string => typeof v === 'string').map((path) => resolve(path));
+}
+
+/** Turns a section mismatch into a StepError pointing at the parameter. */
+function section<N extends SectionName>(name: N, input: unknown, param: string) {
+  try {
+    return loadSection(name, input, param);
+  } catch (error) {
+    if (error instanceof SectionError) throw new StepError(error.message, error.hint, param);
+    throw error;
+  }
+}
+
+export const reportKind: StepKind<ReportParams> = {
+  name: 'report',
+  version: 1,
+  description: 'A self-contained HTML report and a Markdown report (SVG figures) of accuracy, sensitivity, search, finetuning, accelerator cost and approximated layers',
+  schema,
+  outputs: {
+    html: {type: 'file', format: 'html', description: 'one self-contained page: inline CSS and SVG, viewable offline'},
+    markdown: {type: 'file', format: 'markdown', description: 'the same numbers as Markdown; figures referenced as figures/<name>.svg'},
+    figures: {type: 'dir', format: 'svg', description: "the Markdown report's figures, one SVG file each"},
+  },
+  async keyExtras(params) {
+    // Literal paths name files outside the store: the report follows their content.
+    const digests: Record<string, string> = {};
+    for (const file of inputFiles(params)) {
+      digests[file] = await readFile(file).then(
+        (bytes) => createHash('sha256').update(bytes).digest('hex'),
+        () => 'missing',
+      );
+    }
+    return Object.values(digests).sort();
+  },
+  async run(ctx) {
+    const {params} = ctx;
+    const input: ReportInput = {title: params.title};
+    if (params.accuracy !== undefined) {
+      input.accuracy = Object.fromEntries(Object.entries(params.accuracy).map(([label, value]) => [label, section('accuracy', value, `with.accuracy.${label}`)]));
+    }
+    if (params.sensitivity !== undefined) input.sensitivity = section('sensitivity', params.sensitivity, 'with.sensitivity');
+    if (params.search !== undefined) input.search = section('search', params.search, 'with.search');
+    if (params.finetune !== undefined) input.finetune = section('finetune', params.finetune, 'with.finetune');
+    if (params.synthesis !== undefined) input.synthesis = section('synthesis', params.synthesis, 'with.synthesis');
+    if (params.manifest !== undefined) input.manifest = section('manifest', params.manifest, 'with.manifest');
+    if (params.notes !== undefined) input.notes = params.notes;
+
+    const doc = buildReport(input);
+    const html = join(ctx.scratchDir, 'report.html');
+    const markdown = join(ctx.scratchDir, 'report.md');
+    const figures = join(ctx.scratchDir, 'figures');
+    const md = renderMarkdown(doc);
+    await writeFile(html, renderHtml(doc));
+    await writeFile(markdown, md.markdown);
+    await mkdir(figures);
+    for (const [file, svg] of Object.entries(md.figures)) await writeFile(join(figures, file), svg);
+    const shown = ['accuracy', ...SINGLE_SECTIONS].filter((name) => params[name as keyof ReportParams] !== undefined);
+    ctx.log(`report "${params.title}": ${shown.length > 0 ? shown.join(', ') : 'no sections'}; ${Object.keys(md.figures).length} figures`);
+    return {html: {file: html}, markdown: {file: markdown}, figures: {dir: figures}};
+  },
+};
