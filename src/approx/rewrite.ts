@@ -8,7 +8,7 @@ import {inferShapes, type ValueType} from '../onnx/shapes.js';
 import {layerMacs} from '../onnx/stats.js';
 import type {CalibrationFile} from './calibration-format.js';
 import {findApproximableLayers, type ApproximableLayer} from './emulate/approximable.js';
-import {emitActivationProduct, emitConv, emitIntegerMatrixProduct, emitMatrixProduct, type QuantizedWeight} from './emulate/emit-layer.js';
+import {emitActivationProduct, emitConv, emitIntegerLowRank, emitIntegerMatrixProduct, emitMatrixProduct, type EmulationInput, type QuantizedWeight} from './emulate/emit-layer.js';
 import {LayerEmitter} from './emulate/emitter.js';
 import {operandTable} from './emulate/operand-table.js';
 import {planEmulation, type EmulationPlan} from './emulate/plan.js';
@@ -198,9 +198,15 @@ function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): Emitte
   const a = activationScale(c, x);
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, [k, n], n, (i) => i % n);
   const input = {node: c.layer.node, plan: p, activationFactors: 'u' as const};
-  if (p.shift) emitIntegerMatrixProduct(e, input, x, a.scale, weight, {output: c.layer.node.outputs[0]!});
-  else emitMatrixProduct(e, input, x, shapeOf(c, x).length, a.scale, weight, {output: c.layer.node.outputs[0]!});
+  emitWeightProduct(e, input, x, shapeOf(c, x).length, a.scale, weight, {output: c.layer.node.outputs[0]!});
   return {plan: p, k, scales: {first: a.record, second: record}};
+}
+
+/** x @ W by the plan's path: MatMulInteger (shift or integer low-rank) or fp32/fp64 GEMMs. */
+function emitWeightProduct(e: LayerEmitter, input: EmulationInput, x: string, xRank: number, scale: QuantScale, weight: QuantizedWeight, opts: {extraScale?: number; output?: string}): string {
+  if (input.plan.shift) return emitIntegerMatrixProduct(e, input, x, scale, weight, opts);
+  if (input.plan.zeroPoints) return emitIntegerLowRank(e, input, x, xRank, scale, weight, opts);
+  return emitMatrixProduct(e, input, x, xRank, scale, weight, opts);
 }
 
 function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedLayer {
@@ -226,7 +232,7 @@ function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedL
   const hasBias = biasName !== undefined && biasName !== '' && beta !== 0;
   const input = {node, plan: p, activationFactors: 'u' as const};
   const gemmOpts = {extraScale: alpha, ...(hasBias ? {} : {output})};
-  const y = p.shift ? emitIntegerMatrixProduct(e, input, x, scaleA.scale, weight, gemmOpts) : emitMatrixProduct(e, input, x, 2, scaleA.scale, weight, gemmOpts);
+  const y = emitWeightProduct(e, input, x, 2, scaleA.scale, weight, gemmOpts);
   if (hasBias) {
     const bias = beta === 1 ? biasName : e.op('Mul', [biasName, e.scalar('bias.beta', beta)], 'bias.scale');
     e.op('Add', [y, bias], 'bias', [], output);

@@ -223,3 +223,43 @@ export function emitIntegerMatrixProduct(
   const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
   return dequantize(e, accF, xScale.step, weight.steps, [n], (opts.extraScale ?? 1) * shift.c, opts.output);
 }
+
+/**
+ * The integer low-rank path (plan.zeroPoints): activation factors gathered from a uint8 table
+ * (u + za), weight factors an offline uint8 [K·r, N] (v + zb), MatMulInteger over K·r in int32.
+ */
+export function emitIntegerLowRank(
+  e: LayerEmitter,
+  input: EmulationInput,
+  x: string,
+  xRank: number,
+  xScale: QuantScale,
+  weight: QuantizedWeight,
+  opts: {extraScale?: number; output?: string} = {},
+): string {
+  const {plan} = input;
+  const {activation: za, weight: zb} = plan.zeroPoints!;
+  const group = plan.groups[0]!;
+  const rank = group.rank;
+  const u = factorsFor(group, input.activationFactors);
+  const v = factorsFor(group, other(input.activationFactors));
+  const q = e.quantize(x, xScale.step, 'input');
+  const table = e.names.fresh(`${e.prefix}input.factors`);
+  e.initializers.push({name: table, dataType: DataType.UINT8, dims: rank === 1 ? [256] : [256, rank], data: Uint8Array.from(u, (f) => f + za)});
+  const index = e.op('Cast', [q], 'input.index', [{name: 'to', type: 'int', value: DataType.INT32}]);
+  let gathered = e.op('Gather', [table, index], 'input.gather', [{name: 'axis', type: 'int', value: 0}]);
+  if (rank > 1) gathered = e.op('Reshape', [gathered, e.int64s('input.shape', [...Array<number>(xRank - 1).fill(0), -1])], 'input.merge');
+  const [k, n] = weight.dims as [number, number];
+  const wData = new Uint8Array(k * rank * n);
+  for (let kk = 0; kk < k; kk++) {
+    for (let j = 0; j < rank; j++) {
+      const row = (kk * rank + j) * n;
+      for (let c = 0; c < n; c++) wData[row + c] = v[(weight.q[kk * n + c]! & 0xff) * rank + j]! + zb;
+    }
+  }
+  const w = e.names.fresh(`${e.prefix}weight.u8`);
+  e.initializers.push({name: w, dataType: DataType.UINT8, dims: [k * rank, n], data: wData});
+  const acc = e.op('MatMulInteger', [gathered, w, e.uint8('input.zero', za), e.uint8('weight.zero', zb)], 'matmul');
+  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+  return dequantize(e, accF, xScale.step, weight.steps, [n], opts.extraScale, opts.output);
+}

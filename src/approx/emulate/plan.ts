@@ -7,6 +7,8 @@
 // - 'int8-shift': rank-1 tables whose activation factor is c·floor(q/2^s), c a power of two (the
 //   truncating EvoApprox circuits: mul8s_1L2H, 1L2D, 1L1G, 1KR3, 1KR8, 1KTY): the activation is
 //   shifted, the weight factor fits int8, and MatMulInteger does the rest. Weight layers only.
+// - 'lowrank-int8': integer factors that fit 8 bits (with zero points): the activation factors are
+//   gathered from a uint8 table and MatMulInteger sums the r copies along K in int32. Weight layers only.
 // - 'lowrank-fp32': integer factor groups (lowrank.ts); the fp32 GEMM is exact by construction
 //   (every partial sum an integer below 2^24), error bound 0.
 // - 'lowrank-fp64': fp64 factors and an fp64 GEMM, accumulator rounded to the nearest integer; used
@@ -18,7 +20,7 @@
 import {exactFp32MaxK, factorize, fp64ErrorBound, indicatorFactorization, integerFactorization, type FactorGroup} from '../lowrank.js';
 import {isUsedByte, signedByte} from './operand-table.js';
 
-export type EmulationPath = 'int8-exact' | 'int8-shift' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
+export type EmulationPath = 'int8-exact' | 'int8-shift' | 'lowrank-int8' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
 
 export interface EmulationPlan {
   path: EmulationPath;
@@ -30,6 +32,8 @@ export interface EmulationPlan {
   errorBound: number;
   /** Integer path: the activation factor is c·floor(q / 2^s). */
   shift?: {s: number; c: number};
+  /** Integer low-rank path: zero points making activation factors (u + za) and weight factors (v + zb) uint8. */
+  zeroPoints?: {activation: number; weight: number};
 }
 
 export interface PlanOptions {
@@ -82,6 +86,14 @@ export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): 
     const shift = shiftForm(opts.activationSide === 'u' ? single.u : single.v);
     if (shift && fitsInt8(opts.activationSide === 'u' ? single.v : single.u)) return {path: 'int8-shift', rank: 1, groups: [single], errorBound: 0, shift};
   }
+  if (opts.integerAllowed && single0(f.integer) && k <= f.integerMaxK) {
+    const group = f.integer![0]!;
+    const activation = zeroPointFor(opts.activationSide === 'u' ? group.u : group.v);
+    const weight = zeroPointFor(opts.activationSide === 'u' ? group.v : group.u);
+    if (activation !== undefined && weight !== undefined) {
+      return {path: 'lowrank-int8', rank: group.rank, groups: [group], errorBound: 0, zeroPoints: {activation, weight}};
+    }
+  }
   if (f.integer && k <= f.integerMaxK) {
     // An all-zero table (rank 0) still needs one (zero) GEMM to produce an accumulator of the right shape.
     const groups = f.integer.length > 0 ? f.integer : [{rank: 1, u: new Float64Array(256), v: new Float64Array(256), divisor: 1}];
@@ -129,4 +141,25 @@ function shiftForm(factor: Float64Array): {s: number; c: number} | undefined {
 function fitsInt8(factor: Float64Array): boolean {
   for (let byte = 0; byte < 256; byte++) if (isUsedByte(byte) && !(factor[byte]! >= -128 && factor[byte]! <= 127 && Number.isInteger(factor[byte]))) return false;
   return true;
+}
+
+function single0(groups: FactorGroup[] | undefined): boolean {
+  return groups?.length === 1 && groups[0]!.divisor === 1;
+}
+
+/** A zero point z with factor + z in [0, 255] for every used byte, or undefined. */
+function zeroPointFor(factors: Float64Array): number | undefined {
+  let min = 0;
+  let max = 0;
+  const rank = factors.length / 256;
+  for (let byte = 0; byte < 256; byte++) {
+    if (!isUsedByte(byte)) continue;
+    for (let j = 0; j < rank; j++) {
+      const x = factors[byte * rank + j]!;
+      if (!Number.isInteger(x)) return undefined;
+      min = Math.min(min, x);
+      max = Math.max(max, x);
+    }
+  }
+  return max - min <= 255 ? Math.min(-min, 255) : undefined;
 }
