@@ -6,6 +6,8 @@ import type {Writable} from 'node:stream';
 export interface CliIo {
   stdout: Writable;
   stderr: Writable;
+  /** For interactive renderers (keyboard); absent in tests and pipes. */
+  stdin?: NodeJS.ReadStream;
   env: Readonly<Record<string, string | undefined>>;
   cwd: string;
   /** Aborted on SIGINT/SIGTERM; long commands (run) pass it on to running steps. */

@@ -63,6 +63,7 @@ async function main(): Promise<void> {
   const io: CliIo = {
     stdout: process.stdout,
     stderr: process.stderr,
+    stdin: process.stdin,
     env: process.env,
     cwd: process.cwd(),
     signal: controller.signal,

@@ -5,6 +5,8 @@ import {dagCommand} from './dag.js';
 import {exportCommand} from './export.js';
 import {gcCommand} from './gc.js';
 import {kindsCommand} from './kinds.js';
+import {multiplierCommand} from './multiplier.js';
+import {multipliersCommand} from './multipliers.js';
 import {planCommand} from './plan.js';
 import {runCommand} from './run.js';
 import {runsCommand} from './runs.js';
@@ -22,4 +24,6 @@ export const commands: readonly Command[] = [
   gcCommand,
   cacheCommand,
   kindsCommand,
+  multipliersCommand,
+  multiplierCommand,
 ];

@@ -7,7 +7,7 @@ import {intOption, parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
 import {executors} from '../executors.js';
 import {cacheOption, loadFromArgs, openStore, paramOptions, printDiagnostics, shellCommand} from '../project.js';
-import {renderers} from '../renderers/index.js';
+import {defaultRenderer, renderers} from '../renderers/index.js';
 
 const EXECUTORS: readonly ExecutorName[] = ['in-process', 'child-process'];
 
@@ -25,7 +25,7 @@ export const runCommand: Command = {
     '  --fail-fast              stop at the first failure (default: keep going with independent steps)',
     '  --executor name          in-process (default) or child-process, for steps that do not set executor:',
     '  --json                   NDJSON events on stdout instead of plain lines',
-    `  --renderer name          output style: ${Object.keys(renderers).join(', ')}`,
+    `  --renderer name          output style: ${Object.keys(renderers).join(', ')} (default: ink on a terminal, plain otherwise)`,
     '  --cache dir              cache directory (default $AXX_CACHE, else <project>/cache)',
     '',
     'Exit codes: 0 passed, 1 a step failed, 2 usage/config error, 70 internal error, 130 interrupted.',
@@ -45,7 +45,7 @@ export const runCommand: Command = {
     const jobs = intOption(args, 'jobs', 1) ?? cpus().length;
     const executorName = (args.strings.get('executor') ?? 'in-process') as ExecutorName;
     if (!EXECUTORS.includes(executorName)) throw new UsageError(`--executor must be one of ${EXECUTORS.join(', ')}`);
-    const rendererName = args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? 'plain');
+    const rendererName = args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? defaultRenderer(io));
     const makeRenderer = renderers[rendererName];
     if (makeRenderer === undefined) throw new UsageError(`unknown renderer "${rendererName}"; known: ${Object.keys(renderers).join(', ')}`);
 
@@ -58,7 +58,12 @@ export const runCommand: Command = {
       return ExitCode.usage;
     }
     using store = openStore(args, io, pipeline.file);
-    const renderer = makeRenderer(io);
+    // The run stops on SIGINT/SIGTERM (io.signal) or when an interactive renderer asks (Ctrl-C in raw mode).
+    const stop = new AbortController();
+    const onSignal = (): void => stop.abort(io.signal.reason);
+    if (io.signal.aborted) onSignal();
+    io.signal.addEventListener('abort', onSignal, {once: true});
+    const renderer = makeRenderer(io, {interrupt: () => stop.abort(new Error('interrupted from the dashboard'))});
     // The resume command repeats this one minus --force (what was forced and finished is now cached).
     const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force='));
     const summary = await runPipeline(pipeline, {
@@ -66,7 +71,7 @@ export const runCommand: Command = {
       executors: executors(),
       defaultExecutor: executorName,
       emit: renderer.sink,
-      signal: io.signal,
+      signal: stop.signal,
       concurrency: jobs,
       budget: {cpu: cpus().length},
       failFast: args.flags.has('fail-fast'),
@@ -74,6 +79,7 @@ export const runCommand: Command = {
       ...(only.value.size > 0 ? {select: withUpstream(pipeline, only.value)} : {}),
       command: shellCommand([io.argv0, 'run', ...resumeArgs]),
     });
+    io.signal.removeEventListener('abort', onSignal);
     await renderer.close();
     if (summary.reason === 'failed' && rendererName !== 'ndjson') {
       writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${shellCommand([io.argv0, 'run', ...resumeArgs])}`);

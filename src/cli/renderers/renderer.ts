@@ -8,4 +8,9 @@ export interface Renderer {
   close(): Promise<void> | void;
 }
 
-export type RendererFactory = (io: CliIo) => Renderer;
+export interface RunControls {
+  /** Ask the run to stop cleanly, as SIGINT would (an interactive renderer that owns the keyboard calls it on Ctrl-C). */
+  interrupt(): void;
+}
+
+export type RendererFactory = (io: CliIo, controls: RunControls) => Renderer;

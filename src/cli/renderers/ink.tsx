@@ -1,0 +1,42 @@
+// The live dashboard (src/ui/) as a run renderer: events go into a RunViewStore that the ink app
+// redraws from. "q" detaches the view and the rest of the run prints plain lines.
+import React from 'react';
+import {render} from 'ink';
+import {Dashboard} from '../../ui/dashboard.js';
+import {RunViewStore} from '../../ui/view-store.js';
+import type {CliIo} from '../command.js';
+import {plainRenderer} from './plain.js';
+import type {Renderer, RunControls} from './renderer.js';
+
+/** Gives the last frame time to draw the final state before unmounting. */
+const FINAL_FRAME_MS = 150;
+
+export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
+  const store = new RunViewStore();
+  let fallback: Renderer | undefined;
+  const app = render(<Dashboard store={store} onDetach={() => (fallback = plainRenderer(io))} onInterrupt={() => controls.interrupt()} />, {
+    stdout: io.stdout as NodeJS.WriteStream,
+    stderr: io.stderr as NodeJS.WriteStream,
+    ...(io.stdin !== undefined ? {stdin: io.stdin} : {}),
+    exitOnCtrlC: false,
+    patchConsole: false,
+  });
+  return {
+    sink: (event) => {
+      if (fallback !== undefined) fallback.sink(event);
+      else store.apply(event);
+    },
+    close: async () => {
+      if (fallback === undefined) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
+      app.unmount();
+      // A dashboard that crashed may never report its exit; the run's result matters more than the view.
+      await Promise.race([app.waitUntilExit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);
+    },
+  };
+}
+
+/** Interactive only: both ends are terminals and CI is not set. */
+export function canUseInk(io: CliIo): boolean {
+  const isTty = (stream: unknown): boolean => (stream as {isTTY?: boolean} | undefined)?.isTTY === true;
+  return isTty(io.stdout) && isTty(io.stdin) && (io.env['CI'] ?? '') === '' && io.env['TERM'] !== 'dumb';
+}
