@@ -72,28 +72,37 @@ export function libjpegColours(ycc: Uint8Array, layout: JpegLayout, rgb: Uint8Ar
       crPlane[cy * cw + cx] = ycc[at + 2]!;
     }
   }
-  const upsampled = (plane: Uint8Array, x: number, y: number): number => {
-    if (h === 1) return plane[y * cw + x]!;
-    const c = x >> 1;
-    const odd = x & 1;
-    const side = Math.min(cw - 1, Math.max(0, odd ? c + 1 : c - 1));
-    if (v === 1) {
-      // h2v1: (3·near + far + 1 or 2) >> 2, edges repeat.
-      const row = y * cw;
-      return (3 * plane[row + c]! + plane[row + side]! + 1 + odd) >> 2;
-    }
-    // h2v2: weight 3:1 towards the nearer chroma row, then 3:1 towards the nearer column.
-    const cyNear = y >> 1;
-    const cyFar = Math.min(ch - 1, Math.max(0, y & 1 ? cyNear + 1 : cyNear - 1));
-    const colSum = (col: number) => 3 * plane[cyNear * cw + col]! + plane[cyFar * cw + col]!;
-    return (3 * colSum(c) + colSum(side) + 8 - odd) >> 4;
-  };
+  // One output row at a time: vertical 3:1 blend into column sums, then horizontal 3:1 blend.
+  const sums = [new Int32Array(cw), new Int32Array(cw)];
+  const rows = [new Int32Array(cw * h), new Int32Array(cw * h)];
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const at = 3 * (y * width + x);
+    for (const [k, plane] of [cbPlane, crPlane].entries()) {
+      const sum = sums[k]!;
+      const row = rows[k]!;
+      if (v === 2) {
+        const near = (y >> 1) * cw;
+        const far = Math.min(ch - 1, Math.max(0, y & 1 ? (y >> 1) + 1 : (y >> 1) - 1)) * cw;
+        for (let c = 0; c < cw; c++) sum[c] = 3 * plane[near + c]! + plane[far + c]!;
+      } else {
+        for (let c = 0; c < cw; c++) sum[c] = plane[y * cw + c]!;
+      }
+      if (h === 1) {
+        row.set(sum);
+        continue;
+      }
+      // h2v2 sums carry weight 4 (>> 4 with rounding 8/7); h2v1 samples weight 1 (>> 2 with 1/2). Edges repeat.
+      const [shift, evenRound, oddRound] = v === 2 ? [4, 8, 7] : [2, 1, 2];
+      for (let c = 0; c < cw; c++) {
+        const here = 3 * sum[c]!;
+        row[2 * c] = (here + sum[c > 0 ? c - 1 : c]! + evenRound) >> shift;
+        row[2 * c + 1] = (here + sum[c < cw - 1 ? c + 1 : c]! + oddRound) >> shift;
+      }
+    }
+    const [cbRow, crRow] = rows as [Int32Array, Int32Array];
+    for (let x = 0, at = 3 * y * width; x < width; x++, at += 3) {
       const luma = ycc[at]!;
-      const cb = upsampled(cbPlane, x, y);
-      const cr = upsampled(crPlane, x, y);
+      const cb = cbRow[x]!;
+      const cr = crRow[x]!;
       rgb[at] = clamp(luma + crToR[cr]!);
       rgb[at + 1] = clamp(luma + ((cbToG[cb]! + crToG[cr]!) >> SCALE_BITS));
       rgb[at + 2] = clamp(luma + cbToB[cb]!);
