@@ -8,11 +8,13 @@ test('reads a manifest with extra fields, multiplier as name or {name, id}', () 
     layers: [
       {node: 'blocks.0.mlp.fc1', op: 'MatMul', macs: 100, multiplier: {name: 'mul8s_1L2H', id: 'abc'}, rank: 1, tableRow: 'first'},
       {layer: 'blocks.0.mlp.fc2', macs: 50, multiplier: 'trunc8s_k4'},
+      {layer: 'blocks.1.mlp.fc1', macs: 10, multiplier: {name: 'drum8u_k4', id: 'd', signed: false, operands: 'sign-magnitude wrapper'}},
     ],
   };
   expect(readLayerEntries(manifest, 'with.manifest')).toEqual([
     {layer: 'blocks.0.mlp.fc1', macs: 100, multiplier: 'mul8s_1L2H', multiplierId: 'abc', tableRow: 'first'},
     {layer: 'blocks.0.mlp.fc2', macs: 50, multiplier: 'trunc8s_k4'},
+    {layer: 'blocks.1.mlp.fc1', macs: 10, multiplier: 'drum8u_k4', multiplierId: 'd', signMagnitude: true},
   ]);
   expect(readLayerEntries([{name: 'fc', macs: 1, multiplier: 'exact8s'}], 'x')).toHaveLength(1);
 });

@@ -12,6 +12,8 @@ export interface LayerEntry {
   multiplierId?: string;
   /** Which of the op's operands is the table's row operand `a` (the manifest's `tableRow`). */
   tableRow?: 'first' | 'second';
+  /** An unsigned circuit applied to signed operands through a sign-magnitude wrapper (manifest `multiplier.operands`). */
+  signMagnitude?: true;
 }
 
 type JsonObject = Record<string, unknown>;
@@ -44,14 +46,18 @@ export function readLayerEntries(input: unknown, where: string): LayerEntry[] {
   });
 }
 
-function readMultiplier(item: JsonObject, at: string, layer: string): {multiplier: string; multiplierId?: string} {
+function readMultiplier(item: JsonObject, at: string, layer: string): Pick<LayerEntry, 'multiplier' | 'multiplierId' | 'signMagnitude'> {
   const value = item.multiplier;
   if (typeof value === 'string') {
     const id = item.multiplierId;
     return typeof id === 'string' ? {multiplier: value, multiplierId: id} : {multiplier: value};
   }
   if (isObject(value) && typeof value.name === 'string') {
-    return typeof value.id === 'string' ? {multiplier: value.name, multiplierId: value.id} : {multiplier: value.name};
+    return {
+      multiplier: value.name,
+      ...(typeof value.id === 'string' ? {multiplierId: value.id} : {}),
+      ...(value.operands === 'sign-magnitude wrapper' ? {signMagnitude: true as const} : {}),
+    };
   }
   throw new Error(`${at} (${layer}): "multiplier" must be a name or {name, id}, got ${describe(value)}`);
 }

@@ -13,6 +13,7 @@ import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/as
 import type {LayerAssignment} from '../hw/cost.js';
 import {fileDigest} from '../hw/figure-cache.js';
 import {detectHwTools} from '../hw/tools.js';
+import {signMagnitudeView} from '../hw/verilog/sign-magnitude.js';
 
 export interface SynthesizeParams {
   manifest: unknown;
@@ -164,7 +165,8 @@ function resolveLayer(entry: LayerEntry): LayerAssignment {
       'with.manifest',
     );
   }
-  return {layer: entry.layer, macs: entry.macs, multiplier};
+  // The manifest records the core circuit; the hardware is the core behind a sign-magnitude wrapper.
+  return {layer: entry.layer, macs: entry.macs, multiplier: entry.signMagnitude ? signMagnitudeView(multiplier) : multiplier};
 }
 
 async function loadHistograms(path: string, entries: readonly LayerEntry[]) {

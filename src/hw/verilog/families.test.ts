@@ -7,6 +7,7 @@ import {missingTools, testTools} from '../hw-test-tools.js';
 import {simulateTable} from '../simulate.js';
 import {supportedFamilies} from './families.js';
 import {multiplierRtl} from './multiplier-rtl.js';
+import {signMagnitudeView} from './sign-magnitude.js';
 
 const NAMES = [
   'trunc8_k1', 'trunc8_k4', 'trunc8_k8', 'trunc8_k3c', 'trunc8_k8c',
@@ -34,5 +35,16 @@ describe.skipIf(missingTools('iverilog', 'vvp'))('generated RTL equals the libra
     const multiplier = resolveMultiplier(name);
     const rtl = await multiplierRtl(multiplier);
     expect(firstDifference(await simulateTable(rtl, testTools), multiplier)).toBeUndefined();
+  });
+});
+
+describe.skipIf(missingTools('iverilog', 'vvp'))('sign-magnitude wrapper around an unsigned circuit', () => {
+  test('drum8u_k4 on signed operands behaves as the library’s drum8s_k4, in the view and in RTL', async () => {
+    const view = signMagnitudeView(resolveMultiplier('drum8u_k4'));
+    expect(view.signed).toBe(true);
+    expect(firstDifference(view.table, resolveMultiplier('drum8s_k4'))).toBeUndefined();
+    const rtl = await multiplierRtl(view);
+    expect(rtl.name).toBe('axx_drum8u_k4_sm');
+    expect(firstDifference(await simulateTable(rtl, testTools), view)).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@
 // checks every one by exhaustive simulation against `resolveMultiplier(name).table`.
 import {baseMatrix, matrixMultiplierRtl} from './matrix-multiplier.js';
 import {MODULE_FOOTER, multiplierHeader, type RtlModule} from './rtl.js';
+import {signMagnitudeRtl} from './sign-magnitude.js';
 import {baughWooleyMatrix, emitMatrixSum, unsignedMatrix, type BitMatrix, type PartialProductBit} from './bit-matrix.js';
 
 type Params = Readonly<Record<string, number | boolean>>;
@@ -77,11 +78,11 @@ function perforated(name: string, signed: boolean, params: Params): RtlModule {
   return matrixMultiplierRtl(name, signed, matrix, `perforated multiplier, rows ${p}..${p + n - 1} skipped`);
 }
 
-/** Operand truncation: the k low bits of both operands are 0, so their rows and columns of the array go. */
+/** Operand truncation: the k low bits of both operands set to 0 (two's complement: toward -inf), exact product. */
 function operandTruncation(name: string, signed: boolean, params: Params): RtlModule {
   const k = intParam(params, 'k', 'operand-truncation');
-  const matrix = editedMatrix(signed, (bit) => bit.i >= k && bit.j >= k);
-  return matrixMultiplierRtl(name, signed, matrix, `operand truncation, ${k} low operand bits dropped`);
+  const truncate = (x: string): string => `  wire [7:0] ${x}_t = {${x}[7:${k}], ${k}'b0};`;
+  return exactProductOf(name, signed, [truncate('a'), truncate('b')], 'a_t', 'b_t', `operand truncation, ${k} low operand bits set to 0`);
 }
 
 /**
@@ -96,35 +97,19 @@ function operandRounding(name: string, signed: boolean, params: Params): RtlModu
     `  wire signed [9:0] ${x}_up = ((${x}_wide + 10'sd${2 ** (k - 1)}) >>> ${k}) <<< ${k};`,
     `  wire [7:0] ${x}_r = (${x}_up > 10'sd${largest}) ? 8'd${largest} : ${x}_up[7:0];`,
   ];
-  const matrix = signed ? baughWooleyMatrix('a_r', 'b_r') : unsignedMatrix('a_r', 'b_r');
-  const source = [
-    multiplierHeader(name, 16, `operand rounding to multiples of ${2 ** k}, exact product`),
-    ...round('a'),
-    ...round('b'),
-    emitMatrixSum(matrix, 'y'),
-    MODULE_FOOTER,
-  ].join('\n');
+  return exactProductOf(name, signed, [...round('a'), ...round('b')], 'a_r', 'b_r', `operand rounding to multiples of ${2 ** k}, exact product`);
+}
+
+/** The exact array applied to reduced operands (whose constant-zero low bits prune the array in synthesis). */
+function exactProductOf(name: string, signed: boolean, reduce: string[], a: string, b: string, comment: string): RtlModule {
+  const matrix = signed ? baughWooleyMatrix(a, b) : unsignedMatrix(a, b);
+  const source = [multiplierHeader(name, 16, comment), ...reduce, emitMatrixSum(matrix, 'y'), MODULE_FOOTER].join('\n');
   return {name, source, outWidth: 16, signed};
 }
 
-/**
- * Unsigned cores of the value-level families (DRUM, Mitchell) get a sign-magnitude wrapper for their
- * signed variants: |a|·|b| on magnitudes, negated when the signs differ.
- */
+/** Value-level families are unsigned algorithms; their signed forms wrap the core in sign-magnitude. */
 function withSignMagnitude(name: string, signed: boolean, core: (coreName: string) => RtlModule, comment: string): RtlModule {
-  if (!signed) return core(name);
-  const inner = core(`${name}_magnitude`);
-  const source = [
-    inner.source,
-    multiplierHeader(name, 16, `${comment}, sign-magnitude wrapper around the unsigned core`),
-    '  wire [7:0] ma = a[7] ? -a : a;',
-    '  wire [7:0] mb = b[7] ? -b : b;',
-    `  wire [${inner.outWidth - 1}:0] m;`,
-    `  ${inner.name} core (.a(ma), .b(mb), .y(m));`,
-    `  assign y = (a[7] ^ b[7]) ? -m[15:0] : m[15:0];`,
-    MODULE_FOOTER,
-  ].join('\n');
-  return {name, source, outWidth: 16, signed: true};
+  return signed ? signMagnitudeRtl(name, core(`${name}_magnitude`), comment) : core(name);
 }
 
 /** Verilog function: position of the leading one of an 8-bit value (0 for 0). */

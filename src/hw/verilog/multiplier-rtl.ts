@@ -5,10 +5,13 @@ import type {Multiplier} from '../../approx/multiplier.js';
 import {familyRtl} from './families.js';
 import {exactMultiplierRtl} from './matrix-multiplier.js';
 import {moduleNameFor, type RtlModule} from './rtl.js';
+import {signMagnitudeRtl, wrappedCore} from './sign-magnitude.js';
 import {userNetlistRtl} from './user-netlist.js';
 
 export async function multiplierRtl(multiplier: Multiplier, netlists: Readonly<Record<string, string>> = {}): Promise<RtlModule> {
   const name = moduleNameFor(multiplier.name);
+  const core = wrappedCore(multiplier);
+  if (core !== undefined) return signMagnitudeRtl(name, await multiplierRtl(core, netlists), `${core.name} on signed operands`);
   const netlist = netlists[multiplier.name];
   if (netlist !== undefined) return userNetlistRtl(name, multiplier.name, multiplier.signed, netlist);
   if (isExactProduct(multiplier)) return exactMultiplierRtl(name, multiplier.signed);
