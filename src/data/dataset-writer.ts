@@ -29,7 +29,7 @@ export interface WriteOptions {
 
 const DEFAULT_SHARD_BYTES = 64 * 2 ** 20;
 
-export function shardFileName(index: number): string {
+function shardFileName(index: number): string {
   return `shard-${String(index).padStart(5, '0')}.bin`;
 }
 

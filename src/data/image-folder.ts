@@ -85,7 +85,7 @@ export function evalGeometry(width: number, height: number, t: Pick<ImageTransfo
   return {outWidth, outHeight, crop};
 }
 
-export function checkTransform(t: ImageTransform): void {
+function checkTransform(t: ImageTransform): void {
   if (!Number.isInteger(t.size) || t.size < 1) throw new DataError(`transform size must be a positive integer (got ${t.size})`);
   if (!(t.cropPct > 0 && t.cropPct <= 1)) throw new DataError(`transform cropPct must be in (0, 1] (got ${t.cropPct})`);
 }
