@@ -110,6 +110,6 @@ describe('loadPipeline', () => {
     const p = ok(load(`steps:\n  s: {uses: test/produce, matrix: {size: ${JSON.stringify(values)}}, with: {size: "\${{ matrix.size }}"}}\n  all: {uses: test/consume, with: {models: "\${{ steps.s.outputs.model }}"}}\n`));
     expect(p.instances.size).toBe(1001);
     expect(p.instances.get('all')!.upstream).toHaveLength(1000);
-    expect(performance.now() - started).toBeLessThan(2000);
+    expect(performance.now() - started).toBeLessThan(10_000); // loose: CI machines are busy; bench/engine.bench.ts measures it
   });
 });
