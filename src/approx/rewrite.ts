@@ -70,7 +70,8 @@ export function approximateModel(model: Model, opts: ApproximateOptions): {model
       try {
         multiplier = opts.resolveMultiplier(name);
       } catch (error) {
-        throw new RewriteError(`unknown multiplier "${name}": ${(error as Error).message}`, 'assign');
+        const fromAssign = Object.values(opts.assign ?? {}).includes(name);
+        throw new RewriteError(`unknown multiplier "${name}": ${(error as Error).message}`, fromAssign ? 'assign' : 'default');
       }
       entry = {multiplier, operands: operandTable(multiplier.table, multiplier.signed)};
       tables.set(name, entry);

@@ -1,0 +1,115 @@
+// calibrate → approximate on the shipped ViT, through the step kinds as the engine calls them.
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import * as ort from 'onnxruntime-node';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {parseCalibration} from '../approx/calibration-format.js';
+import type {Manifest} from '../approx/rewrite-manifest.js';
+import {idxSource} from '../data/idx-source.js';
+import {openDataset} from '../data/dataset-reader.js';
+import {writeSubset} from '../data/write-subset.js';
+import {StepError, type StepContext, type StepKind} from '../engine/step-kind.js';
+import {readModelFile} from '../onnx/codec.js';
+import {createSession} from '../onnx/session.js';
+import {readStraightThrough} from '../train/straight-through.js';
+import {approximateKind} from './approximate.js';
+import {calibrateKind} from './calibrate.js';
+
+const model = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'axx-approximate-'));
+const images = join(work, 'mnist');
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+// MNIST as load/dataset prepares it by default, which the shipped ViT was trained on.
+beforeAll(() => writeSubset(images, idxSource({dataset: 'mnist', split: 'test'}), {limit: 512}));
+
+function params<P>(kind: StepKind<P>, given: Record<string, unknown>): P {
+  const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(kind.schema);
+  const copy = structuredClone(given);
+  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
+  return copy as P;
+}
+
+let runs = 0;
+function context<P>(p: P): {ctx: StepContext<P>; logs: string[]} {
+  const logs: string[] = [];
+  const ctx: StepContext<P> = {
+    params: p,
+    scratchDir: mkdtempSync(join(work, `scratch-${runs++}-`)),
+    progress: () => {},
+    log: (text) => void logs.push(text),
+    metric: () => {},
+    checkpoint: {save: async () => {}, load: async () => undefined},
+    signal: new AbortController().signal,
+    resources: {cpu: 2},
+  };
+  return {ctx, logs};
+}
+
+async function calibrationFile(): Promise<string> {
+  const {ctx} = context(params(calibrateKind, {model, dataset: images, batches: 2, batchSize: 64}));
+  const out = await calibrateKind.run(ctx);
+  return (out.calibration as {file: string}).file;
+}
+
+describe('calibrate + approximate steps', () => {
+  let calibration: string;
+  beforeAll(async () => {
+    calibration = await calibrationFile();
+  });
+
+  it('calibrate writes a calibration file covering every layer', () => {
+    const parsed = parseCalibration(JSON.parse(readFileSync(calibration, 'utf8')), calibration);
+    expect(parsed.samples).toBe(128);
+    expect(parsed.percentile).toBe(99.99);
+    expect(parsed.layers.length).toBe(26);
+  });
+
+  it('approximate writes a runnable model with straight-through regions and a manifest', async () => {
+    const {ctx, logs} = context(params(approximateKind, {model, calibration, assign: {'blocks.*.mlp.*': 'mul8s_1KX2'}, default: 'mul8s_1L2H'}));
+    const out = await approximateKind.run(ctx);
+    const manifest = (out.manifest as {value: unknown}).value as Manifest;
+    expect(manifest.layers.map((l) => l.multiplier.name).filter((n) => n === 'mul8s_1KX2')).toHaveLength(8);
+    expect(manifest.layers.every((l) => l.node !== 'head')).toBe(true);
+    expect(manifest.macs.approximated).toBeLessThan(manifest.macs.total);
+    expect(logs.join('\n')).toMatch(/approximated 17 layers/);
+    const file = (out.model as {file: string}).file;
+    expect(readStraightThrough(readModelFile(file)).map((r) => r.output)).toEqual(manifest.layers.map((l) => l.output));
+
+    using session = await createSession(file, {intraOpNumThreads: 2});
+    const [batch] = openDataset(images).batches(256);
+    if (!batch) throw new Error('empty dataset');
+    const logits = (await session.run({input: new ort.Tensor('float32', batch.x.slice(), [256, 1, 28, 28])})).logits!.data as Float32Array;
+    let correct = 0;
+    for (let i = 0; i < 256; i++) {
+      const row = Array.from(logits.subarray(i * 10, i * 10 + 10));
+      if (row.indexOf(Math.max(...row)) === batch.y[i]) correct++;
+    }
+    expect(correct / 256).toBeGreaterThan(0.95);
+  });
+
+  it('keys the cache on multiplier identities', async () => {
+    expect(await approximateKind.keyExtras!(params(approximateKind, {model, calibration, default: 'mul8s_1L2H', assign: {'**fc1': 'mul8s_1KV8'}}))).toEqual({
+      multipliers: {mul8s_1KV8: expect.any(String), mul8s_1L2H: expect.any(String)},
+    });
+  });
+
+  it('reports bad selections and multipliers as step errors naming the parameter', async () => {
+    const failure = async (given: Record<string, unknown>) => {
+      const {ctx} = context(params(approximateKind, {model, calibration, ...given}));
+      return approximateKind.run(ctx).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    };
+    const unknownLayer = await failure({layers: ['blocks.*.mlp.fc3'], default: 'mul8s_1L2H'});
+    expect(unknownLayer).toBeInstanceOf(StepError);
+    expect(unknownLayer).toMatchObject({param: 'with.layers', message: expect.stringMatching(/matches no approximable layer/)});
+    const unknownMultiplier = await failure({default: 'mul8s_NOPE'});
+    expect(unknownMultiplier).toMatchObject({param: 'with.default', message: expect.stringMatching(/unknown multiplier "mul8s_NOPE"/)});
+    const wrongCalibration = await failure({calibration: model, default: 'mul8s_1L2H'});
+    expect(wrongCalibration).toMatchObject({param: 'with.calibration'});
+  });
+});
