@@ -1,6 +1,8 @@
 // The step-kind registry: the engine knows kinds only through this list. Add a kind with one import
 // and one entry.
 import type {StepKind} from '../engine/step-kind.js';
+import {approximateKind} from './approximate.js';
+import {calibrateKind} from './calibrate.js';
 import {evaluateKind} from './evaluate.js';
 import {exec} from './exec.js';
 import {loadDatasetKind} from './load-dataset.js';
@@ -10,6 +12,8 @@ import {synthesizeKind} from './synthesize.js';
 import {trainStep} from './train.js';
 
 export const stepKinds: readonly StepKind[] = [
+  approximateKind,
+  calibrateKind,
   evaluateKind,
   exec,
   loadDatasetKind,
