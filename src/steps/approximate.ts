@@ -35,7 +35,7 @@ const schema = {
     calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'A calibrate output for this model.'},
     layers: {...patterns, description: 'Globs over node/weight names selecting layers ("blocks.*.mlp.fc1"; * within a dotted segment, ** across). Default: all.'},
     exclude: {...patterns, description: `Globs removing layers. Default ${JSON.stringify(DEFAULT_EXCLUDE)} (the classifier head, as TransAxx).`},
-    assign: {type: 'object', additionalProperties: {type: 'string', minLength: 1}, description: 'Glob → multiplier name; the first matching glob wins.'},
+    assign: {type: 'object', additionalProperties: {type: 'string', minLength: 1}, 'x-axx-input': {type: 'value', format: 'assignment'}, description: 'Glob → multiplier name; the first matching glob wins. Takes a search step\'s assignment output as is.'},
     default: {type: 'string', minLength: 1, description: 'Multiplier for selected layers no assign glob matches.'},
     attention: {type: 'boolean', default: false, description: 'Also approximate the activation×activation MatMuls (attention q·kᵀ, attn·v).'},
     weights: {enum: ['tensor', 'channel'], default: 'tensor', description: 'Weight quantisation scale per tensor or per output channel.'},

@@ -83,7 +83,7 @@ describe('sensitivity', () => {
     const secondOut = await sensitivityKind.run(second.ctx);
     expect(second.metrics.evaluations).toBe(0);
     expect(secondOut.matrix).toEqual(firstOut.matrix);
-    expect(Object.keys((firstOut.matrix as {value: SensitivityOutput}).value.cells[0]!.metrics!)).toEqual(['logit-mse']);
+    expect(Object.keys((firstOut.matrix as unknown as {value: SensitivityOutput}).value.cells[0]!.metrics!)).toEqual(['logit-mse']);
   });
 
   it('points bad input at its parameter', async () => {

@@ -105,7 +105,9 @@ describe('search pipeline', () => {
     // Sensitivity's 6 cells and baseline went into the memo; search added its own configurations.
     expect(store.memo.count('approx/search:')).toBeGreaterThanOrEqual(7);
     const searchRun = events.find((e): e is Extract<AxxEvent, {type: 'step-metric'}> => e.type === 'step-metric' && e.step.id === 'search' && e.name === 'evaluationsRun');
-    expect(searchRun!.value).toBeLessThanOrEqual(8); // the baseline (and any single-layer configuration) came from sensitivity's entries
+    // The baseline and every single-layer configuration come from sensitivity's memo entries.
+    const multiLayer = search.points.filter((p) => Object.values(p.assignment).filter((m) => m !== 'mul8s_1KV8').length > 1);
+    expect(searchRun!.value).toBe(multiLayer.length);
 
     const again = await runPipeline(loaded.value, options);
     expect(again.counts).toMatchObject({ran: 0, cached: 7});

@@ -7,6 +7,7 @@ import {openDataset} from '../../data/dataset-reader.js';
 import {idxSource} from '../../data/idx-source.js';
 import {writeSubset} from '../../data/write-subset.js';
 import {decodeModel} from '../../onnx/codec.js';
+import type {Model} from '../../onnx/ir.js';
 import {createSession} from '../../onnx/session.js';
 import {runCalibration} from '../calibration-run.js';
 import type {StepContext} from '../../engine/step-kind.js';
@@ -16,18 +17,27 @@ export const SHIPPED_VIT = fileURLToPath(new URL('../../../assets/models/vit-mni
 export interface VitFixture {
   model: string;
   calibration: string;
-  /** The first `samples` MNIST test images, pixels in [0, 1] (the shipped ViT normalises in-graph). */
+  /** The first `samples` MNIST test images, preprocessed as the shipped ViT records it expects. */
   dataset: string;
 }
 
+/** The normalisation the shipped ViT records in its "axx.input" metadata: raw [0, 1] pixels unless it names mean/std. */
+export function shippedVitInput(model: Model): {mean: number; std: number} {
+  const recorded = model.metadataProps.find((p) => p.key === 'axx.input')?.value;
+  const expected = recorded === undefined ? {} : (JSON.parse(recorded) as {mean?: number[]; std?: number[]});
+  return {mean: expected.mean?.[0] ?? 0, std: expected.std?.[0] ?? 1};
+}
+
 export async function vitFixture(dir: string, samples: number): Promise<VitFixture> {
-  const dataset = join(dir, `mnist-test-${samples}`);
-  const calibration = join(dir, 'calibration.json');
+  const model = decodeModel(readFileSync(SHIPPED_VIT));
+  const {mean, std} = shippedVitInput(model);
+  const dataset = join(dir, `mnist-test-${samples}-${mean}-${std}`);
+  const calibration = join(dir, `calibration-${mean}-${std}.json`);
   mkdirSync(dir, {recursive: true});
-  if (!existsSync(join(dataset, 'manifest.json'))) await writeSubset(dataset, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {limit: samples});
+  if (!existsSync(join(dataset, 'manifest.json'))) await writeSubset(dataset, idxSource({dataset: 'mnist', split: 'test', mean, std}), {limit: samples});
   if (!existsSync(calibration)) {
     const set = openDataset(dataset);
-    const file = await runCalibration(decodeModel(readFileSync(SHIPPED_VIT)), () => set.batches(64, {limit: Math.min(samples, 256)}), {createSession, threads: 2});
+    const file = await runCalibration(model, () => set.batches(64, {limit: Math.min(samples, 256)}), {createSession, threads: 2});
     writeFileSync(calibration, JSON.stringify(file));
   }
   return {model: SHIPPED_VIT, calibration, dataset};
