@@ -113,6 +113,20 @@ describe('evaluateModel', () => {
     const limited = await evaluateModel(linearModel('N'), dataset, {limit: 3});
     expect(limited.metrics.perClass.map((c) => c.count)).toEqual([1, 1, 1, 0]);
     expect(limited.metrics.perClass[3]!.accuracy).toBeNull();
+    // A window of the dataset, with every batch's logits handed out.
+    const seen: {start: number; count: number; argmax: number[]}[] = [];
+    const windowed = await evaluateModel(linearModel('N'), dataset, {
+      start: 2,
+      limit: 10,
+      batchSize: 2,
+      onLogits: ({logits, count, start, outputs}) =>
+        seen.push({start, count, argmax: Array.from({length: count}, (_, s) => {
+          const row = [...logits.subarray(s * outputs, (s + 1) * outputs)];
+          return row.indexOf(Math.max(...row));
+        })}),
+    });
+    expect(windowed.metrics.count).toBe(3);
+    expect(seen).toEqual([{start: 2, count: 2, argmax: [2, 1]}, {start: 4, count: 1, argmax: [0]}]);
   });
 
   it('explains shape and class mismatches between model and dataset', async () => {
@@ -124,8 +138,7 @@ describe('evaluateModel', () => {
 
   it('reuses a caller session and matches a bare session.run loop on real MNIST with the shipped ViT', async () => {
     const dir = join(temp, 'mnist');
-    // The shipped model normalises inside; it takes pixels in [0, 1].
-    await writeSubset(dir, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {limit: 300});
+    await writeSubset(dir, idxSource({dataset: 'mnist', split: 'test'}), {limit: 300});
     const dataset = openDataset(dir);
     using session = await createSession(shippedModel);
     const {metrics} = await evaluateModel(session, dataset, {batchSize: 128});

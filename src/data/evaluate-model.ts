@@ -14,7 +14,9 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Intra-op threads when this function creates the session; default 1. */
   threads?: number;
-  /** Evaluate only the first `limit` samples. */
+  /** First sample to evaluate (default 0). */
+  start?: number;
+  /** Evaluate at most `limit` samples (from `start`). */
   limit?: number;
   /** Write the logits here as an NPY float32 array [count, outputs]. */
   logitsFile?: string;
@@ -22,6 +24,12 @@ export interface EvaluateOptions {
   output?: string;
   /** Called after each batch with (samples done, samples to do). */
   onBatch?(done: number, total: number): void;
+  /**
+   * Sees every batch's logits (count × outputs, row-major) with its labels and the index of its first
+   * sample, for measures beyond accuracy (agreement with a reference model, KL divergence …).
+   * The arrays are only valid during the call.
+   */
+  onLogits?(batch: {logits: Float32Array; labels: Int32Array; count: number; start: number; outputs: number}): void;
   signal?: AbortSignal;
   /** How sessions are made from bytes or paths (tests and benches wrap it); default createSession. */
   sessionFactory?: SessionFactory;
@@ -79,13 +87,14 @@ export async function evaluateModel(model: ModelSession | Uint8Array | string, d
     const {sampleShape, count: datasetCount, classes, labelCounts} = dataset.manifest;
     const fixedBatch = checkInput(tensorMetadata(session.session, input, true), sampleShape, input);
     const batchSize = fixedBatch ?? opts.batchSize ?? 64;
-    const total = Math.min(datasetCount, opts.limit ?? datasetCount);
+    const start = opts.start ?? 0;
+    const total = Math.max(0, Math.min(datasetCount - start, opts.limit ?? datasetCount));
 
     let metrics: MetricsAccumulator | undefined;
     let fullTensor: ort.Tensor | undefined;
     let padded: Float32Array | undefined;
     let done = 0;
-    for (const batch of dataset.batches(batchSize, {limit: total})) {
+    for (const batch of dataset.batches(batchSize, {start, limit: total})) {
       if (opts.signal?.aborted) throw opts.signal.reason ?? new Error('aborted');
       let tensor: ort.Tensor;
       if (batch.count === batchSize) {
@@ -115,6 +124,7 @@ export async function evaluateModel(model: ModelSession | Uint8Array | string, d
         }
       }
       metrics.add(logits, batch.y, batch.count);
+      opts.onLogits?.({logits: logits.subarray(0, batch.count * metrics.outputs), labels: batch.y, count: batch.count, start: batch.start, outputs: metrics.outputs});
       if (logitsFd !== undefined) writeSync(logitsFd, new Uint8Array(logits.buffer, logits.byteOffset, batch.count * metrics.outputs * 4));
       done += batch.count;
       opts.onBatch?.(done, total);

@@ -13,8 +13,8 @@ const shipped = fileURLToPath(new URL('../../assets/models/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-evaluate-'));
 const mnistTest = join(work, 'mnist-test');
 afterAll(() => rmSync(work, {recursive: true, force: true}));
-// The shipped ViT normalises inside the graph, so it is fed pixels in [0, 1].
-beforeAll(() => writeSubset(mnistTest, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {}));
+// The shipped ViT was trained on load/dataset's default MNIST preprocessing.
+beforeAll(() => writeSubset(mnistTest, idxSource({dataset: 'mnist', split: 'test'}), {}));
 
 const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(evaluateKind.schema);
 function params(given: Record<string, unknown>): EvaluateParams {
@@ -68,13 +68,13 @@ describe('evaluate', () => {
   });
 
   it('warns when the dataset is preprocessed differently from what the model records', async () => {
-    const normalised = join(work, 'mnist-normalised');
-    await writeSubset(normalised, idxSource({dataset: 'mnist', split: 'test'}), {limit: 64});
+    const unnormalised = join(work, 'mnist-unnormalised');
+    await writeSubset(unnormalised, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {limit: 64});
     const logs: string[] = [];
-    const {ctx} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: normalised}));
+    const {ctx} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: unnormalised}));
     const out = await evaluateKind.run({...ctx, log: (text, stream) => void logs.push(`${stream}: ${text}`)});
-    expect((out.metrics as unknown as {value: EvaluateMetrics}).value.warnings).toEqual([expect.stringContaining('expects pixels in [0, 1]')]);
-    expect(logs[0]).toMatch(/^stderr: warning: the model expects pixels in \[0, 1\]/);
+    expect((out.metrics as unknown as {value: EvaluateMetrics}).value.warnings).toEqual([expect.stringContaining('trained on data normalised with mean [0.1307]')]);
+    expect(logs[0]).toMatch(/^stderr: warning: the model was trained on data normalised with mean \[0\.1307\] \/ std \[0\.3081\], but the dataset has \(x\/255 - 0\)\/1/);
   });
 
   it('points at the parameter at fault', async () => {
