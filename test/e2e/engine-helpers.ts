@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import type {CliIo} from '../../src/cli/command.js';
+import {removeTree} from '../../src/engine/store/cas.js';
 
 export interface CapturedIo extends CliIo {
   stdoutText(): string;
@@ -26,9 +27,12 @@ export function captureIo(cwd: string, env: Record<string, string> = {}, signal 
   return {stdout: sink(out), stderr: sink(err), env, cwd, signal, argv0: 'axx', stdoutText: () => out.join(''), stderrText: () => err.join('')};
 }
 
+const projects: string[] = [];
+
 /** A temp project: a package.json (so the cache lands in <dir>/cache) and the given files. */
 export function tempProject(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'axx-e2e-'));
+  projects.push(dir);
   writeFileSync(join(dir, 'package.json'), '{"name": "axx-e2e-project", "private": true}\n');
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
@@ -50,4 +54,9 @@ export function exited(child: ChildProcess): Promise<number | null> {
     if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
     else child.on('exit', (code) => resolve(code));
   });
+}
+
+/** Removes every temp project (their caches hold read-only trees). Call from afterAll. */
+export async function removeProjects(): Promise<void> {
+  for (const dir of projects.splice(0)) await removeTree(dir);
 }

@@ -2,9 +2,11 @@
 // spawn the real CLI): caching, early cutoff, failures, interrupts, corruption.
 import {chmodSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {afterAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
-import {captureIo, exited, spawnAxx, tempProject} from './engine-helpers.js';
+import {captureIo, exited, removeProjects, spawnAxx, tempProject} from './engine-helpers.js';
+
+afterAll(removeProjects);
 
 const chain = `
 name: chain
