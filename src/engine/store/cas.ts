@@ -2,7 +2,7 @@
 // plus a read-only materialised tree of hard links, so steps get plain absolute paths. Everything
 // arrives through a temp name and a rename: a partially written blob is never visible.
 import {randomBytes} from 'node:crypto';
-import {chmod, link, mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {chmod, copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 import {sha256Hex} from '../canonical-json.js';
 import {dirManifest, FileDigestMemo, hashFile, type DirEntry} from '../file-digest.js';
@@ -121,8 +121,16 @@ export class Cas {
       return;
     }
     await mkdir(dirname(target), {recursive: true});
-    await chmod(path, 0o444);
-    await rename(path, target);
+    // A symlink or a hard link would let the store share bytes (and chmod) with a file outside
+    // the scratch dir that someone may still change: store a private copy instead.
+    const info = await lstat(path);
+    let source = path;
+    if (info.isSymbolicLink() || info.nlink > 1) {
+      source = join(await this.tempDir('copy'), 'blob');
+      await copyFile(path, source);
+    }
+    await chmod(source, 0o444);
+    await rename(source, target);
   }
 
   /** Every blob digest present. */

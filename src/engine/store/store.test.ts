@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -37,6 +37,22 @@ describe('Store', () => {
     expect(a.digest).toBe('2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824');
     expect(store.cas.blobPath(a.digest)).toMatch(/blobs\/2c\/f24dba/);
     expect(statSync(store.cas.blobPath(a.digest)).mode & 0o777).toBe(0o444);
+  });
+
+  it('stores a private copy of an output that is a symlink or a hard link to a file outside the scratch dir', async () => {
+    using store = tempStore();
+    const outside = join(mkdtempSync(join(tmpdir(), 'axx-outside-')), 'user.txt');
+    writeFileSync(outside, 'user data');
+    const dir = await store.cas.tempDir('links');
+    symlinkSync(outside, join(dir, 'sym'));
+    linkSync(outside, join(dir, 'hard'));
+    const viaSymlink = await store.cas.putFile(join(dir, 'sym'));
+    expect(statSync(outside).mode & 0o200).not.toBe(0);
+    expect(statSync(store.cas.blobPath(viaSymlink.digest)).isFile()).toBe(true);
+    await store.cas.removeBlob(viaSymlink.digest);
+    const viaHardLink = await store.cas.putFile(join(dir, 'hard'));
+    expect(statSync(store.cas.blobPath(viaHardLink.digest)).ino).not.toBe(statSync(outside).ino);
+    expect(statSync(outside).mode & 0o200).not.toBe(0);
   });
 
   it('stores directories as a manifest plus a read-only tree with the same identity for the same content', async () => {
