@@ -93,6 +93,8 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
       netlists[name] = await fileDigest(resolve(path)).catch(() => 'missing');
     }
     return {
+      // Names in a hand-written manifest carry no id: key on the circuits they resolve to today.
+      multipliers: multiplierIdsOf(params.manifest),
       yosys: tools.yosys?.version ?? null,
       sta: tools.sta?.version ?? null,
       liberty: tools.liberty === undefined ? null : await fileDigest(tools.liberty.path),
@@ -142,6 +144,14 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
     return {summary: {value: JSON.parse(JSON.stringify(report)) as Json}, verilog: {dir: verilogDir}, report: {file: reportFile}};
   },
 };
+
+function multiplierIdsOf(manifest: unknown): Json {
+  try {
+    return readLayerEntries(manifest, 'with.manifest').map((entry) => resolveLayer(entry).multiplier.id);
+  } catch {
+    return 'unresolved'; // run() reports the problem
+  }
+}
 
 function readEntries(manifest: unknown): LayerEntry[] {
   try {
