@@ -102,6 +102,26 @@ describe('axx run with exec steps', () => {
     expect(await runCli(['run', 'p.yaml', '-j', '0'], captureIo(dir))).toBe(2);
   });
 
+  it('--params files and -p override params (-p wins); a bad override is a located error', async () => {
+    const dir = tempProject({'p.yaml': chain, 'over.yaml': 'label: fromfile\ncount: 2\n', 'bad.yaml': 'count: 2\nlabl: z\n'});
+    await run(dir, '--params', 'over.yaml', '-p', 'count=1');
+    expect(await exportText(dir, 'report.r')).toBe('1\nfromfile\n');
+    const io = captureIo(dir);
+    expect(await runCli(['run', 'p.yaml', '--params', 'bad.yaml'], io)).toBe(2);
+    expect(io.stderrText()).toContain('bad.yaml:2:1: error: --params: the pipeline has no param "labl"\n  hint: did you mean "label"?');
+  });
+
+  it('gc --keep-last 1 drops results only older runs used', async () => {
+    const dir = tempProject({'p.yaml': chain});
+    await run(dir, '-p', 'label=old');
+    await run(dir, '-p', 'label=new');
+    const gc = captureIo(dir);
+    expect(await runCli(['gc', '--keep-last', '1', '--json'], gc)).toBe(0);
+    expect(JSON.parse(gc.stdoutText())).toMatchObject({droppedResults: 2, removedBlobs: 2});
+    expect((await run(dir, '-p', 'label=new')).outcomes['report']).toBe('cached');
+    expect((await run(dir, '-p', 'label=old')).outcomes).toEqual({numbers: 'cached', labels: 'ran', sum: 'cached', report: 'ran'});
+  });
+
   it('a failing command fails its step with the stderr tail, skips dependents and keeps going', async () => {
     const dir = tempProject({'p.yaml': chain.replace('paste -sd+ $AXX_IN_0 | bc > s.txt', 'echo boom >&2; exit 3')});
     const result = await run(dir);

@@ -44,7 +44,7 @@ export async function readParamsFile(file: string): Promise<{ok: true; value: Pa
   }
   return {
     ok: true,
-    value: Object.entries(value as Record<string, Json>).map(([name, v]) => ({name, value: v, origin: file, location: source.locate([name], {key: true})})),
+    value: Object.entries(value as Record<string, Json>).map(([name, v]) => ({name, value: v, origin: '--params', location: source.locate([name], {key: true})})),
   };
 }
 
