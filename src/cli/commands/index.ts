@@ -1,6 +1,7 @@
 // The command registry: one file per command under this directory, one entry here (help lists them in this order).
 import type {Command} from '../command.js';
 import {cacheCommand} from './cache.js';
+import {compareCommand} from './compare.js';
 import {dagCommand} from './dag.js';
 import {exportCommand} from './export.js';
 import {gcCommand} from './gc.js';
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   dagCommand,
   runsCommand,
   showCommand,
+  compareCommand,
   exportCommand,
   gcCommand,
   cacheCommand,

@@ -1,0 +1,130 @@
+import {describe, expect, it} from 'vitest';
+import {buildReport, type ReportInput} from './build-report.js';
+import {loadSection} from './load-section.js';
+import {renderHtml} from './render-html.js';
+import {renderMarkdown} from './render-markdown.js';
+import {sampleReportInput} from './sample-input.js';
+import {checkSection, SectionError} from './sections.js';
+import {countElements, markupProblems} from './testing/markup.js';
+import {mkdtempSync, mkdirSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+
+function svgsOf(html: string): string[] {
+  return html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+}
+
+describe('markupProblems (the check the other tests rely on)', () => {
+  it('finds unbalanced tags, unquoted attributes and bad entities', () => {
+    expect(markupProblems('<svg><g></svg>')).not.toEqual([]);
+    expect(markupProblems('<svg><rect x=1/></svg>')).not.toEqual([]);
+    expect(markupProblems('<svg><text>a & b</text></svg>')).not.toEqual([]);
+    expect(markupProblems('<svg><text>a &#38; b</text><rect x="1"/></svg>')).toEqual([]);
+  });
+});
+
+describe('report', () => {
+  const input = sampleReportInput();
+  const doc = buildReport(input);
+  const html = renderHtml(doc);
+  const md = renderMarkdown(doc);
+
+  it('renders every section into one self-contained, well-formed HTML page', () => {
+    expect(markupProblems(html, {html: true})).toEqual([]);
+    for (const svg of svgsOf(html)) expect(markupProblems(svg)).toEqual([]);
+    for (const heading of ['Accuracy', 'Sensitivity', 'Search', 'Finetuning', 'Accelerator', 'Approximated layers']) expect(html).toContain(`<h2>${heading}</h2>`);
+    // Four figures: heatmap, search plot, loss and accuracy curves.
+    expect(countElements(html, 'figure')).toBe(4);
+    expect(svgsOf(html)).toHaveLength(4);
+    // Nothing to fetch: no scripts, stylesheets, images or links; the only URL is the SVG namespace.
+    expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|\shref=|url\(/i);
+    expect(html.match(/https?:\/\/[^"\s]*/g)?.every((url) => url === 'http://www.w3.org/2000/svg')).toBe(true);
+    // The search plot shows every evaluated point, and the heatmap one cell per measured (layer, multiplier).
+    expect(countElements(html, 'circle', 'point')).toBe(input.search!.points.length + input.finetune!.epochs!.length * 2 + input.finetune!.steps!.length);
+    expect(countElements(html, 'rect', 'cell')).toBe(input.sensitivity!.cells.length);
+  });
+
+  it('is deterministic', () => {
+    expect(renderHtml(buildReport(sampleReportInput()))).toBe(html);
+    expect(renderMarkdown(buildReport(sampleReportInput()))).toEqual(md);
+  });
+
+  it('shows the same numbers in Markdown as in HTML, with each figure as an SVG file it references', () => {
+    for (const block of doc.blocks) {
+      if (block.kind !== 'table') continue;
+      for (const cell of block.rows.flat()) {
+        expect(html).toContain(cell.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`));
+        expect(md.markdown).toContain(cell.replace(/\|/g, '\\|'));
+      }
+    }
+    expect(Object.keys(md.figures).sort()).toEqual(['finetune-accuracy.svg', 'finetune-loss.svg', 'search.svg', 'sensitivity.svg']);
+    for (const [file, svg] of Object.entries(md.figures)) {
+      expect(md.markdown).toContain(`](figures/${file})`);
+      expect(markupProblems(svg)).toEqual([]);
+    }
+    for (const {label, value} of doc.summary) expect(md.markdown).toContain(`| ${label} | ${value} |`);
+  });
+
+  it('puts the baseline, the approximate result and the search outcome in the numbers', () => {
+    const best = input.search!.best!;
+    expect(md.markdown).toContain(`| approximate | ${(100 * input.accuracy!.approximate!.top1).toFixed(2)}%`);
+    expect(md.markdown).toContain(`${(100 * best.accuracy).toFixed(2)}% top-1`);
+    expect(doc.summary.map((s) => s.label)).toEqual(['float top-1', 'finetuned top-1', 'power saving (mac-weighted)', 'approximated layers']);
+  });
+
+  it('leaves out absent sections: a report of two evaluations has one table and no figures', () => {
+    const only: ReportInput = {title: 'just accuracy', accuracy: {float: {top1: 0.9}, approximate: {top1: 0.85}}};
+    const small = buildReport(only);
+    expect(small.blocks.filter((b) => b.kind === 'figure')).toEqual([]);
+    expect(small.blocks.filter((b) => b.kind === 'table')).toHaveLength(1);
+    expect(renderMarkdown(small).markdown).toContain('| approximate | 85.00% | – | – | – | −5.00 pt |');
+    expect(markupProblems(renderHtml(buildReport({title: 'empty'})), {html: true})).toEqual([]);
+  });
+
+  it('completes a search result without baseline, threshold, front or best from its points', () => {
+    const points = [
+      {accuracy: 0.97, relativePower: 0.6, drop: 0.01, feasible: true},
+      {accuracy: 0.95, relativePower: 0.5, drop: 0.03, feasible: false},
+      {accuracy: 0.96, relativePower: 0.8, drop: 0.02, feasible: true},
+    ];
+    const text = renderMarkdown(buildReport({title: 't', search: {points}})).markdown;
+    expect(text).toContain('2 within the accuracy threshold (baseline 98.00% − 2 pt)');
+    expect(text).toContain('Best: relative power 0.6');
+    // The front: (0.5, 0.95) and (0.6, 0.97); (0.8, 0.96) is dominated.
+    expect(text).toMatch(/\| 0\.5 \| 95\.00% [^\n]*\n\| 0\.6 \| 97\.00% [^\n]*\n$/);
+  });
+});
+
+describe('section checks', () => {
+  it('accepts the shapes the producers emit, extra fields included', () => {
+    const input = sampleReportInput();
+    expect(checkSection('accuracy', {...input.accuracy!.float, warnings: [], input: 'x', output: 'y'}, 'with.accuracy.float')).toBeDefined();
+    expect(checkSection('finetune', {arch: 'vit', epochs: [{epoch: 0, loss: 1, trainAccuracy: 0.5, lr: 1e-3, seconds: 2}]}, 'with.finetune')).toBeDefined();
+  });
+
+  it('names the input, the file and the field that does not match', () => {
+    expect(() => checkSection('accuracy', {top5: 0.9}, 'with.accuracy.float')).toThrow('with.accuracy.float: the value has no "top1"');
+    expect(() => checkSection('search', {points: [{accuracy: 0.9, relativePower: 'low'}]}, 'with.search')).toThrow('with.search: field points.0.relativePower must be number');
+    expect(() => checkSection('finetune', {loss: [1, 2]}, 'with.finetune')).toThrow(/with\.finetune: .*"epochs"/);
+    try {
+      checkSection('manifest', {layers: [{node: 'a'}]}, 'with.manifest');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(SectionError);
+      expect((error as SectionError).hint).toContain("approximate step's manifest");
+    }
+  });
+
+  it('reads a section from a JSON file and says which file is wrong', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axx-report-'));
+    writeFileSync(join(dir, 'good.json'), JSON.stringify({top1: 0.5}));
+    writeFileSync(join(dir, 'bad.json'), JSON.stringify({top1: '50%'}));
+    writeFileSync(join(dir, 'broken.json'), '{"top1": ');
+    mkdirSync(join(dir, 'folder'));
+    expect(loadSection('accuracy', 'good.json', 'with.accuracy.a', dir)).toEqual({top1: 0.5});
+    expect(() => loadSection('accuracy', 'bad.json', 'with.accuracy.a', dir)).toThrow(`with.accuracy.a (file ${join(dir, 'bad.json')}): field top1 must be number`);
+    expect(() => loadSection('accuracy', 'broken.json', 'with.accuracy.a', dir)).toThrow(/not JSON/);
+    expect(() => loadSection('accuracy', 'missing.json', 'with.accuracy.a', dir)).toThrow(`with.accuracy.a: cannot read ${join(dir, 'missing.json')}: ENOENT`);
+    expect(() => loadSection('accuracy', 'folder', 'with.accuracy.a', dir)).toThrow(/is a directory/);
+  });
+});
