@@ -3,9 +3,9 @@
 import {readFileSync, readdirSync, statSync} from 'node:fs';
 import {extname} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {familyGrammar, generatedMultiplier, representativeNames} from './families/index.js';
-import {importTableFile} from './import/table-file.js';
-import {importVerilog} from './import/verilog.js';
+import {FamilyNameError, familyGrammar, generatedMultiplier, representativeNames} from './families/index.js';
+import {importTableFile, TableImportError} from './import/table-file.js';
+import {importVerilog, VerilogImportError} from './import/verilog.js';
 import {makeMultiplier, TABLE_SIZE, type HardwareFigures, type Multiplier} from './multiplier.js';
 
 const EVOAPPROX_DIR = fileURLToPath(new URL('../../assets/evoapprox/', import.meta.url));
@@ -46,7 +46,7 @@ const loaded = new Map<string, Multiplier>();
 /** metrics.csv of the vendored library, by circuit name. */
 export function evoApproxRecords(): ReadonlyMap<string, EvoApproxRecord> {
   if (records) return records;
-  const lines = readFileSync(EVOAPPROX_DIR + 'metrics.csv', 'utf8').trim().split('\n');
+  const lines = readFileSync(EVOAPPROX_DIR + 'metrics.csv', 'utf8').trim().split(/\r?\n/);
   const header = (lines.shift() ?? '').split(',');
   records = new Map();
   for (const line of lines) {
@@ -134,6 +134,11 @@ function fileKey(file: string): string {
 
 function importFile(file: string, name: string): Multiplier {
   return extname(file).toLowerCase() === '.v' ? importVerilog(file, {name}) : importTableFile(file, {name});
+}
+
+/** True for the errors resolveMultiplier throws on bad input (unknown name, bad parameters, unusable file). */
+export function isMultiplierInputError(error: unknown): error is Error {
+  return error instanceof UnknownMultiplierError || error instanceof FamilyNameError || error instanceof TableImportError || error instanceof VerilogImportError;
 }
 
 /** Names of the built-in circuits (EvoApprox library), signed first, and the exact aliases. */

@@ -24,7 +24,7 @@ function lastDigitUnit(text: string): number {
   return 10 ** (Number(exponent) - decimals);
 }
 
-const csv = readFileSync(new URL('../../assets/evoapprox/metrics.csv', import.meta.url), 'utf8').trim().split('\n');
+const csv = readFileSync(new URL('../../assets/evoapprox/metrics.csv', import.meta.url), 'utf8').trim().split(/\r?\n/);
 const header = (csv.shift() ?? '').split(',');
 const rows = csv.map((line) => Object.fromEntries(line.split(',').map((cell, i) => [header[i] ?? '', cell])));
 

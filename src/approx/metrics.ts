@@ -1,6 +1,7 @@
 // Error metrics of a multiplier against the exact product, with EvoApproxLib's definitions (checked
 // against all 49 circuits of assets/evoapprox/metrics.csv), uniformly over all operand pairs or weighted
 // by an operand distribution (activation × weight byte histograms).
+import {factorize} from './lowrank.js';
 import {operandValue, TABLE_SIZE, type Multiplier} from './multiplier.js';
 
 export interface ErrorMetrics {
@@ -104,4 +105,38 @@ function normalised(histogram: ArrayLike<number> | undefined, which: 'a' | 'b'):
   }
   if (total === 0) throw new Error(`operand histogram ${which} is empty (all bins 0)`);
   return Float64Array.from({length: 256}, (_, i) => histogram[i]! / total);
+}
+
+/** What `axx multipliers`, `axx multiplier show` and the characterize step report about one circuit. */
+export interface Characterization {
+  name: string;
+  id: string;
+  signed: boolean;
+  source: Multiplier['provenance']['source'];
+  description: string;
+  citation?: string;
+  family?: NonNullable<Multiplier['provenance']['family']>;
+  hardware: Multiplier['hardware'];
+  /** Rank of the table (exact to 1e-6 per entry): the number of GEMMs the low-rank emulation needs. */
+  rank: number;
+  metrics: ErrorMetrics;
+  /** The metrics under the operand distribution, when one is given. */
+  weighted?: ErrorMetrics;
+}
+
+export function characterize(multiplier: Multiplier, distribution?: OperandDistribution): Characterization {
+  const {provenance} = multiplier;
+  return {
+    name: multiplier.name,
+    id: multiplier.id,
+    signed: multiplier.signed,
+    source: provenance.source,
+    description: provenance.description,
+    ...(provenance.citation === undefined ? {} : {citation: provenance.citation}),
+    ...(provenance.family === undefined ? {} : {family: provenance.family}),
+    hardware: multiplier.hardware,
+    rank: factorize(multiplier.table).rank,
+    metrics: errorMetrics(multiplier),
+    ...(distribution === undefined ? {} : {weighted: errorMetrics(multiplier, distribution)}),
+  };
 }
