@@ -9,7 +9,7 @@ import {runCalibration} from '../src/approx/calibration-run.js';
 import {operandTable} from '../src/approx/emulate/operand-table.js';
 import {quantizeTensor, quantScale} from '../src/approx/quantize.js';
 import {referenceMatMul} from '../src/approx/reference.js';
-import {readEvoApproxCircuit} from '../src/approx/reference-tables.js';
+import {resolveMultiplier} from '../src/approx/library.js';
 import {approximateModel} from '../src/approx/rewrite.js';
 import {SeededRandom} from '../src/approx/rewrite-test-models.js';
 import {buildVit, VIT_DEFAULTS} from '../src/models/vit.js';
@@ -54,7 +54,7 @@ const circuits = [
 ];
 for (const {name, label, goal} of circuits) {
   const start = performance.now();
-  const {model, manifest} = approximateModel(float, {calibration, resolveMultiplier: (n) => ({...readEvoApproxCircuit(n), id: n}), default: name});
+  const {model, manifest} = approximateModel(float, {calibration, resolveMultiplier, default: name});
   const rewriteMs = performance.now() - start;
   const ms = await timeModel(model);
   const paths = [...new Set(manifest.layers.map((l) => `${l.path}/r${l.rank}`))].join(', ');
@@ -63,7 +63,7 @@ for (const {name, label, goal} of circuits) {
 }
 
 // The direct-lookup reference on blocks.0.attn.qkv (M = batch·197, K = 192, N = 576).
-const circuit = readEvoApproxCircuit('mul8s_1L2H');
+const circuit = resolveMultiplier('mul8s_1L2H');
 const table = operandTable(circuit.table, true);
 const m = BATCH * 197;
 const qa = quantizeTensor(rng.fill(m * 192), quantScale(1).step);
@@ -71,6 +71,6 @@ const qw = quantizeTensor(rng.fill(192 * 576), quantScale(1).step);
 const start = performance.now();
 referenceMatMul(table, qa, qw, {batch: 1, m, k: 192, n: 576});
 const lookupNsPerMac = ((performance.now() - start) * 1e6) / (m * 192 * 576);
-const approxMs = await timeModel(approximateModel(float, {calibration, resolveMultiplier: (n) => ({...readEvoApproxCircuit(n), id: n}), default: 'mul8s_1L2H'}).model);
+const approxMs = await timeModel(approximateModel(float, {calibration, resolveMultiplier, default: 'mul8s_1L2H'}).model);
 const referenceMs = (lookupNsPerMac * macs) / 1e6;
 console.log(`direct lookup (TypeScript, 1 thread): ${lookupNsPerMac.toFixed(2)} ns/MAC → whole model ≈ ${referenceMs.toFixed(0)} ms; rank-1 rewrite is ${(referenceMs / approxMs).toFixed(0)}× faster`);

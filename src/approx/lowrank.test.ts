@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {exactFp32MaxK, factorize, fp64ErrorBound, integerFactorization, maxAbsDeviation} from './lowrank.js';
 import {isUsedByte, operandTable} from './emulate/operand-table.js';
-import {evoApproxNames, readEvoApproxCircuit} from './reference-tables.js';
+import {evoApproxRecords, resolveMultiplier} from './library.js';
 
 const exactProduct = (): Int32Array => {
   const table = new Int32Array(65536);
@@ -48,9 +48,9 @@ describe('integerFactorization', () => {
 });
 
 describe('every EvoApprox circuit on narrow-range signed operands', () => {
-  const names = evoApproxNames();
+  const names = [...evoApproxRecords().keys()];
   it.each(names)('%s: minimal exact factors, integer factors or a tiny fp64 bound', (name) => {
-    const circuit = readEvoApproxCircuit(name);
+    const circuit = resolveMultiplier(name);
     const table = operandTable(circuit.table, circuit.signed);
     const f = factorize(table);
     expect(f.maxAbsError).toBeLessThan(1e-6);

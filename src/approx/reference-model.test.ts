@@ -10,10 +10,10 @@ import type {CalibrationFile} from './calibration-format.js';
 import {runCalibration} from './calibration-run.js';
 import {operandTable} from './emulate/operand-table.js';
 import {referenceModel} from './reference-model.js';
-import {readEvoApproxCircuit} from './reference-tables.js';
+import {resolveMultiplier} from './library.js';
 import {approximateModel, type MultiplierTable} from './rewrite.js';
 
-const circuit = (name: string): MultiplierTable => ({...readEvoApproxCircuit(name), id: name});
+const circuit = (name: string): MultiplierTable => resolveMultiplier(name);
 const PIXELS = 784;
 
 function mnistTest(start: number, count: number): {x: Float32Array; y: Uint8Array} {

@@ -6,12 +6,12 @@ import {createSession} from '../onnx/session.js';
 import {operandTable} from './emulate/operand-table.js';
 import {quantScale, quantizeTensor, maxAbs} from './quantize.js';
 import {referenceConv, referenceMatMul} from './reference.js';
-import {evoApproxNames, readEvoApproxCircuit} from './reference-tables.js';
+import {evoApproxRecords, resolveMultiplier} from './library.js';
 import {approximateModel, RewriteError, type MultiplierTable} from './rewrite.js';
 import type {Manifest} from './rewrite-manifest.js';
 import {fixedCalibration, layerZoo, SeededRandom} from './rewrite-test-models.js';
 
-const circuit = (name: string): MultiplierTable => ({...readEvoApproxCircuit(name), id: `test:${name}`});
+const circuit = (name: string): MultiplierTable => resolveMultiplier(name);
 const AMAX = {x_mm: 0.8, x_gemm: 0.9, x_conv: 0.7, x_group: 1, q: 0.6, k_t: 0.95};
 
 /** The integer accumulator value of each emulated layer: the input of its dequantize Mul. */
@@ -60,7 +60,7 @@ describe('approximateModel: integer accumulators equal the lookup reference', ()
   const rng = new SeededRandom(99);
   const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
 
-  it.each(evoApproxNames())('%s', async (name) => {
+  it.each([...evoApproxRecords().keys()])('%s', async (name) => {
     const mult = circuit(name);
     const table = operandTable(mult.table, mult.signed);
     const calibration = fixedCalibration(AMAX);
