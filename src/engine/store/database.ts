@@ -106,6 +106,8 @@ const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
+  // 3: the params each run used, for `axx runs --compare`.
+  `ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

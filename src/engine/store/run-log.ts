@@ -1,6 +1,7 @@
 // What happened in each run: its status, each step instance's state and timings, and the event
 // stream (logs and metrics in their own tables so `axx show` reads them directly).
 import type {AxxEvent} from '../events.js';
+import type {Json} from '../step-kind.js';
 import type {Db} from './database.js';
 import {isAlive, thisHost} from './liveness.js';
 
@@ -8,6 +9,7 @@ export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted';
 
 export interface RunRecord {
   id: string;
+  params: Record<string, Json>;
   pipeline: string;
   name: string;
   command: string;
@@ -34,6 +36,7 @@ export interface RunStepRecord {
 
 interface RunRow {
   id: string;
+  params: string;
   pipeline: string;
   name: string;
   command: string;
@@ -44,7 +47,7 @@ interface RunRow {
   ended_at: number | null;
 }
 
-const toRun = (r: RunRow): RunRecord => ({id: r.id, pipeline: r.pipeline, name: r.name, command: r.command, status: r.status, pid: r.pid, host: r.host, startedAt: r.started_at, endedAt: r.ended_at});
+const toRun = (r: RunRow): RunRecord => ({id: r.id, params: JSON.parse(r.params) as Record<string, Json>, pipeline: r.pipeline, name: r.name, command: r.command, status: r.status, pid: r.pid, host: r.host, startedAt: r.started_at, endedAt: r.ended_at});
 
 export class RunLog {
   #seq = new Map<string, number>();
@@ -61,10 +64,10 @@ export class RunLog {
     this.#heartbeat = db.prepare("UPDATE runs SET ended_at = ? WHERE id = ? AND status = 'running'");
   }
 
-  start(run: {id: string; pipeline: string; name: string; command: string; at: number}): void {
+  start(run: {id: string; pipeline: string; name: string; command: string; params: Record<string, Json>; at: number}): void {
     this.db
-      .prepare("INSERT INTO runs (id, pipeline, name, command, status, pid, host, started_at, ended_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?, ?)")
-      .run(run.id, run.pipeline, run.name, run.command, process.pid, thisHost, run.at, run.at);
+      .prepare("INSERT INTO runs (id, pipeline, name, command, params, status, pid, host, started_at, ended_at) VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?, ?)")
+      .run(run.id, run.pipeline, run.name, run.command, JSON.stringify(run.params), process.pid, thisHost, run.at, run.at);
   }
 
   heartbeat(runId: string, at: number): void {

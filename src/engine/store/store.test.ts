@@ -129,7 +129,8 @@ describe('Store', () => {
 
   it('runs left running by a dead process are recovered as interrupted', () => {
     using store = tempStore();
-    store.runs.start({id: 'r1', pipeline: 'p', name: 'p', command: 'axx run p', at: Date.now()});
+    store.runs.start({id: 'r1', pipeline: 'p', name: 'p', command: 'axx run p', params: {lr: 0.1}, at: Date.now()});
+    expect(store.runs.get('r1')!.params).toEqual({lr: 0.1});
     store.runs.setStep('r1', {instance: 's', stepId: 's', kind: 'k'}, {state: 'running'});
     expect(store.runs.recoverStale(Date.now())).toEqual([]);
     store.db.prepare('UPDATE runs SET pid = 4194999').run();
