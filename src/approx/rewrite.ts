@@ -46,6 +46,23 @@ export class RewriteError extends Error {
 
 const MIN_OPSET = 13;
 
+/**
+ * Operand tables by multiplier identity: the same array across rewrites, so the factorisations
+ * cached per table (emulate/plan.ts) are computed once per multiplier, not once per rewrite (the
+ * search evaluates hundreds of rewrites). Bounded by the number of distinct multipliers used.
+ */
+const operandTables = new Map<string, Int32Array>();
+
+function cachedOperandTable(multiplier: MultiplierTable): Int32Array {
+  const key = `${multiplier.signed ? 's' : 'u'}:${multiplier.id}`;
+  let table = operandTables.get(key);
+  if (!table) {
+    table = operandTable(multiplier.table, multiplier.signed);
+    operandTables.set(key, table);
+  }
+  return table;
+}
+
 /** A rewritten copy of `model` (the input is not modified) and its manifest. */
 export function approximateModel(model: Model, opts: ApproximateOptions): {model: Model; manifest: Manifest} {
   const opset = model.opsetImports.find((o) => o.domain === '' || o.domain === 'ai.onnx')?.version ?? 0;
@@ -73,7 +90,7 @@ export function approximateModel(model: Model, opts: ApproximateOptions): {model
         const fromAssign = Object.values(opts.assign ?? {}).includes(name);
         throw new RewriteError(`unknown multiplier "${name}": ${(error as Error).message}`, fromAssign ? 'assign' : 'default');
       }
-      entry = {multiplier, operands: operandTable(multiplier.table, multiplier.signed)};
+      entry = {multiplier, operands: cachedOperandTable(multiplier)};
       tables.set(name, entry);
     }
     return entry;
@@ -82,7 +99,7 @@ export function approximateModel(model: Model, opts: ApproximateOptions): {model
   const layers: ManifestLayer[] = [];
   for (const {layer, multiplier: multiplierName} of selection) {
     const {multiplier, operands} = resolve(multiplierName);
-    const context: LayerContext = {graph, types, opts, names, layer};
+    const context: LayerContext = {graph, types, opts, layer};
     const emitter = new LayerEmitter(`${layer.node.name}.axx.`, names);
     const described = emitLayer(context, emitter, operands);
     replaceNode(graph, layer.node, emitter.nodes);
@@ -119,7 +136,6 @@ interface LayerContext {
   graph: Graph;
   types: Map<string, ValueType>;
   opts: ApproximateOptions;
-  names: NameGenerator;
   layer: ApproximableLayer;
 }
 
