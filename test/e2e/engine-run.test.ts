@@ -313,6 +313,20 @@ steps:
     expect((JSON.parse(runs.stdoutText()) as {status: string}[]).map((r) => r.status)).toEqual(['passed', 'interrupted']);
   });
 
+  it('SIGTERM to a real axx run: exit 130, the run is recorded interrupted, the resume command is printed', async () => {
+    const dir = tempProject({'p.yaml': slowPipeline});
+    const child = spawnAxx(['run', 'p.yaml', '-j', '2'], dir);
+    await waitFor(exists(join(dir, 'started')), 'the slow step to start');
+    child.kill('SIGTERM');
+    expect(await exited(child)).toBe(130);
+    writeFileSync(join(dir, 'release'), '');
+    expect(child.output()).toContain('! slow interrupted');
+    expect(child.output()).toContain('interrupted; resume with:\n  axx run p.yaml -j 2');
+    const runs = captureIo(dir);
+    await runCli(['runs', '--json'], runs);
+    expect((JSON.parse(runs.stdoutText()) as {status: string}[])[0]!.status).toBe('interrupted');
+  });
+
   it('a second run of an overlapping pipeline waits for the step the first is computing and reuses it', async () => {
     const dir = tempProject({'p.yaml': slowPipeline, 'q.yaml': slowPipeline});
     const first = spawnAxx(['run', 'p.yaml'], dir);

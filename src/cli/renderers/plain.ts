@@ -5,12 +5,17 @@ import {writeLine, type CliIo} from '../command.js';
 import {formatFailure, unreachable} from '../diagnostics.js';
 import type {Renderer} from './renderer.js';
 
+/** Progress lines are for humans reading a CI log: one per 10 % step, or every 30 s without a total. */
+const PROGRESS_PERCENT_STEP = 10;
+const PROGRESS_INTERVAL_MS = 30_000;
+
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
 }
 
 export function plainRenderer(io: CliIo): Renderer {
   const started = new Map<string, number>();
+  const lastProgress = new Map<string, {bucket: number; at: number}>();
   const counts = {ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0};
   let runStart = 0;
   const sink = (event: AxxEvent): void => {
@@ -20,8 +25,17 @@ export function plainRenderer(io: CliIo): Renderer {
         writeLine(io.stdout, `run ${event.runId}: ${event.pipeline}, ${event.steps.length} step${event.steps.length === 1 ? '' : 's'}`);
         return;
       case 'step-queued':
-      case 'step-progress':
         return;
+      case 'step-progress': {
+        const last = lastProgress.get(event.step.instance) ?? {bucket: 0, at: started.get(event.step.instance) ?? event.at};
+        const bucket = event.total ? Math.floor(((event.done / event.total) * 100) / PROGRESS_PERCENT_STEP) : last.bucket;
+        if (bucket > last.bucket || (!event.total && event.at - last.at >= PROGRESS_INTERVAL_MS)) {
+          lastProgress.set(event.step.instance, {bucket, at: event.at});
+          const of = event.total ? `/${event.total} (${Math.floor((event.done / event.total) * 100)}%)` : '';
+          writeLine(io.stdout, `… ${event.step.instance} ${event.done}${of}${event.unit !== undefined ? ` ${event.unit}` : ''}`);
+        }
+        return;
+      }
       case 'step-start':
         started.set(event.step.instance, event.at);
         writeLine(io.stdout, `▶ ${event.step.instance}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);

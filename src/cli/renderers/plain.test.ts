@@ -1,0 +1,25 @@
+import {describe, expect, it} from 'vitest';
+import type {StepRef} from '../../engine/events.js';
+import {captureIo} from '../../../test/e2e/engine-helpers.js';
+import {plainRenderer} from './plain.js';
+
+const s: StepRef = {id: 's', instance: 's[k=1]', kind: 'train'};
+
+describe('plain renderer', () => {
+  it('prints starts, throttled progress, results, located failures and a summary', () => {
+    const io = captureIo('/work');
+    const {sink} = plainRenderer(io);
+    sink({type: 'run-start', runId: 'r1', pipeline: 'demo', steps: [s], at: 0});
+    sink({type: 'step-start', step: s, attempt: 1, at: 0});
+    for (let done = 1; done <= 100; done++) sink({type: 'step-progress', step: s, done, total: 100, unit: 'batch', at: done});
+    sink({type: 'failure', failure: {reason: 'step-failed', step: s, message: 'bad data', hint: 'check it', diagnostic: {message: 'bad data', location: {file: '/work/p.yaml', line: 3, column: 5}}}, at: 101});
+    sink({type: 'step-end', step: s, outcome: 'failed', at: 1500});
+    sink({type: 'run-end', runId: 'r1', reason: 'failed', at: 1500});
+    const lines = io.stdoutText().split('\n');
+    expect(lines.filter((l) => l.startsWith('…'))).toHaveLength(10);
+    expect(lines).toContain('… s[k=1] 50/100 (50%) batch');
+    expect(lines).toContain('✗ s[k=1] failed (1.50s)');
+    expect(lines).toContain('run r1 failed in 1.50s: 0 ran, 0 cached, 1 failed');
+    expect(io.stderrText()).toBe('p.yaml:3:5: step s[k=1] failed: bad data\n  hint: check it\n');
+  });
+});
