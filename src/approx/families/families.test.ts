@@ -78,6 +78,10 @@ describe.each(KINDS)('array families, 8%s', (kind, signed) => {
 
 });
 
+it('signed truncation at k=4 is EvoApprox’s mul8s_1KX2, bit for bit (a published cross-check of the Baugh-Wooley form)', () => {
+  expect(resolveMultiplier('trunc8s_k4').id).toBe(resolveMultiplier('mul8s_1KX2').id);
+});
+
 describe('operand truncation', () => {
   it.each([1, 3, 7])('k=%i: unsigned drops the rows and columns of the low bits; signed floors the values', (k) => {
     expect(firstMismatch(`otrunc8u_k${k}`, droppedBitsModel(false, (i, j) => i < k || j < k))).toBeUndefined();
