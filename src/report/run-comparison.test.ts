@@ -7,6 +7,7 @@ function run(id: string, params: Record<string, unknown>, metrics: {name: string
     name: 'quickstart',
     status: 'passed',
     startedAt: Date.UTC(2026, 0, 1, 12, 0, 0),
+    params: {budget: params['budget'] as number},
     endedAt: Date.UTC(2026, 0, 1, 12, 0, 30),
     steps: [
       {instance: 'search', kind: 'search', state: 'ran', params: params as never, metrics},
@@ -27,6 +28,8 @@ describe('compareRuns', () => {
 
   it('puts flattened params and the final value of each metric side by side, marking differences', () => {
     expect(row('search.budget')).toEqual({kind: 'param', key: 'search.budget', values: [64, 128], differs: true});
+    // Pipeline params come first.
+    expect(comparison.rows.find((r) => r.kind === 'param')).toEqual({kind: 'param', key: 'params.budget', values: [64, 128], differs: true});
     expect(row('search.method')).toMatchObject({values: ['mcts', 'mcts'], differs: false});
     expect(row('search.reward.alpha')).toMatchObject({values: [1, 1], differs: false});
     expect(row('search.layers[1]')).toMatchObject({values: ['fc1', null], differs: true});

@@ -8,6 +8,8 @@ export interface RunSnapshot {
   status: string;
   startedAt: number;
   endedAt: number | null;
+  /** The pipeline's params after overrides (-p, --params), when the store recorded them. */
+  params?: Record<string, Json>;
   steps: StepSnapshot[];
 }
 
@@ -58,6 +60,7 @@ function runCells(run: RunSnapshot): Map<string, Cell> {
 
 function paramCells(run: RunSnapshot): Map<string, Cell> {
   const cells = new Map<string, Cell>();
+  for (const [name, value] of Object.entries(run.params ?? {})) flatten(value, `params.${name}`, cells);
   for (const step of run.steps) if (step.params !== null) flatten(step.params, step.instance, cells);
   return cells;
 }

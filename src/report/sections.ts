@@ -39,6 +39,10 @@ export interface SearchSection {
   baselineAccuracy?: number;
   maxAccuracyDrop?: number;
   evaluations?: number;
+  /** Evaluation samples per configuration. */
+  samples?: number;
+  /** How relative power was computed (the search step's power model description). */
+  powerModel?: string;
 }
 
 /** Per-epoch records (the `train` step's history.epochs, src/train/loop.ts EpochRecord). */
@@ -137,6 +141,8 @@ const searchSchema = {
     baselineAccuracy: num,
     maxAccuracyDrop: num,
     evaluations: num,
+    samples: num,
+    powerModel: str,
   },
 };
 

@@ -37,11 +37,13 @@ export function searchBlocks(section: SearchSection): Block[] {
     {
       kind: 'paragraph',
       text:
-        `${method}: ${search.points.length} configurations, ${search.points.filter((p) => p.feasible).length} within the accuracy threshold ` +
+        `${method}: ${search.points.length} configurations${section.samples !== undefined ? ` (each on ${section.samples} samples)` : ''}, ` +
+        `${search.points.filter((p) => p.feasible).length} within the accuracy threshold ` +
         `(baseline ${percent(search.baseline)} − ${decimal(100 * search.maxDrop)} pt). ` +
         (search.best === undefined
           ? 'No configuration met the threshold.'
-          : `Best: relative power ${decimal(search.best.relativePower)} (${percent(1 - search.best.relativePower, 1)} saved) at ${percent(search.best.accuracy)} top-1 (${points(-search.best.drop)}).`),
+          : `Best: relative power ${decimal(search.best.relativePower)} (${percent(1 - search.best.relativePower, 1)} saved) at ${percent(search.best.accuracy)} top-1 (${points(-search.best.drop)}).`) +
+        (section.powerModel !== undefined ? ` Power model: ${section.powerModel}.` : ''),
     },
     {kind: 'figure', name: 'search', caption: 'Accuracy vs relative multiplier power of every evaluated configuration; Pareto front and best point', svg},
     {kind: 'heading', level: 3, text: 'Pareto front'},
