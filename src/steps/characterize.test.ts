@@ -23,7 +23,7 @@ function context(params: CharacterizeParams): StepContext<CharacterizeParams> & 
   };
 }
 
-function calibrationFile(activationCounts: number[], weightCounts: number[]): string {
+function calibrationFile(activationCounts: number[], weightCounts: number[], op = 'MatMul'): string {
   const stats = (role: string, operandCounts: number[]) => ({role, max: 1, amax: 1, histogram: {range: 1, counts: new Array(2048).fill(0)}, operandCounts});
   const file = join(work, `calibration-${Math.random()}.json`);
   const calibration = {
@@ -34,9 +34,18 @@ function calibrationFile(activationCounts: number[], weightCounts: number[]): st
     samples: 8,
     batches: 1,
     values: {x: stats('activation', activationCounts), w: stats('weight', weightCounts)},
-    layers: [{node: 'fc', op: 'MatMul', kind: 'weight', operands: ['x', 'w']}],
+    layers: [{node: 'fc', op, kind: 'weight', operands: ['x', 'w']}],
   };
   writeFileSync(file, JSON.stringify(calibration));
+  return file;
+}
+
+/** An unsigned table file (int32 words) with entries f(a, b). */
+function writeTable(f: (a: number, b: number) => number): string {
+  const table = new Int32Array(65536);
+  for (let a = 0; a < 256; a++) for (let b = 0; b < 256; b++) table[a * 256 + b] = f(a, b);
+  const file = join(work, `table-${Math.random()}.bin`);
+  writeFileSync(file, new Uint8Array(table.buffer));
   return file;
 }
 
@@ -67,6 +76,21 @@ describe('characterize step', () => {
     const weighted = value['mul8s_1L2H']?.weighted;
     expect(weighted).toBeDefined();
     expect(weighted?.mae).not.toBe(value['mul8s_1L2H']?.metrics.mae);
+  });
+
+  it('takes the weight as the row operand of a Conv layer', async () => {
+    // A table wrong only at a = 3 (row), b = 1 (column) errs for activations 1 × weights 3 in Conv only.
+    const activations = new Array(256).fill(0);
+    const weights = new Array(256).fill(0);
+    activations[1] = 1;
+    weights[3] = 1;
+    const table = writeTable((a, b) => (a === 3 && b === 1 ? 0 : a * b));
+    const run = async (op: string) => {
+      const {metrics} = await characterizeKind.run(context({multipliers: [table], distribution: calibrationFile(activations, weights, op)}));
+      return (metrics as {value: Output}).value[table]?.weighted?.mae;
+    };
+    expect(await run('Conv')).toBe(3);
+    expect(await run('MatMul')).toBe(0);
   });
 
   it('names the parameter at fault', async () => {

@@ -42,8 +42,10 @@ function resolveParam(name: string, index: number): Multiplier {
 }
 
 /**
- * The operand distribution of a calibrated model: per approximable layer, its row operand's and column
- * operand's byte histograms (calibration `layers[].operands`), each normalised, summed over layers.
+ * The operand distribution of a calibrated model: per approximable layer, the byte histograms of the
+ * table's row operand a and column operand b in L[a][b], each normalised, summed over layers. Layers list
+ * their operands in node-input order (activation first); the row operand is the activation for
+ * MatMul/Gemm and the weight for Conv, as the rewrite assigns them (src/approx/rewrite-manifest.ts).
  */
 export function calibrationDistribution(json: unknown, file: string): OperandDistribution {
   const calibration = parseCalibration(json, file);
@@ -56,8 +58,9 @@ export function calibrationDistribution(json: unknown, file: string): OperandDis
     if (total > 0) counts.forEach((c, i) => (target[i]! += c / total));
   };
   for (const layer of calibration.layers) {
-    addNormalised(a, layer.operands[0], layer.node);
-    addNormalised(b, layer.operands[1], layer.node);
+    const [row, column] = layer.op === 'Conv' ? [layer.operands[1], layer.operands[0]] : layer.operands;
+    addNormalised(a, row, layer.node);
+    addNormalised(b, column, layer.node);
   }
   if (!a.some((c) => c > 0) || !b.some((c) => c > 0)) throw new Error(`${file}: no approximable layer with recorded operand histograms`);
   return {a, b};
