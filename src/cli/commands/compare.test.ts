@@ -67,7 +67,7 @@ describe('axx compare', () => {
     const csv = await axx(dir, 'compare', '--csv', '--diff');
     const lines = csv.out.trimEnd().split('\r\n');
     expect(lines[0]).toBe(`kind,key,differs,${b},${c}`);
-    expect(lines.filter((l) => l.startsWith('param,'))).toEqual([`param,cost.manifest.layers[0].multiplier,true,mul8s_1KX2,mul8s_1L2H`, 'param,report.title,true,cost of mul8s_1KX2,cost of mul8s_1L2H']);
+    expect(lines.filter((l) => l.startsWith('param,'))).toEqual(['param,params.mult,true,mul8s_1KX2,mul8s_1L2H', `param,cost.manifest.layers[0].multiplier,true,mul8s_1KX2,mul8s_1L2H`, 'param,report.title,true,cost of mul8s_1KX2,cost of mul8s_1L2H']);
 
     // The report step's page is in the store.
     const exported = await axx(dir, 'export', 'report.html', 'report.html');

@@ -22,6 +22,7 @@ function snapshot(store: Store, runId: string): RunSnapshot {
     status: run.status,
     startedAt: run.startedAt,
     endedAt: run.endedAt,
+    params: run.params,
     steps: store.runs.steps(runId).map((step) => {
       const result = step.key !== null ? store.results.get(step.key) : undefined;
       const metrics = result !== undefined ? store.runs.metrics(result.runId, result.instance) : store.runs.metrics(runId, step.instance);
