@@ -93,6 +93,10 @@ try {
   started = performance.now();
   await writeSubset(join(work, 'images-all'), imageFolderSource(root), {});
   const imagesMs = performance.now() - started;
+  const rssAll = peakRssMiB();
+  started = performance.now();
+  await writeSubset(join(work, 'images-pooled'), imageFolderSource(root, undefined, {workers: THREADS}), {});
+  const pooledMs = performance.now() - started;
 
   console.log(`evaluate bench (ViT ${VIT_DEFAULTS.dim}d×${VIT_DEFAULTS.depth}, MNIST ${SAMPLES} samples, batch ${BATCH}, ${THREADS} threads, median of ${REPEATS}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
   console.log(`  bare session.run loop  ${bareMs.toFixed(1)} ms  (${((SAMPLES / bareMs) * 1000).toFixed(0)} samples/s)`);
@@ -100,8 +104,8 @@ try {
   console.log(`  overhead               ${((evalMs / bareMs - 1) * 100).toFixed(2)} % of medians, ${((evalMin / bareMin - 1) * 100).toFixed(2)} % of fastest runs  (goal ≤ 5 %)`);
   console.log(`  time outside session.run within evaluateModel  ${(outsideShare * 100).toFixed(2)} % (median share per pass)`);
   console.log(`  MNIST IDX → shards     ${((SAMPLES / mnistMs) * 1000).toFixed(0)} samples/s`);
-  console.log(`  JPEG 500×375 → 3×224×224 (timm eval, bicubic)  ${((JPEGS / imagesMs) * 1000).toFixed(1)} images/s`);
-  console.log(`  peak RSS before images ${rssBefore.toFixed(0)} MiB, after ${JPEGS / 4} images ${rssQuarter.toFixed(0)} MiB, after ${JPEGS} more ${peakRssMiB().toFixed(0)} MiB`);
+  console.log(`  JPEG 500×375 → 3×224×224 (timm eval, bicubic)  ${((JPEGS / imagesMs) * 1000).toFixed(1)} images/s in 1 thread, ${((JPEGS / pooledMs) * 1000).toFixed(1)} in ${THREADS} workers`);
+  console.log(`  peak RSS before images ${rssBefore.toFixed(0)} MiB, after ${JPEGS / 4} images ${rssQuarter.toFixed(0)} MiB, after ${JPEGS} more ${rssAll.toFixed(0)} MiB (1 thread; worker threads add their own heaps)`);
 } finally {
   rmSync(work, {recursive: true, force: true});
 }

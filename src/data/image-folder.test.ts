@@ -110,3 +110,24 @@ describe('image folder with timm eval transform', () => {
     expect(() => imageFolderSource(truncated, raw({cropPct: 1.5}))).toThrow(/cropPct must be in \(0, 1\]/);
   });
 });
+
+describe('image folder in worker threads', () => {
+  it('gives bit-identical samples, in order, and names a broken file', async () => {
+    const files: Record<string, Uint8Array> = {};
+    for (let i = 0; i < 7; i++) files[`c${i % 2}/${i}.png`] = png(9 + i, 7, (x, y) => [(x * 30 + i) % 256, (y * 40) % 256, (i * 50) % 256]);
+    const root = folder('workers', files);
+    const transform = raw({size: 5, cropPct: 0.9});
+    const single = await writeSubset(join(temp, 'single-ds'), imageFolderSource(root, transform), {});
+    const pooled = await writeSubset(join(temp, 'pooled-ds'), imageFolderSource(root, transform, {workers: 2}), {});
+    expect(pooled.labelCounts).toEqual(single.labelCounts);
+    const [a] = [...openDataset(join(temp, 'single-ds')).batches(7)];
+    const [b] = [...openDataset(join(temp, 'pooled-ds')).batches(7)];
+    expect(b!.x).toEqual(a!.x);
+    expect(b!.y).toEqual(a!.y);
+
+    writeFileSync(join(root, 'c1', '3.png'), Buffer.from('broken'));
+    await expect(writeSubset(join(temp, 'broken-ds'), imageFolderSource(root, transform, {workers: 2}), {})).rejects.toThrow(
+      `${join(root, 'c1', '3.png')}: not a JPEG or PNG image (unknown magic bytes)`,
+    );
+  });
+});

@@ -8,6 +8,7 @@ import {extname, join} from 'node:path';
 import {DataError} from './data-error.js';
 import {ImageDecoder} from './image-decode.js';
 import {normalizer} from './normalize.js';
+import {ImageWorkerPool} from './image-worker-pool.js';
 import {Resampler, type Interpolation} from './resample.js';
 import type {SampleSource} from './sample-source.js';
 
@@ -90,16 +91,57 @@ function checkTransform(t: ImageTransform): void {
   if (!(t.cropPct > 0 && t.cropPct <= 1)) throw new DataError(`transform cropPct must be in (0, 1] (got ${t.cropPct})`);
 }
 
-export function imageFolderSource(root: string, transform: ImageTransform = TIMM_EVAL_TRANSFORM): SampleSource {
-  checkTransform(transform);
+/** Decodes and transforms image files one at a time, reusing its buffers. */
+export class ImageTransformer {
+  readonly #decoder: ImageDecoder;
+  readonly #resampler = new Resampler();
+  readonly #crop: Uint8Array;
+  readonly #normalize: (sample: Float32Array) => void;
+
+  constructor(readonly transform: ImageTransform) {
+    checkTransform(transform);
+    this.#decoder = new ImageDecoder(transform.channels);
+    this.#crop = new Uint8Array(transform.size * transform.size * transform.channels);
+    this.#normalize = normalizer(this.sampleShape, {scale: 1 / 255, mean: transform.mean, std: transform.std}).apply;
+  }
+
+  get sampleShape(): number[] {
+    return [this.transform.channels, this.transform.size, this.transform.size];
+  }
+
+  /** Reads `file` and writes its transformed sample (C×size×size floats) into `out`. */
+  load(file: string, out: Float32Array): void {
+    const {channels, size, interpolation} = this.transform;
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(file);
+    } catch (error) {
+      throw new DataError(`cannot read image: ${(error as Error).message}`, file);
+    }
+    const image = this.#decoder.decode(bytes, file);
+    const geometry = evalGeometry(image.width, image.height, this.transform);
+    const crop = this.#crop;
+    this.#resampler.resizeCrop(image.pixels, image.width, image.height, channels, geometry.outWidth, geometry.outHeight, geometry.crop, interpolation, crop);
+    // Interleaved HWC bytes → planar CHW floats.
+    const plane = size * size;
+    for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) out[c * plane + i] = crop[i * channels + c]!;
+    this.#normalize(out);
+  }
+}
+
+export interface ImageFolderOptions {
+  /** Decode in this many worker threads (default 1: in this thread). */
+  workers?: number;
+}
+
+export function imageFolderSource(root: string, transform: ImageTransform = TIMM_EVAL_TRANSFORM, opts: ImageFolderOptions = {}): SampleSource {
+  const transformer = new ImageTransformer(transform);
   const listing = listImageFolder(root);
   const {size, channels} = transform;
-  const sampleShape = [channels, size, size];
+  const sampleShape = transformer.sampleShape;
   const norm = normalizer(sampleShape, {scale: 1 / 255, mean: transform.mean, std: transform.std});
-  const decoder = new ImageDecoder(channels);
-  const resampler = new Resampler();
-  const crop = new Uint8Array(size * size * channels);
-  const plane = size * size;
+  const workers = Math.max(1, Math.floor(opts.workers ?? 1));
+  const pool = workers > 1 ? new ImageWorkerPool(workers, transform) : undefined;
   return {
     sampleShape,
     classes: listing.classes,
@@ -112,20 +154,12 @@ export function imageFolderSource(root: string, transform: ImageTransform = TIMM
       interpolation: transform.interpolation,
     },
     origin: {source: 'image-folder', root},
+    concurrency: workers,
     read(index, out) {
       const file = listing.files[index]!;
-      let bytes: Uint8Array;
-      try {
-        bytes = readFileSync(file);
-      } catch (error) {
-        throw new DataError(`cannot read image: ${(error as Error).message}`, file);
-      }
-      const image = decoder.decode(bytes, file);
-      const geometry = evalGeometry(image.width, image.height, transform);
-      resampler.resizeCrop(image.pixels, image.width, image.height, channels, geometry.outWidth, geometry.outHeight, geometry.crop, transform.interpolation, crop);
-      // Interleaved HWC bytes → planar CHW floats.
-      for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) out[c * plane + i] = crop[i * channels + c]!;
-      norm.apply(out);
+      if (pool === undefined) return transformer.load(file, out);
+      return pool.load(file, out);
     },
+    close: () => pool?.close(),
   };
 }

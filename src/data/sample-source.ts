@@ -13,20 +13,39 @@ export interface SampleSource {
   origin: Record<string, unknown>;
   /** Decodes sample `index` into `out` (sampleShape elements). */
   read(index: number, out: Float32Array): void | Promise<void>;
+  /** How many reads may be in flight at once (worker-backed sources); default 1. */
+  concurrency?: number;
   /** Releases files the source keeps open. */
   close?(): void;
 }
 
-/** Streams the samples `indices` of `source`, decoding each into one reused buffer. */
+/**
+ * Streams the samples `indices` of `source` in order. Up to `source.concurrency` reads run ahead,
+ * each into its own buffer of a small ring; a yielded sample stays valid until the next one.
+ */
 export async function* selectedSamples(source: SampleSource, indices: ArrayLike<number>): AsyncGenerator<Sample> {
-  const x = new Float32Array(source.sampleShape.reduce((a, b) => a * b, 1));
+  const size = source.sampleShape.reduce((a, b) => a * b, 1);
+  const ahead = Math.max(1, source.concurrency ?? 1);
+  // One more buffer than reads in flight: the yielded sample's buffer is not refilled while the caller holds it.
+  const ring = Array.from({length: Math.min(ahead + 1, Math.max(1, indices.length))}, () => new Float32Array(size));
+  const pending: Promise<void>[] = [];
+  let next = 0;
+  const start = () => {
+    const k = next++;
+    // Settled later in order; a rejection is observed when its turn comes.
+    const read = Promise.resolve().then(() => source.read(indices[k]!, ring[k % ring.length]!));
+    read.catch(() => {});
+    pending.push(read);
+  };
   try {
     for (let k = 0; k < indices.length; k++) {
-      const index = indices[k]!;
-      await source.read(index, x);
-      yield {x, label: source.labels[index]!};
+      while (next < indices.length && next - k < ahead) start();
+      await pending.shift();
+      yield {x: ring[k % ring.length]!, label: source.labels[indices[k]!]!};
     }
   } finally {
+    // Let reads still running finish before the source (and its workers) close.
+    await Promise.allSettled(pending);
     source.close?.();
   }
 }

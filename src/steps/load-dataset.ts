@@ -118,7 +118,8 @@ function checkTransformFields(params: LoadDatasetParams, allowed: string[]): voi
   }
 }
 
-function openSource(params: LoadDatasetParams): SampleSource {
+/** `cpus`: the step's cpu grant; image folders decode in that many worker threads. */
+function openSource(params: LoadDatasetParams, cpus: number): SampleSource {
   const t = params.transform ?? {};
   switch (params.source) {
     case 'mnist':
@@ -141,7 +142,7 @@ function openSource(params: LoadDatasetParams): SampleSource {
         mean: list(t.mean) ?? fallbackMean,
         std: list(t.std) ?? fallbackStd,
       };
-      return imageFolderSource(imageRoot(params), transform);
+      return imageFolderSource(imageRoot(params), transform, {workers: cpus});
     }
     case 'npy':
     case 'npz':
@@ -187,7 +188,7 @@ export interface DatasetInfo {
 export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   name: 'load/dataset',
   version: 1,
-  description: 'Decode MNIST, Fashion-MNIST, an image folder or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
+  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
   schema,
   outputs: {
     dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
@@ -206,7 +207,7 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   async run(ctx) {
     const {params} = ctx;
     try {
-      const source = openSource(params);
+      const source = openSource(params, Math.max(1, Math.floor(ctx.resources.cpu ?? 1)));
       ctx.log(`${params.source}: ${source.labels.length} samples of [${source.sampleShape.join(', ')}], ${source.classes.length} classes; ${source.preprocessing.description}`);
       const dir = join(ctx.scratchDir, 'dataset');
       let reported = 0;
