@@ -1,12 +1,13 @@
 // load/model -> load/dataset -> calibrate -> sensitivity -> search -> approximate -> evaluate through
-// the engine, on the shipped ViT and 100 MNIST test images.
+// the engine, on the shipped ViT and 100 MNIST test images; sensitivity runs in a child process, so its
+// memo entries travel over the executor's IPC.
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {SHIPPED_VIT, shippedVitInput} from '../../src/approx/search-runtime/test-support.js';
+import {executors} from '../../src/cli/executors.js';
 import type {AxxEvent} from '../../src/engine/events.js';
-import {inProcessExecutor} from '../../src/engine/executor.js';
 import {runPipeline, type RunOptions} from '../../src/engine/run-pipeline.js';
 import {loadPipeline} from '../../src/engine/spec/load-pipeline.js';
 import type {Json, StepKind} from '../../src/engine/step-kind.js';
@@ -38,6 +39,7 @@ steps:
       batchSize: 100
   sensitivity:
     uses: sensitivity
+    executor: child-process
     with:
       model: \${{ steps.model.outputs.model }}
       calibration: \${{ steps.calibrate.outputs.calibration }}
@@ -80,7 +82,7 @@ describe('search pipeline', () => {
     const events: AxxEvent[] = [];
     const options: RunOptions = {
       store,
-      executors: {'in-process': inProcessExecutor, 'child-process': inProcessExecutor},
+      executors: executors(),
       defaultExecutor: 'in-process',
       emit: (e) => events.push(e),
       signal: new AbortController().signal,
@@ -102,7 +104,7 @@ describe('search pipeline', () => {
     expect(search.best).toBeDefined();
     expect(metrics.top1).toBe(search.best!.accuracy);
     expect(search.baselineAccuracy - metrics.top1).toBeLessThanOrEqual(0.02);
-    // Sensitivity's 6 cells and baseline went into the memo; search added its own configurations.
+    // Sensitivity's 6 cells and baseline went into the memo (from the child process); search added its own.
     expect(store.memo.count('approx/search:')).toBeGreaterThanOrEqual(7);
     const searchRun = events.find((e): e is Extract<AxxEvent, {type: 'step-metric'}> => e.type === 'step-metric' && e.step.id === 'search' && e.name === 'evaluationsRun');
     // The baseline and every single-layer configuration come from sensitivity's memo entries.
