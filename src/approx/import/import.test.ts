@@ -83,6 +83,7 @@ describe.skipIf(!hasIverilog)('Verilog import (exhaustive iverilog simulation)',
     );
     expect(() => importVerilog(fixture('exact_mul8s.v'), {module: 'mul8s_1L2H'})).toThrow(/no module "mul8s_1L2H" \(modules: bw_row, exact_mul8s\)/);
     expect(() => importVerilog(fixture('exact_mul8u.v'), {ports: {a: 'A', b: 'B', y: 'Y'}})).toThrow(/module exact_mul8u has no port "Y" \(ports: A, B, O\)/);
+    expect(() => importVerilog(fixture('not_a_multiplier.v'), {module: 'add8', ports: {a: 'a', b: 'b', y: 's'}})).toThrow(/output s is 9 bits wide; an 8×8 product needs 16\.\.31/);
   });
 
   it('reports compile errors from iverilog', () => {

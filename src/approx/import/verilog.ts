@@ -70,7 +70,9 @@ function chooseModule(file: string, source: string, options: VerilogImportOption
     for (const port of [options.ports.a, options.ports.b, options.ports.y]) {
       if (!declared.has(port)) throw new VerilogImportError(file, `module ${module.name} has no port "${port}" (ports: ${[...declared.keys()].join(', ')})`);
     }
-    return {module: module.name, ports: {...options.ports, outWidth: options.ports.outWidth ?? declared.get(options.ports.y)?.width ?? 16}};
+    const outWidth = options.ports.outWidth ?? declared.get(options.ports.y)?.width ?? 16;
+    if (outWidth < 16 || outWidth > 31) throw new VerilogImportError(file, `output ${options.ports.y} is ${outWidth} bits wide; an 8×8 product needs 16..31`);
+    return {module: module.name, ports: {...options.ports, outWidth}};
   }
   const ports = multiplierPorts(module);
   if (!ports) {
