@@ -173,7 +173,7 @@ function staticDim(c: LayerContext, value: string, axis: number): number {
 
 function plan(c: LayerContext, table: Int32Array, k: number): EmulationPlan {
   const conv = c.layer.op === 'Conv';
-  const result = planEmulation(table, k, {fp64Allowed: !conv, integerAllowed: !conv && c.layer.kind === 'weight', activationSide: conv ? 'v' : 'u'});
+  const result = planEmulation(table, k, {fp64Allowed: !conv, integerAllowed: c.layer.kind === 'weight', activationSide: conv ? 'v' : 'u'});
   return 'error' in result ? fail(c, result.error) : result;
 }
 
@@ -268,7 +268,7 @@ function emitConvLayer(c: LayerContext, e: LayerEmitter, table: Int32Array): Emi
   const autoPad = attribute(node, 'auto_pad', 'string') ?? 'NOTSET';
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') fail(c, `auto_pad ${autoPad} is not supported; export the model with explicit pads`);
   const pads = autoPad === 'VALID' ? Array<number>(2 * spatialRank).fill(0) : (attribute(node, 'pads', 'ints') ?? Array<number>(2 * spatialRank).fill(0));
-  const needsSpatial = p.groups.some((g) => g.rank > 1) && p.path !== 'int8-exact';
+  const needsSpatial = p.groups.some((g) => g.rank > 1) && !p.shift;
   const paddedSpatial = needsSpatial ? kernel.map((_, i) => staticDim(c, x, 2 + i) + pads[i]! + pads[i + spatialRank]!) : [];
   const kept = node.attributes.filter((a) => ['strides', 'dilations', 'group', 'kernel_shape'].includes(a.name));
   const scaleX = activationScale(c, x);

@@ -163,34 +163,80 @@ export function emitConv(
 ): string {
   const {plan} = input;
   if (precisionOf(plan) !== 'fp32') throw new Error('Conv emulation needs an fp32 plan');
-  let q = e.quantize(x, xScale.step, 'input');
   const spatialRank = weight.dims.length - 2;
-  if (geometry.pads.some((p) => p !== 0)) {
-    // A padded zero contributes L[w][0], not always 0: pad the int8 values, then gather.
-    const pads = [0, 0, ...geometry.pads.slice(0, spatialRank), 0, 0, ...geometry.pads.slice(spatialRank)];
-    q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
-  }
+  const acc = plan.shift || plan.zeroPoints ? integerConvAccumulator(e, input, x, xScale, weight, geometry) : floatConvAccumulator(e, input, x, xScale, weight, geometry);
+  const channelDims = [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)];
+  const extra = plan.shift?.c ?? 1;
+  if (bias === undefined) return dequantize(e, acc, xScale.step, weight.steps, channelDims, extra, output);
+  const y = dequantize(e, acc, xScale.step, weight.steps, channelDims, extra);
+  const shapedBias = e.op('Reshape', [bias, e.int64s('bias.shape', channelDims)], 'bias.shape');
+  return e.op('Add', [y, shapedBias], 'bias', [], output);
+}
+
+/** ONNX Pad's pads for [N, C, ...spatial] from Conv's [begin…, end…], or undefined without padding. */
+function tensorPads(geometry: ConvGeometry, spatialRank: number): number[] | undefined {
+  if (!geometry.pads.some((p) => p !== 0)) return undefined;
+  return [0, 0, ...geometry.pads.slice(0, spatialRank), 0, 0, ...geometry.pads.slice(spatialRank)];
+}
+
+/** [N, C, ...s, r] -> [N, C, r, ...s] -> [N, C·r, ...s]: channel c·r + j keeps each group's channels contiguous. */
+function mergeCopiesIntoChannels(e: LayerEmitter, gathered: string, rank: number, geometry: ConvGeometry, what: string): string {
+  if (rank === 1) return gathered;
+  const spatialRank = geometry.pads.length / 2;
+  const perm = [0, 1, spatialRank + 2, ...Array.from({length: spatialRank}, (_, i) => i + 2)];
+  const moved = e.op('Transpose', [gathered], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
+  return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [0, -1, ...geometry.paddedSpatial])], `${what}.merge`);
+}
+
+function floatConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): string {
+  const {plan} = input;
+  let q = e.quantize(x, xScale.step, 'input');
+  const pads = tensorPads(geometry, weight.dims.length - 2);
+  // A padded zero contributes L[w][0], not always 0: pad the int8 values, then gather.
+  if (pads) q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
   const sums = plan.groups.map((group, g) => {
-    let gathered = isIdentity(plan) ? e.toFloat(q, 'input') : q;
-    if (!isIdentity(plan)) {
-      gathered = e.gather(q, factorsFor(group, input.activationFactors), group.rank, 'fp32', `input.g${g}`);
-      if (group.rank > 1) {
-        // [N, C, ...s, r] -> [N, C, r, ...s] -> [N, C·r, ...s]: channel c·r + j keeps each group's channels contiguous.
-        const perm = [0, 1, spatialRank + 2, ...Array.from({length: spatialRank}, (_, i) => i + 2)];
-        const moved = e.op('Transpose', [gathered], `input.g${g}.order`, [{name: 'perm', type: 'ints', value: perm}]);
-        gathered = e.op('Reshape', [moved, e.int64s(`input.g${g}.shape`, [0, -1, ...geometry.paddedSpatial])], `input.g${g}.merge`);
-      }
-    }
+    const gathered = isIdentity(plan)
+      ? e.toFloat(q, 'input')
+      : mergeCopiesIntoChannels(e, e.gather(q, factorsFor(group, input.activationFactors), group.rank, 'fp32', `input.g${g}`), group.rank, geometry, `input.g${g}`);
     const wData = gatherConvWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank);
     const w = e.constant(`weight.g${g}`, [weight.dims[0]!, weight.dims[1]! * group.rank, ...weight.dims.slice(2)], wData);
     return e.op('Conv', [gathered, w], `conv.g${g}`, geometry.attributes);
   });
-  const acc = combineGroups(e, plan, sums);
-  const channelDims = [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)];
-  if (bias === undefined) return dequantize(e, acc, xScale.step, weight.steps, channelDims, 1, output);
-  const y = dequantize(e, acc, xScale.step, weight.steps, channelDims);
-  const shapedBias = e.op('Reshape', [bias, e.int64s('bias.shape', channelDims)], 'bias.shape');
-  return e.op('Add', [y, shapedBias], 'bias', [], output);
+  return combineGroups(e, plan, sums);
+}
+
+/**
+ * ConvInteger on uint8 operands (plan.shift: the shifted activation; plan.zeroPoints: activation
+ * factors gathered from a uint8 table), weight factors + zero point offline; int32 accumulation.
+ */
+function integerConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): string {
+  const {plan} = input;
+  const group = plan.groups[0]!;
+  const pads = tensorPads(geometry, weight.dims.length - 2);
+  let activation: string;
+  let activationZero: number;
+  const weightZero = plan.zeroPoints?.weight ?? 128;
+  if (plan.shift) {
+    activationZero = 1 << (7 - plan.shift.s);
+    activation = e.quantizeShifted(x, xScale.step, plan.shift.s, 'input');
+    // the padded value must stand for q = 0, i.e. the zero point
+    if (pads) activation = e.op('Pad', [activation, e.int64s('input.pads', pads), e.uint8('input.pad_value', activationZero)], 'input.pad');
+  } else {
+    activationZero = plan.zeroPoints!.activation;
+    let q = e.quantize(x, xScale.step, 'input');
+    if (pads) q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
+    const factors = factorsFor(group, input.activationFactors);
+    const table = e.names.fresh(`${e.prefix}input.factors`);
+    e.initializers.push({name: table, dataType: DataType.UINT8, dims: group.rank === 1 ? [256] : [256, group.rank], data: Uint8Array.from(factors, (f) => f + activationZero)});
+    const index = e.op('Cast', [q], 'input.index', [{name: 'to', type: 'int', value: DataType.INT32}]);
+    const gathered = e.op('Gather', [table, index], 'input.gather', [{name: 'axis', type: 'int', value: 0}]);
+    activation = mergeCopiesIntoChannels(e, gathered, group.rank, geometry, 'input');
+  }
+  const wData = Uint8Array.from(gatherConvWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank), (f) => f + weightZero);
+  const w = e.names.fresh(`${e.prefix}weight.u8`);
+  e.initializers.push({name: w, dataType: DataType.UINT8, dims: [weight.dims[0]!, weight.dims[1]! * group.rank, ...weight.dims.slice(2)], data: wData});
+  const acc = e.op('ConvInteger', [activation, w, e.uint8('input.zero', activationZero), e.uint8('weight.zero', weightZero)], 'conv', geometry.attributes);
+  return e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
 }
 
 /**

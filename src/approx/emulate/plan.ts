@@ -83,8 +83,16 @@ export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): 
   }
   const single = f.integer?.length === 1 && f.integer[0]!.rank === 1 && f.integer[0]!.divisor === 1 ? f.integer[0]! : undefined;
   if (opts.integerAllowed && single && fitsFp32) {
-    const shift = shiftForm(opts.activationSide === 'u' ? single.u : single.v);
-    if (shift && fitsInt8(opts.activationSide === 'u' ? single.v : single.u)) return {path: 'int8-shift', rank: 1, groups: [single], errorBound: 0, shift};
+    // Powers of two may move from the weight factor to the activation's c (u·v is unchanged), so the weight fits int8.
+    const weightSide = opts.activationSide === 'u' ? single.v : single.u;
+    const moved = commonPowerOfTwo(weightSide);
+    const activation = (opts.activationSide === 'u' ? single.u : single.v).map((x) => x * moved);
+    const weightFactor = weightSide.map((x) => x / moved);
+    const shift = shiftForm(activation);
+    if (shift && fitsInt8(weightFactor)) {
+      const group = opts.activationSide === 'u' ? {...single, u: activation, v: weightFactor} : {...single, u: weightFactor, v: activation};
+      return {path: 'int8-shift', rank: 1, groups: [group], errorBound: 0, shift};
+    }
   }
   if (opts.integerAllowed && single0(f.integer) && k <= f.integerMaxK) {
     const group = f.integer![0]!;
@@ -162,4 +170,15 @@ function zeroPointFor(factors: Float64Array): number | undefined {
     }
   }
   return max - min <= 255 ? Math.min(-min, 255) : undefined;
+}
+
+/** The largest power of two dividing every used entry (1 if some entry is odd; entries are integers). */
+function commonPowerOfTwo(factor: Float64Array): number {
+  let power = 2 ** 30;
+  for (let byte = 0; byte < 256; byte++) {
+    const x = factor[byte]!;
+    if (!isUsedByte(byte) || x === 0) continue;
+    while (power > 1 && x % power !== 0) power /= 2;
+  }
+  return power === 2 ** 30 ? 1 : power;
 }
