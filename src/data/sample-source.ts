@@ -30,6 +30,19 @@ export async function* selectedSamples(source: SampleSource, indices: ArrayLike<
   const ring = Array.from({length: Math.min(ahead + 1, Math.max(1, indices.length))}, () => new Float32Array(size));
   const pending: Promise<void>[] = [];
   let next = 0;
+  if (ahead === 1) {
+    // One read at a time: no promise bookkeeping for synchronous sources (IDX, NPY).
+    try {
+      for (let k = 0; k < indices.length; k++) {
+        const reading = source.read(indices[k]!, ring[0]!);
+        if (reading) await reading;
+        yield {x: ring[0]!, label: source.labels[indices[k]!]!};
+      }
+    } finally {
+      source.close?.();
+    }
+    return;
+  }
   const start = () => {
     const k = next++;
     // Settled later in order; a rejection is observed when its turn comes.
