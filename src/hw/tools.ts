@@ -35,14 +35,26 @@ export const OSU018_LIBERTY = '/usr/share/qflow/tech/osu018/osu018_stdcells.lib'
 export const INSTALL_HINT =
   'install the open-source EDA tools (Debian/Ubuntu: apt-get install yosys iverilog opensta qflow-tech-osu018)';
 
-export async function detectHwTools(options: {libertyPath?: string} = {}): Promise<HwTools> {
+const probes = new Map<string, Promise<HwTools>>();
+
+/** Probes once per process and Liberty path (installing tools mid-run is not supported). */
+export function detectHwTools(options: {libertyPath?: string} = {}): Promise<HwTools> {
+  const libertyPath = options.libertyPath ?? OSU018_LIBERTY;
+  let pending = probes.get(libertyPath);
+  if (pending === undefined) {
+    pending = probeHwTools(libertyPath);
+    probes.set(libertyPath, pending);
+  }
+  return pending;
+}
+
+async function probeHwTools(libertyPath: string): Promise<HwTools> {
   const [yosys, iverilog, vvp, sta] = await Promise.all([
     probe('yosys', ['-V']),
     probe('iverilog', ['-V']),
     probe('vvp', ['-V']),
     probe('sta', ['-version']),
   ]);
-  const libertyPath = options.libertyPath ?? OSU018_LIBERTY;
   const liberty = existsSync(libertyPath)
     ? libertyPath === OSU018_LIBERTY
       ? {path: libertyPath, technology: 'osu018 (0.18 um)', buffer: {cell: 'BUFX2', input: 'A', output: 'Y'}}
