@@ -4,6 +4,7 @@ import {readFileSync, readdirSync, statSync} from 'node:fs';
 import {extname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {FamilyNameError, familyGrammar, generatedMultiplier, representativeNames} from './families/index.js';
+import {SIGN_MAGNITUDE_PREFIX, signMagnitude} from './families/sign-magnitude.js';
 import {importTableFile, TableImportError} from './import/table-file.js';
 import {importVerilog, VerilogImportError} from './import/verilog.js';
 import {makeMultiplier, TABLE_SIZE, type HardwareFigures, type Multiplier} from './multiplier.js';
@@ -99,7 +100,8 @@ function evoApprox(name: string): Multiplier | undefined {
 /**
  * The multiplier `name` stands for: an EvoApprox circuit (`mul8s_1L2H`), an exact alias (`exact8s`,
  * `exact8u`), a generated family member (`trunc8s_k4c`, see families/index.ts), or a file — a path ending
- * in .v (Verilog, simulated with iverilog), .bin/.txt/.csv (a table), or any path written `file:<path>`.
+ * in .v (Verilog, simulated with iverilog), .bin/.txt/.csv (a table), or any path written `file:<path>`;
+ * `sm8s_<unsigned name>` puts an unsigned circuit behind a sign-magnitude wrapper.
  * Unknown names throw UnknownMultiplierError with suggestions.
  */
 export function resolveMultiplier(name: string): Multiplier {
@@ -108,10 +110,18 @@ export function resolveMultiplier(name: string): Multiplier {
   const key = file === undefined ? canonical : fileKey(file);
   const cached = loaded.get(key);
   if (cached) return cached;
-  const found = file !== undefined ? importFile(file, name) : (evoApprox(canonical) ?? generatedMultiplier(canonical));
+  const found = file !== undefined ? importFile(file, name) : (evoApprox(canonical) ?? generatedMultiplier(canonical) ?? wrapped(canonical));
   if (!found) throw new UnknownMultiplierError(name, suggest(name, [...knownNames(), ...representativeNames()]));
   loaded.set(key, found);
   return found;
+}
+
+/** `sm8s_<unsigned circuit>`: the circuit behind a sign-magnitude wrapper. */
+function wrapped(name: string): Multiplier | undefined {
+  if (!name.startsWith(SIGN_MAGNITUDE_PREFIX)) return undefined;
+  const core = resolveMultiplier(name.slice(SIGN_MAGNITUDE_PREFIX.length));
+  if (core.signed) throw new UnknownMultiplierError(name, [], `multiplier "${name}": ${core.name} takes signed operands already; the sm8s_ wrapper needs an unsigned circuit (mul8u_*, *8u_*)`);
+  return signMagnitude(core);
 }
 
 const TABLE_EXTENSIONS = ['.bin', '.txt', '.csv'];

@@ -172,3 +172,24 @@ describe('generated names', () => {
     expect(() => resolveMultiplier(name)).toThrow(message);
   });
 });
+
+describe('sign-magnitude wrapper (sm8s_<unsigned circuit>)', () => {
+  it('multiplies magnitudes with the unsigned circuit and applies the sign outside', () => {
+    const core = resolveMultiplier('mul8u_2AC');
+    expect(firstMismatch('sm8s_mul8u_2AC', (a, b) => Math.sign(a) * Math.sign(b) * core.table[Math.abs(a) * 256 + Math.abs(b)]!)).toBeUndefined();
+    const m = resolveMultiplier('sm8s_mul8u_2AC');
+    expect(m).toMatchObject({signed: true, provenance: {source: 'wrapper', description: expect.stringMatching(/^sign-magnitude wrapper around the unsigned mul8u_2AC/)}});
+    expect(m.hardware).toMatchObject({powerMw: core.hardware.powerMw, technology: 'PDK45 (45 nm), unsigned core only'});
+  });
+
+  it('is what the signed DRUM and Mitchell variants are, and is exact around the exact circuit', () => {
+    expect(resolveMultiplier('sm8s_drum8u_k4').id).toBe(resolveMultiplier('drum8s_k4').id);
+    expect(resolveMultiplier('sm8s_mitchell8u').id).toBe(resolveMultiplier('mitchell8s').id);
+    expect(resolveMultiplier('sm8s_exact8u').id).toBe(resolveMultiplier('exact8s').id);
+  });
+
+  it('refuses signed cores', () => {
+    expect(() => resolveMultiplier('sm8s_mul8s_1L2H')).toThrow(/mul8s_1L2H takes signed operands already/);
+    expect(() => resolveMultiplier('sm8s_nope')).toThrow(/unknown multiplier "nope"/);
+  });
+});
