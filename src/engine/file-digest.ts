@@ -26,17 +26,25 @@ export async function hashFile(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Where digests survive the process (the cache's SQLite index), keyed by the stat tuple. */
+export interface DigestBacking {
+  get(statKey: string): string | undefined;
+  set(statKey: string, digest: string): void;
+}
+
 export class FileDigestMemo {
   readonly #memo = new Map<string, string>();
 
+  constructor(readonly backing?: DigestBacking) {}
+
   /** sha256 of a file's bytes, or of a directory's manifest. */
-  async digest(path: string): Promise<{kind: 'file' | 'dir'; digest: string}> {
+  async digest(path: string): Promise<{type: 'file' | 'dir'; digest: string}> {
     const info = await stat(path);
     if (info.isDirectory()) {
       const entries = await this.dirEntries(path);
-      return {kind: 'dir', digest: sha256Hex(dirManifest(entries))};
+      return {type: 'dir', digest: sha256Hex(dirManifest(entries))};
     }
-    return {kind: 'file', digest: await this.#fileDigest(path, info)};
+    return {type: 'file', digest: await this.#fileDigest(path, info)};
   }
 
   async dirEntries(root: string): Promise<DirEntry[]> {
@@ -56,10 +64,14 @@ export class FileDigestMemo {
 
   async #fileDigest(path: string, info: Awaited<ReturnType<typeof stat>>): Promise<string> {
     const memoKey = `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}`;
-    const known = this.#memo.get(memoKey);
-    if (known !== undefined) return known;
+    const known = this.#memo.get(memoKey) ?? this.backing?.get(memoKey);
+    if (known !== undefined) {
+      this.#memo.set(memoKey, known);
+      return known;
+    }
     const digest = await hashFile(path);
     this.#memo.set(memoKey, digest);
+    this.backing?.set(memoKey, digest);
     return digest;
   }
 }

@@ -31,7 +31,7 @@ export async function planPipeline(pipeline: Pipeline, store: Store, options: {f
     }
     let bound;
     try {
-      bound = await bindInstance(pipeline, instance, results, store.cas);
+      bound = await bindInstance(pipeline, instance, results, store.cas, store.fileDigests);
     } catch (error) {
       if (!(error instanceof StepError)) throw error;
       status.set(name, 'error');

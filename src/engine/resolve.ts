@@ -3,7 +3,7 @@
 import {cacheKey, KEY_SCHEMA_VERSION, keyEnvironment, type KeyParts} from './cache-key.js';
 import {upstreamInstances, type Pipeline, type StepInstance} from './pipeline.js';
 import {substitute, type Reference} from './spec/references.js';
-import type {Json} from './step-kind.js';
+import type {Json, KeyContext} from './step-kind.js';
 import type {Cas} from './store/cas.js';
 import type {OutputRecord, ResultRecord} from './store/results.js';
 
@@ -20,7 +20,7 @@ function outputOf(results: ReadonlyMap<string, ResultRecord>, instance: string, 
 }
 
 /** Requires results for every upstream instance. keyExtras may throw a StepError (e.g. a missing input file). */
-export async function bindInstance(pipeline: Pipeline, instance: StepInstance, results: ReadonlyMap<string, ResultRecord>, cas: Cas): Promise<BoundInstance> {
+export async function bindInstance(pipeline: Pipeline, instance: StepInstance, results: ReadonlyMap<string, ResultRecord>, cas: Cas, key: KeyContext): Promise<BoundInstance> {
   const inputs: Record<string, string | string[]> = {};
   const runValue = (record: OutputRecord): Json => (record.type === 'value' ? record.value : cas.pathOf(record));
   const params = substitute(instance.with, (ref: Reference) => {
@@ -31,7 +31,7 @@ export async function bindInstance(pipeline: Pipeline, instance: StepInstance, r
     return list ? records.map(runValue) : runValue(records[0]!);
   });
   const kind = instance.step.kind;
-  const extras = kind.keyExtras === undefined ? null : await kind.keyExtras(params);
+  const extras = kind.keyExtras === undefined ? null : await kind.keyExtras(params, key);
   const keyParts: KeyParts = {schema: KEY_SCHEMA_VERSION, kind: kind.name, kindVersion: kind.version, params: instance.with, inputs, extras, environment: keyEnvironment()};
   return {params, keyParts, key: cacheKey(keyParts)};
 }

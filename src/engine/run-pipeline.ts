@@ -185,7 +185,7 @@ class PipelineRun {
   async #process(instance: StepInstance): Promise<void> {
     if (this.#stop.signal.aborted) return;
     try {
-      const bound = await bindInstance(this.pipeline, instance, this.#results, this.options.store.cas);
+      const bound = await bindInstance(this.pipeline, instance, this.#results, this.options.store.cas, this.options.store.fileDigests);
       this.options.store.runs.setStep(this.#runId, this.#row(instance), {key: bound.key});
       if (await this.#reuse(instance, bound)) return;
       await this.#withLease(instance, bound);

@@ -78,6 +78,11 @@ export class StepError extends Error {
   }
 }
 
+/** Offered to keyExtras by the engine: content digests of paths, memoised across runs on (dev, inode, size, mtime). */
+export interface KeyContext {
+  digest(path: string): Promise<{type: 'file' | 'dir'; digest: string}>;
+}
+
 export interface StepKind<P = any> {
   /** As written after `uses:` in a pipeline, e.g. "exec", "load/model". */
   name: string;
@@ -96,7 +101,7 @@ export interface StepKind<P = any> {
    * Optional: extra content the cache key must cover, e.g. digests of files a param names on disk
    * (exec's declared inputs, a user ONNX path), environment versions. Return JSON-serialisable data.
    */
-  keyExtras?(params: P): Promise<Json> | Json;
+  keyExtras?(params: P, key?: KeyContext): Promise<Json> | Json;
   /** Default resource tokens, overridable per step in YAML (`resources:`). */
   resources?: Record<string, number>;
   run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;

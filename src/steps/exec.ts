@@ -5,7 +5,7 @@ import {spawn} from 'node:child_process';
 import {mkdir, stat} from 'node:fs/promises';
 import {dirname, isAbsolute, join, normalize, resolve} from 'node:path';
 import {FileDigestMemo} from '../engine/file-digest.js';
-import {StepError, type Json, type OutputDecl, type OutputValue, type StepContext, type StepKind} from '../engine/step-kind.js';
+import {StepError, type Json, type KeyContext, type OutputDecl, type OutputValue, type StepContext, type StepKind} from '../engine/step-kind.js';
 
 export interface ExecParams {
   run: string;
@@ -16,7 +16,8 @@ export interface ExecParams {
 }
 
 const STDERR_TAIL_LINES = 20;
-const digests = new FileDigestMemo();
+/** Only for callers without the engine's KeyContext (which remembers digests across runs). */
+const fallbackDigests = new FileDigestMemo();
 
 const schema = {
   type: 'object',
@@ -119,12 +120,12 @@ export const exec: StepKind<ExecParams> = {
   outputsOf(params: ExecParams): Record<string, OutputDecl> {
     return Object.fromEntries(Object.entries(params.outputs ?? {}).map(([name, o]) => [name, {type: o.type ?? 'file'}]));
   },
-  async keyExtras(params: ExecParams): Promise<Json> {
+  async keyExtras(params: ExecParams, key: KeyContext = fallbackDigests): Promise<Json> {
     const inputs: Json[] = [];
     for (const path of inputPaths(params)) {
       try {
-        const {kind, digest} = await digests.digest(path);
-        inputs.push({kind, digest});
+        const {type, digest} = await key.digest(path);
+        inputs.push({type, digest});
       } catch {
         throw new StepError(`input not found: ${path}`, 'exec inputs are paths relative to the directory axx runs in, or ${{ steps.<id>.outputs.<name> }}', 'with.inputs');
       }

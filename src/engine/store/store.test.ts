@@ -1,4 +1,4 @@
-import {linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync} from 'node:fs';
+import {linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -111,6 +111,23 @@ describe('Store', () => {
     expect(await store.cas.has(orphan)).toBe(false);
     expect(await store.cas.has(kept)).toBe(true);
     expect((await store.checkpoints.slot('ck').load())!.files['weights']).toEqual(new Uint8Array([1, 2, 3]));
+  });
+
+  it('remembers digests of outside files across store instances, keyed by (dev, inode, size, mtime)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'axx-digests-'));
+    const file = join(dir, 'input.bin');
+    writeFileSync(file, 'aaaa');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    const first = Store.open(join(dir, 'cache'));
+    const digest = (await first.fileDigests.digest(file)).digest;
+    first.close();
+    // Same size, same mtime, different bytes: only a remembered digest can still say "aaaa".
+    writeFileSync(file, 'bbbb');
+    utimesSync(file, 1_700_000_000, 1_700_000_000);
+    using second = Store.open(join(dir, 'cache'));
+    expect((await second.fileDigests.digest(file)).digest).toBe(digest);
+    writeFileSync(file, 'bbbbb');
+    expect((await second.fileDigests.digest(file)).digest).not.toBe(digest);
   });
 
   it('leases: a live holder blocks; a dead pid, or an old heartbeat from another host, does not', () => {

@@ -5,6 +5,7 @@ import {Cas} from './cas.js';
 import {Checkpoints} from './checkpoints.js';
 import {openDatabase, type Db} from './database.js';
 import {Leases} from './leases.js';
+import {FileDigestMemo} from '../file-digest.js';
 import {Memo} from './memo.js';
 import {Results} from './results.js';
 import {RunLog} from './run-log.js';
@@ -17,6 +18,8 @@ export class Store implements Disposable {
   readonly leases: Leases;
   readonly checkpoints: Checkpoints;
   readonly memo: Memo;
+  /** Digests of files outside the store (exec inputs, user models), remembered across runs. */
+  readonly fileDigests: FileDigestMemo;
 
   private constructor(readonly dir: string) {
     mkdirSync(dir, {recursive: true});
@@ -27,6 +30,12 @@ export class Store implements Disposable {
     this.leases = new Leases(this.db);
     this.checkpoints = new Checkpoints(this.db, this.cas);
     this.memo = new Memo(this.db);
+    const get = this.db.prepare('SELECT digest FROM file_digests WHERE stat_key = ?');
+    const set = this.db.prepare('INSERT OR REPLACE INTO file_digests (stat_key, digest, seen_at) VALUES (?, ?, ?)');
+    this.fileDigests = new FileDigestMemo({
+      get: (statKey) => (get.get(statKey) as {digest: string} | undefined)?.digest,
+      set: (statKey, digest) => void set.run(statKey, digest, Date.now()),
+    });
   }
 
   static open(dir: string): Store {
