@@ -12,7 +12,7 @@ import {predictedDrops, runSearch, searchPlotSvg, SEARCH_METHODS, type Assignmen
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, openRuntime, parallelism, PROXIES, type EvaluationParams} from './sensitivity.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, type EvaluationParams} from './sensitivity.js';
 
 export const POWER_MODELS = ['transaxx', 'energy'] as const;
 
@@ -67,6 +67,7 @@ export const searchKind: StepKind<SearchParams> = {
     plot: {type: 'file', format: 'svg', description: 'accuracy vs relative power, Pareto front, threshold, best'},
   },
   resources: {cpu: 2},
+  keyExtras: multiplierKeyExtras,
   async run(ctx) {
     const p = ctx.params;
     const runtime = openRuntime(ctx);

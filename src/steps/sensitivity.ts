@@ -4,6 +4,7 @@
 // Also exports the parameter schema and runtime glue `search` shares.
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
+import {resolveMultiplier} from '../approx/library.js';
 import {openApproximationRuntime, RuntimeInputError, type ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import {evaluationKey, InMemoryEvaluationStore, measureSensitivity, sensitivityHeatmapSvg, type EvaluationOutcome, type EvaluationStore, type SensitivityMatrix} from '../approx/search/index.js';
 import {StepError, type Json, type StepContext, type StepKind, type StepMemo} from '../engine/step-kind.js';
@@ -77,6 +78,19 @@ export function asStepError(error: unknown): unknown {
   return error;
 }
 
+/** Multipliers are named in params but defined by their tables: the cache key covers the table identities. */
+export function multiplierKeyExtras(params: Pick<EvaluationParams, 'multipliers'>): Json {
+  const ids: Record<string, Json> = {};
+  for (const name of params.multipliers) {
+    try {
+      ids[name] = resolveMultiplier(name).id;
+    } catch {
+      ids[name] = null; // run() reports the unknown name precisely
+    }
+  }
+  return {multipliers: ids};
+}
+
 /** Concurrent evaluations: one per granted cpu (each runs onnxruntime on one thread). */
 export function parallelism(ctx: StepContext<unknown>, requested?: number): number {
   return Math.max(1, requested ?? Math.floor(ctx.resources['cpu'] ?? 1));
@@ -111,6 +125,7 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
     heatmap: {type: 'file', format: 'svg', description: 'the drops as a heatmap'},
   },
   resources: {cpu: 2},
+  keyExtras: multiplierKeyExtras,
   async run(ctx) {
     const runtime = openRuntime(ctx);
     const store = evaluationStore(ctx.memo);
