@@ -102,12 +102,20 @@ export function openNpy(bytes: ByteSource, name: string): NpyArray {
   const count = shape.reduce((a, b) => a * b, 1);
   if (bytes.length - dataStart < count * element!.size) fail(`NPY data holds ${bytes.length - dataStart} bytes; shape (${shape.join(', ')}) of ${descr} needs ${count * element!.size}`);
 
+  const kind = descr!.slice(1);
+  const sameLayout = (out: Float32Array | Int32Array | Float64Array) =>
+    littleEndian && ((kind === 'f4' && out instanceof Float32Array) || (kind === 'i4' && out instanceof Int32Array) || (kind === 'f8' && out instanceof Float64Array));
   let chunk = new Uint8Array(0);
   return {
     descr: descr!,
     shape,
     readElements(start, out) {
       if (start < 0 || start + out.length > count) throw new RangeError(`elements ${start}..${start + out.length} outside the ${count} of ${name}`);
+      if (sameLayout(out)) {
+        // Stored exactly as the output array holds it (little-endian float32/int32…): read straight in.
+        bytes.read(dataStart + start * element!.size, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+        return;
+      }
       const byteLength = out.length * element!.size;
       if (chunk.length < byteLength) chunk = new Uint8Array(byteLength);
       const window = chunk.subarray(0, byteLength);

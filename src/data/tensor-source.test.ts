@@ -62,6 +62,10 @@ describe('NPY/NPZ sources', () => {
     const source = tensorSource({files: {kind: 'npy', x, labels: y}});
     expect(readAll(source)).toEqual([[1.5, -2], [3.25, 1e6]]);
     expect([...source.labels]).toEqual([1, 0]);
+    // The same values stored little-endian are read straight into the sample buffer.
+    const le = Buffer.alloc(4 * 4);
+    [1.5, -2, 3.25, 1e6].forEach((v, i) => le.writeFloatLE(v, 4 * i));
+    expect(readAll(tensorSource({files: {kind: 'npy', x: npy('le.npy', '<f4', [2, 2], le), labels: y}}))).toEqual([[1.5, -2], [3.25, 1e6]]);
   });
 
   it('names the file at fault', () => {
