@@ -135,8 +135,20 @@ export function characterize(multiplier: Multiplier, distribution?: OperandDistr
     ...(provenance.citation === undefined ? {} : {citation: provenance.citation}),
     ...(provenance.family === undefined ? {} : {family: provenance.family}),
     hardware: multiplier.hardware,
-    rank: factorize(multiplier.table).rank,
+    rank: tableRank(multiplier),
     metrics: errorMetrics(multiplier),
     ...(distribution === undefined ? {} : {weighted: errorMetrics(multiplier, distribution)}),
   };
+}
+
+const ranks = new Map<string, number>();
+
+/** Rank of the table (factorize's default tolerance), computed once per content id. */
+export function tableRank(multiplier: Pick<Multiplier, 'id' | 'table'>): number {
+  let rank = ranks.get(multiplier.id);
+  if (rank === undefined) {
+    rank = factorize(multiplier.table).rank;
+    ranks.set(multiplier.id, rank);
+  }
+  return rank;
 }
