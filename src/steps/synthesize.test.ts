@@ -151,6 +151,16 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('data-aware
   });
 });
 
+test('the cache key covers the circuits names resolve to and the tool versions', async () => {
+  const extras = (manifest: unknown) => synthesizeKind.keyExtras?.(params({manifest})) as Promise<Record<string, unknown>>;
+  const one = await extras([{layer: 'fc', macs: 1, multiplier: 'exact8s'}]);
+  expect(one.multipliers).toEqual([resolveMultiplier('mul8s_1KV8').id]);
+  expect(one).toHaveProperty('yosys');
+  expect(one).toHaveProperty('liberty');
+  expect((await extras([{layer: 'fc', macs: 1, multiplier: 'trunc8s_k4'}])).multipliers).not.toEqual(one.multipliers);
+  expect((await extras({})).multipliers).toBe('unresolved');
+});
+
 test('bad input gets a StepError naming the parameter', async () => {
   const missingLayers = await failure({manifest: {}});
   expect(missingLayers.param).toBe('with.manifest');
