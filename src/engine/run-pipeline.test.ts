@@ -122,6 +122,19 @@ describe('runPipeline', () => {
     expect(t.events.filter((e) => e.type === 'step-retry')).toHaveLength(1);
   });
 
+  it('picks the executor: step executor: > --executor > the kind\'s preference > the default', async () => {
+    const used: string[] = [];
+    const recording = (name: string) => ({name, execute: async () => (used.push(name), {})});
+    const kind = (name: string, executor?: 'child-process'): StepKind => ({name, version: 1, description: '', schema: {type: 'object'}, outputs: {}, ...(executor ? {executor} : {}), run: async () => ({})});
+    const t = setup([kind('test/plain'), kind('test/native', 'child-process')], 'steps:\n  a: {uses: test/plain}\n  b: {uses: test/native}\n  c: {uses: test/native, executor: in-process, with: {n: 1}}\n');
+    const executors = {'in-process': recording('in-process'), 'child-process': recording('child-process')};
+    await runPipeline(t.pipeline, t.options({executors, concurrency: 1}));
+    expect(used).toEqual(['in-process', 'child-process', 'in-process']);
+    used.length = 0;
+    await runPipeline(t.pipeline, t.options({executors, concurrency: 1, force: new Set(['a', 'b', 'c']), executorOverride: 'in-process'}));
+    expect(used).toEqual(['in-process', 'in-process', 'in-process']);
+  });
+
   it('an exception that is not a StepError is an internal failure with the stack', async () => {
     const t = setup([broken], 'steps:\n  b: {uses: test/broken}\n');
     expect((await runPipeline(t.pipeline, t.options())).reason).toBe('failed');

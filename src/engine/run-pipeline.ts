@@ -19,8 +19,10 @@ import type {Store} from './store/store.js';
 export interface RunOptions {
   store: Store;
   executors: Record<ExecutorName, Executor>;
-  /** Used for steps that do not name an executor. */
+  /** For steps whose YAML, run flag and kind name no executor. */
   defaultExecutor: ExecutorName;
+  /** `axx run --executor`: beats the kind's preference, not a step's own `executor:`. */
+  executorOverride?: ExecutorName;
   emit: EventSink;
   /** Aborted on SIGINT/SIGTERM: running steps get it, the run ends interrupted. */
   signal: AbortSignal;
@@ -277,7 +279,8 @@ class PipelineRun {
   }
 
   #executor(instance: StepInstance): Executor {
-    return this.options.executors[instance.step.executor ?? this.options.defaultExecutor];
+    const step = instance.step;
+    return this.options.executors[step.executor ?? this.options.executorOverride ?? step.kind.executor ?? this.options.defaultExecutor];
   }
 
   /** Outputs into the CAS first, then artifacts + result in one transaction: the result exists only if that commit happened. */

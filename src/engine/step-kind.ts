@@ -102,6 +102,11 @@ export interface StepKind<P = any> {
    * (exec's declared inputs, a user ONNX path), environment versions. Return JSON-serialisable data.
    */
   keyExtras?(params: P, key?: KeyContext): Promise<Json> | Json;
+  /**
+   * Optional: where this kind prefers to run; 'child-process' for kinds driving native code that
+   * might crash. A step's `executor:` and `axx run --executor` override it.
+   */
+  executor?: 'in-process' | 'child-process';
   /** Default resource tokens, overridable per step in YAML (`resources:`). */
   resources?: Record<string, number>;
   run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;

@@ -23,7 +23,7 @@ export const runCommand: Command = {
     '  --force step             recompute this step/instance even if cached (repeatable)',
     '  -j, --jobs N             steps running at once (default: number of CPUs)',
     '  --fail-fast              stop at the first failure (default: keep going with independent steps)',
-    '  --executor name          in-process (default) or child-process, for steps that do not set executor:',
+    '  --executor name          in-process or child-process for every step without its own executor: (default: the kind\'s preference, else in-process)',
     '  --json                   NDJSON events on stdout instead of plain lines',
     `  --renderer name          output style: ${Object.keys(renderers).join(', ')} (default: ink on a terminal, plain otherwise)`,
     '  --cache dir              cache directory (default $AXX_CACHE, else <project>/cache)',
@@ -43,8 +43,8 @@ export const runCommand: Command = {
       {name: 'executor', type: 'string'},
     ]);
     const jobs = intOption(args, 'jobs', 1) ?? cpus().length;
-    const executorName = (args.strings.get('executor') ?? 'in-process') as ExecutorName;
-    if (!EXECUTORS.includes(executorName)) throw new UsageError(`--executor must be one of ${EXECUTORS.join(', ')}`);
+    const executorName = args.strings.get('executor') as ExecutorName | undefined;
+    if (executorName !== undefined && !EXECUTORS.includes(executorName)) throw new UsageError(`--executor must be one of ${EXECUTORS.join(', ')}`);
     const rendererName = args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? defaultRenderer(io));
     const makeRenderer = renderers[rendererName];
     if (makeRenderer === undefined) throw new UsageError(`unknown renderer "${rendererName}"; known: ${Object.keys(renderers).join(', ')}`);
@@ -69,7 +69,8 @@ export const runCommand: Command = {
     const summary = await runPipeline(pipeline, {
       store,
       executors: executors(),
-      defaultExecutor: executorName,
+      defaultExecutor: 'in-process',
+      ...(executorName !== undefined ? {executorOverride: executorName} : {}),
       emit: renderer.sink,
       signal: stop.signal,
       concurrency: jobs,
