@@ -33,15 +33,15 @@ describe('report', () => {
     expect(markupProblems(html, {html: true})).toEqual([]);
     for (const svg of svgsOf(html)) expect(markupProblems(svg)).toEqual([]);
     for (const heading of ['Accuracy', 'Sensitivity', 'Search', 'Finetuning', 'Accelerator', 'Approximated layers']) expect(html).toContain(`<h2>${heading}</h2>`);
-    // Four figures: heatmap, search plot, loss and accuracy curves.
-    expect(countElements(html, 'figure')).toBe(4);
-    expect(svgsOf(html)).toHaveLength(4);
+    // Five figures: drop and proxy heatmaps, search plot, loss and accuracy curves.
+    expect(countElements(html, 'figure')).toBe(5);
+    expect(svgsOf(html)).toHaveLength(5);
     // Nothing to fetch: no scripts, stylesheets, images or links; the only URL is the SVG namespace.
     expect(html).not.toMatch(/<script|<link|<img|<iframe|\ssrc=|\shref=|url\(/i);
     expect(html.match(/https?:\/\/[^"\s]*/g)?.every((url) => url === 'http://www.w3.org/2000/svg')).toBe(true);
-    // The search plot shows every evaluated point, and the heatmap one cell per measured (layer, multiplier).
+    // The search plot shows every evaluated point, and each heatmap one cell per measured (layer, multiplier).
     expect(countElements(html, 'circle', 'point')).toBe(input.search!.points.length + input.finetune!.epochs!.length * 2 + input.finetune!.steps!.length);
-    expect(countElements(html, 'rect', 'cell')).toBe(input.sensitivity!.cells.length);
+    expect(countElements(html, 'rect', 'cell')).toBe(2 * input.sensitivity!.cells.length);
   });
 
   it('is deterministic', () => {
@@ -57,7 +57,7 @@ describe('report', () => {
         expect(md.markdown).toContain(cell.replace(/\|/g, '\\|'));
       }
     }
-    expect(Object.keys(md.figures).sort()).toEqual(['finetune-accuracy.svg', 'finetune-loss.svg', 'search.svg', 'sensitivity.svg']);
+    expect(Object.keys(md.figures).sort()).toEqual(['finetune-accuracy.svg', 'finetune-loss.svg', 'search.svg', 'sensitivity-logitKl.svg', 'sensitivity.svg']);
     for (const [file, svg] of Object.entries(md.figures)) {
       expect(md.markdown).toContain(`](figures/${file})`);
       expect(markupProblems(svg)).toEqual([]);

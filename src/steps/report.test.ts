@@ -61,8 +61,8 @@ describe('report step', () => {
     expect(html).toContain('<h2>Sensitivity</h2>');
     expect(html).toContain('<h2>Finetuning</h2>');
     expect(markdown).toContain('| approximate |');
-    expect(readdirSync(dirOf(outputs.figures)).sort()).toEqual(['finetune-accuracy.svg', 'finetune-loss.svg', 'search.svg', 'sensitivity.svg']);
-    expect(ctx.logs.join('\n')).toContain('accuracy, sensitivity, search, finetune, synthesis, manifest; 4 figures');
+    expect(readdirSync(dirOf(outputs.figures)).sort()).toEqual(['finetune-accuracy.svg', 'finetune-loss.svg', 'search.svg', 'sensitivity-logitKl.svg', 'sensitivity.svg']);
+    expect(ctx.logs.join('\n')).toContain('accuracy, sensitivity, search, finetune, synthesis, manifest; 5 figures');
   });
 
   it("shows the synthesize step's real summary", async () => {

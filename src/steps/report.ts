@@ -64,7 +64,7 @@ function section<N extends SectionName>(name: N, input: unknown, param: string) 
 
 export const reportKind: StepKind<ReportParams> = {
   name: 'report',
-  version: 1,
+  version: 2,
   description: 'A self-contained HTML report and a Markdown report (SVG figures) of accuracy, sensitivity, search, finetuning, accelerator cost and approximated layers',
   schema,
   outputs: {

@@ -1,13 +1,37 @@
-// Per-layer sensitivity: the search library's heatmap (layers × multipliers) and the same drops as a
-// table, so the Markdown rendering carries the numbers too.
+// Per-layer sensitivity: the search library's heatmap (layers × multipliers) and the same values as a
+// table, so the Markdown rendering carries the numbers too. Accuracy drops on a small subset are often
+// all zero; a smoother proxy the sensitivity step measured (logit KL …) then gets its own heatmap.
 import {sensitivityHeatmapSvg} from '../../approx/search/index.js';
-import {percent, points, type Block} from '../document.js';
+import {decimal, percent, points, type Block} from '../document.js';
 import type {SensitivitySection} from '../sections.js';
 
+type Cell = SensitivitySection['cells'][number];
+
+function matrixTable(matrix: SensitivitySection, columns: readonly string[], text: (cell: Cell) => string): Block {
+  const cells = new Map(matrix.cells.map((cell) => [`${cell.layer}\u0000${cell.multiplier}`, cell]));
+  return {
+    kind: 'table',
+    columns: ['layer', ...columns],
+    align: ['left', ...columns.map((): 'right' => 'right')],
+    rows: matrix.layers.map((layer) => [
+      layer,
+      ...columns.map((m) => {
+        const cell = cells.get(`${layer}\u0000${m}`);
+        return cell === undefined ? '–' : text(cell);
+      }),
+    ]),
+  };
+}
+
+/** The first proxy metric every cell has, if any. */
+function commonProxy(matrix: SensitivitySection): string | undefined {
+  const first = matrix.cells[0]?.metrics;
+  return Object.keys(first ?? {}).find((name) => matrix.cells.every((cell) => typeof cell.metrics?.[name] === 'number'));
+}
+
 export function sensitivityBlocks(matrix: SensitivitySection): Block[] {
-  const drops = new Map(matrix.cells.map((cell) => [`${cell.layer}\u0000${cell.multiplier}`, cell.drop]));
   const columns = matrix.multipliers.filter((m) => matrix.cells.some((cell) => cell.multiplier === m));
-  const worst = matrix.cells.reduce<SensitivitySection['cells'][number] | undefined>((w, cell) => (w === undefined || cell.drop > w.drop ? cell : w), undefined);
+  const worst = matrix.cells.reduce<Cell | undefined>((w, cell) => (w === undefined || cell.drop > w.drop ? cell : w), undefined);
   const blocks: Block[] = [
     {kind: 'heading', level: 2, text: 'Sensitivity'},
     {
@@ -17,18 +41,15 @@ export function sensitivityBlocks(matrix: SensitivitySection): Block[] {
         (worst === undefined ? '' : ` Most sensitive: ${worst.layer} on ${worst.multiplier} (${points(-worst.drop)}).`),
     },
     {kind: 'figure', name: 'sensitivity', caption: 'Accuracy drop (fraction) per layer × multiplier', svg: sensitivityHeatmapSvg(matrix)},
-    {
-      kind: 'table',
-      columns: ['layer', ...columns],
-      align: ['left', ...columns.map((): 'right' => 'right')],
-      rows: matrix.layers.map((layer) => [
-        layer,
-        ...columns.map((m) => {
-          const drop = drops.get(`${layer}\u0000${m}`);
-          return drop === undefined ? '–' : points(-drop);
-        }),
-      ]),
-    },
+    matrixTable(matrix, columns, (cell) => points(-cell.drop)),
   ];
+  const proxy = commonProxy(matrix);
+  if (proxy !== undefined) {
+    blocks.push(
+      {kind: 'heading', level: 3, text: `Proxy: ${proxy}`},
+      {kind: 'figure', name: `sensitivity-${proxy.replace(/[^\w-]/g, '_')}`, caption: `${proxy} per layer × multiplier (against the exact model)`, svg: sensitivityHeatmapSvg(matrix, {measure: proxy})},
+      matrixTable(matrix, columns, (cell) => decimal(cell.metrics![proxy]!, 3)),
+    );
+  }
   return blocks;
 }
