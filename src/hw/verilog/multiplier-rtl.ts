@@ -8,10 +8,16 @@ import {moduleNameFor, type RtlModule} from './rtl.js';
 import {signMagnitudeRtl, wrappedCore} from './sign-magnitude.js';
 import {userNetlistRtl} from './user-netlist.js';
 
-export async function multiplierRtl(multiplier: Multiplier, netlists: Readonly<Record<string, string>> = {}): Promise<RtlModule> {
-  const name = moduleNameFor(multiplier.name);
+export async function multiplierRtl(
+  multiplier: Multiplier,
+  netlists: Readonly<Record<string, string>> = {},
+  name = moduleNameFor(multiplier.name),
+): Promise<RtlModule> {
   const core = wrappedCore(multiplier);
-  if (core !== undefined) return signMagnitudeRtl(name, await multiplierRtl(core, netlists), `${core.name} on signed operands`);
+  if (core !== undefined) {
+    // The core gets its own module name, so an array using the circuit both bare and wrapped defines each once.
+    return signMagnitudeRtl(name, await multiplierRtl(core, netlists, `${name}_core`), `${core.name} on signed operands`);
+  }
   const netlist = netlists[multiplier.name];
   if (netlist !== undefined) return userNetlistRtl(name, multiplier.name, multiplier.signed, netlist);
   if (isExactProduct(multiplier)) return exactMultiplierRtl(name, multiplier.signed);
