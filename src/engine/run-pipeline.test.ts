@@ -135,6 +135,14 @@ describe('runPipeline', () => {
     expect(used).toEqual(['in-process', 'in-process', 'in-process']);
   });
 
+  it('two instances with the same key in one run compute it once', async () => {
+    const stats = {running: 0, peak: 0};
+    const t = setup([sleeper(stats)], 'steps:\n  a: {uses: test/sleep, with: {ms: 100}}\n  b: {uses: test/sleep, with: {ms: 100}}\n');
+    const summary = await runPipeline(t.pipeline, t.options({leasePollMs: 10}));
+    expect(summary.counts).toMatchObject({ran: 1, cached: 1});
+    expect(stats.peak).toBe(1);
+  });
+
   it('an exception that is not a StepError is an internal failure with the stack', async () => {
     const t = setup([broken], 'steps:\n  b: {uses: test/broken}\n');
     expect((await runPipeline(t.pipeline, t.options())).reason).toBe('failed');

@@ -25,7 +25,9 @@ export class Leases {
           | {run_id: string; instance: string; pid: number; host: string; heartbeat_at: number}
           | undefined;
         const now = this.clock();
-        if (row !== undefined && row.run_id !== runId && isAlive(row.pid, row.host, row.heartbeat_at, now)) {
+        // Held by someone else: another run, or another instance of this run with the same key.
+        const other = row !== undefined && (row.run_id !== runId || row.instance !== instance);
+        if (other && isAlive(row.pid, row.host, row.heartbeat_at, now)) {
           return {acquired: false, holder: {runId: row.run_id, instance: row.instance, pid: row.pid, host: row.host, heartbeatAt: row.heartbeat_at}};
         }
         this.db.prepare('INSERT OR REPLACE INTO leases (key, run_id, instance, pid, host, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)').run(key, runId, instance, process.pid, thisHost, now);
