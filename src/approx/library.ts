@@ -100,14 +100,15 @@ function evoApprox(name: string): Multiplier | undefined {
 /**
  * The multiplier `name` stands for: an EvoApprox circuit (`mul8s_1L2H`), an exact alias (`exact8s`,
  * `exact8u`), a generated family member (`trunc8s_k4c`, see families/index.ts), or a file — a path ending
- * in .v (Verilog, simulated with iverilog), .bin/.txt/.csv (a table), or any path written `file:<path>`;
+ * in .v (Verilog, simulated with iverilog; `path.v#module` picks a module), .bin/.txt/.csv (a table), or any
+ * path written `file:<path>`;
  * `sm8s_<unsigned name>` puts an unsigned circuit behind a sign-magnitude wrapper.
  * Unknown names throw UnknownMultiplierError with suggestions.
  */
 export function resolveMultiplier(name: string): Multiplier {
   const canonical = EXACT_ALIASES[name] ?? name;
   const file = filePath(name);
-  const key = file === undefined ? canonical : fileKey(file);
+  const key = file === undefined ? canonical : `${fileKey(file.file)}#${file.module ?? ''}`;
   const cached = loaded.get(key);
   if (cached) return cached;
   const found = file !== undefined ? importFile(file, name) : (evoApprox(canonical) ?? generatedMultiplier(canonical) ?? wrapped(canonical));
@@ -126,10 +127,14 @@ function wrapped(name: string): Multiplier | undefined {
 
 const TABLE_EXTENSIONS = ['.bin', '.txt', '.csv'];
 
-function filePath(name: string): string | undefined {
-  if (name.startsWith('file:')) return name.slice('file:'.length);
-  const extension = extname(name).toLowerCase();
-  return extension === '.v' || TABLE_EXTENSIONS.includes(extension) ? name : undefined;
+/** The file a name refers to, and for Verilog the module after "#" (`my_mults.v#mul_a`). */
+function filePath(name: string): {file: string; module?: string} | undefined {
+  const path = name.startsWith('file:') ? name.slice('file:'.length) : name;
+  const hash = path.lastIndexOf('#');
+  const [file, module] = hash > 0 && extname(path.slice(0, hash)).toLowerCase() === '.v' ? [path.slice(0, hash), path.slice(hash + 1)] : [path];
+  const extension = extname(file).toLowerCase();
+  if (!name.startsWith('file:') && extension !== '.v' && !TABLE_EXTENSIONS.includes(extension)) return undefined;
+  return module === undefined ? {file} : {file, module};
 }
 
 /** Files are re-imported when they change. */
@@ -142,8 +147,9 @@ function fileKey(file: string): string {
   }
 }
 
-function importFile(file: string, name: string): Multiplier {
-  return extname(file).toLowerCase() === '.v' ? importVerilog(file, {name}) : importTableFile(file, {name});
+function importFile({file, module}: {file: string; module?: string}, name: string): Multiplier {
+  if (extname(file).toLowerCase() !== '.v') return importTableFile(file, {name});
+  return importVerilog(file, module === undefined ? {name} : {name, module});
 }
 
 /** True for the errors resolveMultiplier throws on bad input (unknown name, bad parameters, unusable file). */

@@ -74,10 +74,12 @@ describe.skipIf(!hasIverilog)('Verilog import (exhaustive iverilog simulation)',
   it('a hand-written Baugh-Wooley signed multiplier (ANSI ports, helper module) yields the exact signed table', () => {
     const m = resolveMultiplier(fixture('exact_mul8s.v'));
     expect(m).toMatchObject({signed: true, id: resolveMultiplier('exact8s').id, provenance: {source: 'imported'}});
+    expect(resolveMultiplier(`${fixture('exact_mul8s.v')}#exact_mul8s`).id).toBe(m.id);
+    expect(() => resolveMultiplier(`${fixture('exact_mul8s.v')}#bw_row`)).toThrow(/module bw_row is not an 8×8 multiplier/);
   });
 
   it('rejects files without a matching module and names the module it looked at', () => {
-    expect(() => importVerilog(fixture('not_a_multiplier.v'))).toThrow(/not_a_multiplier\.v: no module with two 8-bit inputs and one 16\.\.31-bit output \(modules: add8\)/);
+    expect(() => importVerilog(fixture('not_a_multiplier.v'))).toThrow(/not_a_multiplier\.v: no module with two 8-bit inputs and one 16\.\.31-bit output \(modules: add8\); name the module \(path\.v#module\)/);
     expect(() => importVerilog(fixture('not_a_multiplier.v'), {module: 'add8'})).toThrow(
       /module add8 is not an 8×8 multiplier: needs two 8-bit inputs and one 16\.\.31-bit output, has input \[8\] a, input \[8\] b, output \[9\] s/,
     );

@@ -60,7 +60,7 @@ function chooseModule(file: string, source: string, options: VerilogImportOption
       wanted !== undefined
         ? `no module "${wanted}" (modules: ${names})`
         : candidates.length === 0
-          ? `no module with two 8-bit inputs and one 16..31-bit output (modules: ${names}); name the module and its ports explicitly`
+          ? `no module with two 8-bit inputs and one 16..31-bit output (modules: ${names}); name the module (path.v#module) or give importVerilog its ports`
           : `several multiplier modules (${candidates.map((m) => m.name).join(', ')}); say which one`,
     );
   }

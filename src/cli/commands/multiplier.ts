@@ -12,7 +12,7 @@ export const multiplierCommand: Command = {
   usage: [
     'Usage: axx multiplier show <name> [--json]',
     '',
-    '  <name>   a library circuit (mul8s_1L2H, exact8u), a generated one (trunc8s_k4c, drum8u_k4) or a file (my_mult.v, table.bin)',
+    '  <name>   a library circuit (mul8s_1L2H, exact8u), a generated one (trunc8s_k4c, drum8u_k4) or a file (my_mult.v, my_mults.v#module, table.bin)',
     '  --json   the characterization as JSON (no heatmap)',
   ].join('\n'),
   async run(argv, io) {
@@ -41,7 +41,7 @@ export const multiplierCommand: Command = {
       ...(c.citation ? [`  cite: ${c.citation}`] : []),
       ...(c.family ? [`  family: ${c.family.name} ${JSON.stringify(c.family.params)}`] : []),
       `  id: ${c.id}`,
-      `  hardware: ${hw.technology === null ? 'no figures (synthesize step costs generated circuits)' : `${hw.powerMw} mW, ${hw.areaUm2} um², ${hw.delayNs} ns (${hw.technology})`}`,
+      `  hardware: ${hw.technology === null ? 'none tabulated (the synthesize step costs generated circuits and given netlists)' : `${hw.powerMw} mW, ${hw.areaUm2} um², ${hw.delayNs} ns (${hw.technology})`}`,
       `  rank: ${c.rank} (GEMMs in the low-rank emulation)`,
       '',
       ...formatMetrics(c.metrics),
