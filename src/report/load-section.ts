@@ -6,6 +6,12 @@ import {checkSection, SectionError, type SectionName, type SectionTypes} from '.
 
 /** `where` names the input for messages ("with.search"); relative paths resolve against `baseDir`. */
 export function loadSection<N extends SectionName>(name: N, input: unknown, where: string, baseDir = process.cwd()): SectionTypes[N] {
+  if (Array.isArray(input)) {
+    throw new SectionError(
+      `${where}: got a list of ${input.length} values, expected one ${name} output`,
+      'a reference to a matrix step gives all its instances; give this step the same matrix key to read one instance each',
+    );
+  }
   if (typeof input !== 'string') return checkSection(name, input, where);
   const file = resolve(baseDir, input);
   let text: string;

@@ -92,6 +92,15 @@ describe('report step', () => {
     expect((error as StepError).hint).toContain("evaluate step's metrics");
   });
 
+  it("turns a matrix evaluate step's list into one row per instance, and refuses a list for a single section", async () => {
+    const ctx = context<ReportParams>(reportKind.schema, {accuracy: {exact: {top1: 0.9}, approx: [{top1: 0.8}, jsonFile('second.json', {top1: 0.7})]}});
+    const markdown = readFileSync(fileOf((await reportKind.run(ctx)).markdown), 'utf8');
+    expect(markdown).toContain('| approx[0] | 80.00% |');
+    expect(markdown).toContain('| approx[1] | 70.00% |');
+    const list = context<ReportParams>(reportKind.schema, {search: [sample.search as unknown as Json, sample.search as unknown as Json]});
+    await expect(reportKind.run(list)).rejects.toThrow('with.search: got a list of 2 values, expected one search output');
+  });
+
   it('keys literal input files by content', async () => {
     const path = jsonFile('keyed.json', {top1: 0.5});
     const before = await reportKind.keyExtras!({title: 't', accuracy: {a: path}});

@@ -35,7 +35,7 @@ const schema = {
       type: 'object',
       minProperties: 1,
       additionalProperties: either("an evaluate step's metrics"),
-      description: 'label -> evaluate metrics, e.g. {float: ..., int8: ..., approximate: ..., finetuned: ...}; the first is the baseline',
+      description: 'label -> evaluate metrics, e.g. {float: ..., int8: ..., approximate: ..., finetuned: ...}; the first is the baseline; a list (a matrix step) gives rows label[0], label[1] …',
     },
     sensitivity: either("the sensitivity step's matrix"),
     search: either("the search step's result"),
@@ -48,7 +48,7 @@ const schema = {
 
 /** Every file path among the section inputs (references resolve to absolute CAS paths; literal ones to the working directory). */
 function inputFiles(params: ReportParams): string[] {
-  const values = [...Object.values(params.accuracy ?? {}), ...SINGLE_SECTIONS.map((name) => params[name])];
+  const values = [...Object.values(params.accuracy ?? {}).flat(), ...SINGLE_SECTIONS.map((name) => params[name])];
   return values.filter((v): v is string => typeof v === 'string').map((path) => resolve(path));
 }
 
@@ -87,7 +87,11 @@ export const reportKind: StepKind<ReportParams> = {
     const {params} = ctx;
     const input: ReportInput = {title: params.title};
     if (params.accuracy !== undefined) {
-      input.accuracy = Object.fromEntries(Object.entries(params.accuracy).map(([label, value]) => [label, section('accuracy', value, `with.accuracy.${label}`)]));
+      // A matrix evaluate step's outputs arrive as a list (matrix order): one row each, label[i].
+      const entries = Object.entries(params.accuracy).flatMap(([label, value]) =>
+        Array.isArray(value) ? value.map((item, i): [string, Json] => [`${label}[${i}]`, item]) : [[label, value] as [string, Json]],
+      );
+      input.accuracy = Object.fromEntries(entries.map(([label, value]) => [label, section('accuracy', value, `with.accuracy.${label}`)]));
     }
     if (params.sensitivity !== undefined) input.sensitivity = section('sensitivity', params.sensitivity, 'with.sensitivity');
     if (params.search !== undefined) input.search = section('search', params.search, 'with.search');
