@@ -158,7 +158,7 @@ export function isMultiplierInputError(error: unknown): error is Error {
 }
 
 /** Names of the built-in circuits (EvoApprox library), signed first, and the exact aliases. */
-export function knownNames(): string[] {
+function knownNames(): string[] {
   const fromFiles = readdirSync(EVOAPPROX_DIR).filter((f) => f.endsWith('.bin')).map((f) => f.slice(0, -4));
   return [...fromFiles.sort(), ...Object.keys(EXACT_ALIASES)];
 }
@@ -169,7 +169,7 @@ export function listMultipliers(): Multiplier[] {
 }
 
 /** Up to three known names closest to `name` by edit distance. */
-export function suggest(name: string, candidates: readonly string[]): string[] {
+function suggest(name: string, candidates: readonly string[]): string[] {
   const scored = candidates.map((c) => ({c, d: editDistance(name.toLowerCase(), c.toLowerCase())}));
   const limit = Math.max(2, Math.floor(name.length / 3));
   return scored.filter((s) => s.d <= limit).sort((x, y) => x.d - y.d).slice(0, 3).map((s) => s.c);

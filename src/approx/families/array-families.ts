@@ -11,7 +11,7 @@ export function truncatedTable(signed: boolean, k: number, correction: boolean):
   return partialProductTable(signed, (i, j) => i + j >= k, correction ? truncationCorrection(signed, k) : 0);
 }
 
-export function truncationCorrection(signed: boolean, k: number): number {
+function truncationCorrection(signed: boolean, k: number): number {
   let expected = 0;
   for (let i = 0; i < 8; i++) {
     for (let j = 0; j < 8; j++) if (i + j < k) expected += 2 ** (i + j) * bitOneProbability(signed, i, j);

@@ -9,11 +9,11 @@ import {TABLE_SIZE} from '../multiplier.js';
 export type KeepBit = (i: number, j: number) => boolean;
 
 /** Baugh-Wooley inverts the bits that pair exactly one sign bit with a magnitude bit. */
-export function isInvertedBit(signed: boolean, i: number, j: number): boolean {
+function isInvertedBit(signed: boolean, i: number, j: number): boolean {
   return signed && (i === 7) !== (j === 7);
 }
 
-export const BAUGH_WOOLEY_CONSTANT = 2 ** 8 + 2 ** 15;
+const BAUGH_WOOLEY_CONSTANT = 2 ** 8 + 2 ** 15;
 
 /** Probability that a partial-product bit is 1 for uniform operands (1/4, or 3/4 when inverted). */
 export function bitOneProbability(signed: boolean, i: number, j: number): number {

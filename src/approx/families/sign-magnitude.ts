@@ -7,7 +7,7 @@ import {makeMultiplier, operandValue, TABLE_SIZE, type Multiplier} from '../mult
 /** Name prefix: `sm8s_mul8u_2AC` is mul8u_2AC behind the wrapper. */
 export const SIGN_MAGNITUDE_PREFIX = 'sm8s_';
 
-export function signMagnitudeTable(unsignedTable: Int32Array): Int32Array {
+function signMagnitudeTable(unsignedTable: Int32Array): Int32Array {
   const table = new Int32Array(TABLE_SIZE);
   for (let a = 0; a < 256; a++) {
     const va = operandValue(true, a);
