@@ -38,8 +38,12 @@ export interface ManifestLayer {
   path: EmulationPath;
   rank: number;
   groups: {rank: number; divisor: number}[];
-  /** Path 'int8-shift'/'int8-exact' on MatMulInteger: activation factor c·floor(q/2^s); the integer accumulator is c × the MatMulInteger result. */
-  shift?: {s: number; c: number};
+  /**
+   * Integer paths whose shifted operands drop a power of two c (activation factor c·floor(q/2^s)):
+   * the exact accumulator is accumulatorScale × the MatMulInteger/ConvInteger result (c is folded
+   * into the dequantisation factor). Absent = 1.
+   */
+  accumulatorScale?: number;
   /** Products summed per output (reduction length). */
   k: number;
   macs: number | null;

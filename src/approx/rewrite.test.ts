@@ -70,7 +70,7 @@ describe('approximateModel: integer accumulators equal the lookup reference', ()
     const outputs = await run(model, feeds, zoo.inputs);
     const expected = referenceAccumulators(zoo, feeds, table);
     for (const layer of result.manifest.layers) {
-      const got = (outputs[accumulators[layer.node]!]!.data as Float32Array).map((v) => v * (layer.shift?.c ?? 1));
+      const got = (outputs[accumulators[layer.node]!]!.data as Float32Array).map((v) => v * (layer.accumulatorScale ?? 1));
       const want = expected[layer.node]!;
       expect(got.length, layer.node).toBe(want.length);
       let mismatches = 0;
@@ -89,7 +89,7 @@ describe('approximateModel: the comparison discriminates and options are checked
     const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
     const result = approximateModel(zoo.model, {...base, default: 'mul8s_1L2H', layers: ['mm']});
     const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
-    const c = result.manifest.layers[0]!.shift?.c ?? 1;
+    const c = result.manifest.layers[0]!.accumulatorScale ?? 1;
     const got = ((await run(model, feeds, zoo.inputs))[accumulators.mm!]!.data as Float32Array).map((v) => v * c);
     const exact = circuit('mul8s_1KV8');
     const want = referenceAccumulators(zoo, feeds, operandTable(exact.table, true)).mm!;

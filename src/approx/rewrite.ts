@@ -8,7 +8,7 @@ import {inferShapes, type ValueType} from '../onnx/shapes.js';
 import {layerMacs} from '../onnx/stats.js';
 import type {CalibrationFile} from './calibration-format.js';
 import {findApproximableLayers, type ApproximableLayer} from './emulate/approximable.js';
-import {emitActivationProduct, emitConv, emitIntegerLowRank, emitIntegerMatrixProduct, emitMatrixProduct, type EmulationInput, type QuantizedWeight} from './emulate/emit-layer.js';
+import {emitActivationProduct, emitConv, emitIntegerActivationProduct, emitIntegerLowRank, emitIntegerMatrixProduct, emitMatrixProduct, type EmulationInput, type QuantizedWeight} from './emulate/emit-layer.js';
 import {LayerEmitter} from './emulate/emitter.js';
 import {operandTable} from './emulate/operand-table.js';
 import {planEmulation, type EmulationPlan} from './emulate/plan.js';
@@ -115,7 +115,7 @@ export function approximateModel(model: Model, opts: ApproximateOptions): {model
       path: described.plan.path,
       rank: described.plan.rank,
       groups: described.plan.groups.map((g) => ({rank: g.rank, divisor: g.divisor})),
-      ...(described.plan.shift ? {shift: described.plan.shift} : {}),
+      ...(accumulatorScale(described.plan) === 1 ? {} : {accumulatorScale: accumulatorScale(described.plan)}),
       k: described.k,
       macs: macsByNode.get(layer.node.name) ?? null,
       errorBound: described.plan.errorBound,
@@ -173,7 +173,8 @@ function staticDim(c: LayerContext, value: string, axis: number): number {
 
 function plan(c: LayerContext, table: Int32Array, k: number): EmulationPlan {
   const conv = c.layer.op === 'Conv';
-  const result = planEmulation(table, k, {fp64Allowed: !conv, integerAllowed: c.layer.kind === 'weight', activationSide: conv ? 'v' : 'u'});
+  const pair = c.layer.kind === 'activations';
+  const result = planEmulation(table, k, {fp64Allowed: !conv, integerAllowed: !pair, activationSide: conv ? 'v' : 'u', pair});
   return 'error' in result ? fail(c, result.error) : result;
 }
 
@@ -287,13 +288,16 @@ function emitAttention(c: LayerContext, e: LayerEmitter, table: Int32Array): Emi
   const scaleB = activationScale(c, b);
   const bRank = shapeOf(c, b).length;
   const columns = p.rank > 1 ? staticDim(c, b, -1) : 0;
-  emitActivationProduct(
-    e,
-    p,
-    {name: a, rank: shapeOf(c, a).length, scale: scaleA.scale},
-    {name: b, rank: bRank, scale: scaleB.scale, columns},
-    c.layer.node.outputs[0]!,
-  );
+  const emit = p.pair ? emitIntegerActivationProduct : emitActivationProduct;
+  emit(e, p, {name: a, rank: shapeOf(c, a).length, scale: scaleA.scale}, {name: b, rank: bRank, scale: scaleB.scale, columns}, c.layer.node.outputs[0]!);
   return {plan: p, k, scales: {first: scaleA.record, second: scaleB.record}};
 }
 
+
+/** The power of two the integer op's result is multiplied by (shifted operands). */
+function accumulatorScale(plan: EmulationPlan): number {
+  if (plan.shift) return plan.shift.c;
+  if (!plan.pair) return 1;
+  const {a, b} = plan.pair;
+  return (a.kind === 'shift' ? a.c : 1) * (b.kind === 'shift' ? b.c : 1);
+}

@@ -6,7 +6,7 @@ import {DataType, type Attribute, type Node} from '../../onnx/ir.js';
 import type {FactorGroup} from '../lowrank.js';
 import type {QuantScale} from '../quantize.js';
 import type {LayerEmitter} from './emitter.js';
-import type {EmulationPlan} from './plan.js';
+import type {EmulationPlan, SideEncoding} from './plan.js';
 
 /** A weight quantised offline: int8 values in the op's layout and the step(s) of one quantum. */
 export interface QuantizedWeight {
@@ -308,4 +308,41 @@ export function emitIntegerLowRank(
   const acc = e.op('MatMulInteger', [gathered, w, e.uint8('input.zero', za), e.uint8('weight.zero', zb)], 'matmul');
   const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
   return dequantize(e, accF, xScale.step, weight.steps, [n], opts.extraScale, opts.output);
+}
+
+/**
+ * A[.., M, K] @ B[.., K, N] of two run-time operands on MatMulInteger (plan.pair): each side is
+ * shifted or gathered from a uint8 table, the r copies laid along K (A: [.., M, K·r]; B: [.., K·r, N]).
+ */
+export function emitIntegerActivationProduct(
+  e: LayerEmitter,
+  plan: EmulationPlan,
+  a: {name: string; rank: number; scale: QuantScale},
+  b: {name: string; rank: number; scale: QuantScale; columns: number},
+  output: string,
+): string {
+  const group = plan.groups[0]!;
+  const encode = (side: SideEncoding, name: string, step: number, factors: Float64Array, what: string): {value: string; zero: number} => {
+    if (side.kind === 'shift') return {value: e.quantizeShifted(name, step, side.s, what), zero: 1 << (7 - side.s)};
+    const q = e.quantize(name, step, what);
+    const table = e.names.fresh(`${e.prefix}${what}.factors`);
+    e.initializers.push({name: table, dataType: DataType.UINT8, dims: group.rank === 1 ? [256] : [256, group.rank], data: Uint8Array.from(factors, (f) => f + side.zero)});
+    const index = e.op('Cast', [q], `${what}.index`, [{name: 'to', type: 'int', value: DataType.INT32}]);
+    return {value: e.op('Gather', [table, index], `${what}.gather`, [{name: 'axis', type: 'int', value: 0}]), zero: side.zero};
+  };
+  const left = encode(plan.pair!.a, a.name, a.scale.step, group.u, 'a');
+  const right = encode(plan.pair!.b, b.name, b.scale.step, group.v, 'b');
+  let av = left.value;
+  let bv = right.value;
+  if (group.rank > 1) {
+    av = e.op('Reshape', [av, e.int64s('a.shape', [...Array<number>(a.rank - 1).fill(0), -1])], 'a.merge');
+    // [.., K, N, r] -> [.., K, r, N] -> [.., K·r, N]
+    const perm = [...Array.from({length: b.rank - 1}, (_, i) => i), b.rank, b.rank - 1];
+    const moved = e.op('Transpose', [bv], 'b.order', [{name: 'perm', type: 'ints', value: perm}]);
+    bv = e.op('Reshape', [moved, e.int64s('b.shape', [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], 'b.merge');
+  }
+  const acc = e.op('MatMulInteger', [av, bv, e.uint8('a.zero', left.zero), e.uint8('b.zero', right.zero)], 'matmul');
+  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+  const c = (plan.pair!.a.kind === 'shift' ? plan.pair!.a.c : 1) * (plan.pair!.b.kind === 'shift' ? plan.pair!.b.c : 1);
+  return dequantize(e, accF, a.scale.step, [b.scale.step], [], c, output);
 }

@@ -34,7 +34,12 @@ export interface EmulationPlan {
   shift?: {s: number; c: number};
   /** Integer low-rank path: zero points making activation factors (u + za) and weight factors (v + zb) uint8. */
   zeroPoints?: {activation: number; weight: number};
+  /** Integer path for a product of two activations: how each side becomes uint8 for MatMulInteger. */
+  pair?: {a: SideEncoding; b: SideEncoding};
 }
+
+/** A run-time operand as uint8: shifted (factor c·floor(q/2^s)) or gathered from a uint8 table (factor + zero). */
+export type SideEncoding = {kind: 'shift'; s: number; c: number} | {kind: 'table'; zero: number};
 
 export interface PlanOptions {
   /** fp64 GEMMs are possible (MatMul/Gemm; onnxruntime has no fp64 Conv). */
@@ -43,6 +48,8 @@ export interface PlanOptions {
   integerAllowed: boolean;
   /** Which factor the run-time activation takes: 'u' (row operand: MatMul/Gemm) or 'v' (Conv). */
   activationSide: 'u' | 'v';
+  /** Both operands are run-time activations (attention products): MatMulInteger on two encoded sides. */
+  pair?: boolean;
 }
 
 interface TableFactors {
@@ -80,6 +87,10 @@ export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): 
   const fitsFp32 = k * 127 * 128 <= 2 ** 24;
   if (f.exactProduct && fitsFp32) {
     return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0, ...(opts.integerAllowed ? {shift: {s: 0, c: 1}} : {})};
+  }
+  if (opts.pair) {
+    const pair = pairPlan(f, k);
+    if (pair) return pair;
   }
   const single = f.integer?.length === 1 && f.integer[0]!.rank === 1 && f.integer[0]!.divisor === 1 ? f.integer[0]! : undefined;
   if (opts.integerAllowed && single && fitsFp32) {
@@ -181,4 +192,21 @@ function commonPowerOfTwo(factor: Float64Array): number {
     while (power > 1 && x % power !== 0) power /= 2;
   }
   return power === 2 ** 30 ? 1 : power;
+}
+
+function pairPlan(f: TableFactors, k: number): EmulationPlan | undefined {
+  const group = f.exactProduct ? identityGroup() : single0(f.integer) ? f.integer![0]! : undefined;
+  if (!group || k > (f.exactProduct ? Math.floor(2 ** 24 / (127 * 127)) : f.integerMaxK)) return undefined;
+  const a = encodeSide(group.u, group.rank);
+  const b = encodeSide(group.v, group.rank);
+  if (!a || !b) return undefined;
+  const path = f.exactProduct ? 'int8-exact' : a.kind === 'shift' && b.kind === 'shift' ? 'int8-shift' : 'lowrank-int8';
+  return {path, rank: group.rank, groups: [group], errorBound: 0, pair: {a, b}};
+}
+
+function encodeSide(factor: Float64Array, rank: number): SideEncoding | undefined {
+  const shift = rank === 1 ? shiftForm(factor) : undefined;
+  if (shift) return {kind: 'shift', ...shift};
+  const zero = zeroPointFor(factor);
+  return zero === undefined ? undefined : {kind: 'table', zero};
 }
