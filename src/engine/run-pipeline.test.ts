@@ -143,6 +143,15 @@ describe('runPipeline', () => {
     expect(stats.peak).toBe(1);
   });
 
+  it('a value output that does not fit the parameter taking it fails that step, located', async () => {
+    const stats = {running: 0, peak: 0};
+    const fits = setup([sleeper(stats)], 'steps:\n  a: {uses: test/sleep, with: {ms: 1}}\n  b: {uses: test/sleep, with: {ms: "${{ steps.a.outputs.v }}"}}\n');
+    expect((await runPipeline(fits.pipeline, fits.options())).reason).toBe('passed');
+    const wrong = setup([sleeper(stats)], 'steps:\n  a: {uses: test/sleep, with: {ms: 1}}\n  b: {uses: test/sleep, with: {ms: "x${{ steps.a.outputs.v }}"}}\n');
+    expect((await runPipeline(wrong.pipeline, wrong.options())).reason).toBe('failed');
+    expect(wrong.events.find((e) => e.type === 'failure')).toMatchObject({failure: {reason: 'step-failed', message: expect.stringContaining('with.ms must be integer after resolving references (got "x1")'), diagnostic: {location: {line: 3}}}});
+  });
+
   it('an exception that is not a StepError is an internal failure with the stack', async () => {
     const t = setup([broken], 'steps:\n  b: {uses: test/broken}\n');
     expect((await runPipeline(t.pipeline, t.options())).reason).toBe('failed');

@@ -10,6 +10,7 @@ import type {Executor} from './executor.js';
 import {locateStep, type ExecutorName, type Pipeline, type StepInstance} from './pipeline.js';
 import {ResourcePool} from './resource-pool.js';
 import {bindInstance, type BoundInstance} from './resolve.js';
+import {checkResolvedParams} from './spec/load-pipeline.js';
 import {StepError, type OutputValue} from './step-kind.js';
 import {removeTree} from './store/cas.js';
 import {HEARTBEAT_MS} from './store/liveness.js';
@@ -188,6 +189,8 @@ class PipelineRun {
     if (this.#stop.signal.aborted) return;
     try {
       const bound = await bindInstance(this.pipeline, instance, this.#results, this.options.store.cas, this.options.store.fileDigests);
+      const misfit = checkResolvedParams(instance.step.kind, bound.params);
+      if (misfit !== undefined) throw new StepError(misfit.message, 'the referenced output does not fit this parameter; check which output the reference names', misfit.param);
       this.options.store.runs.setStep(this.#runId, this.#row(instance), {key: bound.key});
       if (await this.#reuse(instance, bound)) return;
       await this.#withLease(instance, bound);

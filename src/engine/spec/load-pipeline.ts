@@ -33,6 +33,18 @@ function validatePipelineShape(value: unknown): ValidateFunction {
   return pipelineValidator;
 }
 
+/**
+ * Checks parameters after step-output references were resolved (a value output must fit the
+ * parameter that takes it). Returns the first problem as a StepError-ready triple, or undefined.
+ */
+export function checkResolvedParams(kind: StepKind, params: Json): {message: string; param: string} | undefined {
+  const validate = kindValidator(kind);
+  if (validate(params)) return undefined;
+  const error = validate.errors![0]!;
+  const path = error.instancePath.split('/').filter(Boolean).join('.');
+  return {message: `with${path ? `.${path}` : ''} ${error.message ?? 'is invalid'} after resolving references (got ${JSON.stringify(error.data)?.slice(0, 80)})`, param: `with${path ? `.${path}` : ''}`};
+}
+
 function kindValidator(kind: StepKind): ValidateFunction {
   let validate = kindValidators.get(kind);
   if (validate === undefined) {
