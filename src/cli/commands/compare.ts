@@ -1,7 +1,7 @@
 // `axx compare <run…>`: runs side by side — run status, every step's parameters and final metrics —
 // as an aligned table (differing rows marked), JSON or CSV. The table logic is src/report/run-comparison.ts.
 import type {Store} from '../../engine/store/store.js';
-import {compareRuns, comparisonCsv, comparisonText, type RunSnapshot} from '../../report/run-comparison.js';
+import {compareRuns, comparisonCsv, comparisonText, type RunSnapshot} from '../../report/index.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
 import {cacheOption, openStore} from '../project.js';
