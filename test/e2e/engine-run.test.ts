@@ -100,6 +100,9 @@ describe('axx run with exec steps', () => {
     expect(dag.stdoutText()).toContain('numbers --> sum');
     expect(await runCli(['run', 'p.yaml', '--only', 'nope'], captureIo(dir))).toBe(2);
     expect(await runCli(['run', 'p.yaml', '-j', '0'], captureIo(dir))).toBe(2);
+    const missing = captureIo(dir);
+    expect(await runCli(['validate', 'missing.yaml'], missing)).toBe(2);
+    expect(missing.stderrText()).toContain('error: pipeline file not found');
   });
 
   it('--params files and -p override params (-p wins); a bad override is a located error', async () => {

@@ -60,7 +60,7 @@ export async function loadPipelineFile(file: string, options: LoadOptions): Prom
     text = await readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return {ok: false, error: [{message: code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, hint: 'pipelines are YAML files, e.g. pipelines/example.yaml'}]};
+    return {ok: false, error: [{message: code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, hint: 'give the path of a pipeline YAML file (see README "Pipeline files")'}]};
   }
   return loadPipeline(file, text, options);
 }
@@ -96,7 +96,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
   const source = parseYamlSource(file, text);
   if (source.errors.length > 0) return {ok: false, error: source.errors};
   if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
-    return {ok: false, error: [{message: 'a pipeline file must be a YAML mapping with a "steps:" key', location: source.locate([]), hint: 'start from pipelines/example.yaml or README "Pipeline files"'}]};
+    return {ok: false, error: [{message: 'a pipeline file must be a YAML mapping with a "steps:" key', location: source.locate([]), hint: 'see README "Pipeline files" for the format'}]};
   }
   const diagnostics: Diagnostic[] = [];
   const report = (message: string, path: JsonPath, hint?: string, key = false): void => {
