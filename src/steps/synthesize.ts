@@ -4,6 +4,7 @@
 import {readFile, writeFile, mkdir} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
+import {SIGN_MAGNITUDE_PREFIX} from '../approx/families/sign-magnitude.js';
 import {resolveMultiplier} from '../approx/library.js';
 import type {Multiplier} from '../approx/multiplier.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
@@ -13,7 +14,6 @@ import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/as
 import type {LayerAssignment} from '../hw/cost.js';
 import {fileDigest} from '../hw/figure-cache.js';
 import {detectHwTools} from '../hw/tools.js';
-import {signMagnitudeView} from '../hw/verilog/sign-magnitude.js';
 
 export interface SynthesizeParams {
   manifest: unknown;
@@ -176,7 +176,7 @@ function resolveLayer(entry: LayerEntry): LayerAssignment {
     );
   }
   // The manifest records the core circuit; the hardware is the core behind a sign-magnitude wrapper.
-  return {layer: entry.layer, macs: entry.macs, multiplier: entry.signMagnitude ? signMagnitudeView(multiplier) : multiplier};
+  return {layer: entry.layer, macs: entry.macs, multiplier: entry.signMagnitude ? resolveMultiplier(SIGN_MAGNITUDE_PREFIX + multiplier.name) : multiplier};
 }
 
 async function loadHistograms(path: string, entries: readonly LayerEntry[]) {

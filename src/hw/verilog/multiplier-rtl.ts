@@ -1,11 +1,13 @@
 // RTL for any multiplier the library resolves: the exact product -> the exact array; a generated family
 // -> its generator (bit-exact to the family's table, checked by exhaustive simulation in the tests);
 // anything else (EvoApprox by name, imports) -> the netlist the user gives, never a bundled one.
+import {SIGN_MAGNITUDE_PREFIX} from '../../approx/families/sign-magnitude.js';
+import {resolveMultiplier} from '../../approx/library.js';
 import type {Multiplier} from '../../approx/multiplier.js';
 import {familyRtl} from './families.js';
 import {exactMultiplierRtl} from './matrix-multiplier.js';
 import {moduleNameFor, type RtlModule} from './rtl.js';
-import {signMagnitudeRtl, wrappedCore} from './sign-magnitude.js';
+import {signMagnitudeRtl} from './sign-magnitude.js';
 import {userNetlistRtl} from './user-netlist.js';
 
 export async function multiplierRtl(
@@ -13,8 +15,8 @@ export async function multiplierRtl(
   netlists: Readonly<Record<string, string>> = {},
   name = moduleNameFor(multiplier.name),
 ): Promise<RtlModule> {
-  const core = wrappedCore(multiplier);
-  if (core !== undefined) {
+  if (multiplier.provenance.source === 'wrapper' && multiplier.name.startsWith(SIGN_MAGNITUDE_PREFIX)) {
+    const core = resolveMultiplier(multiplier.name.slice(SIGN_MAGNITUDE_PREFIX.length));
     // The core gets its own module name, so an array using the circuit both bare and wrapped defines each once.
     return signMagnitudeRtl(name, await multiplierRtl(core, netlists, `${name}_core`), `${core.name} on signed operands`);
   }
