@@ -1,8 +1,9 @@
 // axx compare on real runs: a synthesize → report pipeline run with two parameter values, then again
 // from cache, compared through the CLI in-process.
-import {readFileSync} from 'node:fs';
-import {describe, expect, it} from 'vitest';
-import {captureIo, tempProject} from '../../../test/e2e/engine-helpers.js';
+import {readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {captureIo, removeProjects, tempProject} from '../../../test/e2e/engine-helpers.js';
 import {runCli} from '../main.js';
 
 const pipeline = `
@@ -25,6 +26,15 @@ steps:
       synthesis: "\${{ steps.cost.outputs.summary }}"
 `;
 
+afterAll(removeProjects);
+
+/** A temp project holding the pipeline, its synthesis memo inside the project too. */
+function project(): string {
+  const dir = tempProject({});
+  writeFileSync(join(dir, 'p.yaml'), pipeline.replace('figures: tabulated', `figures: tabulated\n      synthesisCache: ${join(dir, 'hw')}`));
+  return dir;
+}
+
 async function axx(dir: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
   const io = captureIo(dir);
   const code = await runCli(args, io);
@@ -38,7 +48,7 @@ function runId(out: string): string {
 
 describe('axx compare', () => {
   it('shows params and metrics of runs side by side, as text, JSON and CSV', async () => {
-    const dir = tempProject({'p.yaml': pipeline});
+    const dir = project();
     const first = await axx(dir, 'run', 'p.yaml');
     expect(first.code, first.err).toBe(0);
     const second = await axx(dir, 'run', 'p.yaml', '-p', 'mult=mul8s_1KX2');
@@ -72,11 +82,11 @@ describe('axx compare', () => {
     // The report step's page is in the store.
     const exported = await axx(dir, 'export', 'report.html', 'report.html');
     expect(exported.code, exported.err).toBe(0);
-    expect(readFileSync(`${dir}/report.html`, 'utf8')).toContain('<h2>Accelerator</h2>');
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).toContain('<h2>Accelerator</h2>');
   });
 
   it('says what to do for unknown or ambiguous run ids and conflicting formats', async () => {
-    const dir = tempProject({'p.yaml': pipeline});
+    const dir = project();
     const none = await axx(dir, 'compare');
     expect(none).toMatchObject({code: 2});
     expect(none.err).toContain('no runs yet; axx run <pipeline.yaml> makes one');
