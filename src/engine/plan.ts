@@ -50,7 +50,7 @@ export async function planPipeline(pipeline: Pipeline, store: Store, options: {f
     if (forced) reasons = ['forced (--force)'];
     else if (hit !== undefined) reasons = ['cached result has missing or corrupt artifacts'];
     else {
-      const previous = store.results.latest(name);
+      const previous = previousResult(store, pipeline.file, name, instance.ref.kind);
       reasons = previous === undefined ? ['no previous result'] : keyChanges(previous.keyParts, bound.keyParts);
       if (reasons.length === 0) reasons = ['previous result was removed (gc)'];
     }
@@ -58,4 +58,17 @@ export async function planPipeline(pipeline: Pipeline, store: Store, options: {f
     plan.push({step: instance.ref, status: 'run', key: bound.key, reasons});
   }
   return plan;
+}
+
+/**
+ * What to compare a new key with: the result this instance had in the latest run of the same
+ * pipeline file, else the latest result of an instance of the same name and kind anywhere (results
+ * are shared between pipelines, but "why" should speak of the user's own last run).
+ */
+function previousResult(store: Store, pipelineFile: string, instance: string, kind: string): ResultRecord | undefined {
+  const key = store.runs.lastKey(pipelineFile, instance);
+  const own = key !== undefined ? store.results.get(key) : undefined;
+  if (own !== undefined) return own;
+  const latest = store.results.latest(instance);
+  return latest?.kind === kind ? latest : undefined;
 }

@@ -75,6 +75,12 @@ describe('axx run with exec steps', () => {
     expect(lines.find((l) => l.includes('numbers'))).toMatch(/^run\s+numbers\s+with\.run: "seq 3 > n\.txt" → "seq 4 > n\.txt"/);
     expect(lines.find((l) => l.includes(' labels'))).toMatch(/^cached\s+labels/);
     expect(lines.find((l) => l.includes(' sum'))).toMatch(/^blocked\s+sum\s+waits for numbers/);
+    // Another pipeline's step of the same name does not change what this pipeline's plan compares with.
+    writeFileSync(join(dir, 'q.yaml'), chain.replace('count: 3', 'count: 5'));
+    await runCli(['run', 'q.yaml'], captureIo(dir));
+    const again = captureIo(dir);
+    await runCli(['plan', 'p.yaml', '-p', 'count=4'], again);
+    expect(again.stdoutText()).toContain('with.run: "seq 3 > n.txt" → "seq 4 > n.txt"');
   });
 
   it('an upstream that re-runs with identical bytes leaves downstream cached (early cutoff)', async () => {

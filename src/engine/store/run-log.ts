@@ -153,6 +153,14 @@ export class RunLog {
     return this.steps(row.run_id).find((s) => s.instance === name) ?? this.steps(row.run_id).find((s) => s.stepId === name);
   }
 
+  /** The key this instance had in the latest run of this pipeline file that got as far as computing it. */
+  lastKey(pipeline: string, instance: string): string | undefined {
+    const row = this.db
+      .prepare('SELECT rs.key FROM run_steps rs JOIN runs r ON r.id = rs.run_id WHERE r.pipeline = ? AND rs.instance = ? AND rs.key IS NOT NULL ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1')
+      .get(pipeline, instance) as {key: string} | undefined;
+    return row?.key;
+  }
+
   logs(runId: string, instance: string): {at: number; stream: string; text: string}[] {
     return this.db.prepare('SELECT at, stream, text FROM logs WHERE run_id = ? AND instance = ? ORDER BY rowid').all(runId, instance) as {at: number; stream: string; text: string}[];
   }
