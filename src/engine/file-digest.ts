@@ -5,6 +5,10 @@ import {createReadStream} from 'node:fs';
 import {readdir, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {canonicalJson, sha256Hex} from './canonical-json.js';
+import {mapLimit} from './map-limit.js';
+
+/** Files hashed at once when walking a directory. */
+export const FILE_CONCURRENCY = 16;
 
 export interface DirEntry {
   /** Relative path with '/' separators. */
@@ -48,18 +52,24 @@ export class FileDigestMemo {
   }
 
   async dirEntries(root: string): Promise<DirEntry[]> {
-    const entries: DirEntry[] = [];
+    const files: {full: string; rel: string}[] = [];
     const walk = async (dir: string, prefix: string): Promise<void> => {
       for (const item of await readdir(dir, {withFileTypes: true})) {
         const full = join(dir, item.name);
         const rel = prefix === '' ? item.name : `${prefix}/${item.name}`;
-        const info = await stat(full);
-        if (info.isDirectory()) await walk(full, rel);
-        else if (info.isFile()) entries.push({path: rel, digest: await this.#fileDigest(full, info), size: info.size, executable: (info.mode & 0o111) !== 0});
+        if (item.isDirectory()) await walk(full, rel);
+        else files.push({full, rel});
       }
     };
     await walk(root, '');
-    return entries;
+    const entries = await mapLimit(files, FILE_CONCURRENCY, async ({full, rel}): Promise<DirEntry | undefined> => {
+      // stat, not the dirent type: a symlink to a file counts as that file.
+      const info = await stat(full);
+      if (info.isDirectory()) throw new Error(`${full}: symlinks to directories are not supported in directory outputs`);
+      if (!info.isFile()) return undefined;
+      return {path: rel, digest: await this.#fileDigest(full, info), size: info.size, executable: (info.mode & 0o111) !== 0};
+    });
+    return entries.filter((e) => e !== undefined);
   }
 
   async #fileDigest(path: string, info: Awaited<ReturnType<typeof stat>>): Promise<string> {

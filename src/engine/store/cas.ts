@@ -5,7 +5,8 @@ import {randomBytes} from 'node:crypto';
 import {chmod, copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 import {sha256Hex} from '../canonical-json.js';
-import {dirManifest, FileDigestMemo, hashFile, type DirEntry} from '../file-digest.js';
+import {dirManifest, FILE_CONCURRENCY, FileDigestMemo, hashFile, type DirEntry} from '../file-digest.js';
+import {mapLimit} from '../map-limit.js';
 
 export interface StoredArtifact {
   type: 'file' | 'dir';
@@ -84,7 +85,7 @@ export class Cas {
   /** Moves a directory's files into the store and materialises the tree read-only. */
   async putDir(path: string): Promise<StoredArtifact> {
     const entries = await new FileDigestMemo().dirEntries(path);
-    for (const entry of entries) await this.#adopt(join(path, ...entry.path.split('/')), entry.digest);
+    await mapLimit(entries, FILE_CONCURRENCY, (entry) => this.#adopt(join(path, ...entry.path.split('/')), entry.digest));
     const manifest = dirManifest(entries);
     const {digest} = await this.putBytes(Buffer.from(manifest));
     await this.#materialise(digest, entries);
@@ -100,11 +101,8 @@ export class Cas {
     const target = this.dirPath(digest);
     if (await this.has({type: 'dir', digest})) return;
     const tmp = await this.tempDir('dir');
-    for (const entry of entries) {
-      const dest = join(tmp, ...entry.path.split('/'));
-      await mkdir(dirname(dest), {recursive: true});
-      await link(this.blobPath(entry.digest), dest);
-    }
+    for (const dir of new Set(entries.map((e) => dirname(join(tmp, ...e.path.split('/')))))) await mkdir(dir, {recursive: true});
+    await mapLimit(entries, FILE_CONCURRENCY, (entry) => link(this.blobPath(entry.digest), join(tmp, ...entry.path.split('/'))));
     await mkdir(dirname(target), {recursive: true});
     await makeTreeReadOnly(tmp);
     await rename(tmp, target).catch(async (error: NodeJS.ErrnoException) => {
