@@ -128,3 +128,32 @@ describe('approximateModel: the comparison discriminates and options are checked
     expect((err as RewriteError).field).toBe('exclude');
   });
 });
+
+describe('approximateModel: long reductions (accumulators beyond 2^24) stay exact in int32', () => {
+  const k = 2048;
+  const weightData = new SeededRandom(17).fill(k * 8);
+  const model: Model = {
+    ...layerZoo().model,
+    graph: {
+      name: 'long',
+      nodes: [{name: 'fc', opType: 'MatMul', domain: '', inputs: ['x', 'fc.weight'], outputs: ['y'], attributes: []}],
+      initializers: [{name: 'fc.weight', dataType: DataType.FLOAT, dims: [k, 8], data: weightData.map((v) => (v > 0 ? 1 : -1))}],
+      inputs: [{name: 'x', elemType: DataType.FLOAT, shape: [4, k]}],
+      outputs: [{name: 'y', elemType: DataType.FLOAT}],
+      valueInfo: [],
+    },
+  };
+  it.each(['mul8s_1KV8', 'mul8s_1L2H', 'mul8s_1KX2'])('%s', async (name) => {
+    // saturating inputs whose signs follow the weights: |accumulator| ≈ 2048·127² > 2^24
+    const x = Float32Array.from({length: 4 * k}, (_, i) => (i < k ? 5 : -5) * (weightData[(i % k) * 8]! > 0 ? 1 : -1));
+    const result = approximateModel(model, {calibration: fixedCalibration({x: 1}), resolveMultiplier, default: name});
+    const layer = result.manifest.layers[0]!;
+    expect(layer.path).toMatch(/^int8-|lowrank-int8/);
+    const {model: exposed, accumulators} = exposeAccumulators(result.model, result.manifest);
+    const got = ((await run(exposed, {x}, {x: [4, k]}))[accumulators.fc!]!.data as Float32Array).map((v) => v * (layer.accumulatorScale ?? 1));
+    const w = weight(model, 'fc.weight');
+    const want = referenceMatMul(operandTable(resolveMultiplier(name).table, true), q(x, 1), q(w, maxAbs(w)), {batch: 1, m: 4, k, n: 8});
+    expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(2 ** 24);
+    expect(Array.from(got)).toEqual(Array.from(want, (v) => Math.fround(v)));
+  });
+});

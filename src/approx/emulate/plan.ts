@@ -84,16 +84,19 @@ function factorsOf(table: Int32Array): TableFactors {
 /** The plan for a K-term reduction, or an explanation of why no exact path exists. */
 export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): EmulationPlan | {error: string} {
   const f = factorsOf(table);
+  // Float GEMMs over integer values are exact while every partial sum stays below 2^24; MatMulInteger and
+  // ConvInteger accumulate in int32, exact while K·r·255² < 2^31 (uint8 operands minus zero points).
   const fitsFp32 = k * 127 * 128 <= 2 ** 24;
-  if (f.exactProduct && fitsFp32) {
-    return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0, ...(opts.integerAllowed ? {shift: {s: 0, c: 1}} : {})};
-  }
+  const fitsInt32 = (rank: number) => k * rank * 255 * 255 < 2 ** 31;
   if (opts.pair) {
-    const pair = pairPlan(f, k);
+    const pair = pairPlan(f, k, fitsInt32);
     if (pair) return pair;
   }
+  if (f.exactProduct && (opts.integerAllowed ? fitsInt32(1) : fitsFp32)) {
+    return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0, ...(opts.integerAllowed ? {shift: {s: 0, c: 1}} : {})};
+  }
   const single = f.integer?.length === 1 && f.integer[0]!.rank === 1 && f.integer[0]!.divisor === 1 ? f.integer[0]! : undefined;
-  if (opts.integerAllowed && single && fitsFp32) {
+  if (opts.integerAllowed && single && fitsInt32(1)) {
     // Powers of two may move from the weight factor to the activation's c (u·v is unchanged), so the weight fits int8.
     const weightSide = opts.activationSide === 'u' ? single.v : single.u;
     const moved = commonPowerOfTwo(weightSide);
@@ -105,7 +108,7 @@ export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): 
       return {path: 'int8-shift', rank: 1, groups: [group], errorBound: 0, shift};
     }
   }
-  if (opts.integerAllowed && single0(f.integer) && k <= f.integerMaxK) {
+  if (opts.integerAllowed && single0(f.integer) && fitsInt32(f.integer![0]!.rank)) {
     const group = f.integer![0]!;
     const activation = zeroPointFor(opts.activationSide === 'u' ? group.u : group.v);
     const weight = zeroPointFor(opts.activationSide === 'u' ? group.v : group.u);
@@ -194,9 +197,9 @@ function commonPowerOfTwo(factor: Float64Array): number {
   return power === 2 ** 30 ? 1 : power;
 }
 
-function pairPlan(f: TableFactors, k: number): EmulationPlan | undefined {
+function pairPlan(f: TableFactors, k: number, fitsInt32: (rank: number) => boolean): EmulationPlan | undefined {
   const group = f.exactProduct ? identityGroup() : single0(f.integer) ? f.integer![0]! : undefined;
-  if (!group || k > (f.exactProduct ? Math.floor(2 ** 24 / (127 * 127)) : f.integerMaxK)) return undefined;
+  if (!group || !fitsInt32(group.rank)) return undefined;
   const a = encodeSide(group.u, group.rank);
   const b = encodeSide(group.v, group.rank);
   if (!a || !b) return undefined;
