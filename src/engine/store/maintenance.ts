@@ -1,7 +1,11 @@
 // Store upkeep: `cache verify` (rehash every blob, quarantine corrupt ones, drop the results that
 // used them so the next run recomputes) and `gc` (remove what no kept result or checkpoint needs).
 import {stat} from 'node:fs/promises';
+import {mapLimit} from '../map-limit.js';
 import {isAlive} from './liveness.js';
+
+/** Blobs rehashed at once: enough to overlap reads of small blobs with hashing. */
+const VERIFY_CONCURRENCY = 4;
 import type {Store} from './store.js';
 
 export interface VerifyReport {
@@ -21,11 +25,8 @@ async function dirBlobs(store: Store, digest: string): Promise<string[] | undefi
 
 export async function verifyStore(store: Store): Promise<VerifyReport> {
   const blobs = await store.cas.listBlobs();
-  const corrupt: VerifyReport['corrupt'] = [];
-  for (const digest of blobs) {
-    const bad = await store.cas.verifyBlob(digest);
-    if (bad !== undefined) corrupt.push(bad);
-  }
+  const checked = await mapLimit(blobs, VERIFY_CONCURRENCY, (digest) => store.cas.verifyBlob(digest));
+  const corrupt = checked.filter((c) => c !== undefined);
   const bad = new Set(corrupt.map((c) => c.digest));
   const dropped = new Set<string>();
   if (bad.size > 0) {
