@@ -102,7 +102,13 @@ export class Cas {
     if (await this.has({type: 'dir', digest})) return;
     const tmp = await this.tempDir('dir');
     for (const dir of new Set(entries.map((e) => dirname(join(tmp, ...e.path.split('/')))))) await mkdir(dir, {recursive: true});
-    await mapLimit(entries, FILE_CONCURRENCY, (entry) => link(this.blobPath(entry.digest), join(tmp, ...entry.path.split('/'))));
+    await mapLimit(entries, FILE_CONCURRENCY, async (entry) => {
+      const dest = join(tmp, ...entry.path.split('/'));
+      // Blobs are 0444 and shared by content; an executable file gets its own 0555 copy instead of a link.
+      if (!entry.executable) return link(this.blobPath(entry.digest), dest);
+      await copyFile(this.blobPath(entry.digest), dest);
+      await chmod(dest, 0o555);
+    });
     await mkdir(dirname(target), {recursive: true});
     await makeTreeReadOnly(tmp);
     await rename(tmp, target).catch(async (error: NodeJS.ErrnoException) => {

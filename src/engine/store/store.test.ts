@@ -62,16 +62,23 @@ describe('Store', () => {
       mkdirSync(join(dir, 'sub'), {recursive: true});
       writeFileSync(join(dir, 'a.txt'), 'A');
       writeFileSync(join(dir, 'sub', 'b.txt'), 'B');
+      writeFileSync(join(dir, 'run.sh'), '#!/bin/sh\necho hi\n', {mode: 0o755});
       return dir;
     };
     const first = await store.cas.putDir(await make());
     const second = await store.cas.putDir(await make());
     expect(second.digest).toBe(first.digest);
-    expect(first.size).toBe(2);
+    expect(first.size).toBe(2 + 18);
     const tree = store.cas.dirPath(first.digest);
     expect(readFileSync(join(tree, 'sub', 'b.txt'), 'utf8')).toBe('B');
     expect(statSync(tree).mode & 0o222).toBe(0);
-    expect((await store.cas.manifestEntries(first.digest)).map((e) => e.path)).toEqual(['a.txt', 'sub/b.txt']);
+    expect((await store.cas.manifestEntries(first.digest)).map((e) => [e.path, e.executable])).toEqual([
+      ['a.txt', false],
+      ['run.sh', true],
+      ['sub/b.txt', false],
+    ]);
+    expect(statSync(join(tree, 'run.sh')).mode & 0o777).toBe(0o555);
+    expect(statSync(join(tree, 'a.txt')).mode & 0o777).toBe(0o444);
   });
 
   it('publishes a result with its artifacts in one transaction and finds it by key and by instance', async () => {
