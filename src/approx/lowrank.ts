@@ -15,7 +15,8 @@
 // Tolerance: table entries are integers and a layer sums K of them, so an entry error ε becomes up
 // to K·ε in the accumulator; the default tolerance 1e-6 keeps K·ε ≪ 0.5 for any practical K.
 
-export const TABLE_SIZE = 256;
+/** Operand values per side of a table (8-bit operands). */
+const TABLE_SIZE = 256;
 const ENTRIES = TABLE_SIZE * TABLE_SIZE;
 export const DEFAULT_TOLERANCE = 1e-6;
 /** Integers up to 2^24 are exact in fp32, and so is every sum of them that stays below it. */

@@ -215,7 +215,7 @@ function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): Emitte
   const p = plan(c, table, k);
   const a = activationScale(c, x);
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, [k, n], n, (i) => i % n);
-  const input = {node: c.layer.node, plan: p, activationFactors: 'u' as const};
+  const input = {plan: p, activationFactors: 'u' as const};
   emitWeightProduct(e, input, x, shapeOf(c, x).length, a.scale, weight, {output: c.layer.node.outputs[0]!});
   return {plan: p, k, scales: {first: a.record, second: record}};
 }
@@ -248,7 +248,7 @@ function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedL
   const biasName = node.inputs[2];
   const output = node.outputs[0]!;
   const hasBias = biasName !== undefined && biasName !== '' && beta !== 0;
-  const input = {node, plan: p, activationFactors: 'u' as const};
+  const input = {plan: p, activationFactors: 'u' as const};
   const gemmOpts = {extraScale: alpha, ...(hasBias ? {} : {output})};
   const y = emitWeightProduct(e, input, x, 2, scaleA.scale, weight, gemmOpts);
   if (hasBias) {
@@ -276,7 +276,7 @@ function emitConvLayer(c: LayerContext, e: LayerEmitter, table: Int32Array): Emi
   const spatial = k / cg;
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, tensor.dims, o, (i) => Math.floor(i / (cg * spatial)));
   const bias = node.inputs[2] === '' ? undefined : node.inputs[2];
-  emitConv(e, {node, plan: p, activationFactors: 'v'}, x, scaleX.scale, weight, {pads, paddedSpatial, attributes: kept}, bias, node.outputs[0]!);
+  emitConv(e, {plan: p, activationFactors: 'v'}, x, scaleX.scale, weight, {pads, paddedSpatial, attributes: kept}, bias, node.outputs[0]!);
   return {plan: p, k, scales: {first: scaleX.record, second: record}};
 }
 

@@ -2,7 +2,7 @@
 // rows by quantised value, run the SAME op (MatMul / Conv / grouped Conv) on the gathered operands
 // with the r factor copies laid side by side along the reduction axis, combine factor groups,
 // round (fp64 path), dequantise, add the bias. Weights are quantised and gathered here, offline.
-import {DataType, type Attribute, type Node} from '../../onnx/ir.js';
+import {DataType, type Attribute} from '../../onnx/ir.js';
 import type {FactorGroup} from '../lowrank.js';
 import type {QuantScale} from '../quantize.js';
 import type {LayerEmitter} from './emitter.js';
@@ -18,7 +18,6 @@ export interface QuantizedWeight {
 }
 
 export interface EmulationInput {
-  node: Node;
   plan: EmulationPlan;
   /** Where the activation's factors come from: 'u' when it is the table's row operand (Linear), 'v' when column (Conv). */
   activationFactors: 'u' | 'v';
