@@ -65,6 +65,12 @@ export interface ApproximationRuntime {
   readonly evaluations: number;
 }
 
+/**
+ * Part of every memo scope: memoised accuracies outlive runs, so bump this whenever the rewrite or the
+ * evaluation would score the same configuration differently (the engine cache key does not cover them).
+ */
+const EVALUATION_VERSION = 1;
+
 const sha256 = (...parts: (string | Uint8Array)[]): string => {
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part).update('\u0000');
@@ -96,7 +102,7 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
   const batchSize = options.batchSize ?? 64;
   const threads = options.threads ?? 1;
   const scope: EvaluationScope = {
-    modelId: sha256(modelBytes, calibrationBytes, JSON.stringify(layers.map((l) => l.name))),
+    modelId: sha256(`axx-evaluation-v${EVALUATION_VERSION}`, modelBytes, calibrationBytes, JSON.stringify(layers.map((l) => l.name))),
     subsetId: subsetDigest(dataset, samples, batchSize),
   };
   // The float model's logits, needed only when an evaluation actually runs (a fully memoised run skips it).
