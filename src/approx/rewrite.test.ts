@@ -157,3 +157,36 @@ describe('approximateModel: long reductions (accumulators beyond 2^24) stay exac
     expect(Array.from(got)).toEqual(Array.from(want, (v) => Math.fround(v)));
   });
 });
+
+describe('approximateModel: weights quantised and gathered inside the graph (for finetuning)', () => {
+  const zoo = layerZoo(11);
+  const rng = new SeededRandom(23);
+  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+  const cases = [
+    ['mul8s_1KV8', 'tensor'],
+    ['mul8s_1L2H', 'channel'],
+    ['mul8s_1KX2', 'tensor'],
+    ['mul8u_2AC', 'channel'],
+    ['mul8u_12N4', 'tensor'],
+  ] as const;
+  it.each(cases)('%s (%s scales): same outputs as stored weights, and the emulation reads the float weights', async (name, granularity) => {
+    const opts = {calibration: fixedCalibration(AMAX), resolveMultiplier, default: name, attention: true, exclude: [], weightGranularity: granularity};
+    const stored = approximateModel(zoo.model, opts);
+    const inGraph = approximateModel(zoo.model, {...opts, weightsInGraph: true});
+    expect(inGraph.manifest.layers.map((l) => l.path)).toEqual(stored.manifest.layers.map((l) => l.path));
+    for (const layer of inGraph.manifest.layers.filter((l) => l.weight)) {
+      const readers = inGraph.model.graph.nodes.filter((n) => n.inputs.includes(layer.weight!));
+      expect(readers.length).toBeGreaterThan(0);
+      expect(readers.every((n) => n.name.startsWith(layer.emulation.prefix))).toBe(true);
+    }
+    for (const level of ['disabled', 'all'] as const) {
+      const outputs = async (model: Model) => {
+        using session = await createSession(model, {graphOptimizationLevel: level});
+        return await session.run(Object.fromEntries(Object.entries(feeds).map(([n, data]) => [n, new ort.Tensor('float32', data, zoo.inputs[n])])));
+      };
+      const a = await outputs(stored.model);
+      const b = await outputs(inGraph.model);
+      for (const output of zoo.model.graph.outputs) expect(Array.from(b[output.name]!.data as Float32Array), `${output.name} at ${level}`).toEqual(Array.from(a[output.name]!.data as Float32Array));
+    }
+  });
+});

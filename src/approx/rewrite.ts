@@ -31,6 +31,12 @@ export interface ApproximateOptions extends SelectionOptions {
   attention?: boolean;
   /** Weight scales per tensor (default, TransAxx) or per output channel. */
   weightGranularity?: 'tensor' | 'channel';
+  /**
+   * Quantise and gather weights inside the graph from the float weight initializers (with the scales
+   * fixed now) instead of storing gathered copies: the model for approximate-aware finetuning, whose
+   * forward pass must follow the trained float weights. Default false (smaller, load-time-folded model).
+   */
+  weightsInGraph?: boolean;
 }
 
 export class RewriteError extends Error {
@@ -195,16 +201,28 @@ function weightTensor(c: LayerContext, name: string): Tensor {
  * Quantises a weight given in the op's normalised layout; `channelOf` maps an element to its
  * output channel (per-channel granularity).
  */
-function quantizeWeight(c: LayerContext, name: string, data: Float32Array, dims: number[], channels: number, channelOf: (i: number) => number): {weight: QuantizedWeight; record: ScaleRecord} {
+function quantizeWeight(
+  c: LayerContext,
+  name: string,
+  data: Float32Array,
+  dims: number[],
+  channels: number,
+  channelOf: (i: number) => number,
+  transposed = false,
+): {weight: QuantizedWeight; record: ScaleRecord} {
+  const source = c.opts.weightsInGraph ? {source: {name, transpose: transposed}} : {};
   if (c.opts.weightGranularity === 'channel') {
     const {q, scales} = quantizePerChannel(data, channels, channelOf);
     return {
-      weight: {q, dims, steps: scales.map((s) => s.step)},
+      weight: {q, dims, steps: scales.map((s) => s.step), ...source},
       record: {value: name, amax: scales.map((s) => s.amax), step: scales.map((s) => s.step), granularity: 'channel'},
     };
   }
   const scale = quantScale(c.opts.calibration.values[name]?.amax ?? maxAbs(data));
-  return {weight: {q: quantizeTensor(data, scale.step), dims, steps: [scale.step]}, record: {value: name, amax: [scale.amax], step: [scale.step], granularity: 'tensor'}};
+  return {
+    weight: {q: quantizeTensor(data, scale.step), dims, steps: [scale.step], ...source},
+    record: {value: name, amax: [scale.amax], step: [scale.step], granularity: 'tensor'},
+  };
 }
 
 function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedLayer {
@@ -243,7 +261,7 @@ function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedL
   const kn = transB ? Float32Array.from({length: k * n}, (_, i) => data[(i % n) * cols + Math.floor(i / n)]!) : data;
   const p = plan(c, table, k);
   const scaleA = activationScale(c, a);
-  const {weight, record} = quantizeWeight(c, b, kn, [k, n], n, (i) => i % n);
+  const {weight, record} = quantizeWeight(c, b, kn, [k, n], n, (i) => i % n, transB !== 0);
   const x = transA ? e.op('Transpose', [a], 'input.transpose', [{name: 'perm', type: 'ints', value: [1, 0]}]) : a;
   const biasName = node.inputs[2];
   const output = node.outputs[0]!;

@@ -22,6 +22,7 @@ export interface ApproximateParams {
   default?: string;
   attention: boolean;
   weights: 'tensor' | 'channel';
+  weightsInGraph: boolean;
 }
 
 const patterns = {type: 'array', items: {type: 'string', minLength: 1}};
@@ -39,6 +40,11 @@ const schema = {
     default: {type: 'string', minLength: 1, description: 'Multiplier for selected layers no assign glob matches.'},
     attention: {type: 'boolean', default: false, description: 'Also approximate the activation×activation MatMuls (attention q·kᵀ, attn·v).'},
     weights: {enum: ['tensor', 'channel'], default: 'tensor', description: 'Weight quantisation scale per tensor or per output channel.'},
+    weightsInGraph: {
+      type: 'boolean',
+      default: false,
+      description: 'Quantise and gather weights inside the graph from the float weights (scales fixed), so finetuning the float weights changes the forward pass.',
+    },
   },
 };
 
@@ -91,6 +97,7 @@ export const approximateKind: StepKind<ApproximateParams> = {
         ...(p.default ? {default: p.default} : {}),
         attention: p.attention,
         weightGranularity: p.weights,
+        weightsInGraph: p.weightsInGraph,
       });
     } catch (error) {
       if (!(error instanceof RewriteError)) throw error;

@@ -15,6 +15,12 @@ export interface QuantizedWeight {
   dims: number[];
   /** One step (per tensor) or one per output channel (N for MatMul/Gemm, O for Conv). */
   steps: number[];
+  /**
+   * Quantise and gather the weight inside the graph from this float initializer (transposed first
+   * when `transpose`, e.g. Gemm transB) instead of storing the gathered weight: the forward pass then
+   * follows the float weight, as finetuning needs. onnxruntime folds the ops for inference.
+   */
+  source?: {name: string; transpose: boolean};
 }
 
 export interface EmulationInput {
@@ -34,34 +40,58 @@ function gatherAlongLastAxis(e: LayerEmitter, q: string, group: FactorGroup, fac
   return e.op('Reshape', [gathered, e.int64s(`${what}.shape`, [...Array<number>(rank - 1).fill(0), -1])], `${what}.merge`);
 }
 
-/** Weight [K, N] → gathered [K·r, N] (index k·r + j), as fp32 or fp64. */
-function gatherMatrixWeight(w: QuantizedWeight, factors: Float64Array, rank: number, precision: 'fp32' | 'fp64'): Float32Array | Float64Array {
-  const [k, n] = w.dims as [number, number];
-  const out = precision === 'fp64' ? new Float64Array(k * rank * n) : new Float32Array(k * rank * n);
-  for (let kk = 0; kk < k; kk++) {
-    for (let j = 0; j < rank; j++) {
-      const row = (kk * rank + j) * n;
-      for (let c = 0; c < n; c++) out[row + c] = factors[(w.q[kk * n + c]! & 0xff) * rank + j]!;
-    }
-  }
-  return out;
+/** How gathered weight factors are stored: element type and an offset added to each factor (a uint8 zero point). */
+interface FactorForm {
+  type: 'fp32' | 'fp64' | 'uint8';
+  offset: number;
 }
 
-/** Conv weight [O, C, ...s] → gathered [O, C·r, ...s] (channel c·r + j). */
-function gatherConvWeight(w: QuantizedWeight, factors: Float64Array, rank: number): Float32Array {
-  const [o, c] = w.dims as [number, number];
-  const spatial = w.dims.slice(2).reduce((a, b) => a * b, 1);
-  const out = new Float32Array(o * c * rank * spatial);
-  for (let oo = 0; oo < o; oo++) {
-    for (let cc = 0; cc < c; cc++) {
-      for (let j = 0; j < rank; j++) {
-        const dst = ((oo * c + cc) * rank + j) * spatial;
-        const src = (oo * c + cc) * spatial;
-        for (let s = 0; s < spatial; s++) out[dst + s] = factors[(w.q[src + s]! & 0xff) * rank + j]!;
-      }
+/**
+ * The weight operand: factor copies of the quantised weight, r copies placed after the reduction
+ * channel — MatMul [K, N] → [K·r, N] (row k·r + j), Conv [O, C, ...s] → [O, C·r, ...s] (channel c·r + j).
+ */
+function weightOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, form: FactorForm, what: string): string {
+  const isMatrix = w.dims.length === 2;
+  const gatheredDims = isMatrix ? [w.dims[0]! * rank, w.dims[1]!] : [w.dims[0]!, w.dims[1]! * rank, ...w.dims.slice(2)];
+  const dataType = form.type === 'fp64' ? DataType.DOUBLE : form.type === 'uint8' ? DataType.UINT8 : DataType.FLOAT;
+  if (w.source) return weightOperandInGraph(e, w, factors, rank, form, dataType, gatheredDims, what);
+  const inner = isMatrix ? w.dims[1]! : w.dims.slice(2).reduce((a, b) => a * b, 1);
+  const outer = w.q.length / inner;
+  const out = form.type === 'fp64' ? new Float64Array(w.q.length * rank) : form.type === 'uint8' ? new Uint8Array(w.q.length * rank) : new Float32Array(w.q.length * rank);
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < rank; j++) {
+      const dst = (o * rank + j) * inner;
+      for (let i = 0; i < inner; i++) out[dst + i] = factors[(w.q[o * inner + i]! & 0xff) * rank + j]! + form.offset;
     }
   }
-  return out;
+  const name = e.names.fresh(`${e.prefix}${what}`);
+  e.initializers.push({name, dataType, dims: gatheredDims, data: out});
+  return name;
+}
+
+function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, form: FactorForm, dataType: number, gatheredDims: number[], what: string): string {
+  const isMatrix = w.dims.length === 2;
+  let source = w.source!.name;
+  if (w.source!.transpose) source = e.op('Transpose', [source], `${what}.transpose`, [{name: 'perm', type: 'ints', value: [1, 0]}]);
+  const perChannel = w.steps.length > 1;
+  const stepDims = perChannel ? [w.steps.length] : [];
+  const step = e.constant(`${what}.step`, stepDims, Float32Array.from(w.steps));
+  const zero = e.names.fresh(`${e.prefix}${what}.zero`);
+  e.initializers.push({name: zero, dataType: DataType.INT8, dims: stepDims, data: new Int8Array(w.steps.length)});
+  const axis = perChannel ? [{name: 'axis', type: 'int' as const, value: isMatrix ? 1 : 0}] : [];
+  const q = e.op('QuantizeLinear', [source, step, zero], `${what}.quantize`, axis);
+  const narrow = e.op('Clip', [q, e.int8(`${what}.qmin`, -127)], `${what}.narrow`);
+  const index = e.op('Cast', [narrow], `${what}.index`, [{name: 'to', type: 'int', value: DataType.INT32}]);
+  const tableName = e.names.fresh(`${e.prefix}${what}.factors`);
+  const tableData = form.type === 'fp64' ? Float64Array.from(factors, (f) => f + form.offset) : form.type === 'uint8' ? Uint8Array.from(factors, (f) => f + form.offset) : Float32Array.from(factors, (f) => f + form.offset);
+  e.initializers.push({name: tableName, dataType, dims: rank === 1 ? [256] : [256, rank], data: tableData});
+  const gathered = e.op('Gather', [tableName, index], `${what}.gather`, [{name: 'axis', type: 'int', value: 0}]);
+  if (rank === 1) return gathered;
+  // [.., r] → copies right after the reduction channel, then merged into it
+  const d = w.dims.length;
+  const perm = isMatrix ? [0, 2, 1] : [0, 1, d, ...Array.from({length: d - 2}, (_, i) => i + 2)];
+  const moved = e.op('Transpose', [gathered], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
+  return e.op('Reshape', [moved, e.int64s(`${what}.shape`, gatheredDims)], `${what}.merge`);
 }
 
 /** Σ_g S_g / d_g, then (fp64) rounded and cast back: the exact integer accumulator as fp32. */
@@ -104,8 +134,7 @@ export function emitMatrixProduct(
   const q = e.quantize(x, xScale.step, 'input');
   const sums = plan.groups.map((group, g) => {
     const gathered = gatherAlongLastAxis(e, q, group, factorsFor(group, input.activationFactors), plan, xRank, `input.g${g}`);
-    const wData = gatherMatrixWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank, precisionOf(plan));
-    const w = e.constant(`weight.g${g}`, [weight.dims[0]! * group.rank, weight.dims[1]!], wData);
+    const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: precisionOf(plan), offset: 0}, `weight.g${g}`);
     return e.op('MatMul', [gathered, w], `matmul.g${g}`);
   });
   const acc = combineGroups(e, plan, sums);
@@ -197,8 +226,7 @@ function floatConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string,
     const gathered = isIdentity(plan)
       ? e.toFloat(q, 'input')
       : mergeCopiesIntoChannels(e, e.gather(q, factorsFor(group, input.activationFactors), group.rank, 'fp32', `input.g${g}`), group.rank, geometry, `input.g${g}`);
-    const wData = gatherConvWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank);
-    const w = e.constant(`weight.g${g}`, [weight.dims[0]!, weight.dims[1]! * group.rank, ...weight.dims.slice(2)], wData);
+    const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: 'fp32', offset: 0}, `weight.g${g}`);
     return e.op('Conv', [gathered, w], `conv.g${g}`, geometry.attributes);
   });
   return combineGroups(e, plan, sums);
@@ -231,9 +259,7 @@ function integerConvAccumulator(e: LayerEmitter, input: EmulationInput, x: strin
     const gathered = e.op('Gather', [table, index], 'input.gather', [{name: 'axis', type: 'int', value: 0}]);
     activation = mergeCopiesIntoChannels(e, gathered, group.rank, geometry, 'input');
   }
-  const wData = Uint8Array.from(gatherConvWeight(weight, factorsFor(group, other(input.activationFactors)), group.rank), (f) => f + weightZero);
-  const w = e.names.fresh(`${e.prefix}weight.u8`);
-  e.initializers.push({name: w, dataType: DataType.UINT8, dims: [weight.dims[0]!, weight.dims[1]! * group.rank, ...weight.dims.slice(2)], data: wData});
+  const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: 'uint8', offset: weightZero}, 'weight.u8');
   const acc = e.op('ConvInteger', [activation, w, e.uint8('input.zero', activationZero), e.uint8('weight.zero', weightZero)], 'conv', geometry.attributes);
   return e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
 }
@@ -257,13 +283,9 @@ export function emitIntegerMatrixProduct(
   const shift = plan.shift!;
   const group = plan.groups[0]!;
   // u(q)·v(w) = c·floor(q/2^s)·v(w): the weight keeps its factor v (plan.ts checked it fits int8).
-  const weightFactors = factorsFor(group, other(input.activationFactors));
-  const [k, n] = weight.dims as [number, number];
-  const wData = new Uint8Array(k * n);
-  for (let i = 0; i < wData.length; i++) wData[i] = weightFactors[weight.q[i]! & 0xff]! + 128;
+  const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), 1, {type: 'uint8', offset: 128}, 'weight.u8');
+  const n = weight.dims[1]!;
   const p = e.quantizeShifted(x, xScale.step, shift.s, 'input');
-  const w = e.names.fresh(`${e.prefix}weight.u8`);
-  e.initializers.push({name: w, dataType: DataType.UINT8, dims: [k, n], data: wData});
   const acc = e.op('MatMulInteger', [p, w, e.uint8('input.offset', 1 << (7 - shift.s)), e.uint8('weight.zero', 128)], 'matmul');
   const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
   return dequantize(e, accF, xScale.step, weight.steps, [n], (opts.extraScale ?? 1) * shift.c, opts.output);
@@ -294,16 +316,8 @@ export function emitIntegerLowRank(
   const index = e.op('Cast', [q], 'input.index', [{name: 'to', type: 'int', value: DataType.INT32}]);
   let gathered = e.op('Gather', [table, index], 'input.gather', [{name: 'axis', type: 'int', value: 0}]);
   if (rank > 1) gathered = e.op('Reshape', [gathered, e.int64s('input.shape', [...Array<number>(xRank - 1).fill(0), -1])], 'input.merge');
-  const [k, n] = weight.dims as [number, number];
-  const wData = new Uint8Array(k * rank * n);
-  for (let kk = 0; kk < k; kk++) {
-    for (let j = 0; j < rank; j++) {
-      const row = (kk * rank + j) * n;
-      for (let c = 0; c < n; c++) wData[row + c] = v[(weight.q[kk * n + c]! & 0xff) * rank + j]! + zb;
-    }
-  }
-  const w = e.names.fresh(`${e.prefix}weight.u8`);
-  e.initializers.push({name: w, dataType: DataType.UINT8, dims: [k * rank, n], data: wData});
+  const w = weightOperand(e, weight, v, rank, {type: 'uint8', offset: zb}, 'weight.u8');
+  const n = weight.dims[1]!;
   const acc = e.op('MatMulInteger', [gathered, w, e.uint8('input.zero', za), e.uint8('weight.zero', zb)], 'matmul');
   const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
   return dequantize(e, accF, xScale.step, weight.steps, [n], opts.extraScale, opts.output);
