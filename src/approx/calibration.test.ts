@@ -34,9 +34,11 @@ describe('AbsHistogram', () => {
     // 99.9 % of the mass is below 0.1: the percentile clips the 10 outliers away
     expect(chooseAmax(h, 'percentile', 99.9)).toBeLessThan(0.11);
     expect(chooseAmax(h, 'max')).toBe(5);
-    const mse = chooseAmax(h, 'mse');
-    expect(mse).toBeGreaterThan(0.05);
-    expect(mse).toBeLessThan(5);
+    for (const method of ['mse', 'entropy'] as const) {
+      const amax = chooseAmax(h, method);
+      expect(amax, method).toBeGreaterThan(0.05);
+      expect(amax, method).toBeLessThan(5);
+    }
   });
 
   it('rejects NaN', () => {

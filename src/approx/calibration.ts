@@ -9,8 +9,8 @@ import {QMAX, quantScale, quantizeValue} from './quantize.js';
 
 export const HISTOGRAM_BINS = 2048;
 export const DEFAULT_PERCENTILE = 99.99;
-export type CalibrationMethod = 'percentile' | 'max' | 'mse';
-export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['percentile', 'max', 'mse'];
+export type CalibrationMethod = 'percentile' | 'max' | 'mse' | 'entropy';
+export const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['percentile', 'max', 'mse', 'entropy'];
 
 /** An expected failure: the model or the data do not fit calibration. */
 export class CalibrationError extends Error {
@@ -74,6 +74,8 @@ export function chooseAmax(h: AbsHistogram, method: CalibrationMethod, percentil
       return percentileAmax(h, percentile);
     case 'mse':
       return mseAmax(h);
+    case 'entropy':
+      return entropyAmax(h);
   }
 }
 
@@ -111,6 +113,64 @@ function mseAmax(h: AbsHistogram): number {
     }
   }
   return best;
+}
+
+/**
+ * TensorRT's entropy calibration: the clipping edge whose 128-level quantised histogram Q is closest
+ * to the clipped histogram P (outliers folded into the last bin) in KL divergence.
+ */
+function entropyAmax(h: AbsHistogram): number {
+  const levels = QMAX + 1;
+  const width = h.range / HISTOGRAM_BINS;
+  const lastBin = Math.min(HISTOGRAM_BINS, Math.ceil(h.max / width));
+  if (lastBin <= levels) return h.max;
+  let best = h.max;
+  let bestDivergence = Infinity;
+  const p = new Float64Array(HISTOGRAM_BINS);
+  const q = new Float64Array(HISTOGRAM_BINS);
+  for (let edge = levels; edge <= lastBin; edge++) {
+    let outliers = 0;
+    for (let i = edge; i < HISTOGRAM_BINS; i++) outliers += h.counts[i]!;
+    for (let i = 0; i < edge; i++) p[i] = h.counts[i]!;
+    p[edge - 1]! += outliers;
+    // Q: merge the edge bins into `levels` groups, spread each group's mass over its non-empty bins
+    q.fill(0, 0, edge);
+    for (let level = 0; level < levels; level++) {
+      const start = Math.floor((level * edge) / levels);
+      const end = Math.floor(((level + 1) * edge) / levels);
+      let mass = 0;
+      let nonEmpty = 0;
+      for (let i = start; i < end; i++) {
+        mass += h.counts[i]!;
+        if (h.counts[i]! > 0) nonEmpty++;
+      }
+      for (let i = start; i < end; i++) if (h.counts[i]! > 0) q[i] = mass / nonEmpty;
+    }
+    const divergence = klDivergence(p, q, edge);
+    if (divergence < bestDivergence) {
+      bestDivergence = divergence;
+      best = Math.min(h.max, edge * width);
+    }
+  }
+  return best;
+}
+
+function klDivergence(p: Float64Array, q: Float64Array, n: number): number {
+  let pTotal = 0;
+  let qTotal = 0;
+  for (let i = 0; i < n; i++) {
+    pTotal += p[i]!;
+    qTotal += q[i]!;
+  }
+  let divergence = 0;
+  for (let i = 0; i < n; i++) {
+    if (p[i]! === 0) continue;
+    // a bin Q leaves empty while P has mass: heavily penalised rather than infinite
+    const qi = q[i]! > 0 ? q[i]! / qTotal : 1e-10;
+    const pi = p[i]! / pTotal;
+    divergence += pi * Math.log(pi / qi);
+  }
+  return divergence;
 }
 
 /** Counts of quantised values by byte (q & 0xff). */

@@ -7,8 +7,10 @@
 // op's output name, unchanged), and `exact` is the float op it stands for — the original node's
 // type, inputs (including the float weight initializer, kept in the model) and attributes. Autodiff
 // treats the subgraph straight-through as `exact` (see train/straight-through.ts; the approximate
-// step also writes these regions into the model's metadata). `scales` give the quantisation, so a
-// trainer can re-quantise and re-gather updated float weights.
+// step also writes these regions into the model's metadata). For the forward pass to follow trained
+// weights, rewrite with `weightsInGraph` (the step's `weightsInGraph: true`): the emulation then
+// quantises and gathers the float weight initializer with ops, using the frozen `scales`; after
+// training, rewriting the updated float model with the same calibration re-emits a compact model.
 import type {Attribute} from '../onnx/ir.js';
 import type {ApproximableOp} from './emulate/approximable.js';
 import type {EmulationPath} from './emulate/plan.js';
