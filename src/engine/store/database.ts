@@ -106,7 +106,7 @@ const MIGRATIONS: readonly string[] = [
     updated_at INTEGER NOT NULL
   );
   `,
-  // 3: the params each run used, for `axx runs --compare`.
+  // 3: the params each run used, for `axx compare`.
   `ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
   // 4: digests of files outside the store by (dev, inode, size, mtime), so a big input is hashed once, not per process.
   `CREATE TABLE file_digests (stat_key TEXT PRIMARY KEY, digest TEXT NOT NULL, seen_at INTEGER NOT NULL);`,
