@@ -3,7 +3,9 @@ import {describe, expect, it} from 'vitest';
 import {DataType, type Model} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
 import {GraphBuilder} from '../models/graph-builder.js';
+import {buildVit, VIT_DEFAULTS} from '../models/vit.js';
 import {differentiate} from './autodiff.js';
+import {TrainingSession} from './training-session.js';
 import {readStraightThrough, withStraightThrough, type StraightThroughRegion} from './straight-through.js';
 
 // Forward: y = MatMul(round(4x)/4, W), an "emulated" MatMul whose quantiser has no gradient.
@@ -73,5 +75,35 @@ describe('straight-through regions', () => {
 
   it('name outputs that no node produces', async () => {
     await expect(gradients([{...region, output: 'nowhere'}])).rejects.toThrow(/not produced by any node: nowhere/);
+  });
+});
+
+describe('a ViT with an emulated layer', () => {
+  /** blocks.0.mlp.fc1 as MatMul(round(16·h)/16, W): the kind of subgraph the approximation rewrite emits. */
+  function emulatedVit(): {model: Model; region: StraightThroughRegion} {
+    const model = buildVit({...VIT_DEFAULTS, imageSize: 8, patchSize: 4, dim: 16, depth: 1, heads: 2});
+    const index = model.graph.nodes.findIndex((n) => n.name === 'blocks.0.mlp.fc1');
+    const exact = model.graph.nodes[index]!;
+    const [h, w] = exact.inputs as [string, string];
+    const b = new GraphBuilder([...model.graph.nodes.flatMap((n) => [n.name, ...n.outputs]), ...model.graph.initializers.map((t) => t.name)]);
+    const quantised = b.op('Div', [b.op('Round', [b.op('Mul', [h, b.float(16)])]), b.float(16)]);
+    b.node('MatMul', [quantised, w], {name: 'blocks.0.mlp.fc1', outputs: exact.outputs});
+    model.graph.nodes.splice(index, 1, ...b.nodes);
+    model.graph.initializers.push(...b.initializers);
+    return {model, region: {output: exact.outputs[0]!, exact: {opType: 'MatMul', inputs: [h, w]}}};
+  }
+
+  it('trains the weights upstream of the emulation only through a straight-through region', async () => {
+    const {model, region} = emulatedVit();
+    const images = Float32Array.from({length: 2 * 64}, (_, i) => (i % 7) / 7);
+    const labels = BigInt64Array.of(1n, 3n);
+    using blocked = await TrainingSession.create(model, {imageShape: [1, 8, 8]});
+    expect(blocked.paramNames).not.toContain('blocks.0.norm2.weight');
+    using tagged = await TrainingSession.create(withStraightThrough(model, [region]), {imageShape: [1, 8, 8]});
+    expect(tagged.paramNames).toContain('blocks.0.norm2.weight');
+    const result = await tagged.run(images, labels, 2, [1, 8, 8]);
+    const norm2 = result.grads[tagged.paramNames.indexOf('blocks.0.norm2.weight')]!;
+    expect(norm2.some((g) => g !== 0)).toBe(true);
+    expect(result.grads.every((g) => g.every(Number.isFinite))).toBe(true);
   });
 });
