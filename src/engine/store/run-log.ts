@@ -5,6 +5,9 @@ import type {Json} from '../step-kind.js';
 import type {Db} from './database.js';
 import {isAlive, thisHost} from './liveness.js';
 
+/** Recorded progress: at most one event per step per this interval (plus the last one). */
+export const PROGRESS_EVERY_MS = 500;
+
 export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted';
 
 export interface RunRecord {
@@ -51,6 +54,10 @@ const toRun = (r: RunRow): RunRecord => ({id: r.id, params: JSON.parse(r.params)
 
 export class RunLog {
   #seq = new Map<string, number>();
+  /** Per run and step instance: when progress was last written, and the newest progress held back since. */
+  readonly #progressAt = new Map<string, number>();
+  readonly #heldProgress = new Map<string, Extract<AxxEvent, {type: 'step-progress'}>>();
+  readonly #eventsAfter;
   readonly #insertEvent;
   readonly #insertLog;
   readonly #insertMetric;
@@ -60,6 +67,7 @@ export class RunLog {
     this.#insertEvent = db.prepare('INSERT INTO events (run_id, seq, at, type, instance, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insertLog = db.prepare('INSERT INTO logs (run_id, instance, at, stream, text) VALUES (?, ?, ?, ?, ?)');
     this.#insertMetric = db.prepare('INSERT INTO metrics (run_id, instance, name, value, x, at) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#eventsAfter = db.prepare('SELECT seq, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?');
     // ended_at doubles as the heartbeat of a running run (see recoverStale).
     this.#heartbeat = db.prepare("UPDATE runs SET ended_at = ? WHERE id = ? AND status = 'running'");
   }
@@ -104,17 +112,48 @@ export class RunLog {
     this.db.prepare(`UPDATE run_steps SET ${set.map(([c]) => `${c} = ?`).join(', ')} WHERE run_id = ? AND instance = ?`).run(...set.map(([, v]) => v), runId, step.instance);
   }
 
-  /** Records an event; progress events are too many to keep and are skipped. */
+  /**
+   * Records an event in the run's ordered event log (what `axx watch` follows); logs and metrics also go to
+   * their own tables for `axx show`. Progress is throttled to one event per step per PROGRESS_EVERY_MS; the
+   * newest skipped one is kept back and written before that step's next event, so a watcher sees the final count.
+   */
   record(runId: string, event: AxxEvent): void {
-    if (event.type === 'step-progress') return;
-    const instance = 'step' in event ? event.step.instance : null;
+    if (event.type === 'step-progress') {
+      const slot = `${runId}\0${event.step.instance}`;
+      const last = this.#progressAt.get(slot);
+      if (last !== undefined && event.at - last < PROGRESS_EVERY_MS && event.done !== event.total) {
+        this.#heldProgress.set(slot, event);
+        return;
+      }
+      this.#heldProgress.delete(slot);
+      this.#progressAt.set(slot, event.at);
+    } else if ('step' in event) {
+      this.#flushProgress(`${runId}\0${event.step.instance}`, runId);
+    } else if (event.type === 'run-end') {
+      for (const slot of this.#heldProgress.keys()) if (slot.startsWith(`${runId}\0`)) this.#flushProgress(slot, runId);
+    }
     if (event.type === 'step-log') this.#insertLog.run(runId, event.step.instance, event.at, event.stream, event.text);
     else if (event.type === 'step-metric') this.#insertMetric.run(runId, event.step.instance, event.name, event.value, event.x ?? null, event.at);
-    else {
-      const seq = (this.#seq.get(runId) ?? 0) + 1;
-      this.#seq.set(runId, seq);
-      this.#insertEvent.run(runId, seq, event.at, event.type, instance, JSON.stringify(event));
-    }
+    this.#append(runId, event);
+  }
+
+  #flushProgress(slot: string, runId: string): void {
+    const held = this.#heldProgress.get(slot);
+    if (held === undefined) return;
+    this.#heldProgress.delete(slot);
+    this.#progressAt.set(slot, held.at);
+    this.#append(runId, held);
+  }
+
+  #append(runId: string, event: AxxEvent): void {
+    const seq = (this.#seq.get(runId) ?? 0) + 1;
+    this.#seq.set(runId, seq);
+    this.#insertEvent.run(runId, seq, event.at, event.type, 'step' in event ? event.step.instance : null, JSON.stringify(event));
+  }
+
+  /** Every recorded event of the run with a sequence number above `seq`, in order (a watcher's cursor). */
+  eventsAfter(runId: string, seq: number, limit = 10_000): {seq: number; event: AxxEvent}[] {
+    return (this.#eventsAfter.all(runId, seq, limit) as {seq: number; data: string}[]).map((r) => ({seq: r.seq, event: JSON.parse(r.data) as AxxEvent}));
   }
 
   get(runId: string): RunRecord | undefined {
@@ -170,7 +209,7 @@ export class RunLog {
   }
 
   events(runId: string): AxxEvent[] {
-    return (this.db.prepare('SELECT data FROM events WHERE run_id = ? ORDER BY seq').all(runId) as {data: string}[]).map((r) => JSON.parse(r.data) as AxxEvent);
+    return this.eventsAfter(runId, 0, -1).map((r) => r.event);
   }
 
   /** Keys used (ran or cached) by the `count` most recent runs. */
