@@ -6,6 +6,7 @@ import {calibrateKind} from './calibrate.js';
 import {characterizeKind} from './characterize.js';
 import {evaluateKind} from './evaluate.js';
 import {exec} from './exec.js';
+import {finetuneKind} from './finetune.js';
 import {loadDatasetKind} from './load-dataset.js';
 import {loadModelKind} from './load-model.js';
 import {reportKind} from './report.js';
@@ -20,6 +21,7 @@ export const stepKinds: readonly StepKind[] = [
   characterizeKind,
   evaluateKind,
   exec,
+  finetuneKind,
   loadDatasetKind,
   loadModelKind,
   reportKind,

@@ -1,0 +1,223 @@
+// Step kind "finetune": approximate-aware finetuning (src/train/finetune.ts). The float model's
+// weights are trained through the bit-exact approximate forward pass with straight-through
+// gradients and frozen scales; outputs the re-emitted approximate model, the trained float model,
+// its manifest and the training history (the train step's history shape, which the report reads).
+import {readFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
+import {resolveMultiplier} from '../approx/library.js';
+import {RewriteError} from '../approx/rewrite.js';
+import type {Manifest} from '../approx/rewrite-manifest.js';
+import {DataError} from '../data/data-error.js';
+import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
+import {writeModelFile} from '../onnx/codec.js';
+import {topOneAccuracy} from '../train/accuracy.js';
+import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
+import {loadDatasetImages, type LoadedImages} from '../train/dataset-images.js';
+import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget} from '../train/finetune.js';
+import {imageSubset} from '../train/finetune-subset.js';
+import type {TrainConfig} from '../train/loop.js';
+import {withStraightThrough} from '../train/straight-through.js';
+import {readModelParam} from './calibrate.js';
+
+export interface FinetuneParams {
+  model: string;
+  calibration: string;
+  manifest?: Manifest;
+  assign?: Record<string, string>;
+  default?: string;
+  dataset: string;
+  evalDataset?: string;
+  epochs: number;
+  /** Train on this many samples of the dataset (a seeded random subset). */
+  limit?: number;
+  batchSize: number;
+  optimizer: 'adamw' | 'sgd';
+  lr: number;
+  weightDecay: number;
+  momentum: number;
+  schedule: 'constant' | 'cosine' | 'onecycle';
+  /** Warm-up length in epochs. */
+  warmup: number;
+  clipNorm: number;
+  seed: number;
+  checkpointEvery: number;
+}
+
+const positiveInt = {type: 'integer', minimum: 1};
+const datasetInput = {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}};
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['model', 'calibration', 'dataset'],
+  oneOf: [{required: ['manifest']}, {anyOf: [{required: ['assign']}, {required: ['default']}]}],
+  properties: {
+    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (the one the approximate step rewrote).'},
+    calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'The calibration the approximate step used; its scales stay frozen.'},
+    manifest: {type: 'object', 'x-axx-input': {type: 'value', format: 'manifest'}, description: "An approximate step's manifest: which layers carry which multiplier, with which scales."},
+    assign: {type: 'object', additionalProperties: {type: 'string', minLength: 1}, 'x-axx-input': {type: 'value', format: 'assignment'}, description: 'Instead of a manifest: glob → multiplier (as in approximate).'},
+    default: {type: 'string', minLength: 1, description: 'Instead of a manifest: multiplier of the layers no assign glob matches.'},
+    dataset: {...datasetInput, description: 'Training images (a load/dataset output).'},
+    evalDataset: {...datasetInput, description: 'The approximate model is evaluated on it before finetuning and after every epoch (metric "accuracy").'},
+    epochs: {...positiveInt, default: 1},
+    limit: {...positiveInt, description: 'Train on a seeded random subset of this many samples.'},
+    batchSize: {...positiveInt, default: 64},
+    optimizer: {enum: ['adamw', 'sgd'], default: 'adamw'},
+    lr: {type: 'number', exclusiveMinimum: 0, default: 3e-4, description: 'Peak learning rate (TransAxx uses Adam 5e-5; 3e-4 recovers more within one epoch here, see README "Finetuning").'},
+    weightDecay: {type: 'number', minimum: 0, default: 0},
+    momentum: {type: 'number', minimum: 0, maximum: 1, default: 0.9},
+    schedule: {enum: ['constant', 'cosine', 'onecycle'], default: 'cosine'},
+    warmup: {type: 'number', minimum: 0, default: 0.05, description: 'Warm-up length in epochs.'},
+    clipNorm: {type: 'number', minimum: 0, default: 1, description: 'Global gradient-norm clip; 0 disables.'},
+    seed: {type: 'integer', default: 0, description: 'Seed of the subset and of the data order.'},
+    checkpointEvery: {...positiveInt, default: 200, description: 'Steps between resumable checkpoints.'},
+  },
+};
+
+function openImages(dir: string, param: string): LoadedImages {
+  try {
+    return loadDatasetImages(dir);
+  } catch (error) {
+    if (error instanceof DataError) throw new StepError(error.message, error.hint ?? 'pass the dir output of a load/dataset step', param);
+    throw error;
+  }
+}
+
+async function readCalibration(path: string): Promise<CalibrationFile> {
+  try {
+    return parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
+  } catch (error) {
+    throw new StepError((error as Error).message, 'pass the calibration output of the calibrate step the approximate step used', 'with.calibration');
+  }
+}
+
+function selection(p: FinetuneParams): FinetuneSelection {
+  if (p.manifest === undefined) return {...(p.assign ? {assign: p.assign} : {}), ...(p.default ? {default: p.default} : {})};
+  try {
+    return selectionFromManifest(p.manifest);
+  } catch (error) {
+    if (error instanceof FinetuneError) throw new StepError(error.message, 'pass the manifest output of an approximate step', 'with.manifest');
+    throw error;
+  }
+}
+
+/** Library errors about the inputs become StepErrors naming the parameter at fault. */
+function asStepError(error: unknown, p: FinetuneParams): unknown {
+  if (error instanceof FinetuneError) return new StepError(error.message, `check with.${error.field}`, `with.${error.field}`);
+  if (!(error instanceof RewriteError)) return error;
+  const field = p.manifest !== undefined ? 'manifest' : error.field === 'assign' || error.field === 'default' ? error.field : 'calibration';
+  const hint = p.manifest !== undefined ? 'the manifest must come from an approximate step run on this model' : 'list multipliers with `axx multipliers`';
+  return new StepError(error.message, hint, `with.${field}`);
+}
+
+function multiplierNames(p: FinetuneParams): string[] {
+  const names = p.manifest?.layers?.map((l) => l.multiplier?.name) ?? [...(p.default ? [p.default] : []), ...Object.values(p.assign ?? {})];
+  return [...new Set(names.filter((n): n is string => typeof n === 'string'))].sort();
+}
+
+async function run(ctx: StepContext<FinetuneParams>) {
+  const p = ctx.params;
+  const float = await readModelParam(p.model, 'with.model');
+  const target: FinetuneTarget = {float, calibration: await readCalibration(p.calibration), selection: selection(p), resolveMultiplier};
+  const full = openImages(p.dataset, 'with.dataset');
+  const trainSet = p.limit === undefined ? full : imageSubset(full, p.limit, p.seed);
+  const evalSet = p.evalDataset === undefined ? undefined : openImages(p.evalDataset, 'with.evalDataset');
+  const threads = ctx.resources['cpu'] ?? 1;
+  const evaluate = evalSet && ((m: Parameters<typeof topOneAccuracy>[0]) => topOneAccuracy(m, evalSet, {threads}));
+  const config: TrainConfig = {
+    epochs: p.epochs, batchSize: p.batchSize, optimizer: p.optimizer, lr: p.lr, weightDecay: p.weightDecay, momentum: p.momentum,
+    schedule: p.schedule, warmupEpochs: p.warmup, clipNorm: p.clipNorm, seed: p.seed,
+  };
+  const saved = await ctx.checkpoint.load();
+  const initialEvalAccuracy = evaluate && saved === undefined ? await evaluate(await guarded(p, () => trainableApproximate(target).model)) : undefined;
+  if (initialEvalAccuracy !== undefined) ctx.metric('accuracy', initialEvalAccuracy, 0);
+
+  const steps: {step: number; loss: number}[] = [];
+  const metricEvery = Math.max(1, Math.round(Math.ceil(trainSet.count / p.batchSize) / 50)); // ~50 loss points per epoch
+  const started = performance.now();
+  const result = await guarded(p, () =>
+    finetune(target, trainSet, config, {
+      threads,
+      resume: (session) => {
+        if (saved === undefined) return undefined;
+        const checkpoint = decodeCheckpoint(saved.state, saved.files, session);
+        ctx.log(`resuming at epoch ${checkpoint.epoch + 1}, batch ${checkpoint.batch}`);
+        return checkpoint;
+      },
+      hooks: {
+        progress: (done, total) => ctx.progress(done, total, 'step'),
+        metric: (name, value, step) => {
+          if (name === 'loss') steps.push({step, loss: value});
+          ctx.metric(name, value, step);
+        },
+        metricEvery,
+        checkpointEvery: p.checkpointEvery,
+        saveCheckpoint: async (checkpoint) => {
+          const {state, files} = encodeCheckpoint(checkpoint);
+          await ctx.checkpoint.save(state, files);
+        },
+        ...(evaluate ? {evaluate} : {}),
+        signal: ctx.signal,
+      },
+    }),
+  );
+
+  const modelFile = join(ctx.scratchDir, 'model.onnx');
+  const regions = result.approximate.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));
+  writeModelFile(modelFile, withStraightThrough(result.approximate.model, regions));
+  const floatFile = join(ctx.scratchDir, 'float.onnx');
+  writeModelFile(floatFile, result.float);
+  const last = result.history.at(-1);
+  ctx.log(`finetuned ${regions.length} approximate layers on ${trainSet.count} samples × ${p.epochs} epochs` + (last?.evalAccuracy === undefined ? '' : `: eval accuracy ${initialEvalAccuracy === undefined ? '' : `${(100 * initialEvalAccuracy).toFixed(2)}% → `}${(100 * last.evalAccuracy).toFixed(2)}%`));
+  const history = {
+    samples: trainSet.count,
+    seconds: Math.round((performance.now() - started) / 1000),
+    ...(initialEvalAccuracy === undefined ? {} : {initialEvalAccuracy}),
+    epochs: result.history,
+    // Loss points collected in this process only: a resumed run lists the steps after the resume.
+    steps,
+  };
+  return {
+    model: {file: modelFile},
+    floatModel: {file: floatFile},
+    manifest: {value: result.approximate.manifest as unknown as Json},
+    history: {value: history as unknown as Json},
+  };
+}
+
+/** Runs `f`, turning library errors about the inputs into StepErrors. */
+async function guarded<T>(p: FinetuneParams, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (error) {
+    throw asStepError(error, p);
+  }
+}
+
+export const finetuneKind: StepKind<FinetuneParams> = {
+  name: 'finetune',
+  version: 1,
+  description: 'Approximate-aware finetuning: train the float weights through the approximate forward pass (straight-through backward, frozen scales), re-emit the approximate model',
+  schema,
+  outputs: {
+    model: {type: 'file', format: 'onnx', description: 'The finetuned approximate model.'},
+    floatModel: {type: 'file', format: 'onnx', description: 'The float model with the finetuned weights.'},
+    manifest: {type: 'value', format: 'manifest', description: 'Manifest of the finetuned approximate model (same layers, multipliers and scales).'},
+    history: {type: 'value', description: '{samples, seconds, initialEvalAccuracy?, epochs: [{epoch, loss, trainAccuracy, lr, seconds, evalAccuracy?}], steps: [{step, loss}]}'},
+  },
+  keyExtras(params) {
+    // Multipliers are named but defined by their tables: key on the table identities.
+    const ids: Record<string, Json> = {};
+    for (const name of multiplierNames(params)) {
+      try {
+        ids[name] = resolveMultiplier(name).id;
+      } catch {
+        ids[name] = null; // run() reports the unknown name precisely
+      }
+    }
+    return {multipliers: ids};
+  },
+  resources: {cpu: 2},
+  run,
+};
