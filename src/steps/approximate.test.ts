@@ -11,12 +11,13 @@ import type {Manifest} from '../approx/rewrite-manifest.js';
 import {idxSource} from '../data/idx-source.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {writeSubset} from '../data/write-subset.js';
-import {StepError, type StepContext, type StepKind} from '../engine/step-kind.js';
+import {StepError, type StepKind} from '../engine/step-kind.js';
 import {readModelFile} from '../onnx/codec.js';
 import {createSession} from '../onnx/session.js';
 import {readStraightThrough} from '../train/straight-through.js';
 import {approximateKind} from './approximate.js';
 import {calibrateKind} from './calibrate.js';
+import {stepContext} from '../../test/support/step-context.js';
 
 const model = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-approximate-'));
@@ -32,20 +33,9 @@ function params<P>(kind: StepKind<P>, given: Record<string, unknown>): P {
   return copy as P;
 }
 
-let runs = 0;
-function context<P>(p: P): {ctx: StepContext<P>; logs: string[]} {
-  const logs: string[] = [];
-  const ctx: StepContext<P> = {
-    params: p,
-    scratchDir: mkdtempSync(join(work, `scratch-${runs++}-`)),
-    progress: () => {},
-    log: (text) => void logs.push(text),
-    metric: () => {},
-    checkpoint: {save: async () => {}, load: async () => undefined},
-    signal: new AbortController().signal,
-    resources: {cpu: 2},
-  };
-  return {ctx, logs};
+function context<P>(p: P) {
+  const ctx = stepContext(p, {scratchRoot: work, cpu: 2});
+  return {ctx, logs: ctx.logs};
 }
 
 async function calibrationFile(): Promise<string> {

@@ -2,25 +2,15 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {StepError, type StepContext} from '../engine/step-kind.js';
+import {StepError} from '../engine/step-kind.js';
 import {characterizeKind, type CharacterizeParams} from './characterize.js';
+import {stepContext} from '../../test/support/step-context.js';
 
 const work = mkdtempSync(join(tmpdir(), 'axx-characterize-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 
-function context(params: CharacterizeParams): StepContext<CharacterizeParams> & {progressed: number[]} {
-  const progressed: number[] = [];
-  return {
-    params,
-    scratchDir: work,
-    progressed,
-    progress: (done) => void progressed.push(done),
-    log: () => {},
-    metric: () => {},
-    checkpoint: {save: async () => {}, load: async () => undefined},
-    signal: new AbortController().signal,
-    resources: {cpu: 1},
-  };
+function context(params: CharacterizeParams) {
+  return stepContext(params, {scratchRoot: work});
 }
 
 function calibrationFile(activationCounts: number[], weightCounts: number[], op = 'MatMul'): string {
@@ -60,7 +50,7 @@ describe('characterize step', () => {
     expect(value['mul8s_1L2H']).toMatchObject({rank: 1, hardware: {powerMw: 0.301}, metrics: {wce: 255}});
     expect(value['exact8s']?.metrics.mae).toBe(0);
     expect(value['drum8u_k4']?.weighted).toBeUndefined();
-    expect(ctx.progressed).toEqual([1, 2, 3]);
+    expect(ctx.progressed.map(([done]) => done)).toEqual([1, 2, 3]);
   });
 
   it('weights by the calibrated operand histograms (row operand × column operand)', async () => {

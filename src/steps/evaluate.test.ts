@@ -6,8 +6,9 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {idxSource} from '../data/idx-source.js';
 import {writeSubset} from '../data/write-subset.js';
-import {StepError, type StepContext} from '../engine/step-kind.js';
+import {StepError} from '../engine/step-kind.js';
 import {evaluateKind, type EvaluateMetrics, type EvaluateParams} from './evaluate.js';
+import {stepContext} from '../../test/support/step-context.js';
 
 const shipped = fileURLToPath(new URL('../../assets/models/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-evaluate-'));
@@ -23,27 +24,15 @@ function params(given: Record<string, unknown>): EvaluateParams {
   return copy as unknown as EvaluateParams;
 }
 
-let runs = 0;
 function context(p: EvaluateParams) {
-  const progress: [number, number | undefined][] = [];
-  const metrics: Record<string, number> = {};
-  const ctx: StepContext<EvaluateParams> = {
-    params: p,
-    scratchDir: mkdtempSync(join(work, `scratch-${runs++}-`)),
-    progress: (done, total) => void progress.push([done, total]),
-    log: () => {},
-    metric: (name, value) => void (metrics[name] = value),
-    checkpoint: {save: async () => {}, load: async () => undefined},
-    signal: new AbortController().signal,
-    resources: {cpu: 2},
-  };
-  return {ctx, progress, metrics};
+  const ctx = stepContext(p, {scratchRoot: work, cpu: 2});
+  return {ctx, progress: ctx.progressed};
 }
 
 describe('evaluate', () => {
   it('reproduces the shipped ViT\'s recorded MNIST test accuracy and saves the logits', async () => {
     const recorded = JSON.parse(readFileSync(join(shipped, 'vit-mnist.json'), 'utf8')).testTop1;
-    const {ctx, progress, metrics} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: mnistTest, batchSize: 256, saveLogits: true}));
+    const {ctx, progress} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: mnistTest, batchSize: 256, saveLogits: true}));
     const out = await evaluateKind.run(ctx);
     const value = (out.metrics as unknown as {value: EvaluateMetrics}).value;
     expect(value.count).toBe(10000);
@@ -53,7 +42,7 @@ describe('evaluate', () => {
     expect(value.top5).toBeGreaterThan(value.top1);
     expect(value.perClass.reduce((sum, c) => sum + c.correct, 0)).toBe(Math.round(value.top1 * 10000));
     expect(value.confusion?.flat().reduce((a, b) => a + b)).toBe(10000);
-    expect(metrics.top1).toBe(value.top1);
+    expect(Object.fromEntries(ctx.metrics)['top1']).toBe(value.top1);
     expect(progress.at(-1)).toEqual([10000, 10000]);
     const logits = readFileSync((out.logits as {file: string}).file);
     expect(logits.toString('latin1', 0, 80)).toContain("'shape': (10000, 10)");

@@ -4,29 +4,17 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, it} from 'vitest';
-import {StepError, type StepContext} from '../engine/step-kind.js';
+import {StepError} from '../engine/step-kind.js';
 import {decodeModel, encodeModel, readModelFile} from '../onnx/codec.js';
 import {loadModelKind, type LoadModelParams, type ModelInfo} from './load-model.js';
+import {stepContext} from '../../test/support/step-context.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/onnx/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-load-model-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 
-let runs = 0;
-function context(params: LoadModelParams): StepContext<LoadModelParams> & {logs: string[]} {
-  const scratchDir = mkdtempSync(join(work, `scratch-${runs++}-`));
-  const logs: string[] = [];
-  return {
-    params,
-    scratchDir,
-    logs,
-    progress: () => {},
-    log: (text) => void logs.push(text),
-    metric: () => {},
-    checkpoint: {save: async () => {}, load: async () => undefined},
-    signal: new AbortController().signal,
-    resources: {cpu: 1},
-  };
+function context(params: LoadModelParams) {
+  return stepContext(params, {scratchRoot: work});
 }
 
 async function failure(params: LoadModelParams): Promise<StepError> {

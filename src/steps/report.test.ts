@@ -3,32 +3,22 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, it} from 'vitest';
-import {StepError, type Json, type OutputValue, type StepContext} from '../engine/step-kind.js';
+import {StepError, type Json, type OutputValue} from '../engine/step-kind.js';
 import {sampleReportInput} from '../report/sample-input.js';
 import {reportKind, type ReportParams} from './report.js';
 import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
+import {stepContext} from '../../test/support/step-context.js';
 
 const work = mkdtempSync(join(tmpdir(), 'axx-report-step-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
 
 const ajv = new Ajv2020.default({strict: false, useDefaults: true});
 
-function context<P>(schema: Record<string, unknown>, withParams: Record<string, unknown>): StepContext<P> & {logs: string[]} {
+function context<P>(schema: Record<string, unknown>, withParams: Record<string, unknown>) {
   const params = structuredClone(withParams);
   const validate = ajv.compile(schema);
   if (!validate(params)) throw new Error(JSON.stringify(validate.errors));
-  const logs: string[] = [];
-  return {
-    params: params as P,
-    scratchDir: mkdtempSync(join(work, 'scratch-')),
-    progress: () => {},
-    log: (text) => void logs.push(text),
-    metric: () => {},
-    checkpoint: {save: async () => {}, load: async () => undefined},
-    signal: new AbortController().signal,
-    resources: {cpu: 1},
-    logs,
-  };
+  return stepContext(params as P, {scratchRoot: work});
 }
 
 const fileOf = (output: OutputValue | undefined): string => (output as {file: string}).file;

@@ -4,10 +4,11 @@ import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../approx/library.js';
-import {StepError, type OutputValue, type StepContext} from '../engine/step-kind.js';
+import {StepError, type OutputValue} from '../engine/step-kind.js';
 import type {AcceleratorReport} from '../hw/accelerator.js';
 import {missingTools} from '../hw/hw-test-tools.js';
 import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
+import {stepContext} from '../../test/support/step-context.js';
 
 const work = mkdtempSync(join(tmpdir(), 'axx-synthesize-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
@@ -23,22 +24,10 @@ function params(withParams: Record<string, unknown>): SynthesizeParams {
 
 const summaryOf = (outputs: Record<string, OutputValue>): AcceleratorReport => (outputs.summary as {value: unknown}).value as AcceleratorReport;
 
-let runs = 0;
 async function run(withParams: Record<string, unknown>) {
-  const scratchDir = mkdtempSync(join(work, `scratch-${runs++}-`));
-  const logs: string[] = [];
-  const ctx: StepContext<SynthesizeParams> = {
-    params: params(withParams),
-    scratchDir,
-    progress: () => {},
-    log: (text) => void logs.push(text),
-    metric: () => {},
-    checkpoint: {save: async () => {}, load: async () => undefined},
-    signal: new AbortController().signal,
-    resources: {cpu: 1},
-  };
+  const ctx = stepContext(params(withParams), {scratchRoot: work});
   const outputs = await synthesizeKind.run(ctx);
-  return {outputs, logs};
+  return {outputs, logs: ctx.logs};
 }
 
 async function failure(withParams: Record<string, unknown>): Promise<StepError> {

@@ -2,7 +2,7 @@ import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {StepError, type Json, type StepContext} from '../engine/step-kind.js';
+import {StepError, type Json} from '../engine/step-kind.js';
 import {writeDataset} from '../data/dataset-writer.js';
 import {readModelFile} from '../onnx/codec.js';
 import {Random} from '../models/random.js';
@@ -10,6 +10,7 @@ import {topOneAccuracy} from '../train/accuracy.js';
 import {loadDatasetImages} from '../train/dataset-images.js';
 import {loadDatasetKind, type LoadDatasetParams} from './load-dataset.js';
 import {trainStep, type TrainParams} from './train.js';
+import {stepContext, type CheckpointSlot} from '../../test/support/step-context.js';
 
 const root = mkdtempSync(join(tmpdir(), 'axx-train-step-'));
 afterAll(() => rmSync(root, {recursive: true, force: true}));
@@ -37,20 +38,9 @@ const params: TrainParams = {
   epochs: 3, batchSize: 16, optimizer: 'adamw', lr: 0.01, weightDecay: 0.01, momentum: 0.9, schedule: 'cosine', warmup: 0.5, clipNorm: 1, seed: 0, checkpointEvery: 5,
 };
 
-function context<P>(p: P, slot: {saved?: {state: Json; files: Record<string, Uint8Array>}}, abortAtStep?: number) {
-  const controller = new AbortController();
-  const metrics: [string, number][] = [];
-  const ctx: StepContext<P> = {
-    params: p,
-    scratchDir: mkdtempSync(join(root, 'scratch-')),
-    progress: (done) => done === abortAtStep && controller.abort(),
-    log: () => {},
-    metric: (name, value) => void metrics.push([name, value]),
-    checkpoint: {save: async (state, files = {}) => void (slot.saved = {state, files}), load: async () => slot.saved},
-    signal: controller.signal,
-    resources: {cpu: 1},
-  };
-  return {ctx, metrics};
+function context<P>(p: P, slot: CheckpointSlot, abortAtStep?: number) {
+  const ctx = stepContext(p, {scratchRoot: root, checkpoint: slot, onProgress: (done, controller) => done === abortAtStep && controller.abort()});
+  return {ctx, metrics: ctx.metrics};
 }
 
 describe('train step', () => {

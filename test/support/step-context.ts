@@ -1,0 +1,57 @@
+// A StepContext for running one step kind directly in a test, recording what the step reports.
+import {mkdtempSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import type {Json, StepContext} from '../../src/engine/step-kind.js';
+
+export interface CheckpointSlot {
+  saved?: {state: Json; files: Record<string, Uint8Array>};
+}
+
+export interface RecordingContext<P> extends StepContext<P> {
+  logs: string[];
+  /** Every progress report as [done, total]. */
+  progressed: [number, number | undefined][];
+  /** Every metric as [name, value]. */
+  metrics: [string, number][];
+  controller: AbortController;
+}
+
+export interface StepContextOptions {
+  /** Directory under which a fresh scratch dir is made (default: the OS temp dir). */
+  scratchRoot?: string;
+  cpu?: number;
+  /** Where checkpoints go; without it, save is a no-op and load finds nothing. */
+  checkpoint?: CheckpointSlot;
+  /** Called on each progress report, e.g. to abort at a given point. */
+  onProgress?: (done: number, controller: AbortController) => void;
+  controller?: AbortController;
+}
+
+export function stepContext<P>(params: P, options: StepContextOptions = {}): RecordingContext<P> {
+  const controller = options.controller ?? new AbortController();
+  const slot = options.checkpoint;
+  const ctx: RecordingContext<P> = {
+    params,
+    scratchDir: mkdtempSync(join(options.scratchRoot ?? tmpdir(), 'axx-step-')),
+    logs: [],
+    progressed: [],
+    metrics: [],
+    controller,
+    progress: (done, total) => {
+      ctx.progressed.push([done, total]);
+      options.onProgress?.(done, controller);
+    },
+    log: (text) => void ctx.logs.push(text),
+    metric: (name, value) => void ctx.metrics.push([name, value]),
+    checkpoint: {
+      save: async (state, files = {}) => {
+        if (slot) slot.saved = {state, files};
+      },
+      load: async () => slot?.saved,
+    },
+    signal: controller.signal,
+    resources: {cpu: options.cpu ?? 1},
+  };
+  return ctx;
+}
