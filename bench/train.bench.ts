@@ -6,7 +6,7 @@ import {createSession} from '../src/onnx/session.js';
 import {buildCnn, CNN_DEFAULTS} from '../src/models/cnn.js';
 import {buildVit, VIT_DEFAULTS} from '../src/models/vit.js';
 import type {Model} from '../src/onnx/ir.js';
-import {Random} from '../src/models/random.js';
+import {Random} from '../src/util/random.js';
 import {AdamW, defaultDecayMask} from '../src/train/optim.js';
 import {TrainingSession} from '../src/train/training-session.js';
 

@@ -3,7 +3,7 @@
 import type {Model} from '../onnx/ir.js';
 import {attr, GraphBuilder} from './graph-builder.js';
 import {assembleModel, floatInput, linear, normalizeInput} from './layers.js';
-import {filled, Random} from './random.js';
+import {filled, Random} from '../util/random.js';
 import {MODEL_INPUT, MODEL_OUTPUT} from './vit.js';
 
 export interface CnnConfig {

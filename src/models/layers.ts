@@ -3,7 +3,7 @@
 // approximation selects layers by these names.
 import {DataType, type Model, type ValueInfo} from '../onnx/ir.js';
 import {attr, type GraphBuilder} from './graph-builder.js';
-import {filled, type Random} from './random.js';
+import {filled, type Random} from '../util/random.js';
 
 /** Opset the builders emit: 17 is the first with LayerNormalization and is what torch.onnx exports by default. */
 export const BUILDER_OPSET = 17;

@@ -7,7 +7,7 @@
 import type {Model} from '../onnx/ir.js';
 import {attr, GraphBuilder} from './graph-builder.js';
 import {assembleModel, floatInput, gelu, layerNorm, linear, normalizeInput} from './layers.js';
-import {filled, Random} from './random.js';
+import {filled, Random} from '../util/random.js';
 
 export interface VitConfig {
   imageSize: number;

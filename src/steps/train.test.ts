@@ -5,7 +5,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {StepError, type Json} from '../engine/step-kind.js';
 import {writeDataset} from '../data/dataset-writer.js';
 import {readModelFile} from '../onnx/codec.js';
-import {Random} from '../models/random.js';
+import {Random} from '../util/random.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {loadDatasetImages} from '../train/dataset-images.js';
 import {loadDatasetKind, type LoadDatasetParams} from './load-dataset.js';

@@ -5,7 +5,7 @@
 import {readFileSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {readModelFile} from '../onnx/codec.js';
-import {Random} from '../models/random.js';
+import {Random} from '../util/random.js';
 import {TrainingSession} from './training-session.js';
 
 /** Tensors are stored as base64 of little-endian float32. */

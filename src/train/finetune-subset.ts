@@ -1,6 +1,6 @@
 // A seeded random subset of labeled images: finetuning usually sees a fraction of the training set
 // (TransAxx: one epoch on a small subset). The subset depends only on (count, limit, seed).
-import {Random} from '../models/random.js';
+import {Random} from '../util/random.js';
 import type {LabeledImages} from './labeled-images.js';
 
 export function imageSubset(data: LabeledImages, limit: number, seed: number): LabeledImages {

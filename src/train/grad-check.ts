@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import {createSession} from '../onnx/session.js';
 import {DataType, type Model} from '../onnx/ir.js';
 import {attr, GraphBuilder} from '../models/graph-builder.js';
-import {Random} from '../models/random.js';
+import {Random} from '../util/random.js';
 import {differentiate} from './autodiff.js';
 import {probeShapes} from './shape-probe.js';
 import {constantTensors} from './training-graph.js';

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {buildCnn, CNN_DEFAULTS} from '../models/cnn.js';
-import {Random} from '../models/random.js';
+import {Random} from '../util/random.js';
 import {uint8Images, type LabeledImages} from './labeled-images.js';
 import {decodeCheckpoint, encodeCheckpoint} from './checkpoint-codec.js';
 import {epochOrder, train, type TrainCheckpoint, type TrainConfig} from './loop.js';

@@ -1,7 +1,7 @@
 // The training loop: seeded shuffling, batches, optimiser updates, schedules, metrics, and
 // checkpoints that let a killed run resume mid-epoch with identical results.
 import type {Model} from '../onnx/ir.js';
-import {Random} from '../models/random.js';
+import {Random} from '../util/random.js';
 import {argmaxRow} from './accuracy.js';
 import type {LabeledImages} from './labeled-images.js';
 import {AdamW, clipGradNorm, defaultDecayMask, Sgd, type Optimizer, type OptimizerState} from './optim.js';

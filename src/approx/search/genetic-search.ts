@@ -5,7 +5,7 @@
 // Children already in the ledger cost nothing. Twenty generations without a new configuration end it.
 import type {EvaluationLedger} from './ledger.js';
 import {reward, type RewardShape} from './reward.js';
-import type {Rng} from './rng.js';
+import type {Random} from '../../util/random.js';
 import {configId, type Config, type SearchSpace} from './space.js';
 import type {SearchStrategy} from './strategy.js';
 import type {Json} from './types.js';
@@ -22,7 +22,7 @@ interface GeneticState {
   stagnant: number;
 }
 
-export function geneticSearch(space: SearchSpace, rng: Rng, params: GeneticParams, saved?: Json): SearchStrategy {
+export function geneticSearch(space: SearchSpace, rng: Random, params: GeneticParams, saved?: Json): SearchStrategy {
   const state: GeneticState = (saved as unknown as GeneticState | null | undefined) ?? {population: [], stagnant: 0};
   const context = {maxAccuracyDrop: space.problem.maxAccuracyDrop, maxSaving: space.maxSaving};
   const layers = space.candidates.length;

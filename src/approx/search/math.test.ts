@@ -3,7 +3,7 @@ import {bestFeasible, paretoFront} from './pareto.js';
 import {RolloutPolicy} from './policy.js';
 import {macWeightedRelativePower} from './power.js';
 import {reward} from './reward.js';
-import {Rng} from './rng.js';
+import {Random} from '../../util/random.js';
 import {compileSpace} from './space.js';
 import type {SearchProblem} from './types.js';
 import {niceTicks} from './svg.js';
@@ -111,15 +111,15 @@ describe('paretoFront / bestFeasible', () => {
   });
 });
 
-describe('Rng', () => {
+describe('Random', () => {
   it('continues the same sequence from a saved state', () => {
-    const a = new Rng(42);
+    const a = new Random(42);
     a.next();
-    const resumed = new Rng(a.state);
+    const resumed = new Random(a.state);
     expect([a.next(), a.next()]).toEqual([resumed.next(), resumed.next()]);
   });
   it('never draws zero weights and follows the weights', () => {
-    const rng = new Rng(7);
+    const rng = new Random(7);
     const counts = [0, 0, 0];
     for (let i = 0; i < 4000; i++) counts[rng.weighted([1, 0, 3])]!++;
     expect(counts[1]).toBe(0);

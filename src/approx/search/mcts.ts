@@ -12,7 +12,7 @@
 import type {EvaluationLedger} from './ledger.js';
 import {RolloutPolicy, type PolicyParams} from './policy.js';
 import {reward, type RewardContext, type RewardShape} from './reward.js';
-import type {Rng} from './rng.js';
+import type {Random} from '../../util/random.js';
 import {configId, type Config, type SearchSpace} from './space.js';
 import type {SearchStrategy} from './strategy.js';
 import {uctScore} from './uct.js';
@@ -52,14 +52,14 @@ export function impactOrder(space: SearchSpace): number[] {
 
 export class Mcts implements SearchStrategy {
   readonly #space: SearchSpace;
-  readonly #rng: Rng;
+  readonly #rng: Random;
   readonly #params: MctsParams;
   readonly #policy: RolloutPolicy;
   readonly #order: number[];
   readonly #rewardContext: RewardContext;
   readonly #root: TreeNode;
 
-  constructor(space: SearchSpace, rng: Rng, params: MctsParams, saved?: Json) {
+  constructor(space: SearchSpace, rng: Random, params: MctsParams, saved?: Json) {
     this.#space = space;
     this.#rng = rng;
     this.#params = params;

@@ -1,10 +1,10 @@
 // Baseline: distinct configurations drawn uniformly, in batches so evaluations can run in parallel.
 import type {EvaluationLedger} from './ledger.js';
-import type {Rng} from './rng.js';
+import type {Random} from '../../util/random.js';
 import {configId, type SearchSpace} from './space.js';
 import type {SearchStrategy} from './strategy.js';
 
-export function randomSearch(space: SearchSpace, rng: Rng, batchSize: number): SearchStrategy {
+export function randomSearch(space: SearchSpace, rng: Random, batchSize: number): SearchStrategy {
   return {
     async iterate(ledger: EvaluationLedger, remainingBudget: number) {
       const want = Math.min(batchSize, remainingBudget, space.size - ledger.count);

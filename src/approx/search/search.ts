@@ -10,7 +10,7 @@ import {bestFeasible, paretoFront} from './pareto.js';
 import {DEFAULT_POLICY, type PolicyParams} from './policy.js';
 import {randomSearch} from './random-search.js';
 import {DEFAULT_REWARD, type RewardShape} from './reward.js';
-import {Rng} from './rng.js';
+import {Random} from '../../util/random.js';
 import {compileSpace, type SearchSpace} from './space.js';
 import type {SearchStrategy} from './strategy.js';
 import type {Assignment, EvaluatedPoint, Json, SearchProblem} from './types.js';
@@ -88,7 +88,7 @@ export async function runSearch(problem: SearchProblem, options: SearchOptions):
   const ledger = new EvaluationLedger(space, evaluator, Math.max(1, options.parallel ?? 1), signal);
   const fingerprint = problemFingerprint(space, options);
   const saved = options.resumeFrom === undefined ? undefined : readState(options.resumeFrom, options.method, fingerprint);
-  const rng = new Rng(saved?.rng ?? options.seed);
+  const rng = new Random(saved?.rng ?? options.seed);
   if (saved !== undefined) ledger.restore(saved.ledger);
   const strategy = createStrategy(space, rng, options, saved?.strategy);
 
@@ -122,7 +122,7 @@ export async function runSearch(problem: SearchProblem, options: SearchOptions):
   return result;
 }
 
-function createStrategy(space: SearchSpace, rng: Rng, options: SearchOptions, saved: Json | undefined): SearchStrategy {
+function createStrategy(space: SearchSpace, rng: Random, options: SearchOptions, saved: Json | undefined): SearchStrategy {
   const batchSize = positiveInteger('batchSize', options.batchSize ?? 4);
   switch (options.method) {
     case 'mcts':

@@ -8,7 +8,7 @@
 //
 // The sensitivity matrix handed to the search is d(l,m) measured with its own noise, as the
 // `sensitivity` step would measure it. `instanceFromCells` builds the same model on measured drops.
-import {Rng} from './rng.js';
+import {Random} from '../../util/random.js';
 import type {Assignment, MultiplierCandidate, PredictedDrops, SearchLayer, SearchProblem} from './types.js';
 
 /** Signed 8-bit EvoApprox circuits: PDK45 power relative to the exact mul8s_1KV8 (0.425 mW) and MAE %. */
@@ -50,7 +50,7 @@ const BLOCK = [
 ] as const;
 
 export function syntheticInstance(options: SyntheticOptions): SyntheticInstance {
-  const rng = new Rng(options.seed);
+  const rng = new Random(options.seed);
   const count = options.layerCount ?? 6;
   const layers: SearchLayer[] = [];
   const drops: PredictedDrops = {};
@@ -67,7 +67,7 @@ export function syntheticInstance(options: SyntheticOptions): SyntheticInstance 
 
 /** The same accuracy model on given single-layer drops (e.g. a measured sensitivity matrix). */
 export function instanceFromCells(options: SyntheticOptions & {layers: readonly SearchLayer[]; drops: PredictedDrops; multipliers?: readonly MultiplierCandidate[]}): SyntheticInstance {
-  const rng = new Rng(options.seed ^ 0x5eed);
+  const rng = new Random(options.seed ^ 0x5eed);
   const multipliers = options.multipliers ?? EVOAPPROX_SIGNED_SAMPLE.map(({maePercent: _, ...m}) => m);
   const baseline = options.baselineAccuracy ?? 0.97;
   const kappa = options.interaction ?? 0.5;
@@ -85,7 +85,7 @@ export function instanceFromCells(options: SyntheticOptions & {layers: readonly 
       total += d[i]!;
       for (let j = i + 1; j < d.length; j++) total += kappa * coupling[i]![j]! * Math.sqrt(d[i]! * d[j]!);
     }
-    const epsilon = noise * gaussian(new Rng(hash(JSON.stringify(names.map((name) => assignment[name])) + options.seed)));
+    const epsilon = noise * gaussian(new Random(hash(JSON.stringify(names.map((name) => assignment[name])) + options.seed)));
     return Math.min(1, Math.max(0, baseline - total + epsilon));
   };
   let calls = 0;
@@ -115,7 +115,7 @@ function dropOf(drops: PredictedDrops, layer: string, multiplier: string): numbe
   return drop;
 }
 
-function gaussian(rng: Rng): number {
+function gaussian(rng: Random): number {
   return Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
 }
 

@@ -1,12 +1,18 @@
-// Seeded pseudo-random numbers, so that model initialisation and data shuffling are reproducible
-// from a single integer seed on every platform (Math.random cannot be seeded).
+// Seeded pseudo-random numbers, so that model initialisation, data shuffling and search are reproducible
+// from a single integer seed on every platform (Math.random cannot be seeded). The whole state is one
+// number, so a checkpoint can carry it and a resumed run draws what an uninterrupted one would have.
 
 /** mulberry32: small, fast, and good enough for initialisation and shuffling (not cryptography). */
 export class Random {
   #state: number;
 
-  constructor(seed: number) {
-    this.#state = seed >>> 0;
+  constructor(seedOrState: number) {
+    this.#state = seedOrState >>> 0;
+  }
+
+  /** The state to checkpoint; `new Random(state)` continues the same sequence. */
+  get state(): number {
+    return this.#state;
   }
 
   /** Uniform in [0, 1). */
@@ -36,6 +42,22 @@ export class Random {
   /** Integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);
+  }
+
+  /** Index drawn with probability proportional to `weights` (all >= 0, at least one > 0). */
+  weighted(weights: readonly number[]): number {
+    let total = 0;
+    for (const w of weights) total += w;
+    let target = this.next() * total;
+    let last = 0;
+    for (let i = 0; i < weights.length; i++) {
+      const w = weights[i]!;
+      if (w <= 0) continue;
+      last = i;
+      target -= w;
+      if (target < 0) return i;
+    }
+    return last; // rounding left a sliver of `target`: the last positive weight takes it
   }
 
   /** Fisher-Yates shuffle in place. */
