@@ -13,6 +13,7 @@ import {runCommand} from './run.js';
 import {runsCommand} from './runs.js';
 import {showCommand} from './show.js';
 import {validateCommand} from './validate.js';
+import {watchCommand} from './watch.js';
 
 export const commands: readonly Command[] = [
   runCommand,
@@ -20,6 +21,7 @@ export const commands: readonly Command[] = [
   validateCommand,
   dagCommand,
   runsCommand,
+  watchCommand,
   showCommand,
   compareCommand,
   exportCommand,

@@ -1,13 +1,24 @@
 // `axx run <pipeline>`: run what is not cached, print progress, set the exit code.
+import {spawn} from 'node:child_process';
+import {closeSync, mkdirSync, openSync} from 'node:fs';
 import {cpus} from 'node:os';
+import {join} from 'node:path';
 import type {ExecutorName} from '../../engine/pipeline.js';
 import {runPipeline} from '../../engine/run-pipeline.js';
 import {instancesNamed, withUpstream} from '../../engine/select.js';
-import {intOption, parseArgs} from '../args.js';
-import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
+import type {RunRecord} from '../../engine/store/run-log.js';
+import type {Store} from '../../engine/store/store.js';
+import {intOption, parseArgs, type ParsedArgs} from '../args.js';
+import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
 import {executors} from '../executors.js';
-import {cacheOption, loadFromArgs, openStore, paramOptions, printDiagnostics, shellCommand} from '../project.js';
+import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, printDiagnostics, shellCommand} from '../project.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
+import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
+
+/** Hidden: marks the background process that `axx run` on a terminal starts (see runInBackground). */
+const BACKGROUND_FLAG = 'background';
+/** How long the viewer waits for the background process to record its run before showing its log. */
+const BACKGROUND_START_TIMEOUT_MS = 30_000;
 
 const EXECUTORS: readonly ExecutorName[] = ['in-process', 'child-process'];
 
@@ -41,11 +52,13 @@ export const runCommand: Command = {
       {name: 'json', type: 'flag'},
       {name: 'renderer', type: 'string'},
       {name: 'executor', type: 'string'},
+      {name: BACKGROUND_FLAG, type: 'flag'},
     ]);
     const jobs = intOption(args, 'jobs', 1) ?? cpus().length;
     const executorName = args.strings.get('executor') as ExecutorName | undefined;
     if (executorName !== undefined && !EXECUTORS.includes(executorName)) throw new UsageError(`--executor must be one of ${EXECUTORS.join(', ')}`);
-    const rendererName = args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? defaultRenderer(io));
+    const background = args.flags.has(BACKGROUND_FLAG);
+    const rendererName = background ? 'plain' : args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? defaultRenderer(io));
     const makeRenderer = renderers[rendererName];
     if (makeRenderer === undefined) throw new UsageError(`unknown renderer "${rendererName}"; known: ${Object.keys(renderers).join(', ')}`);
 
@@ -58,6 +71,9 @@ export const runCommand: Command = {
       return ExitCode.usage;
     }
     using store = openStore(args, io, pipeline.file);
+    // On a terminal the run lives in its own process and this one only views it, so q can give the
+    // terminal back while the run goes on (axx watch reattaches) and Ctrl-C reaches it as SIGINT.
+    if (rendererName === 'ink' && !background) return await runInBackground(argv, args, io, store, pipeline.file);
     // The run stops on SIGINT/SIGTERM (io.signal) or when an interactive renderer asks (Ctrl-C in raw mode).
     const stop = new AbortController();
     const onSignal = (): void => stop.abort(io.signal.reason);
@@ -65,7 +81,7 @@ export const runCommand: Command = {
     io.signal.addEventListener('abort', onSignal, {once: true});
     const renderer = makeRenderer(io, {interrupt: () => stop.abort(new Error('interrupted from the dashboard'))});
     // The resume command repeats this one minus --force (what was forced and finished is now cached).
-    const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force='));
+    const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force=') && a !== `--${BACKGROUND_FLAG}`);
     const summary = await runPipeline(pipeline, {
       store,
       executors: executors(),
@@ -88,3 +104,42 @@ export const runCommand: Command = {
     return summary.reason === 'passed' ? ExitCode.ok : summary.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.stepFailed;
   },
 };
+
+/**
+ * Starts this same command with --background in a detached process (own session, output to a log file
+ * under the cache dir), waits until it records its run (its pid is in the run row), then follows it
+ * like `axx watch`.
+ */
+async function runInBackground(argv: readonly string[], args: ParsedArgs, io: CliIo, store: Store, pipelineFile: string): Promise<number> {
+  const logDir = join(cacheDir(args, io, pipelineFile), 'logs');
+  mkdirSync(logDir, {recursive: true});
+  const logFile = join(logDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+  const out = openSync(logFile, 'a');
+  // The entry script (bin/axx.js or src/cli/main.ts) and node flags (tsx's loader) of this very process.
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1, 2), 'run', ...argv, `--${BACKGROUND_FLAG}`], {
+    cwd: io.cwd,
+    env: {...io.env, AXX_ARGV0: io.argv0},
+    stdio: ['ignore', out, out],
+    detached: true,
+  });
+  closeSync(out);
+  child.unref();
+  let exited: number | null | undefined;
+  child.on('exit', (code) => (exited = code));
+  const pid = child.pid;
+  const deadline = Date.now() + BACKGROUND_START_TIMEOUT_MS;
+  let run: RunRecord | undefined;
+  while (pid !== undefined && exited === undefined && Date.now() < deadline) {
+    run = store.runs.list(10).find((r) => r.pid === pid);
+    if (run !== undefined) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  if (run === undefined) {
+    writeLine(io.stderr, `axx run: the background run did not start (exit code ${exited ?? 'none yet'}); its output is in ${logFile}`);
+    return exited === undefined || exited === null ? ExitCode.internal : exited;
+  }
+  const end = await followRun(store, run, io, {renderer: 'ink'});
+  printFollowEnd(io, run, end, recordedResumeCommand(store, run.id));
+  if (end !== 'passed') writeLine(io.stdout, `run output: ${logFile}`);
+  return exitCodeOf(end);
+}

@@ -1,5 +1,6 @@
 // The live dashboard (src/ui/) as a run renderer: events go into a RunViewStore that the ink app
-// redraws from. "q" detaches the view and the rest of the run prints plain lines.
+// redraws from. "q" detaches the view: the caller's `detach` control (a watcher stops following), else
+// the rest of the run prints plain lines.
 import React from 'react';
 import {render} from 'ink';
 import {Dashboard} from '../../ui/dashboard.js';
@@ -14,7 +15,13 @@ const FINAL_FRAME_MS = 150;
 export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
   const store = new RunViewStore();
   let fallback: Renderer | undefined;
-  const app = render(<Dashboard store={store} onDetach={() => (fallback = plainRenderer(io))} onInterrupt={() => controls.interrupt()} />, {
+  let detached = false;
+  const onDetach = (): void => {
+    detached = true;
+    if (controls.detach !== undefined) controls.detach();
+    else fallback = plainRenderer(io);
+  };
+  const app = render(<Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} />, {
     stdout: io.stdout as NodeJS.WriteStream,
     stderr: io.stderr as NodeJS.WriteStream,
     ...(io.stdin !== undefined ? {stdin: io.stdin} : {}),
@@ -27,7 +34,7 @@ export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
       else store.apply(event);
     },
     close: async () => {
-      if (fallback === undefined) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
+      if (!detached) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
       app.unmount();
       // A dashboard that crashed may never report its exit; the run's result matters more than the view.
       await Promise.race([app.waitUntilExit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);

@@ -11,6 +11,8 @@ export interface Renderer {
 export interface RunControls {
   /** Ask the run to stop cleanly, as SIGINT would (an interactive renderer that owns the keyboard calls it on Ctrl-C). */
   interrupt(): void;
+  /** The viewer quit (q) while the run goes on; without it an interactive renderer falls back to plain lines. */
+  detach?(): void;
 }
 
 export type RendererFactory = (io: CliIo, controls: RunControls) => Renderer;
