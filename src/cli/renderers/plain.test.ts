@@ -17,9 +17,27 @@ describe('plain renderer', () => {
     sink({type: 'run-end', runId: 'r1', reason: 'failed', at: 1500});
     const lines = io.stdoutText().split('\n');
     expect(lines.filter((l) => l.startsWith('…'))).toHaveLength(10);
-    expect(lines).toContain('… s[k=1] 50/100 (50%) batch');
+    expect(lines).toContain('… s[k=1] 50/100 batch 50%, 1000 batch/s');
     expect(lines).toContain('✗ s[k=1] failed (1.50s)');
     expect(lines).toContain('run r1 failed in 1.50s: 0 ran, 0 cached, 1 failed');
     expect(io.stderrText()).toBe('p.yaml:3:5: step s[k=1] failed: bad data\n  hint: check it\n');
+  });
+
+  it('prints a progress line at least every 10 s per step, with the rate', () => {
+    const io = captureIo('/work');
+    const {sink} = plainRenderer(io);
+    sink({type: 'step-start', step: s, attempt: 1, at: 0});
+    // 1 image every 2 s, 1000 in total: no 10 % step for a long while, so the 10 s lines carry it.
+    for (let done = 1; done <= 30; done++) sink({type: 'step-progress', step: s, done, total: 1000, unit: 'img', at: done * 2000});
+    sink({type: 'step-progress', step: {...s, instance: 'other'}, done: 7, at: 60_000});
+    const lines = io.stdoutText().split('\n').filter((l) => l.startsWith('…'));
+    expect(lines).toEqual([
+      '… s[k=1] 5/1000 img 0%, 30.0 img/min',
+      '… s[k=1] 10/1000 img 1%, 30.0 img/min',
+      '… s[k=1] 15/1000 img 1%, 30.0 img/min',
+      '… s[k=1] 20/1000 img 2%, 30.0 img/min',
+      '… s[k=1] 25/1000 img 2%, 30.0 img/min',
+      '… s[k=1] 30/1000 img 3%, 30.0 img/min',
+    ]);
   });
 });

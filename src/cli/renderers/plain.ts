@@ -2,12 +2,13 @@
 // instance, failures with location and hint, a summary at the end.
 import type {AxxEvent} from '../../engine/events.js';
 import {writeLine, type CliIo} from '../command.js';
+import {formatRate, percent} from '../../ui/format.js';
 import {formatFailure, unreachable} from '../diagnostics.js';
 import type {Renderer} from './renderer.js';
 
-/** Progress lines are for humans reading a CI log: one per 10 % step, or every 30 s without a total. */
+/** Progress lines are for humans reading a CI log: one per 10 % step, and at least every 10 s while a step reports. */
 const PROGRESS_PERCENT_STEP = 10;
-const PROGRESS_INTERVAL_MS = 30_000;
+const PROGRESS_INTERVAL_MS = 10_000;
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
@@ -16,6 +17,7 @@ function seconds(ms: number): string {
 export function plainRenderer(io: CliIo): Renderer {
   const started = new Map<string, number>();
   const lastProgress = new Map<string, {bucket: number; at: number}>();
+  const progressOrigin = new Map<string, {at: number; done: number}>();
   const counts = {ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0};
   let runStart = 0;
   const sink = (event: AxxEvent): void => {
@@ -27,17 +29,26 @@ export function plainRenderer(io: CliIo): Renderer {
       case 'step-queued':
         return;
       case 'step-progress': {
-        const last = lastProgress.get(event.step.instance) ?? {bucket: 0, at: started.get(event.step.instance) ?? event.at};
+        const instance = event.step.instance;
+        const origin = progressOrigin.get(instance) ?? {at: event.at, done: event.done};
+        progressOrigin.set(instance, origin);
+        const last = lastProgress.get(instance) ?? {bucket: 0, at: started.get(instance) ?? event.at};
         const bucket = event.total ? Math.floor(((event.done / event.total) * 100) / PROGRESS_PERCENT_STEP) : last.bucket;
-        if (bucket > last.bucket || (!event.total && event.at - last.at >= PROGRESS_INTERVAL_MS)) {
-          lastProgress.set(event.step.instance, {bucket, at: event.at});
-          const of = event.total ? `/${event.total} (${Math.floor((event.done / event.total) * 100)}%)` : '';
-          writeLine(io.stdout, `… ${event.step.instance} ${event.done}${of}${event.unit !== undefined ? ` ${event.unit}` : ''}`);
+        if (bucket > last.bucket || event.at - last.at >= PROGRESS_INTERVAL_MS) {
+          lastProgress.set(instance, {bucket, at: event.at});
+          const of = event.total ? `/${event.total}` : '';
+          const unit = event.unit !== undefined ? ` ${event.unit}` : '';
+          const share = event.total ? ` ${percent(event.done, event.total)}` : '';
+          const rate = event.at > origin.at ? formatRate(((event.done - origin.done) * 1000) / (event.at - origin.at), event.unit) : '';
+          writeLine(io.stdout, `… ${instance} ${event.done}${of}${unit}${share}${rate !== '' ? `, ${rate}` : ''}`);
         }
         return;
       }
       case 'step-start':
         started.set(event.step.instance, event.at);
+        // A new attempt measures its own rate and starts its own progress lines.
+        progressOrigin.delete(event.step.instance);
+        lastProgress.delete(event.step.instance);
         writeLine(io.stdout, `▶ ${event.step.instance}${event.attempt > 1 ? ` (attempt ${event.attempt})` : ''}`);
         return;
       case 'step-log':
