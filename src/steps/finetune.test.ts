@@ -1,0 +1,104 @@
+// calibrate → approximate → finetune on the shipped ViT and MNIST, through the step kinds as the
+// engine calls them: the aggressive mul8s_1KR3 on every approximable layer loses >= 5 points, and
+// one short finetuning epoch wins back at least half of them (issue 8, "Must show").
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import Ajv2020 from 'ajv/dist/2020.js';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import type {Manifest} from '../approx/rewrite-manifest.js';
+import {idxSource} from '../data/idx-source.js';
+import {writeSubset} from '../data/write-subset.js';
+import {StepError, type StepKind} from '../engine/step-kind.js';
+import {readModelFile} from '../onnx/codec.js';
+import {topOneAccuracy} from '../train/accuracy.js';
+import {loadDatasetImages} from '../train/dataset-images.js';
+import {readStraightThrough} from '../train/straight-through.js';
+import {stepContext, type CheckpointSlot, type StepContextOptions} from '../../test/support/step-context.js';
+import {approximateKind} from './approximate.js';
+import {calibrateKind} from './calibrate.js';
+import {finetuneKind} from './finetune.js';
+
+const model = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'axx-finetune-'));
+const trainDir = join(work, 'train');
+const testDir = join(work, 'test');
+afterAll(() => rmSync(work, {recursive: true, force: true}));
+
+function params<P>(kind: StepKind<P>, given: Record<string, unknown>): P {
+  const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(kind.schema);
+  const copy = structuredClone(given);
+  if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
+  return copy as P;
+}
+
+const run = <P>(kind: StepKind<P>, given: Record<string, unknown>, options: StepContextOptions = {}) =>
+  kind.run(stepContext(params(kind, given), {scratchRoot: work, cpu: 2, ...options}));
+const fileOf = (out: Record<string, unknown>, name: string) => (out[name] as {file: string}).file;
+const valueOf = <T>(out: Record<string, unknown>, name: string) => (out[name] as {value: T}).value;
+
+let calibration: string;
+let manifest: Manifest;
+beforeAll(async () => {
+  await writeSubset(trainDir, idxSource({dataset: 'mnist', split: 'train'}), {limit: 3000, seed: 2, stratified: true});
+  await writeSubset(testDir, idxSource({dataset: 'mnist', split: 'test'}), {limit: 2000, seed: 3, stratified: true});
+  calibration = fileOf(await run(calibrateKind, {model, dataset: trainDir, batches: 4, batchSize: 128}), 'calibration');
+  const approximate = await run(approximateKind, {model, calibration, default: 'mul8s_1KR3'});
+  manifest = valueOf<Manifest>(approximate, 'manifest');
+}, 60_000);
+
+interface History {
+  samples: number;
+  initialEvalAccuracy: number;
+  epochs: {epoch: number; loss: number; trainAccuracy: number; evalAccuracy: number}[];
+  steps: {step: number; loss: number}[];
+}
+
+describe('finetune step', () => {
+  it('recovers at least half of an aggressive multiplier\'s accuracy drop in one epoch of 3000 samples', async () => {
+    const out = await run(finetuneKind, {model, calibration, manifest, dataset: trainDir, evalDataset: testDir, lr: 1e-3});
+    const history = valueOf<History>(out, 'history');
+    const floatAccuracy = await topOneAccuracy(readModelFile(model), loadDatasetImages(testDir), {threads: 2});
+    const drop = floatAccuracy - history.initialEvalAccuracy;
+    const finetuned = history.epochs[0]!.evalAccuracy;
+    expect(drop).toBeGreaterThanOrEqual(0.05);
+    expect(finetuned - history.initialEvalAccuracy).toBeGreaterThanOrEqual(drop / 2);
+    expect(history.samples).toBe(3000);
+    expect(history.steps.length).toBeGreaterThan(10);
+
+    // The re-emitted approximate model is the one that was evaluated; it keeps layers, multipliers, scales.
+    const approximate = readModelFile(fileOf(out, 'model'));
+    expect(await topOneAccuracy(approximate, loadDatasetImages(testDir), {threads: 2})).toBe(finetuned);
+    expect(readStraightThrough(approximate)).toHaveLength(manifest.layers.length);
+    const after = valueOf<Manifest>(out, 'manifest');
+    expect(after.layers.map((l) => [l.node, l.multiplier.name, l.scales])).toEqual(manifest.layers.map((l) => [l.node, l.multiplier.name, l.scales]));
+    const floatModel = readModelFile(fileOf(out, 'floatModel'));
+    expect(floatModel.graph.nodes.length).toBe(readModelFile(model).graph.nodes.length);
+  }, 60_000);
+
+  it('resumes a killed finetune mid-epoch and ends with the same weights', async () => {
+    const given = {model, calibration, manifest, dataset: trainDir, limit: 320, batchSize: 32, checkpointEvery: 3};
+    const uninterrupted = await run(finetuneKind, given);
+    const slot: CheckpointSlot = {};
+    await expect(run(finetuneKind, given, {checkpoint: slot, onProgress: (done, c) => done === 5 && c.abort()})).rejects.toThrow(/abort/i);
+    expect(slot.saved?.state).toMatchObject({epoch: 0, batch: 3});
+    const resumed = await run(finetuneKind, given, {checkpoint: slot});
+    for (const name of ['model', 'floatModel']) expect(readFileSync(fileOf(resumed, name)).equals(readFileSync(fileOf(uninterrupted, name)))).toBe(true);
+  }, 60_000);
+
+  it('takes an assignment instead of a manifest', async () => {
+    const out = await run(finetuneKind, {model, calibration, assign: {'blocks.*.mlp.*': 'mul8s_1KR3'}, default: 'mul8s_1L2H', dataset: trainDir, limit: 64});
+    const layers = valueOf<Manifest>(out, 'manifest').layers;
+    expect(layers.filter((l) => l.multiplier.name === 'mul8s_1KR3').map((l) => l.node)).toHaveLength(8);
+  }, 30_000);
+
+  it('explains a manifest that does not belong to the model', async () => {
+    const foreign = {...manifest, layers: manifest.layers.map((l) => ({...l, node: `other.${l.node}`}))};
+    const attempt = run(finetuneKind, {model, calibration, manifest: foreign, dataset: trainDir, limit: 64});
+    await expect(attempt).rejects.toThrow(StepError);
+    await expect(attempt).rejects.toMatchObject({param: 'with.manifest', message: expect.stringMatching(/other\./)});
+    expect(() => params(finetuneKind, {model, calibration, dataset: trainDir})).toThrow();
+    await expect(run(finetuneKind, {model, calibration, default: 'mul8s_nope', dataset: trainDir, limit: 64})).rejects.toMatchObject({param: 'with.default'});
+  });
+});
