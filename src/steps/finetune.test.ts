@@ -78,13 +78,16 @@ describe('finetune step', () => {
   }, 60_000);
 
   it('resumes a killed finetune mid-epoch and ends with the same weights', async () => {
-    const given = {model, calibration, manifest, dataset: trainDir, limit: 320, batchSize: 32, checkpointEvery: 3};
+    const given = {model, calibration, manifest, dataset: trainDir, evalDataset: testDir, limit: 320, batchSize: 32, checkpointEvery: 3};
     const uninterrupted = await run(finetuneKind, given);
     const slot: CheckpointSlot = {};
     await expect(run(finetuneKind, given, {checkpoint: slot, onProgress: (done, c) => done === 5 && c.abort()})).rejects.toThrow(/abort/i);
-    expect(slot.saved?.state).toMatchObject({epoch: 0, batch: 3});
+    expect(slot.saved?.state).toMatchObject({train: {epoch: 0, batch: 3}, steps: [{step: 1}, {step: 2}, {step: 3}]});
     const resumed = await run(finetuneKind, given, {checkpoint: slot});
     for (const name of ['model', 'floatModel']) expect(readFileSync(fileOf(resumed, name)).equals(readFileSync(fileOf(uninterrupted, name)))).toBe(true);
+    const timeless = (h: History) => ({...h, seconds: 0, epochs: h.epochs.map((e) => ({...e, seconds: 0}))});
+    expect(timeless(valueOf<History>(resumed, 'history'))).toEqual(timeless(valueOf<History>(uninterrupted, 'history')));
+    expect(valueOf<History>(resumed, 'history').steps).toHaveLength(10);
   }, 60_000);
 
   it('takes an assignment instead of a manifest', async () => {

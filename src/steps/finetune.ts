@@ -44,6 +44,12 @@ export interface FinetuneParams {
   checkpointEvery: number;
 }
 
+interface FinetuneCheckpoint {
+  train: Json;
+  steps: {step: number; loss: number}[];
+  initialEvalAccuracy: number | null;
+}
+
 const positiveInt = {type: 'integer', minimum: 1};
 const datasetInput = {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}};
 
@@ -129,11 +135,15 @@ async function run(ctx: StepContext<FinetuneParams>) {
     epochs: p.epochs, batchSize: p.batchSize, optimizer: p.optimizer, lr: p.lr, weightDecay: p.weightDecay, momentum: p.momentum,
     schedule: p.schedule, warmupEpochs: p.warmup, clipNorm: p.clipNorm, seed: p.seed,
   };
+  // The checkpoint slot holds the loop's checkpoint plus this step's own record of the run so far.
   const saved = await ctx.checkpoint.load();
-  const initialEvalAccuracy = evaluate && saved === undefined ? await evaluate(await guarded(p, () => trainableApproximate(target).model)) : undefined;
-  if (initialEvalAccuracy !== undefined) ctx.metric('accuracy', initialEvalAccuracy, 0);
-
-  const steps: {step: number; loss: number}[] = [];
+  const resumed = saved?.state as unknown as FinetuneCheckpoint | undefined;
+  const steps: {step: number; loss: number}[] = [...(resumed?.steps ?? [])];
+  let initialEvalAccuracy = resumed?.initialEvalAccuracy ?? undefined;
+  if (evaluate && saved === undefined) {
+    initialEvalAccuracy = await evaluate(await guarded(p, () => trainableApproximate(target).model));
+    ctx.metric('accuracy', initialEvalAccuracy, 0);
+  }
   const metricEvery = Math.max(1, Math.round(Math.ceil(trainSet.count / p.batchSize) / 50)); // ~50 loss points per epoch
   const started = performance.now();
   const result = await guarded(p, () =>
@@ -141,7 +151,7 @@ async function run(ctx: StepContext<FinetuneParams>) {
       threads,
       resume: (session) => {
         if (saved === undefined) return undefined;
-        const checkpoint = decodeCheckpoint(saved.state, saved.files, session);
+        const checkpoint = decodeCheckpoint(resumed!.train, saved.files, session);
         ctx.log(`resuming at epoch ${checkpoint.epoch + 1}, batch ${checkpoint.batch}`);
         return checkpoint;
       },
@@ -155,7 +165,8 @@ async function run(ctx: StepContext<FinetuneParams>) {
         checkpointEvery: p.checkpointEvery,
         saveCheckpoint: async (checkpoint) => {
           const {state, files} = encodeCheckpoint(checkpoint);
-          await ctx.checkpoint.save(state, files);
+          const record: FinetuneCheckpoint = {train: state, steps: [...steps], initialEvalAccuracy: initialEvalAccuracy ?? null};
+          await ctx.checkpoint.save(record as unknown as Json, files);
         },
         ...(evaluate ? {evaluate} : {}),
         signal: ctx.signal,
@@ -175,7 +186,6 @@ async function run(ctx: StepContext<FinetuneParams>) {
     seconds: Math.round((performance.now() - started) / 1000),
     ...(initialEvalAccuracy === undefined ? {} : {initialEvalAccuracy}),
     epochs: result.history,
-    // Loss points collected in this process only: a resumed run lists the steps after the resume.
     steps,
   };
   return {
