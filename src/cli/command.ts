@@ -14,6 +14,8 @@ export interface CliIo {
   signal: AbortSignal;
   /** How the user invoked axx ("axx", "npx axx" …), for printing commands to copy. */
   argv0: string;
+  /** How to start this CLI again in another process (node binary + node flags and entry script); absent in tests. */
+  relaunch?: {execPath: string; args: string[]};
 }
 
 export interface Command {

@@ -68,6 +68,8 @@ async function main(): Promise<void> {
     cwd: process.cwd(),
     signal: controller.signal,
     argv0: process.env['AXX_ARGV0'] ?? 'axx',
+    // The entry script (bin/axx.js or src/cli/main.ts) and node flags (tsx's loader) of this very process.
+    relaunch: {execPath: process.execPath, args: [...process.execArgv, ...process.argv.slice(1, 2)]},
   };
   process.exitCode = await runCli(process.argv.slice(2), io);
   process.off('SIGINT', onSignal);

@@ -1,5 +1,6 @@
 // `axx run <pipeline>`: run what is not cached, print progress, set the exit code.
 import {spawn} from 'node:child_process';
+import {randomBytes} from 'node:crypto';
 import {closeSync, mkdirSync, openSync} from 'node:fs';
 import {cpus} from 'node:os';
 import {join} from 'node:path';
@@ -73,7 +74,7 @@ export const runCommand: Command = {
     using store = openStore(args, io, pipeline.file);
     // On a terminal the run lives in its own process and this one only views it, so q can give the
     // terminal back while the run goes on (axx watch reattaches) and Ctrl-C reaches it as SIGINT.
-    if (rendererName === 'ink' && !background) return await runInBackground(argv, args, io, store, pipeline.file);
+    if (rendererName === 'ink' && !background && io.relaunch !== undefined) return await runInBackground(argv, args, io, io.relaunch, store, pipeline.file);
     // The run stops on SIGINT/SIGTERM (io.signal) or when an interactive renderer asks (Ctrl-C in raw mode).
     const stop = new AbortController();
     const onSignal = (): void => stop.abort(io.signal.reason);
@@ -110,13 +111,12 @@ export const runCommand: Command = {
  * under the cache dir), waits until it records its run (its pid is in the run row), then follows it
  * like `axx watch`.
  */
-async function runInBackground(argv: readonly string[], args: ParsedArgs, io: CliIo, store: Store, pipelineFile: string): Promise<number> {
+async function runInBackground(argv: readonly string[], args: ParsedArgs, io: CliIo, relaunch: NonNullable<CliIo['relaunch']>, store: Store, pipelineFile: string): Promise<number> {
   const logDir = join(cacheDir(args, io, pipelineFile), 'logs');
   mkdirSync(logDir, {recursive: true});
-  const logFile = join(logDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+  const logFile = join(logDir, `run-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}.log`);
   const out = openSync(logFile, 'a');
-  // The entry script (bin/axx.js or src/cli/main.ts) and node flags (tsx's loader) of this very process.
-  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1, 2), 'run', ...argv, `--${BACKGROUND_FLAG}`], {
+  const child = spawn(relaunch.execPath, [...relaunch.args, 'run', ...argv, `--${BACKGROUND_FLAG}`], {
     cwd: io.cwd,
     env: {...io.env, AXX_ARGV0: io.argv0},
     stdio: ['ignore', out, out],
