@@ -57,7 +57,7 @@ interface History {
 
 describe('finetune step', () => {
   it('recovers at least half of an aggressive multiplier\'s accuracy drop in one epoch of 3000 samples', async () => {
-    const out = await run(finetuneKind, {model, calibration, manifest, dataset: trainDir, evalDataset: testDir, lr: 1e-3});
+    const out = await run(finetuneKind, {model, calibration, manifest, dataset: trainDir, evalDataset: testDir});
     const history = valueOf<History>(out, 'history');
     const floatAccuracy = await topOneAccuracy(readModelFile(model), loadDatasetImages(testDir), {threads: 2});
     const drop = floatAccuracy - history.initialEvalAccuracy;
@@ -101,6 +101,8 @@ describe('finetune step', () => {
     const attempt = run(finetuneKind, {model, calibration, manifest: foreign, dataset: trainDir, limit: 64});
     await expect(attempt).rejects.toThrow(StepError);
     await expect(attempt).rejects.toMatchObject({param: 'with.manifest', message: expect.stringMatching(/other\./)});
+    const channel = {...manifest, layers: manifest.layers.map((l) => ({...l, scales: {...l.scales, second: {...l.scales.second, granularity: 'channel'}}}))};
+    await expect(run(finetuneKind, {model, calibration, manifest: channel, dataset: trainDir, limit: 64})).rejects.toMatchObject({param: 'with.manifest', hint: expect.stringMatching(/weights: tensor/)});
     expect(() => params(finetuneKind, {model, calibration, dataset: trainDir})).toThrow();
     await expect(run(finetuneKind, {model, calibration, default: 'mul8s_nope', dataset: trainDir, limit: 64})).rejects.toMatchObject({param: 'with.default'});
   });
