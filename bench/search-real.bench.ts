@@ -5,7 +5,7 @@
 // From the enumeration: the true optimum (largest power saving within THRESHOLD points); then MCTS,
 // random, greedy and genetic run over the same (memoised, hence exact) evaluations, several seeds each,
 // and we count the evaluations each needed before its best feasible point reached 95 % of the optimum.
-// Run: npx tsx bench/search-real.bench.ts [samples]
+// Run: npx tsx bench/search-real.bench.ts [samples [threshold points]]
 import {availableParallelism, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {openApproximationRuntime} from '../src/approx/search-runtime/approximation-runtime.js';
@@ -16,7 +16,7 @@ import {Store} from '../src/engine/store/store.js';
 import {evaluationStore} from '../src/steps/sensitivity.js';
 
 const SAMPLES = Number(process.argv[2] ?? 200);
-const THRESHOLD_POINTS = 1;
+const THRESHOLD_POINTS = Number(process.argv[3] ?? 1);
 const LAYERS = ['blocks.0.attn.qkv', 'blocks.0.mlp.fc1', 'blocks.0.mlp.fc2', 'blocks.3.attn.qkv', 'blocks.3.mlp.fc1', 'blocks.3.mlp.fc2'];
 const CIRCUITS = ['mul8s_1L2H', 'mul8s_1L2D', 'mul8s_1KR3'];
 const SEEDS = Array.from({length: 8}, (_, i) => i + 1);
@@ -57,8 +57,9 @@ const enumerationSeconds = (performance.now() - started) / 1000;
 const table = new Map<string, EvaluationOutcome>(configs.map((a, i) => [JSON.stringify(a), outcomes[i]!]));
 const allExact = Object.fromEntries(layers.map((l) => [l.name, runtime.exact.name]));
 const baseline = table.get(JSON.stringify(allExact))!.accuracy;
-const maxAccuracyDrop = THRESHOLD_POINTS / 100;
-const feasible = configs.filter((a) => baseline - table.get(JSON.stringify(a))!.accuracy <= maxAccuracyDrop + 1e-12);
+// As the search step does: a drop of exactly THRESHOLD_POINTS is within (1 − 0.99 > 0.01 in floating point).
+const maxAccuracyDrop = THRESHOLD_POINTS / 100 + 1e-9;
+const feasible = configs.filter((a) => baseline - table.get(JSON.stringify(a))!.accuracy <= maxAccuracyDrop);
 const optimum = Math.max(...feasible.map((a) => 1 - power(a)));
 const hits = feasible.filter((a) => 1 - power(a) >= TARGET * optimum - 1e-12).length;
 console.log(

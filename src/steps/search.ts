@@ -75,13 +75,16 @@ export const searchKind: StepKind<SearchParams> = {
     const multipliers = candidates(runtime, power);
     const store = evaluationStore(ctx.memo);
     const maxAccuracyDrop = p.threshold / 100;
+    // Accuracies are multiples of 1/samples: 1 − 0.99 is 0.010000000000000009 in floating point, yet a
+    // drop of exactly `threshold` points is within it.
+    const feasibleDrop = maxAccuracyDrop + 1e-9;
     try {
       const baseline = await memoisedBaseline(runtime, store, multipliers, ctx.signal);
       const problem = {
         layers: runtime.layers,
         multipliers,
         baselineAccuracy: baseline.accuracy,
-        maxAccuracyDrop,
+        maxAccuracyDrop: feasibleDrop,
         evaluate: (assignment: Assignment, signal: AbortSignal) => runtime.evaluate(assignment, signal),
         relativePower: assignmentPower(runtime, power),
         ...(p.sensitivity !== undefined ? {sensitivity: drops(p.sensitivity, p.sensitivityMeasure)} : {}),
