@@ -164,6 +164,22 @@ function knownNames(): string[] {
 }
 
 /** All EvoApprox circuits, then a representative set of generated ones (any valid family name resolves). */
+/**
+ * Content ids of named multipliers, for cache keys (a renamed or re-imported table keys the same); null where a
+ * name does not resolve, which the step using it reports precisely when it runs.
+ */
+export function multiplierIds(names: Iterable<string>): Record<string, string | null> {
+  const ids: Record<string, string | null> = {};
+  for (const name of names) {
+    try {
+      ids[name] = resolveMultiplier(name).id;
+    } catch {
+      ids[name] = null;
+    }
+  }
+  return ids;
+}
+
 export function listMultipliers(): Multiplier[] {
   return [...evoApproxRecords().keys(), ...representativeNames()].map((name) => resolveMultiplier(name));
 }

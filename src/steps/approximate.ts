@@ -4,7 +4,7 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
-import {resolveMultiplier} from '../approx/library.js';
+import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {approximateModel, RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {DEFAULT_EXCLUDE} from '../approx/rewrite-select.js';
@@ -69,18 +69,8 @@ export const approximateKind: StepKind<ApproximateParams> = {
     model: {type: 'file', format: 'onnx', description: 'the approximate model, runnable by any ONNX runtime'},
     manifest: {type: 'value', format: 'manifest', description: 'per layer: op, multiplier, rank, emulation path, MACs, scales, error bound (src/approx/rewrite-manifest.ts)'},
   },
-  keyExtras(params) {
-    // Multipliers are named in params but defined by their tables: key on the table identities.
-    const ids: Record<string, Json> = {};
-    for (const name of multiplierNames(params)) {
-      try {
-        ids[name] = resolveMultiplier(name).id;
-      } catch {
-        ids[name] = null; // run() reports the unknown name precisely
-      }
-    }
-    return {multipliers: ids};
-  },
+  // Multipliers are named in params but defined by their tables: key on the table identities.
+  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
   async run(ctx) {
     const p = ctx.params;
     const model = await readModelParam(p.model, 'with.model');

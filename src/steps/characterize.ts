@@ -3,7 +3,7 @@
 // actually produces.
 import {readFile} from 'node:fs/promises';
 import {parseCalibration} from '../approx/calibration-format.js';
-import {isMultiplierInputError, resolveMultiplier} from '../approx/library.js';
+import {isMultiplierInputError, multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {characterize, type OperandDistribution} from '../approx/metrics.js';
 import type {Multiplier} from '../approx/multiplier.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
@@ -81,16 +81,8 @@ export const characterizeKind: StepKind<CharacterizeParams> = {
   description: 'Error metrics (MAE, WCE, MRE, EP, bias …), table rank and hardware figures of multipliers, optionally weighted by calibrated operand distributions',
   schema,
   outputs: {metrics: {type: 'value', format: 'multiplier-metrics', description: 'Per multiplier name: its characterization (metrics, weighted metrics, rank, hardware, provenance).'}},
-  keyExtras(params) {
-    // Files named as multipliers enter the key by content.
-    return params.multipliers.map((name) => {
-      try {
-        return resolveMultiplier(name).id;
-      } catch {
-        return null;
-      }
-    });
-  },
+  // Files named as multipliers enter the key by content.
+  keyExtras: (params) => multiplierIds(params.multipliers),
   async run(ctx) {
     const {multipliers, distribution} = ctx.params;
     const weights = distribution === undefined ? undefined : await readDistribution(distribution);

@@ -4,7 +4,7 @@
 // Also exports the parameter schema and runtime glue `search` shares.
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {resolveMultiplier} from '../approx/library.js';
+import {multiplierIds} from '../approx/library.js';
 import {openApproximationRuntime, RuntimeInputError, type ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import {evaluationKey, InMemoryEvaluationStore, measureSensitivity, sensitivityHeatmapSvg, type EvaluationOutcome, type EvaluationStore, type SensitivityMatrix} from '../approx/search/index.js';
 import {StepError, type Json, type StepContext, type StepKind, type StepMemo} from '../engine/step-kind.js';
@@ -80,15 +80,7 @@ export function asStepError(error: unknown): unknown {
 
 /** Multipliers are named in params but defined by their tables: the cache key covers the table identities. */
 export function multiplierKeyExtras(params: Pick<EvaluationParams, 'multipliers'>): Json {
-  const ids: Record<string, Json> = {};
-  for (const name of params.multipliers) {
-    try {
-      ids[name] = resolveMultiplier(name).id;
-    } catch {
-      ids[name] = null; // run() reports the unknown name precisely
-    }
-  }
-  return {multipliers: ids};
+  return {multipliers: multiplierIds(params.multipliers)};
 }
 
 /** Concurrent evaluations: one per granted cpu (each runs onnxruntime on one thread). */
