@@ -13,7 +13,7 @@ import {vitFixture} from '../src/approx/search-runtime/test-support.js';
 import {evaluationKey, runSearch, type Assignment, type EvaluationOutcome, type MultiplierCandidate, type PredictedDrops, type SearchMethod} from '../src/approx/search/index.js';
 import {mapConcurrent} from '../src/approx/search/pool.js';
 import {Store} from '../src/engine/store/store.js';
-import {evaluationStore} from '../src/steps/sensitivity.js';
+import {evaluationStore} from '../src/steps/shared/approximate-evaluation.js';
 
 const SAMPLES = Number(process.argv[2] ?? 200);
 const THRESHOLD_POINTS = Number(process.argv[3] ?? 1);

@@ -12,7 +12,7 @@ import {predictedDrops, runSearch, searchPlotSvg, SEARCH_METHODS, type Assignmen
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, type EvaluationParams} from './sensitivity.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, type EvaluationParams} from './shared/approximate-evaluation.js';
 
 export const POWER_MODELS = ['transaxx', 'energy'] as const;
 
