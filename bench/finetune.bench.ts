@@ -1,7 +1,7 @@
 // Approximate-aware finetuning on the shipped ViT (issue 8, "Must show"): accuracy on the MNIST test
 // set of the float model, of the approximate model, and of the approximate model after finetuning on
 // a subset of the training set — how much of the drop finetuning wins back, and at what cost.
-// Run: npx tsx bench/finetune.bench.ts [circuit=mul8s_1KR3] [train samples=10000] [lr=1e-3] [test samples=10000]
+// Run: npx tsx bench/finetune.bench.ts [circuit=mul8s_1KR3] [train samples=60000] [lr=1e-4] [test samples=10000]
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -18,7 +18,7 @@ import {topOneAccuracy} from '../src/train/accuracy.js';
 import {loadDatasetImages} from '../src/train/dataset-images.js';
 import {finetune} from '../src/train/finetune.js';
 
-const [circuit = 'mul8s_1KR3', samplesArg = '10000', lrArg = '1e-3', testArg = '10000'] = process.argv.slice(2);
+const [circuit = 'mul8s_1KR3', samplesArg = '60000', lrArg = '1e-4', testArg = '10000'] = process.argv.slice(2);
 const THREADS = 2;
 const temp = mkdtempSync(join(tmpdir(), 'axx-finetune-bench-'));
 try {

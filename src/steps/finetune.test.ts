@@ -57,7 +57,7 @@ interface History {
 
 describe('finetune step', () => {
   it('recovers at least half of an aggressive multiplier\'s accuracy drop in one epoch of 3000 samples', async () => {
-    const out = await run(finetuneKind, {model, calibration, manifest, dataset: trainDir, evalDataset: testDir});
+    const out = await run(finetuneKind, {model, calibration, manifest, dataset: trainDir, evalDataset: testDir, lr: 1e-3});
     const history = valueOf<History>(out, 'history');
     const floatAccuracy = await topOneAccuracy(readModelFile(model), loadDatasetImages(testDir), {threads: 2});
     const drop = floatAccuracy - history.initialEvalAccuracy;
