@@ -9,7 +9,7 @@
 import {availableParallelism, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {openApproximationRuntime} from '../src/approx/search-runtime/approximation-runtime.js';
-import {vitFixture} from '../src/approx/search-runtime/test-support.js';
+import {vitFixture} from '../test/support/vit-fixture.js';
 import {evaluationKey, runSearch, type Assignment, type EvaluationOutcome, type MultiplierCandidate, type PredictedDrops, type SearchMethod} from '../src/approx/search/index.js';
 import {mapConcurrent} from '../src/approx/search/pool.js';
 import {Store} from '../src/engine/store/store.js';

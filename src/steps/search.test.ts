@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {recordedContext, vitFixture, type VitFixture} from '../approx/search-runtime/test-support.js';
+import {recordedContext, vitFixture, type VitFixture} from '../../test/support/vit-fixture.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {evaluateModel} from '../data/evaluate-model.js';
 import {Store} from '../engine/store/store.js';

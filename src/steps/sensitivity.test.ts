@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {parseCalibration} from '../approx/calibration-format.js';
 import {resolveMultiplier} from '../approx/library.js';
 import {approximateModel} from '../approx/rewrite.js';
-import {recordedContext, vitFixture, type VitFixture} from '../approx/search-runtime/test-support.js';
+import {recordedContext, vitFixture, type VitFixture} from '../../test/support/vit-fixture.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {evaluateModel} from '../data/evaluate-model.js';
 import {StepError} from '../engine/step-kind.js';

@@ -5,7 +5,7 @@ import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {SHIPPED_VIT, shippedVitInput} from '../../src/approx/search-runtime/test-support.js';
+import {SHIPPED_VIT, shippedVitInput} from '../support/vit-fixture.js';
 import {executors} from '../../src/cli/executors.js';
 import type {AxxEvent} from '../../src/engine/events.js';
 import {runPipeline, type RunOptions} from '../../src/engine/run-pipeline.js';

@@ -3,16 +3,16 @@
 import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {openDataset} from '../../data/dataset-reader.js';
-import {idxSource} from '../../data/idx-source.js';
-import {writeSubset} from '../../data/write-subset.js';
-import {decodeModel} from '../../onnx/codec.js';
-import type {Model} from '../../onnx/ir.js';
-import {createSession} from '../../onnx/session.js';
-import {runCalibration} from '../calibration-run.js';
-import type {StepContext} from '../../engine/step-kind.js';
+import {openDataset} from '../../src/data/dataset-reader.js';
+import {idxSource} from '../../src/data/idx-source.js';
+import {writeSubset} from '../../src/data/write-subset.js';
+import {decodeModel} from '../../src/onnx/codec.js';
+import type {Model} from '../../src/onnx/ir.js';
+import {createSession} from '../../src/onnx/session.js';
+import {runCalibration} from '../../src/approx/calibration-run.js';
+import type {StepContext} from '../../src/engine/step-kind.js';
 
-export const SHIPPED_VIT = fileURLToPath(new URL('../../../assets/models/vit-mnist.onnx', import.meta.url));
+export const SHIPPED_VIT = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
 
 export interface VitFixture {
   model: string;
