@@ -9,6 +9,16 @@ const sens = (layer: string): StepRef => ({id: 'sens', instance: `sens[layer=${l
 const load: StepRef = {id: 'load', instance: 'load', kind: 'load/model'};
 const tick = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls until `frame()` contains `text` (redraws are timer-driven, and slow on a loaded machine). */
+async function frameWith(frame: () => string | undefined, text: string, timeoutMs = 3000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const current = frame() ?? '';
+    if (current.includes(text) || Date.now() > deadline) return current;
+    await tick(20);
+  }
+}
+
 function setup() {
   const store = new RunViewStore();
   store.apply({type: 'run-start', runId: 'r9', pipeline: 'demo', steps: [load, sens('fc1'), sens('fc2')], at: 0});
@@ -23,8 +33,7 @@ describe('Dashboard', () => {
     const {store, lastFrame, unmount} = setup();
     expect(lastFrame()).toContain('steps 0/3 done');
     store.apply({type: 'step-end', step: load, outcome: 'cached', at: 10});
-    await tick();
-    expect(lastFrame()).toContain('steps 1/3 done');
+    expect(await frameWith(lastFrame, 'steps 1/3 done')).toContain('steps 1/3 done');
     unmount();
   });
 
@@ -37,15 +46,13 @@ describe('Dashboard', () => {
     stdin.write('\u001B[B'); // down: to the sens group
     await tick(50);
     stdin.write('\r'); // expand it
-    await tick();
-    expect(lastFrame()).toContain('[layer=fc1]');
+    expect(await frameWith(lastFrame, '[layer=fc1]')).toContain('[layer=fc1]');
     stdin.write('\u001B[B');
     await tick(50);
     stdin.write('\u001B[B'); // to sens[layer=fc2]
     await tick(50);
     stdin.write('l');
-    await tick();
-    const frame = lastFrame() ?? '';
+    const frame = await frameWith(lastFrame, 'Log · sens[layer=fc2]');
     expect(frame).toContain('Log · sens[layer=fc2]');
     expect(frame).toContain('fc2 cell done');
     expect(frame).not.toContain('load says hi');
@@ -55,9 +62,8 @@ describe('Dashboard', () => {
   it('detaches on q without interrupting the run', async () => {
     const {stdin, onDetach, onInterrupt, lastFrame} = setup();
     stdin.write('q');
-    await tick();
+    expect(await frameWith(lastFrame, 'reattach with')).toContain('reattach with: axx watch r9');
     expect(onDetach).toHaveBeenCalledTimes(1);
     expect(onInterrupt).not.toHaveBeenCalled();
-    expect(lastFrame()).toContain('reattach with: axx watch r9');
   });
 });

@@ -39,6 +39,11 @@ export function Dashboard({store, onDetach, onInterrupt, frameMs = 100, clock = 
     return () => clearInterval(timer);
   }, [store, frame.version, frameMs, clock]);
 
+  // Leave only after the detached frame is on screen, so it stays visible with the reattach command.
+  useEffect(() => {
+    if (detached) exit();
+  }, [detached, exit]);
+
   useEffect(() => {
     const onResize = () => setSize({columns: stdout.columns || 100, rows: stdout.rows || 30});
     stdout.on('resize', onResize);
@@ -74,7 +79,6 @@ export function Dashboard({store, onDetach, onInterrupt, frameMs = 100, clock = 
     else if (input === 'q') {
       setDetached(true);
       onDetach();
-      setTimeout(exit, 0);
     } else if (key.upArrow || input === 'k') select(selected - 1);
     else if (key.downArrow || input === 'j') select(selected + 1);
     else if (key.pageUp) select(selected - 10);
