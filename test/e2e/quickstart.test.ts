@@ -90,6 +90,9 @@ describe('quickstart pipeline', () => {
     const [html, resumedHtml] = await Promise.all([exportBytes(reference, 'report.html'), exportBytes(killed, 'report.html')]);
     expect(resumedHtml.equals(html)).toBe(true);
     expect(html.toString()).toContain('Quickstart');
+    const typo = captureIo(root);
+    expect(await runCli(['export', 'report.htm', join(tempDir(), 'r.html'), '--cache', killed], typo)).toBe(2);
+    expect(typo.stderrText()).toContain('step "report" has no output "htm"; its outputs: html, markdown, figures');
 
     const again = await run(killed);
     expect(again.code, again.out).toBe(0);

@@ -14,6 +14,7 @@ function findArtifact(store: Store, name: string): StoredArtifact | string {
     const result = store.results.latest(name.slice(0, dot));
     const output = result?.outputs[name.slice(dot + 1)];
     if (output !== undefined) return output.type === 'value' ? `${name} is a value output, not a file: ${JSON.stringify(output.value)}` : output;
+    if (result !== undefined) return `step "${name.slice(0, dot)}" has no output "${name.slice(dot + 1)}"; its outputs: ${Object.keys(result.outputs).join(', ')}`;
   }
   if (/^[0-9a-f]{6,64}$/.test(name)) {
     const matches = store.results.artifactsByPrefix(name);
