@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -87,6 +87,15 @@ describe('load/dataset', () => {
     expect(await key('a')).toEqual(await key('b'));
     pngFile(join(work, 'b', 'val', 'dog', '1.png'), 11);
     expect(await key('a')).not.toEqual(await key('b'));
+  });
+
+  it('keys tensor and IDX files by content and base name, not by the directory they sit in', async () => {
+    const copies = ['c', 'd'].map((name) => {
+      mkdirSync(join(work, name), {recursive: true});
+      for (const file of ['x.npy', 'labels.npy']) copyFileSync(join(fixtures, file), join(work, name, file));
+      return params({source: 'npy', path: join(work, name, 'x.npy'), labels: join(work, name, 'labels.npy')});
+    });
+    expect(await loadDatasetKind.keyExtras!(copies[0]!)).toEqual(await loadDatasetKind.keyExtras!(copies[1]!));
   });
 
   it('reads NPZ tensors with named arrays and classes', async () => {

@@ -2,7 +2,7 @@
 // tensors), takes a deterministic subset, and stores the preprocessed float32 samples as a
 // sharded dataset directory that evaluate/train/calibrate stream from.
 import {existsSync, statSync} from 'node:fs';
-import {join, relative, resolve} from 'node:path';
+import {basename, join, relative, resolve} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {DataError} from '../data/data-error.js';
 import {filesDigest} from '../data/file-digest.js';
@@ -195,10 +195,11 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
     info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing'},
   },
   keyExtras(params): Json {
-    // The content of every input file (names relative to the folder for image folders), not paths or times.
+    // The content of every input file (names relative to the folder for image folders, else base names), not
+    // paths or times: a moved checkout or a second clone keeps its keys.
     try {
       const {files, root} = inputFiles(params);
-      return {files: files.length, digest: filesDigest(files, root === undefined ? undefined : (f) => relative(root, f))};
+      return {files: files.length, digest: filesDigest(files, root === undefined ? (f) => basename(f) : (f) => relative(root, f))};
     } catch (error) {
       // Missing inputs fail in run() with a precise message; the attempt is keyed by what is known.
       return {missing: error instanceof Error ? error.message : String(error)};
