@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
+    // ink draws only the final frame when it believes it runs in CI; the dashboard tests look at live frames.
+    env: {CI: 'false', CONTINUOUS_INTEGRATION: 'false'},
   },
 });

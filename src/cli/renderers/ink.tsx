@@ -42,8 +42,14 @@ export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
   };
 }
 
-/** Interactive only: both ends are terminals and CI is not set. */
+/** Interactive only: both ends are terminals and not in CI. */
 export function canUseInk(io: CliIo): boolean {
   const isTty = (stream: unknown): boolean => (stream as {isTTY?: boolean} | undefined)?.isTTY === true;
-  return isTty(io.stdout) && isTty(io.stdin) && (io.env['CI'] ?? '') === '' && io.env['TERM'] !== 'dumb';
+  return isTty(io.stdout) && isTty(io.stdin) && !inContinuousIntegration(io.env) && io.env['TERM'] !== 'dumb';
+}
+
+/** The rule ink itself follows (package is-in-ci): CI or CONTINUOUS_INTEGRATION set to anything but 0/false. */
+function inContinuousIntegration(env: CliIo['env']): boolean {
+  const set = (key: string): boolean => env[key] !== undefined && env[key] !== '0' && env[key] !== 'false';
+  return set('CI') || set('CONTINUOUS_INTEGRATION');
 }
