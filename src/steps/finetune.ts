@@ -5,7 +5,7 @@
 import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
-import {resolveMultiplier} from '../approx/library.js';
+import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {DataError} from '../data/data-error.js';
@@ -214,18 +214,8 @@ export const finetuneKind: StepKind<FinetuneParams> = {
     manifest: {type: 'value', format: 'manifest', description: 'Manifest of the finetuned approximate model (same layers, multipliers and scales).'},
     history: {type: 'value', description: '{samples, seconds, initialEvalAccuracy?, epochs: [{epoch, loss, trainAccuracy, lr, seconds, evalAccuracy?}], steps: [{step, loss}]}'},
   },
-  keyExtras(params) {
-    // Multipliers are named but defined by their tables: key on the table identities.
-    const ids: Record<string, Json> = {};
-    for (const name of multiplierNames(params)) {
-      try {
-        ids[name] = resolveMultiplier(name).id;
-      } catch {
-        ids[name] = null; // run() reports the unknown name precisely
-      }
-    }
-    return {multipliers: ids};
-  },
+  // Multipliers are named but defined by their tables: key on the table identities.
+  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
   resources: {cpu: 2},
   run,
 };
