@@ -21,7 +21,7 @@ steps:
   a:
     uses: exec
     with:
-      run: "for i in 1 2 3 4 5 6 7 8; do echo tick-a-$i; sleep 0.4; done; echo a > a.txt"
+      run: "for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo tick-a-$i; sleep 0.4; done; echo a > a.txt"
       outputs: {a: {path: a.txt}}
   b:
     uses: exec
@@ -60,11 +60,11 @@ describe('dashboard in a terminal (tmux)', () => {
     tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', dir, 'bash --norc --noprofile');
 
     type('run p.yaml');
-    const first = await waitForScreen((t) => /▶ a\s+exec/.test(t) && t.includes('tick-a-2'), 'step a running with its log');
+    const first = await waitForScreen((t) => /▶ a\s+exec/.test(t) && /tick-a-([2-9]|1[0-2])/.test(t), 'step a running with its log');
     expect(first).toMatch(/steps 0\/2 done .* 1 running/);
     expect(first).toContain('q detach');
     // The screen keeps updating from the event log: later log lines arrive.
-    await waitForScreen((t) => t.includes('tick-a-4'), 'later log lines of a');
+    await waitForScreen((t) => /tick-a-([4-9]|1[0-2])/.test(t), 'later log lines of a');
 
     tmux('send-keys', '-t', session, 'q');
     const detached = await waitForScreen((t) => t.includes('detached; run'), 'the detach message');
@@ -86,7 +86,8 @@ describe('dashboard in a terminal (tmux)', () => {
 
     // A second run (a forced): Ctrl-C in the viewer reaches the background run as SIGINT.
     type('run p.yaml --force a; echo EXIT=$?');
-    await waitForScreen((t) => /▶ a\s+exec/.test(t) && t.includes('tick-a-1'), 'the forced a running');
+    // The log panel keeps the last few lines only, so any tick of a counts.
+    await waitForScreen((t) => /▶ a\s+exec/.test(t) && /tick-a-\d/.test(t), 'the forced a running');
     tmux('send-keys', '-t', session, 'C-c');
     const interrupted = await waitForScreen((t) => t.includes('EXIT='), 'the viewer to exit after Ctrl-C');
     expect(interrupted).toMatch(/run \S+ interrupted\s+resume with:\s+axx run p\.yaml\s/);
