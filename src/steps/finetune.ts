@@ -8,19 +8,17 @@ import {parseCalibration, type CalibrationFile} from '../approx/calibration-form
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
-import {DataError} from '../data/data-error.js';
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
 import {writeModelFile} from '../onnx/codec.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
-import {loadDatasetImages, type LoadedImages} from '../train/dataset-images.js';
 import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
-import type {TrainConfig} from '../train/loop.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {readModelParam} from './calibrate.js';
+import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
-export interface FinetuneParams {
+export interface FinetuneParams extends TrainingParams {
   model: string;
   calibration: string;
   manifest?: Manifest;
@@ -28,20 +26,8 @@ export interface FinetuneParams {
   default?: string;
   dataset: string;
   evalDataset?: string;
-  epochs: number;
   /** Train on this many samples of the dataset (a seeded random subset). */
   limit?: number;
-  batchSize: number;
-  optimizer: 'adamw' | 'sgd';
-  lr: number;
-  weightDecay: number;
-  momentum: number;
-  schedule: 'constant' | 'cosine' | 'onecycle';
-  /** Warm-up length in epochs. */
-  warmup: number;
-  clipNorm: number;
-  seed: number;
-  checkpointEvery: number;
 }
 
 interface FinetuneCheckpoint {
@@ -49,9 +35,6 @@ interface FinetuneCheckpoint {
   steps: {step: number; loss: number}[];
   initialEvalAccuracy: number | null;
 }
-
-const positiveInt = {type: 'integer', minimum: 1};
-const datasetInput = {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}};
 
 const schema = {
   type: 'object',
@@ -80,15 +63,6 @@ const schema = {
     checkpointEvery: {...positiveInt, default: 200, description: 'Steps between resumable checkpoints.'},
   },
 };
-
-function openImages(dir: string, param: string): LoadedImages {
-  try {
-    return loadDatasetImages(dir);
-  } catch (error) {
-    if (error instanceof DataError) throw new StepError(error.message, error.hint ?? 'pass the dir output of a load/dataset step', param);
-    throw error;
-  }
-}
 
 async function readCalibration(path: string): Promise<CalibrationFile> {
   try {
@@ -129,10 +103,7 @@ async function run(ctx: StepContext<FinetuneParams>) {
   const evalSet = p.evalDataset === undefined ? undefined : openImages(p.evalDataset, 'with.evalDataset');
   const threads = ctx.resources['cpu'] ?? 1;
   const evaluate = evalSet && ((m: Parameters<typeof topOneAccuracy>[0]) => topOneAccuracy(m, evalSet, {threads}));
-  const config: TrainConfig = {
-    epochs: p.epochs, batchSize: p.batchSize, optimizer: p.optimizer, lr: p.lr, weightDecay: p.weightDecay, momentum: p.momentum,
-    schedule: p.schedule, warmupEpochs: p.warmup, clipNorm: p.clipNorm, seed: p.seed,
-  };
+  const config = trainConfig(p);
   // The checkpoint slot holds the loop's checkpoint plus this step's own record of the run so far.
   const saved = await ctx.checkpoint.load();
   const resumed = saved?.state as unknown as FinetuneCheckpoint | undefined;

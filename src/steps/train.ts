@@ -9,33 +9,17 @@ import {countParameters} from '../models/layers.js';
 import {buildVit, VIT_DEFAULTS, validateVitConfig, vitMacs, type VitConfig} from '../models/vit.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
-import {DataError} from '../data/data-error.js';
-import {loadDatasetImages, type LoadedImages} from '../train/dataset-images.js';
+import type {LoadedImages} from '../train/dataset-images.js';
 import {INPUT_METADATA_KEY} from '../models/layers.js';
-import {train, type TrainConfig} from '../train/loop.js';
+import {train} from '../train/loop.js';
 import {TrainingSession} from '../train/training-session.js';
+import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
-export interface TrainParams {
+export interface TrainParams extends TrainingParams {
   model: {arch: 'vit'} & Partial<VitConfig> | {arch: 'cnn'} & Partial<CnnConfig>;
   dataset: string;
   evalDataset?: string;
-  epochs: number;
-  batchSize: number;
-  optimizer: 'adamw' | 'sgd';
-  lr: number;
-  weightDecay: number;
-  momentum: number;
-  schedule: 'constant' | 'cosine' | 'onecycle';
-  /** Warm-up length in epochs. */
-  warmup: number;
-  clipNorm: number;
-  seed: number;
-  /** Save a resumable checkpoint every this many steps. */
-  checkpointEvery: number;
 }
-
-const positiveInt = {type: 'integer', minimum: 1};
-const datasetInput = {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}};
 
 const schema = {
   type: 'object',
@@ -70,15 +54,6 @@ const schema = {
     checkpointEvery: {...positiveInt, default: 200, description: 'Steps between resumable checkpoints.'},
   },
 };
-
-function openImages(dir: string, param: string): LoadedImages {
-  try {
-    return loadDatasetImages(dir);
-  } catch (error) {
-    if (error instanceof DataError) throw new StepError(error.message, error.hint ?? 'pass the dir output of a load/dataset step', param);
-    throw error;
-  }
-}
 
 /**
  * The model normalises [0, 1] pixels itself (inputMean/inputStd); when the dataset's preprocessing
@@ -117,17 +92,14 @@ async function run(ctx: StepContext<TrainParams>) {
     throw new StepError(`the dataset has ${trainSet.classes} classes but the model only ${config.classes}`, 'set with.model.classes', 'with.model.classes');
   }
   const threads = ctx.resources['cpu'] ?? 1;
-  const trainConfig: TrainConfig = {
-    epochs: p.epochs, batchSize: p.batchSize, optimizer: p.optimizer, lr: p.lr, weightDecay: p.weightDecay, momentum: p.momentum,
-    schedule: p.schedule, warmupEpochs: p.warmup, clipNorm: p.clipNorm, seed: p.seed,
-  };
+  const loopConfig = trainConfig(p);
 
   using session = await TrainingSession.create(model, {imageShape: trainSet.imageShape, threads});
   const saved = await ctx.checkpoint.load();
   const resumeFrom = saved === undefined ? undefined : decodeCheckpoint(saved.state, saved.files, session);
   if (resumeFrom !== undefined) ctx.log(`resuming at epoch ${resumeFrom.epoch + 1}, batch ${resumeFrom.batch}`);
   const started = performance.now();
-  const history = await train(session, trainSet, trainConfig, {
+  const history = await train(session, trainSet, loopConfig, {
     progress: (done, total) => ctx.progress(done, total, 'step'),
     metric: (name, value, step) => ctx.metric(name, value, step),
     metricEvery: Math.max(1, Math.round(Math.ceil(trainSet.count / p.batchSize) / 50)), // ~50 loss points per epoch
