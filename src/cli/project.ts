@@ -4,6 +4,7 @@ import {existsSync} from 'node:fs';
 import {dirname, join, resolve} from 'node:path';
 import type {Diagnostic} from '../engine/events.js';
 import type {Pipeline} from '../engine/pipeline.js';
+import {instancesNamed, withUpstream} from '../engine/select.js';
 import {loadPipelineFile} from '../engine/spec/load-pipeline.js';
 import {parseParamAssignment, readParamsFile, type ParamOverride} from '../engine/spec/param-overrides.js';
 import {Store} from '../engine/store/store.js';
@@ -74,4 +75,22 @@ export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipelin
 /** Shell-quotes argv for a command the user can paste. */
 export function shellCommand(words: readonly string[]): string {
   return words.map((w) => (/^[A-Za-z0-9_./=:,@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** The step options --only and --force as the engine takes them. */
+export interface StepSelection {
+  force: Set<string>;
+  /** --only's instances and everything upstream of them; absent = the whole pipeline. */
+  select?: Set<string>;
+}
+
+/** Reads --only/--force; undefined after printing the unknown names (a usage error). */
+export function selectionFromArgs(pipeline: Pipeline, args: ParsedArgs, io: CliIo): StepSelection | undefined {
+  const only = instancesNamed(pipeline, args.lists.get('only') ?? [], '--only');
+  const force = instancesNamed(pipeline, args.lists.get('force') ?? [], '--force');
+  if (!only.ok || !force.ok) {
+    printDiagnostics(io, [...(only.ok ? [] : only.error), ...(force.ok ? [] : force.error)]);
+    return undefined;
+  }
+  return {force: force.value, ...(only.value.size > 0 ? {select: withUpstream(pipeline, only.value)} : {})};
 }

@@ -1,9 +1,8 @@
 // `axx plan <pipeline>`: which instances are cached and which will run, and why.
 import {planPipeline} from '../../engine/plan.js';
-import {instancesNamed, withUpstream} from '../../engine/select.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, writeLine, type Command} from '../command.js';
-import {cacheOption, loadFromArgs, openStore, paramOptions, printDiagnostics} from '../project.js';
+import {cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs} from '../project.js';
 
 export const planCommand: Command = {
   name: 'plan',
@@ -15,15 +14,10 @@ export const planCommand: Command = {
     const args = parseArgs(argv, [...paramOptions, cacheOption, {name: 'only', type: 'list'}, {name: 'force', type: 'list'}, {name: 'json', type: 'flag'}]);
     const pipeline = await loadFromArgs(args, io);
     if (pipeline === undefined) return ExitCode.usage;
-    const only = instancesNamed(pipeline, args.lists.get('only') ?? [], '--only');
-    const force = instancesNamed(pipeline, args.lists.get('force') ?? [], '--force');
-    if (!only.ok || !force.ok) {
-      printDiagnostics(io, [...(only.ok ? [] : only.error), ...(force.ok ? [] : force.error)]);
-      return ExitCode.usage;
-    }
+    const selection = selectionFromArgs(pipeline, args, io);
+    if (selection === undefined) return ExitCode.usage;
     using store = openStore(args, io, pipeline.file);
-    const select = only.value.size > 0 ? withUpstream(pipeline, only.value) : undefined;
-    const plan = await planPipeline(pipeline, store, {force: force.value, ...(select !== undefined ? {select} : {})});
+    const plan = await planPipeline(pipeline, store, selection);
     if (args.flags.has('json')) {
       writeLine(io.stdout, JSON.stringify(plan.map((p) => ({instance: p.step.instance, id: p.step.id, kind: p.step.kind, status: p.status, key: p.key ?? null, reasons: p.reasons}))));
       return ExitCode.ok;

@@ -6,13 +6,12 @@ import {cpus} from 'node:os';
 import {join} from 'node:path';
 import type {ExecutorName} from '../../engine/pipeline.js';
 import {runPipeline} from '../../engine/run-pipeline.js';
-import {instancesNamed, withUpstream} from '../../engine/select.js';
 import type {RunRecord} from '../../engine/store/run-log.js';
 import type {Store} from '../../engine/store/store.js';
 import {intOption, parseArgs, type ParsedArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
 import {executors} from '../executors.js';
-import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, printDiagnostics, shellCommand} from '../project.js';
+import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs, shellCommand} from '../project.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
 
@@ -65,12 +64,8 @@ export const runCommand: Command = {
 
     const pipeline = await loadFromArgs(args, io);
     if (pipeline === undefined) return ExitCode.usage;
-    const only = instancesNamed(pipeline, args.lists.get('only') ?? [], '--only');
-    const force = instancesNamed(pipeline, args.lists.get('force') ?? [], '--force');
-    if (!only.ok || !force.ok) {
-      printDiagnostics(io, [...(only.ok ? [] : only.error), ...(force.ok ? [] : force.error)]);
-      return ExitCode.usage;
-    }
+    const selection = selectionFromArgs(pipeline, args, io);
+    if (selection === undefined) return ExitCode.usage;
     using store = openStore(args, io, pipeline.file);
     // On a terminal the run lives in its own process and this one only views it, so q can give the
     // terminal back while the run goes on (axx watch reattaches) and Ctrl-C reaches it as SIGINT.
@@ -93,8 +88,7 @@ export const runCommand: Command = {
       concurrency: jobs,
       budget: {cpu: cpus().length},
       failFast: args.flags.has('fail-fast'),
-      force: force.value,
-      ...(only.value.size > 0 ? {select: withUpstream(pipeline, only.value)} : {}),
+      ...selection,
       command: shellCommand([io.argv0, 'run', ...resumeArgs]),
     });
     io.signal.removeEventListener('abort', onSignal);
