@@ -205,8 +205,10 @@ class PipelineRun {
     const {store, force} = this.options;
     const hit = store.results.get(bound.key);
     if (hit === undefined) return false;
-    // --force accepts only a result computed during this run's lifetime (by a concurrent run).
-    if (force?.has(instance.ref.instance) && hit.createdAt < this.#startedAt) return false;
+    // --force accepts only a result computed during this run's lifetime (by a concurrent run). The clock
+    // ticks in milliseconds: a result stamped in the very millisecond this run started may be the previous
+    // run's, so it is recomputed too (recomputing is always safe; reusing it would ignore --force).
+    if (force?.has(instance.ref.instance) && hit.createdAt <= this.#startedAt) return false;
     if (!(await store.results.usable(hit))) return false;
     this.#results.set(instance.ref.instance, hit);
     this.#finish(instance.ref, 'cached');
