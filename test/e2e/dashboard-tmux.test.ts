@@ -80,8 +80,9 @@ describe('dashboard in a terminal (tmux)', () => {
       expect(store.runs.steps(runId!).map((s) => s.state)).toEqual(['ran', 'ran']);
     }
 
-    type(`watch ${runId}`);
-    const watched = await waitForScreen((t) => t.includes(`run ${runId} passed`), 'watch printing the outcome');
+    // The marker shows watch has exited and the shell reads the keyboard again (watch holds it in raw mode).
+    type(`watch ${runId}; echo WATCH-EXIT=$?`);
+    const watched = await waitForScreen((t) => t.includes(`run ${runId} passed`) && t.includes('WATCH-EXIT=0'), 'watch printing the outcome and exiting');
     expect(watched).toMatch(/steps 2\/2 done · 2 ran/);
 
     // A second run (a forced): Ctrl-C in the viewer reaches the background run as SIGINT.
