@@ -1,7 +1,9 @@
 // The contract between the engine and a step kind. The engine knows kinds only through this
 // interface and a registry; each `src/steps/<kind>.ts` exports one `StepKind`.
 
-export type Json = null | boolean | number | string | Json[] | {[key: string]: Json};
+import type {Json} from '../util/json.js';
+
+export type {Json};
 
 /**
  * What an output is. `file` and `dir` outputs live in the content-addressed store; `value` outputs

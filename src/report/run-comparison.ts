@@ -1,6 +1,6 @@
 // `axx compare` without the store: runs as plain records in, one table out (a row per run attribute,
 // step parameter and final metric; a column per run), rendered as text, JSON or CSV.
-import type {Json} from '../engine/step-kind.js';
+import type {Json} from '../util/json.js';
 
 export interface RunSnapshot {
   id: string;

@@ -1,6 +1,6 @@
 // TrainCheckpoint <-> (JSON state, binary files) for the engine's checkpoint slot: weights and
 // optimiser moments go to little-endian float32 files, everything else to JSON.
-import type {Json} from '../engine/step-kind.js';
+import type {Json} from '../util/json.js';
 import type {EpochRecord, TrainCheckpoint} from './loop.js';
 import type {OptimizerState} from './optim.js';
 
