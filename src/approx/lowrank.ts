@@ -1,4 +1,4 @@
-// Low-rank factorisation of 8-bit multiplier tables (DESIGN-NOTES §1).
+// Low-rank factorisation of 8-bit multiplier tables (docs/design.md §1).
 //
 // A multiplier is a 256×256 integer table L[a][b] (index a*256+b, operands as raw bytes). When
 // L = Σ_k u_k v_kᵀ, an approximate dot product Σ_i L[a_i][b_i] equals Σ_k Σ_i u_k[a_i]·v_k[b_i]: the

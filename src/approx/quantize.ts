@@ -1,5 +1,5 @@
 // Symmetric int8 quantisation, narrow range [-127, 127], round half to even (TransAxx's scheme,
-// DESIGN-NOTES §2): q = clamp(round(x / step), ±127) with the fp32 step fround(amax/127). This is
+// docs/design.md §2): q = clamp(round(x / step), ±127) with the fp32 step fround(amax/127). This is
 // ONNX QuantizeLinear's definition (an IEEE fp32 division, then rounding half to even; checked
 // against onnxruntime's kernel), followed by a clip to the narrow range; the rewritten graph uses
 // exactly those ops, so the TypeScript reference and onnxruntime quantise every value alike.

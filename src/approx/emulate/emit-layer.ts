@@ -1,4 +1,4 @@
-// The emulation subgraph of one layer (DESIGN-NOTES §1): quantise the activation(s), gather factor
+// The emulation subgraph of one layer (docs/design.md §1): quantise the activation(s), gather factor
 // rows by quantised value, run the SAME op (MatMul / Conv / grouped Conv) on the gathered operands
 // with the r factor copies laid side by side along the reduction axis, combine factor groups,
 // round (fp64 path), dequantise, add the bias. Weights are quantised and gathered here, offline.

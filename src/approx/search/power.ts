@@ -2,7 +2,7 @@ import type {Assignment, MultiplierCandidate, RelativePower, SearchLayer} from '
 
 /**
  * TransAxx's power model: Σ_l (MACs_l / MACs_total) · P(mult_l) / P(exact), multipliers only
- * (DESIGN-NOTES §2). src/hw/cost.ts offers richer models; the step adapts them to the same signature.
+ * (docs/design.md §3). src/hw/cost.ts offers richer models; the step adapts them to the same signature.
  */
 export function macWeightedRelativePower(layers: readonly SearchLayer[], multipliers: readonly MultiplierCandidate[]): RelativePower {
   const totalMacs = layers.reduce((sum, layer) => sum + layer.macs, 0);
