@@ -11,7 +11,8 @@ import {quantizeTensor, quantScale} from '../src/approx/quantize.js';
 import {referenceMatMul} from '../src/approx/reference.js';
 import {resolveMultiplier} from '../src/approx/library.js';
 import {approximateModel} from '../src/approx/rewrite.js';
-import {SeededRandom} from '../src/approx/rewrite-test-models.js';
+import {Random} from '../src/util/random.js';
+import {randomFloats} from '../test/support/rewrite-test-models.js';
 import {buildVit, VIT_DEFAULTS} from '../src/models/vit.js';
 import type {Model} from '../src/onnx/ir.js';
 import {createSession} from '../src/onnx/session.js';
@@ -25,8 +26,8 @@ const config = {...VIT_DEFAULTS, imageSize: 224, channels: 3, patchSize: 16, dim
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
 const float = buildVit(config);
-const rng = new SeededRandom(1);
-const x = Float32Array.from(rng.fill(BATCH * 3 * 224 * 224), (v) => Math.abs(v));
+const rng = new Random(1);
+const x = Float32Array.from(randomFloats(rng, BATCH * 3 * 224 * 224), (v) => Math.abs(v));
 const feeds = {input: new ort.Tensor('float32', x, [BATCH, 3, 224, 224])};
 const calibration = await runCalibration(float, () => [{x, count: BATCH}], {createSession, threads: THREADS});
 
@@ -69,8 +70,8 @@ for (const {name, label, goal, attention} of circuits) {
 const circuit = resolveMultiplier('mul8s_1L2H');
 const table = operandTable(circuit.table, true);
 const m = BATCH * 197;
-const qa = quantizeTensor(rng.fill(m * 192), quantScale(1).step);
-const qw = quantizeTensor(rng.fill(192 * 576), quantScale(1).step);
+const qa = quantizeTensor(randomFloats(rng, m * 192), quantScale(1).step);
+const qw = quantizeTensor(randomFloats(rng, 192 * 576), quantScale(1).step);
 const start = performance.now();
 referenceMatMul(table, qa, qw, {batch: 1, m, k: 192, n: 576});
 const lookupNsPerMac = ((performance.now() - start) * 1e6) / (m * 192 * 576);

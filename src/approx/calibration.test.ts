@@ -6,7 +6,8 @@ import {AbsHistogram, chooseAmax, HISTOGRAM_BINS} from './calibration.js';
 import {runCalibration, withOutputs} from './calibration-run.js';
 import {parseCalibration} from './calibration-format.js';
 import {quantizeValue, quantScale, roundHalfEven} from './quantize.js';
-import {SeededRandom} from './rewrite-test-models.js';
+import {randomFloats} from '../../test/support/rewrite-test-models.js';
+import {Random} from '../util/random.js';
 
 describe('quantisation', () => {
   it('rounds half to even and saturates to the narrow range', () => {
@@ -22,8 +23,8 @@ describe('quantisation', () => {
 describe('AbsHistogram', () => {
   it('keeps every count when its range doubles, and picks percentile / max / mse amax', () => {
     const h = new AbsHistogram();
-    const rng = new SeededRandom(3);
-    const small = rng.fill(10_000, 0.1);
+    const rng = new Random(3);
+    const small = randomFloats(rng, 10_000, 0.1);
     h.add(small);
     const wide = Float32Array.from({length: 10}, (_, i) => (i + 1) * 0.5);
     h.add(wide);
@@ -49,8 +50,8 @@ describe('AbsHistogram', () => {
 describe('runCalibration on the shipped ViT', () => {
   it('records every operand of every layer, consistent with the activations onnxruntime computes', async () => {
     const model = readModelFile('assets/models/vit-mnist.onnx');
-    const rng = new SeededRandom(11);
-    const batches = [0, 1].map(() => ({x: Float32Array.from(rng.fill(4 * 784), (v) => Math.abs(v)), count: 4}));
+    const rng = new Random(11);
+    const batches = [0, 1].map(() => ({x: Float32Array.from(randomFloats(rng, 4 * 784), (v) => Math.abs(v)), count: 4}));
     const calibration = await runCalibration(model, () => batches, {createSession, method: 'percentile', percentile: 99.99});
     parseCalibration(JSON.parse(JSON.stringify(calibration)), 'calibration.json');
     expect(calibration.samples).toBe(8);

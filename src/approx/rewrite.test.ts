@@ -9,7 +9,8 @@ import {referenceConv, referenceMatMul} from './reference.js';
 import {evoApproxRecords, resolveMultiplier} from './library.js';
 import {approximateModel, RewriteError, type MultiplierTable} from './rewrite.js';
 import type {Manifest} from './rewrite-manifest.js';
-import {fixedCalibration, layerZoo, SeededRandom} from './rewrite-test-models.js';
+import {fixedCalibration, layerZoo, randomFloats} from '../../test/support/rewrite-test-models.js';
+import {Random} from '../util/random.js';
 
 const circuit = (name: string): MultiplierTable => resolveMultiplier(name);
 const AMAX = {x_mm: 0.8, x_gemm: 0.9, x_conv: 0.7, x_group: 1, q: 0.6, k_t: 0.95};
@@ -57,8 +58,8 @@ async function run(model: Model, feeds: Record<string, Float32Array>, shapes: Re
 
 describe('approximateModel: integer accumulators equal the lookup reference', () => {
   const zoo = layerZoo(7);
-  const rng = new SeededRandom(99);
-  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+  const rng = new Random(99);
+  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, randomFloats(rng, shape.reduce((a, b) => a * b, 1))]));
 
   it.each([...evoApproxRecords().keys()])('%s', async (name) => {
     const mult = circuit(name);
@@ -85,8 +86,8 @@ describe('approximateModel: the comparison discriminates and options are checked
   const base = {calibration: fixedCalibration(AMAX), resolveMultiplier: circuit};
 
   it('an approximate circuit differs from the exact reference (the check above can fail)', async () => {
-    const rng = new SeededRandom(5);
-    const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+    const rng = new Random(5);
+    const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, randomFloats(rng, shape.reduce((a, b) => a * b, 1))]));
     const result = approximateModel(zoo.model, {...base, default: 'mul8s_1L2H', layers: ['mm']});
     const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
     const c = result.manifest.layers[0]!.accumulatorScale ?? 1;
@@ -131,7 +132,7 @@ describe('approximateModel: the comparison discriminates and options are checked
 
 describe('approximateModel: long reductions (accumulators beyond 2^24) stay exact in int32', () => {
   const k = 2048;
-  const weightData = new SeededRandom(17).fill(k * 8);
+  const weightData = randomFloats(new Random(17), k * 8);
   const model: Model = {
     ...layerZoo().model,
     graph: {
@@ -160,8 +161,8 @@ describe('approximateModel: long reductions (accumulators beyond 2^24) stay exac
 
 describe('approximateModel: weights quantised and gathered inside the graph (for finetuning)', () => {
   const zoo = layerZoo(11);
-  const rng = new SeededRandom(23);
-  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+  const rng = new Random(23);
+  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, randomFloats(rng, shape.reduce((a, b) => a * b, 1))]));
   const cases = [
     ['mul8s_1KV8', 'tensor'],
     ['mul8s_1L2H', 'channel'],

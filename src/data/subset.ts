@@ -2,6 +2,7 @@
 // then `limit` taken — per class in proportion to the class sizes when stratified. The chosen
 // samples keep their source order, so files are read sequentially. The same seed with
 // offset = the first subset's limit gives a disjoint second subset (when not stratified).
+import {Random} from '../util/random.js';
 import {DataError} from './data-error.js';
 
 export interface SubsetOptions {
@@ -13,28 +14,8 @@ export interface SubsetOptions {
   stratified?: boolean;
 }
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; enough for choosing subsets reproducibly. */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 function shuffled(count: number, seed: number): Int32Array {
-  const order = Int32Array.from({length: count}, (_, i) => i);
-  const random = mulberry32(seed);
-  for (let i = count - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
+  return new Random(seed).shuffle(Int32Array.from({length: count}, (_, i) => i));
 }
 
 /** Largest-remainder apportionment of `total` over `sizes` (ties go to the lower class). */

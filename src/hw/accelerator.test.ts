@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import {afterAll, describe, expect, test} from 'vitest';
 import type {Multiplier} from '../approx/multiplier.js';
 import {costAccelerator, type AcceleratorRequest} from './accelerator.js';
-import {missingTools, testTools} from './hw-test-tools.js';
+import {missingTools, testTools} from '../../test/support/hw-test-tools.js';
 
 const cacheDir = await mkdtemp(join(tmpdir(), 'axx-accelerator-test-'));
 afterAll(() => rm(cacheDir, {recursive: true, force: true}));

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../approx/library.js';
-import {missingTools, testTools} from './hw-test-tools.js';
+import {missingTools, testTools} from '../../test/support/hw-test-tools.js';
 import {multiplierRtl} from './verilog/multiplier-rtl.js';
 import {synthesize} from './yosys.js';
 

@@ -2,7 +2,7 @@ import {mkdtemp, readdir, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, test} from 'vitest';
-import {missingTools, testTools} from './hw-test-tools.js';
+import {missingTools, testTools} from '../../test/support/hw-test-tools.js';
 import {analysePower} from './opensta.js';
 import {exactMultiplierRtl} from './verilog/matrix-multiplier.js';
 import {synthesize} from './yosys.js';

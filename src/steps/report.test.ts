@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, it} from 'vitest';
 import {StepError, type Json, type OutputValue} from '../engine/step-kind.js';
-import {sampleReportInput} from '../report/sample-input.js';
+import {sampleReportInput} from '../../test/support/report-sample-input.js';
 import {reportKind, type ReportParams} from './report.js';
 import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
 import {stepContext} from '../../test/support/step-context.js';

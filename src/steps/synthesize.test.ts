@@ -6,7 +6,7 @@ import {afterAll, describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../approx/library.js';
 import {StepError, type OutputValue} from '../engine/step-kind.js';
 import type {AcceleratorReport} from '../hw/accelerator.js';
-import {missingTools} from '../hw/hw-test-tools.js';
+import {missingTools} from '../../test/support/hw-test-tools.js';
 import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
 import {stepContext} from '../../test/support/step-context.js';
 

@@ -3,7 +3,7 @@
 import {describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../../approx/library.js';
 import type {Multiplier} from '../../approx/multiplier.js';
-import {missingTools, testTools} from '../hw-test-tools.js';
+import {missingTools, testTools} from '../../../test/support/hw-test-tools.js';
 import {simulateTable} from '../simulate.js';
 import {supportedFamilies} from './families.js';
 import {multiplierRtl} from './multiplier-rtl.js';

@@ -2,7 +2,7 @@ import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, test} from 'vitest';
-import {missingTools, testTools} from '../hw-test-tools.js';
+import {missingTools, testTools} from '../../../test/support/hw-test-tools.js';
 import {runTool} from '../run-tool.js';
 import {macArrayRtl, validateTemplate} from './mac-array.js';
 import {exactMultiplierRtl} from './matrix-multiplier.js';

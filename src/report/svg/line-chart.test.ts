@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {countElements, markupProblems} from '../testing/markup.js';
+import {countElements, markupProblems} from '../../../test/support/markup.js';
 import {lineChartSvg} from './line-chart.js';
 
 const options = {title: 'loss <&> accuracy', xLabel: 'epoch', yLabel: 'value'};

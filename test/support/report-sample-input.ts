@@ -1,7 +1,7 @@
 // A deterministic, realistic report input (a 2-block ViT on MNIST, 10 classes) in the shapes the
 // producing steps emit: the tests render it, and so does anyone wanting to look at a report.
-import type {ReportInput} from './build-report.js';
-import type {AccuracyMetrics} from './sections.js';
+import type {ReportInput} from '../../src/report/build-report.js';
+import type {AccuracyMetrics} from '../../src/report/sections.js';
 
 const LAYERS = ['block0.qkv', 'block0.proj', 'block0.fc1', 'block0.fc2', 'block1.qkv', 'block1.proj', 'block1.fc1', 'block1.fc2'];
 const MACS = [110592, 36864, 147456, 147456, 110592, 36864, 147456, 147456];

@@ -1,28 +1,14 @@
 // Small literal models with one layer of every kind the rewrite handles, shared by the rewrite
 // tests and the benchmark: MatMul on a batched activation, Gemm (transB, alpha, beta, bias), Conv
 // with padding and stride, grouped dilated Conv, and an attention-style MatMul of two activations.
-import {DataType, type Model, type Node, type Tensor} from '../onnx/ir.js';
-import {floatTensor} from '../onnx/tensor.js';
-import {CALIBRATION_FORMAT, type CalibrationFile} from './calibration-format.js';
+import {DataType, type Model, type Node, type Tensor} from '../../src/onnx/ir.js';
+import {floatTensor} from '../../src/onnx/tensor.js';
+import {CALIBRATION_FORMAT, type CalibrationFile} from '../../src/approx/calibration-format.js';
+import {filled, Random} from '../../src/util/random.js';
 
-export class SeededRandom {
-  #state: number;
-  constructor(seed: number) {
-    this.#state = seed >>> 0 || 1;
-  }
-  /** Uniform in [-1, 1). */
-  next(): number {
-    // xorshift32
-    let x = this.#state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#state = x >>> 0;
-    return (this.#state / 2 ** 31) - 1;
-  }
-  fill(n: number, scale = 1): Float32Array {
-    return Float32Array.from({length: n}, () => this.next() * scale);
-  }
+/** `count` values uniform in [-scale, scale) from the project's one seeded generator. */
+export function randomFloats(random: Random, count: number, scale = 1): Float32Array {
+  return filled(count, () => (2 * random.next() - 1) * scale);
 }
 
 const ints = (name: string, value: number[]) => ({name, type: 'ints' as const, value});
@@ -36,7 +22,7 @@ export interface LayerZoo {
 }
 
 export function layerZoo(seed = 1): LayerZoo {
-  const rng = new SeededRandom(seed);
+  const rng = new Random(seed);
   const inputs: Record<string, number[]> = {
     x_mm: [2, 5, 24],
     x_gemm: [6, 24],
@@ -46,12 +32,12 @@ export function layerZoo(seed = 1): LayerZoo {
     k_t: [2, 3, 8, 5],
   };
   const initializers: Tensor[] = [
-    floatTensor('mm.weight', [24, 7], rng.fill(24 * 7, 0.5)),
-    floatTensor('gemm.weight', [7, 24], rng.fill(7 * 24, 0.5)),
-    floatTensor('gemm.bias', [7], rng.fill(7)),
-    floatTensor('conv.weight', [4, 3, 3, 3], rng.fill(4 * 27, 0.5)),
-    floatTensor('conv.bias', [4], rng.fill(4)),
-    floatTensor('group.weight', [6, 2, 3, 3], rng.fill(6 * 18, 0.5)),
+    floatTensor('mm.weight', [24, 7], randomFloats(rng, 24 * 7, 0.5)),
+    floatTensor('gemm.weight', [7, 24], randomFloats(rng, 7 * 24, 0.5)),
+    floatTensor('gemm.bias', [7], randomFloats(rng, 7)),
+    floatTensor('conv.weight', [4, 3, 3, 3], randomFloats(rng, 4 * 27, 0.5)),
+    floatTensor('conv.bias', [4], randomFloats(rng, 4)),
+    floatTensor('group.weight', [6, 2, 3, 3], randomFloats(rng, 6 * 18, 0.5)),
   ];
   const node = (name: string, opType: string, ins: string[], attributes: Node['attributes'] = []): Node => ({name, opType, domain: '', inputs: ins, outputs: [`${name}.out`], attributes});
   const nodes: Node[] = [

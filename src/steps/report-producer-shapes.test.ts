@@ -4,12 +4,12 @@
 import {describe, expect, it} from 'vitest';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import type {AcceleratorReport} from '../hw/accelerator.js';
-import type {EvaluateMetrics} from '../steps/evaluate.js';
-import type {SearchOutput} from '../steps/search.js';
-import type {SensitivityOutput} from '../steps/sensitivity.js';
+import type {EvaluateMetrics} from './evaluate.js';
+import type {SearchOutput} from './search.js';
+import type {SensitivityOutput} from './sensitivity.js';
 import type {EpochRecord} from '../train/loop.js';
-import {sampleReportInput} from './sample-input.js';
-import {checkSection, type AccuracyMetrics, type FinetuneSection, type ManifestSection, type SearchSection, type SensitivitySection, type SynthesisSection} from './sections.js';
+import {sampleReportInput} from '../../test/support/report-sample-input.js';
+import {checkSection, type AccuracyMetrics, type FinetuneSection, type ManifestSection, type SearchSection, type SensitivitySection, type SynthesisSection} from '../report/sections.js';
 
 type Fits<Producer extends Consumer, Consumer> = Producer;
 

@@ -1,5 +1,5 @@
 // Shared by the hardware tests: probe the EDA tools once and explain a skip instead of hiding it.
-import {detectHwTools, INSTALL_HINT, type HwTools} from './tools.js';
+import {detectHwTools, INSTALL_HINT, type HwTools} from '../../src/hw/tools.js';
 
 export const testTools: HwTools = await detectHwTools();
 
