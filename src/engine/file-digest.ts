@@ -1,10 +1,9 @@
 // Content digests of files and directories outside the store (exec inputs, user models). Hashing is
 // memoised on (dev, inode, size, mtime) so re-planning an unchanged pipeline does not reread data.
-import {createHash} from 'node:crypto';
-import {createReadStream} from 'node:fs';
 import {readdir, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {canonicalJson, sha256Hex} from './canonical-json.js';
+import {hashFile} from '../util/hash-file.js';
 import {mapLimit} from './map-limit.js';
 
 /** Files hashed at once when walking a directory. */
@@ -22,12 +21,6 @@ export interface DirEntry {
 export function dirManifest(entries: readonly DirEntry[]): string {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return canonicalJson({axxDir: 1, entries: sorted.map((e) => [e.path, e.digest, e.size, e.executable])});
-}
-
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path, {highWaterMark: 1 << 20})) hash.update(chunk as Buffer);
-  return hash.digest('hex');
 }
 
 /** Where digests survive the process (the cache's SQLite index), keyed by the stat tuple. */

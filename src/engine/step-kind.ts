@@ -103,7 +103,7 @@ export interface StepKind<P = any> {
    * Optional: extra content the cache key must cover, e.g. digests of files a param names on disk
    * (exec's declared inputs, a user ONNX path), environment versions. Return JSON-serialisable data.
    */
-  keyExtras?(params: P, key?: KeyContext): Promise<Json> | Json;
+  keyExtras?(params: P, key: KeyContext): Promise<Json> | Json;
   /**
    * Optional: where this kind prefers to run; 'child-process' for kinds driving native code that
    * might crash. A step's `executor:` and `axx run --executor` override it.

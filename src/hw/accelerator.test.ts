@@ -1,13 +1,10 @@
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {afterAll, describe, expect, test} from 'vitest';
+import {describe, expect, test} from 'vitest';
 import type {Multiplier} from '../approx/multiplier.js';
 import {costAccelerator, type AcceleratorRequest} from './accelerator.js';
 import {missingTools, testTools} from '../../test/support/hw-test-tools.js';
+import {MemoryMemo} from '../../test/support/memory-memo.js';
 
-const cacheDir = await mkdtemp(join(tmpdir(), 'axx-accelerator-test-'));
-afterAll(() => rm(cacheDir, {recursive: true, force: true}));
+const memo = new MemoryMemo();
 
 const signedByte = (x: number): number => (x << 24) >> 24;
 
@@ -58,7 +55,7 @@ function request(layers: AcceleratorRequest['layers'], extra: Partial<Accelerato
     costModel: 'mac-weighted',
     figures: 'auto',
     exactReferences: {signed: exactSigned, unsigned: exactUnsigned},
-    cacheDir,
+    memo,
     ...extra,
   };
 }

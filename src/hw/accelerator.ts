@@ -12,6 +12,7 @@ import {
   type LayerAssignment,
   type PowerModel,
 } from './cost.js';
+import type {FigureMemo} from './figure-memo.js';
 import {tabulatedFigures, tabulatedSource, type CircuitFigures, type FigureSource} from './figures.js';
 import {measureAccumulator, measureCircuit, measureLayerPower, synthesiseLibrary, type AccumulatorFigures, type SynthesisedLibrary} from './measure.js';
 import {simulateTable} from './simulate.js';
@@ -39,7 +40,8 @@ export interface AcceleratorRequest {
   /** Operand histograms per layer (data-aware model). */
   histograms?: ReadonlyMap<string, OperandHistograms>;
   netlists?: Readonly<Record<string, string>>;
-  cacheDir?: string;
+  /** Where synthesis and power results are memoised (a step's memo). */
+  memo?: FigureMemo;
   signal?: AbortSignal;
   log?: (text: string) => void;
 }
@@ -80,7 +82,7 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
   const log = request.log ?? (() => {});
   const notes: string[] = [];
   const {template} = request;
-  const measure = {clockMHz: template.clockMHz, cacheDir: request.cacheDir, netlists: request.netlists, signal: request.signal};
+  const measure = {clockMHz: template.clockMHz, memo: request.memo, netlists: request.netlists, signal: request.signal};
   const distinct = distinctMultipliers(request.layers);
 
   // RTL for every circuit we can describe; the others (EvoApprox without a netlist) keep tabulated figures only.
@@ -212,7 +214,7 @@ async function buildModel(
   library: SynthesisedLibrary | undefined,
   accumulator: AccumulatorFigures | null,
   tools: HwTools,
-  measure: {clockMHz: number; cacheDir?: string; signal?: AbortSignal},
+  measure: {clockMHz: number; memo?: FigureMemo; signal?: AbortSignal},
 ): Promise<PowerModel> {
   switch (request.costModel) {
     case 'mac-weighted':
@@ -243,7 +245,7 @@ async function arrayArea(
   rtl: MacArrayRtl,
   multipliers: readonly Multiplier[],
   tools: HwTools,
-  measure: {clockMHz: number; cacheDir?: string; signal?: AbortSignal},
+  measure: {clockMHz: number; memo?: FigureMemo; signal?: AbortSignal},
 ): Promise<NonNullable<AcceleratorReport['array']>> {
   const peArea = async (array: MacArrayRtl): Promise<{area: number; technology: string}> => {
     // The PE plus the multiplier modules it instantiates, synthesised as one design.

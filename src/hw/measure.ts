@@ -11,12 +11,13 @@ import {accumulatorRtl} from './verilog/accumulator.js';
 import {exactMultiplierRtl} from './verilog/matrix-multiplier.js';
 import {multiplierRtl} from './verilog/multiplier-rtl.js';
 import type {RtlModule} from './verilog/rtl.js';
+import type {FigureMemo} from './figure-memo.js';
 import {synthesize} from './yosys.js';
 
 export interface MeasureOptions {
   clockMHz: number;
-  /** Memo directory for Yosys/OpenSTA results. */
-  cacheDir?: string;
+  /** Where Yosys/OpenSTA results are memoised. */
+  memo?: FigureMemo;
   /** Netlist paths of circuits axx does not generate (EvoApprox), by multiplier name. */
   netlists?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
@@ -35,14 +36,14 @@ export async function measureCircuit(
   tools: HwTools,
   options: MeasureOptions,
 ): Promise<MeasuredCircuit> {
-  const synthesis = await synthesize(rtl, tools, {cacheDir: options.cacheDir, signal: options.signal});
+  const synthesis = await synthesize(rtl, tools, {memo: options.memo, signal: options.signal});
   const mapping = synthesis.cellMapping;
   const power =
     mapping !== undefined && tools.sta !== undefined
       ? await analysePower(mapping.netlist, rtl.name, tools, {
           clockMHz: options.clockMHz,
           inputActivity: uniformActivity(),
-          cacheDir: options.cacheDir,
+          memo: options.memo,
           signal: options.signal,
         })
       : undefined;
@@ -106,7 +107,7 @@ export async function measureLayerPower(
       await analysePower(circuit.netlist, circuit.rtl.name, tools, {
         clockMHz: options.clockMHz,
         inputActivity: activity,
-        cacheDir: options.cacheDir,
+        memo: options.memo,
         signal: options.signal,
       })
     ).totalMw;
@@ -138,14 +139,14 @@ export interface AccumulatorFigures {
 /** The accumulator (adder + register) at uniform input activity. */
 export async function measureAccumulator(accWidth: number, tools: HwTools, options: MeasureOptions): Promise<AccumulatorFigures> {
   const rtl = accumulatorRtl(accWidth);
-  const synthesis = await synthesize(rtl, tools, {cacheDir: options.cacheDir, signal: options.signal});
+  const synthesis = await synthesize(rtl, tools, {memo: options.memo, signal: options.signal});
   const mapping = synthesis.cellMapping;
   const power =
     mapping !== undefined && tools.sta !== undefined
       ? await analysePower(mapping.netlist, rtl.name, tools, {
           clockMHz: options.clockMHz,
           clockPort: 'clk',
-          cacheDir: options.cacheDir,
+          memo: options.memo,
           signal: options.signal,
         })
       : undefined;

@@ -5,7 +5,7 @@
 import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {cacheKey, fileDigest, memoised} from './figure-cache.js';
+import {figureKey, memoised, withNumbers, type FigureMemo} from './figure-memo.js';
 import {runTool} from './run-tool.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
 
@@ -39,7 +39,8 @@ export interface PowerOptions {
   defaultActivity?: BitActivity;
   /** For sequential designs: the clock input port; omitted = combinational, timed against a virtual clock. */
   clockPort?: string;
-  cacheDir?: string;
+  /** Where figures are memoised (a step's memo); omit to always run OpenSTA. */
+  memo?: FigureMemo;
   signal?: AbortSignal;
 }
 
@@ -74,8 +75,8 @@ export async function analysePower(
     'report_power -digits 9',
     '',
   ].join('\n');
-  const key = cacheKey(['opensta-power', SCRIPT_VERSION, sta.version, await fileDigest(liberty.path), netlist, script]);
-  return memoised(options.cacheDir, key, async () => {
+  const key = figureKey('opensta-power', [SCRIPT_VERSION, sta.version, liberty.digest, netlist, script]);
+  return memoised(options.memo, key, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'axx-sta-'));
     try {
       await writeFile(join(dir, 'netlist.v'), netlist);
@@ -85,7 +86,7 @@ export async function analysePower(
     } finally {
       await rm(dir, {recursive: true, force: true});
     }
-  });
+  }, (entry) => withNumbers<PowerFigures>(entry, ['totalMw', 'internalMw', 'switchingMw', 'leakageMw', 'criticalPathNs']));
 }
 
 function parseReport(text: string, moduleName: string, tool: string, technology: string, clockMHz: number): PowerFigures {

@@ -1,15 +1,12 @@
 // Real synthesis of the generated truncation family: cost must fall monotonically as more columns go.
-import {mkdtemp, rm} from 'node:fs/promises';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
-import {afterAll, describe, expect, test} from 'vitest';
+import {describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../approx/library.js';
 import {missingTools, testTools} from '../../test/support/hw-test-tools.js';
+import {MemoryMemo} from '../../test/support/memory-memo.js';
 import {multiplierRtl} from './verilog/multiplier-rtl.js';
 import {synthesize} from './yosys.js';
 
-const cacheDir = await mkdtemp(join(tmpdir(), 'axx-synthesis-test-'));
-afterAll(() => rm(cacheDir, {recursive: true, force: true}));
+const memo = new MemoryMemo();
 
 describe.skipIf(missingTools('yosys', 'liberty'))('truncated multipliers under Yosys + osu018', () => {
   for (const signed of [false, true]) {
@@ -20,7 +17,7 @@ describe.skipIf(missingTools('yosys', 'liberty'))('truncated multipliers under Y
       for (const k of ks) {
         const kind = signed ? 's' : 'u';
         const rtl = await multiplierRtl(resolveMultiplier(k === 0 ? `exact8${kind}` : `trunc8${kind}_k${k}`));
-        results.push(await synthesize(rtl, testTools, {cacheDir}));
+        results.push(await synthesize(rtl, testTools, {memo}));
       }
       const transistors = results.map((r) => r.transistors);
       const areas = results.map((r) => r.cellMapping?.areaUm2 ?? Number.NaN);

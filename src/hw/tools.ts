@@ -1,6 +1,7 @@
 // Which synthesis/simulation tools this host offers. Probed once and passed around explicitly, so
 // library code never guesses and tests can state what they need.
 import {existsSync} from 'node:fs';
+import {hashFile} from '../util/hash-file.js';
 import {toolVersion} from './run-tool.js';
 
 export interface Tool {
@@ -11,6 +12,8 @@ export interface Tool {
 
 export interface Liberty {
   path: string;
+  /** sha256 of the file: figures computed with it are memoised under this, not under the path. */
+  digest: string;
   /** Short technology name reported with the figures, e.g. "osu018 (0.18 um)". */
   technology: string;
   /**
@@ -55,11 +58,13 @@ async function probeHwTools(libertyPath: string): Promise<HwTools> {
     probe('vvp', ['-V']),
     probe('sta', ['-version']),
   ]);
-  const liberty = existsSync(libertyPath)
-    ? libertyPath === OSU018_LIBERTY
-      ? {path: libertyPath, technology: 'osu018 (0.18 um)', buffer: {cell: 'BUFX2', input: 'A', output: 'Y'}}
-      : {path: libertyPath, technology: libertyPath}
-    : undefined;
+  const digest = existsSync(libertyPath) ? await hashFile(libertyPath) : undefined;
+  const liberty =
+    digest === undefined
+      ? undefined
+      : libertyPath === OSU018_LIBERTY
+        ? {path: libertyPath, digest, technology: 'osu018 (0.18 um)', buffer: {cell: 'BUFX2', input: 'A', output: 'Y'}}
+        : {path: libertyPath, digest, technology: libertyPath};
   return {yosys, iverilog, vvp, sta, liberty};
 }
 

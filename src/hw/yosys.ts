@@ -1,10 +1,10 @@
 // Synthesis of a multiplier (or any module) with Yosys: generic CMOS gates for a transistor count
 // (`stat -tech cmos`) and, when a Liberty file is available, standard cells for area (`abc -liberty`,
-// `stat -liberty`). Results are memoised per RTL text + tool version + Liberty digest.
+// `stat -liberty`). Results are memoised per RTL text + tool version + Liberty digest in the caller's memo.
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {cacheKey, fileDigest, memoised} from './figure-cache.js';
+import {figureKey, memoised, withNumbers, type FigureMemo} from './figure-memo.js';
 import {runTool} from './run-tool.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
 import type {RtlModule} from './verilog/rtl.js';
@@ -33,8 +33,8 @@ export interface SynthesisFigures {
 }
 
 export interface SynthesisOptions {
-  /** Directory of the JSON memo; omit to always run Yosys. */
-  cacheDir?: string;
+  /** Where figures are memoised (a step's memo); omit to always run Yosys. */
+  memo?: FigureMemo;
   signal?: AbortSignal;
 }
 
@@ -42,9 +42,8 @@ export async function synthesize(rtl: RtlModule, tools: HwTools, options: Synthe
   const yosys = tools.yosys;
   if (yosys === undefined) throw new Error(`cannot synthesise ${rtl.name}: Yosys is not installed; ${INSTALL_HINT}`);
   const liberty = tools.liberty;
-  const libertyDigest = liberty === undefined ? 'none' : await fileDigest(liberty.path);
-  const key = cacheKey(['yosys-synthesis', SCRIPT_VERSION, yosys.version, libertyDigest, rtl.name, rtl.source]);
-  return memoised(options.cacheDir, key, async () => {
+  const key = figureKey('yosys-synthesis', [SCRIPT_VERSION, yosys.version, liberty?.digest ?? 'none', rtl.name, rtl.source]);
+  return memoised(options.memo, key, async () => {
     const dir = await mkdtemp(join(tmpdir(), 'axx-yosys-'));
     try {
       await writeFile(join(dir, 'in.v'), rtl.source);
@@ -89,7 +88,7 @@ export async function synthesize(rtl: RtlModule, tools: HwTools, options: Synthe
     } finally {
       await rm(dir, {recursive: true, force: true});
     }
-  });
+  }, (entry) => withNumbers<SynthesisFigures>(entry, ['transistors', 'gateCells']));
 }
 
 function statNumber(text: string, pattern: RegExp, moduleName: string): number {

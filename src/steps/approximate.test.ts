@@ -17,7 +17,7 @@ import {createSession} from '../onnx/session.js';
 import {readStraightThrough} from '../train/straight-through.js';
 import {approximateKind} from './approximate.js';
 import {calibrateKind} from './calibrate.js';
-import {stepContext} from '../../test/support/step-context.js';
+import {stepContext, keyContext} from '../../test/support/step-context.js';
 
 const model = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-approximate-'));
@@ -81,7 +81,7 @@ describe('calibrate + approximate steps', () => {
   });
 
   it('keys the cache on multiplier identities', async () => {
-    expect(await approximateKind.keyExtras!(params(approximateKind, {model, calibration, default: 'mul8s_1L2H', assign: {'**fc1': 'mul8s_1KV8'}}))).toEqual({
+    expect(await approximateKind.keyExtras!(params(approximateKind, {model, calibration, default: 'mul8s_1L2H', assign: {'**fc1': 'mul8s_1KV8'}}), keyContext)).toEqual({
       multipliers: {mul8s_1KV8: expect.any(String), mul8s_1L2H: expect.any(String)},
     });
   });

@@ -1,3 +1,4 @@
+import {keyContext} from '../../test/support/step-context.js';
 import {mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -43,11 +44,11 @@ describe('exec kind', () => {
     writeFileSync(join(dir, 'd', 'a'), '1');
     writeFileSync(join(dir, 'f'), 'x');
     const params = {run: 'true', inputs: [join(dir, 'f'), [join(dir, 'd')]], outputs: {}, env: {}};
-    const before = await exec.keyExtras!(params);
+    const before = await exec.keyExtras!(params, keyContext);
     utimesSync(join(dir, 'f'), new Date(2000, 1, 1), new Date(2000, 1, 1));
-    expect(await exec.keyExtras!(params)).toEqual(before);
+    expect(await exec.keyExtras!(params, keyContext)).toEqual(before);
     writeFileSync(join(dir, 'd', 'a'), '2');
-    expect(await exec.keyExtras!(params)).not.toEqual(before);
+    expect(await exec.keyExtras!(params, keyContext)).not.toEqual(before);
   });
 
   it('fails with the stderr tail, a missing output, an escaping path or a missing input', async () => {
@@ -55,7 +56,7 @@ describe('exec kind', () => {
     await expect(exec.run(context({outputs: {o: {path: 'o.txt', type: 'file'}}}))).rejects.toThrow(/declared output "o" was not created/);
     await expect(exec.run(context({run: 'mkdir o', outputs: {o: {path: 'o', type: 'file'}}}))).rejects.toThrow(/is not a file/);
     await expect(exec.run(context({outputs: {o: {path: '../o', type: 'file'}}}))).rejects.toThrow(/leaves the scratch directory/);
-    const missing = exec.keyExtras!({run: 'true', inputs: ['/nonexistent/x'], outputs: {}, env: {}});
+    const missing = exec.keyExtras!({run: 'true', inputs: ['/nonexistent/x'], outputs: {}, env: {}}, keyContext);
     await expect(missing).rejects.toBeInstanceOf(StepError);
   });
 

@@ -4,7 +4,6 @@
 import {spawn} from 'node:child_process';
 import {mkdir, stat} from 'node:fs/promises';
 import {dirname, isAbsolute, join, normalize, resolve} from 'node:path';
-import {FileDigestMemo} from '../engine/file-digest.js';
 import {StepError, type Json, type KeyContext, type OutputDecl, type OutputValue, type StepContext, type StepKind} from '../engine/step-kind.js';
 
 export interface ExecParams {
@@ -16,8 +15,6 @@ export interface ExecParams {
 }
 
 const STDERR_TAIL_LINES = 20;
-/** Only for callers without the engine's KeyContext (which remembers digests across runs). */
-const fallbackDigests = new FileDigestMemo();
 
 const schema = {
   type: 'object',
@@ -120,7 +117,7 @@ export const exec: StepKind<ExecParams> = {
   outputsOf(params: ExecParams): Record<string, OutputDecl> {
     return Object.fromEntries(Object.entries(params.outputs ?? {}).map(([name, o]) => [name, {type: o.type ?? 'file'}]));
   },
-  async keyExtras(params: ExecParams, key: KeyContext = fallbackDigests): Promise<Json> {
+  async keyExtras(params: ExecParams, key: KeyContext): Promise<Json> {
     const inputs: Json[] = [];
     for (const path of inputPaths(params)) {
       try {

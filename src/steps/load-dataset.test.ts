@@ -1,3 +1,4 @@
+import {keyContext} from '../../test/support/step-context.js';
 import {copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -83,7 +84,7 @@ describe('load/dataset', () => {
     expect(batch!.x[0]).toBeCloseTo(200 / 255, 6);
     expect(batch!.x[4]).toBeCloseTo(10 / 255, 6);
 
-    const key = (root: string) => loadDatasetKind.keyExtras!(p(root));
+    const key = (root: string) => loadDatasetKind.keyExtras!(p(root), keyContext);
     expect(await key('a')).toEqual(await key('b'));
     pngFile(join(work, 'b', 'val', 'dog', '1.png'), 11);
     expect(await key('a')).not.toEqual(await key('b'));
@@ -95,7 +96,7 @@ describe('load/dataset', () => {
       for (const file of ['x.npy', 'labels.npy']) copyFileSync(join(fixtures, file), join(work, name, file));
       return params({source: 'npy', path: join(work, name, 'x.npy'), labels: join(work, name, 'labels.npy')});
     });
-    expect(await loadDatasetKind.keyExtras!(copies[0]!)).toEqual(await loadDatasetKind.keyExtras!(copies[1]!));
+    expect(await loadDatasetKind.keyExtras!(copies[0]!, keyContext)).toEqual(await loadDatasetKind.keyExtras!(copies[1]!, keyContext));
   });
 
   it('reads NPZ tensors with named arrays and classes', async () => {

@@ -1,11 +1,11 @@
 // Step kind "load/dataset": decodes a dataset once (MNIST, Fashion-MNIST, an image folder, NPY/NPZ
 // tensors), takes a deterministic subset, and stores the preprocessed float32 samples as a
 // sharded dataset directory that evaluate/train/calibrate stream from.
+import {createHash} from 'node:crypto';
 import {existsSync, statSync} from 'node:fs';
 import {basename, join, relative, resolve} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {DataError} from '../data/data-error.js';
-import {filesDigest} from '../data/file-digest.js';
 import {idxFiles, idxSource, type IdxDatasetName, type Split} from '../data/idx-source.js';
 import {imageFolderSource, listImageFolder, TIMM_EVAL_TRANSFORM, type ImageTransform} from '../data/image-folder.js';
 import type {Interpolation} from '../data/resample.js';
@@ -194,12 +194,14 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
     dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
     info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing'},
   },
-  keyExtras(params): Json {
+  async keyExtras(params, key): Promise<Json> {
     // The content of every input file (names relative to the folder for image folders, else base names), not
     // paths or times: a moved checkout or a second clone keeps its keys.
     try {
       const {files, root} = inputFiles(params);
-      return {files: files.length, digest: filesDigest(files, root === undefined ? (f) => basename(f) : (f) => relative(root, f))};
+      const hash = createHash('sha256');
+      for (const file of files) hash.update(`${root === undefined ? basename(file) : relative(root, file)}\0${(await key.digest(file)).digest}\n`);
+      return {files: files.length, digest: hash.digest('hex')};
     } catch (error) {
       // Missing inputs fail in run() with a precise message; the attempt is keyed by what is known.
       return {missing: error instanceof Error ? error.message : String(error)};

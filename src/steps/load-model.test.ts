@@ -7,7 +7,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {StepError} from '../engine/step-kind.js';
 import {decodeModel, encodeModel, readModelFile} from '../onnx/codec.js';
 import {loadModelKind, type LoadModelParams, type ModelInfo} from './load-model.js';
-import {stepContext} from '../../test/support/step-context.js';
+import {stepContext, keyContext} from '../../test/support/step-context.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/onnx/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-load-model-'));
@@ -61,20 +61,20 @@ describe('load/model', () => {
     const b = join(work, 'b.onnx');
     copyFileSync(join(fixtures, 'tiny-cnn.onnx'), a);
     copyFileSync(join(fixtures, 'tiny-cnn.onnx'), b);
-    const keyA = await loadModelKind.keyExtras!({path: a});
-    expect(await loadModelKind.keyExtras!({path: b})).toEqual(keyA);
+    const keyA = await loadModelKind.keyExtras!({path: a}, keyContext);
+    expect(await loadModelKind.keyExtras!({path: b}, keyContext)).toEqual(keyA);
     writeFileSync(b, encodeModel({...readModelFile(b), producerName: 'changed'}));
-    expect(await loadModelKind.keyExtras!({path: b})).not.toEqual(keyA);
+    expect(await loadModelKind.keyExtras!({path: b}, keyContext)).not.toEqual(keyA);
 
     // External data is content too.
     for (const f of ['tiny-cnn-external.onnx', 'tiny-cnn-external.data']) {
       copyFileSync(join(fixtures, f), join(work, f));
     }
-    const before = await loadModelKind.keyExtras!({path: join(work, 'tiny-cnn-external.onnx')});
+    const before = await loadModelKind.keyExtras!({path: join(work, 'tiny-cnn-external.onnx')}, keyContext);
     const data = readFileSync(join(work, 'tiny-cnn-external.data'));
     data[0] = data[0]! ^ 1;
     writeFileSync(join(work, 'tiny-cnn-external.data'), data);
-    expect(await loadModelKind.keyExtras!({path: join(work, 'tiny-cnn-external.onnx')})).not.toEqual(before);
+    expect(await loadModelKind.keyExtras!({path: join(work, 'tiny-cnn-external.onnx')}, keyContext)).not.toEqual(before);
   });
 
   it('explains a missing file, a non-ONNX file, an ORT rejection and an unknown shipped name', async () => {

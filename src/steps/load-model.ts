@@ -1,7 +1,6 @@
 // Step kind "load/model": brings an ONNX model into a pipeline, from a path or by the name of a
 // model shipped with axx, checks that onnxruntime accepts it, and describes it (inputs/outputs,
 // parameters, MACs per layer).
-import {createHash} from 'node:crypto';
 import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -66,10 +65,6 @@ async function readSource(source: Source, params: LoadModelParams): Promise<Uint
   }
 }
 
-function sha256(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** External data files a model reads, relative to its directory, sorted. */
 function externalFiles(model: Model): string[] {
   const locations = new Set<string>();
@@ -124,7 +119,7 @@ export const loadModelKind: StepKind<LoadModelParams> = {
     model: {type: 'file', format: 'onnx', description: 'the model as one self-contained ONNX file'},
     info: {type: 'value', format: 'model-info', description: 'inputs/outputs with shapes, parameter count, MACs per layer (per sample)'},
   },
-  async keyExtras(params) {
+  async keyExtras(params, key) {
     // The cache follows the model's content, not its path: the file and any external data files.
     const source = await resolveSource(params);
     const bytes = await readFile(source.file).catch(() => undefined);
@@ -132,12 +127,12 @@ export const loadModelKind: StepKind<LoadModelParams> = {
     const external: Record<string, string> = {};
     try {
       for (const location of externalFiles(decodeModel(bytes, {baseDir: dirname(source.file)}))) {
-        external[location] = sha256(await readFile(join(dirname(source.file), location)));
+        external[location] = (await key.digest(join(dirname(source.file), location))).digest;
       }
     } catch {
       // An unreadable model fails in run() with a precise message; its bytes still key the attempt.
     }
-    return {model: sha256(bytes), external};
+    return {model: (await key.digest(source.file)).digest, external};
   },
   async run(ctx) {
     const source = await resolveSource(ctx.params);

@@ -7,7 +7,7 @@ import {StepError, type Json, type OutputValue} from '../engine/step-kind.js';
 import {sampleReportInput} from '../../test/support/report-sample-input.js';
 import {reportKind, type ReportParams} from './report.js';
 import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
-import {stepContext} from '../../test/support/step-context.js';
+import {stepContext, keyContext} from '../../test/support/step-context.js';
 
 const work = mkdtempSync(join(tmpdir(), 'axx-report-step-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
@@ -59,7 +59,6 @@ describe('report step', () => {
     const synth = context<SynthesizeParams>(synthesizeKind.schema, {
       manifest: {layers: [{layer: 'fc1', macs: 3000, multiplier: 'mul8s_1L2H'}, {layer: 'fc2', macs: 1000, multiplier: 'mul8s_1KV8'}]},
       figures: 'tabulated',
-      synthesisCache: join(work, 'hw-cache'),
     });
     const summary = ((await synthesizeKind.run(synth)).summary as {value: Json}).value;
     const ctx = context<ReportParams>(reportKind.schema, {synthesis: summary});
@@ -93,10 +92,10 @@ describe('report step', () => {
 
   it('keys literal input files by content', async () => {
     const path = jsonFile('keyed.json', {top1: 0.5});
-    const before = await reportKind.keyExtras!({title: 't', accuracy: {a: path}});
+    const before = await reportKind.keyExtras!({title: 't', accuracy: {a: path}}, keyContext);
     writeFileSync(path, JSON.stringify({top1: 0.6}));
-    const after = await reportKind.keyExtras!({title: 't', accuracy: {a: path}});
+    const after = await reportKind.keyExtras!({title: 't', accuracy: {a: path}}, keyContext);
     expect(after).not.toEqual(before);
-    expect(await reportKind.keyExtras!({title: 't', accuracy: {a: {top1: 0.5}}})).toEqual([]);
+    expect(await reportKind.keyExtras!({title: 't', accuracy: {a: {top1: 0.5}}}, keyContext)).toEqual([]);
   });
 });

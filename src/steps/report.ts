@@ -1,8 +1,7 @@
 // Step kind "report": a self-contained HTML page and a Markdown file (with its figures as SVG files)
 // of a run's results. Every section is optional; each takes a producer's `value` output or the path
 // of its JSON `file` output, checked against the shapes in src/report/sections.ts.
-import {createHash} from 'node:crypto';
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, writeFile} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {buildReport, loadSection, renderHtml, renderMarkdown, SectionError, type ReportInput, type SectionName} from '../report/index.js';
@@ -72,12 +71,12 @@ export const reportKind: StepKind<ReportParams> = {
     markdown: {type: 'file', format: 'markdown', description: 'the same numbers as Markdown; figures referenced as figures/<name>.svg'},
     figures: {type: 'dir', format: 'svg', description: "the Markdown report's figures, one SVG file each"},
   },
-  async keyExtras(params) {
+  async keyExtras(params, key) {
     // Literal paths name files outside the store: the report follows their content.
     const digests: Record<string, string> = {};
     for (const file of inputFiles(params)) {
-      digests[file] = await readFile(file).then(
-        (bytes) => createHash('sha256').update(bytes).digest('hex'),
+      digests[file] = await key.digest(file).then(
+        ({digest}) => digest,
         () => 'missing',
       );
     }

@@ -4,28 +4,34 @@ import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, test} from 'vitest';
 import {resolveMultiplier} from '../approx/library.js';
-import {StepError, type OutputValue} from '../engine/step-kind.js';
+import {Store} from '../engine/store/store.js';
+import {StepError, type OutputValue, type StepMemo} from '../engine/step-kind.js';
 import type {AcceleratorReport} from '../hw/accelerator.js';
 import {missingTools} from '../../test/support/hw-test-tools.js';
 import {synthesizeKind, type SynthesizeParams} from './synthesize.js';
-import {stepContext} from '../../test/support/step-context.js';
+import {stepContext, keyContext} from '../../test/support/step-context.js';
 
 const work = mkdtempSync(join(tmpdir(), 'axx-synthesize-'));
-afterAll(() => rmSync(work, {recursive: true, force: true}));
+// One store for the file, so a circuit synthesised by one test is memoised for the next.
+const shared = Store.open(join(work, 'shared-store'));
+afterAll(() => {
+  shared.close();
+  rmSync(work, {recursive: true, force: true});
+});
 
 /** Validates `with` against the kind's schema (filling defaults), as the engine does. */
 const validate = new Ajv2020.default({strict: false, useDefaults: true}).compile(synthesizeKind.schema);
 
 function params(withParams: Record<string, unknown>): SynthesizeParams {
-  const copy = structuredClone({synthesisCache: join(work, 'hw-cache'), ...withParams});
+  const copy: unknown = structuredClone(withParams);
   if (!validate(copy)) throw new Error(JSON.stringify(validate.errors));
   return copy as SynthesizeParams;
 }
 
 const summaryOf = (outputs: Record<string, OutputValue>): AcceleratorReport => (outputs.summary as {value: unknown}).value as AcceleratorReport;
 
-async function run(withParams: Record<string, unknown>) {
-  const ctx = stepContext(params(withParams), {scratchRoot: work});
+async function run(withParams: Record<string, unknown>, memo: StepMemo = shared.memo.forKind('synthesize')) {
+  const ctx = stepContext(params(withParams), {scratchRoot: work, memo});
   const outputs = await synthesizeKind.run(ctx);
   return {outputs, logs: ctx.logs};
 }
@@ -85,6 +91,20 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('with the E
     const files = readdirSync((outputs.verilog as {dir: string}).dir).sort();
     expect(files).toEqual(['axx_mac_array.v', 'axx_mul8s_1KV8.v', 'axx_pe.v', 'axx_trunc8s_k4.v', 'groups.json']);
   });
+
+  test('figures are memoised in the engine store the step is given, not in a directory of their own', async () => {
+    // The step once kept them under cache/hw relative to the working directory: outside --cache, unseen by
+    // gc and cache verify, never invalidated, and with that path in its cache key.
+    expect(synthesizeKind.schema.properties).not.toHaveProperty('synthesisCache');
+    using store = Store.open(join(work, 'store'));
+    const manifest = [{layer: 'fc1', macs: 10, multiplier: 'trunc8s_k6'}];
+    const first = summaryOf((await run({manifest, template: {rows: 1, cols: 1}}, store.memo.forKind('synthesize'))).outputs);
+    const entries = store.memo.count('hw/');
+    expect(entries).toBeGreaterThan(0);
+    const again = summaryOf((await run({manifest, template: {rows: 1, cols: 1}}, store.memo.forKind('synthesize'))).outputs);
+    expect(again).toEqual(first);
+    expect(store.memo.count('hw/')).toBe(entries);
+  });
 });
 
 describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('data-aware power from a calibration', () => {
@@ -141,7 +161,7 @@ describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('data-aware
 });
 
 test('the cache key covers the circuits names resolve to and the tool versions', async () => {
-  const extras = (manifest: unknown) => synthesizeKind.keyExtras?.(params({manifest})) as Promise<Record<string, unknown>>;
+  const extras = (manifest: unknown) => synthesizeKind.keyExtras?.(params({manifest}), keyContext) as Promise<Record<string, unknown>>;
   const one = await extras([{layer: 'fc', macs: 1, multiplier: 'exact8s'}]);
   expect(one.multipliers).toEqual([resolveMultiplier('mul8s_1KV8').id]);
   expect(one).toHaveProperty('yosys');

@@ -1,6 +1,8 @@
 // Step kind "synthesize": costs an approximate network on a MAC-array accelerator. Reads the
 // `approximate` manifest (per layer: multiplier, MACs), emits the array's Verilog, synthesises the
 // multipliers with Yosys when installed, and reports the chosen cost model relative to the exact design.
+// Synthesis and power figures are memoised in the engine's memo (the run's cache), keyed by RTL text,
+// tool versions and the Liberty file's content.
 import {readFile, writeFile, mkdir} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
 import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
@@ -12,7 +14,6 @@ import {StepError} from '../engine/step-kind.js';
 import {costAccelerator, type AcceleratorTemplate, type CostModelName, type FigureChoice} from '../hw/accelerator.js';
 import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/assignment-input.js';
 import type {LayerAssignment} from '../hw/cost.js';
-import {fileDigest} from '../hw/figure-cache.js';
 import {detectHwTools} from '../hw/tools.js';
 
 export interface SynthesizeParams {
@@ -22,7 +23,6 @@ export interface SynthesizeParams {
   figures: FigureChoice;
   histograms?: string;
   netlists: Record<string, string>;
-  synthesisCache: string;
 }
 
 const schema = {
@@ -67,17 +67,12 @@ const schema = {
       additionalProperties: {type: 'string', minLength: 1},
       description: 'Verilog netlists of circuits axx does not generate (EvoApprox), by multiplier name: {mul8s_1L2H: path/to/mul8s_1L2H.v}',
     },
-    synthesisCache: {
-      type: 'string',
-      default: 'cache/hw',
-      description: 'Directory of the Yosys/OpenSTA result memo (relative to the working directory).',
-    },
   },
 } as const;
 
 export const synthesizeKind: StepKind<SynthesizeParams> = {
   name: 'synthesize',
-  version: 1,
+  version: 2,
   description: 'Accelerator cost of an approximate network: MAC-array Verilog, Yosys synthesis, power/energy/area relative to exact',
   schema,
   outputs: {
@@ -85,19 +80,19 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
     verilog: {type: 'dir', format: 'verilog', description: 'RTL of the multipliers, the PE and the MAC array top'},
     report: {type: 'file', format: 'hw-report', description: 'the full report as JSON'},
   },
-  async keyExtras(params) {
+  async keyExtras(params, key) {
     // Synthesised figures depend on the tools and on the user's netlists, not only on the params.
     const tools = await detectHwTools();
     const netlists: Record<string, string> = {};
     for (const [name, path] of Object.entries(params.netlists).sort(([x], [y]) => x.localeCompare(y))) {
-      netlists[name] = await fileDigest(resolve(path)).catch(() => 'missing');
+      netlists[name] = await key.digest(resolve(path)).then(({digest}) => digest, () => 'missing');
     }
     return {
       // Names in a hand-written manifest carry no id: key on the circuits they resolve to today.
       multipliers: multiplierIdsOf(params.manifest),
       yosys: tools.yosys?.version ?? null,
       sta: tools.sta?.version ?? null,
-      liberty: tools.liberty === undefined ? null : await fileDigest(tools.liberty.path),
+      liberty: tools.liberty?.digest ?? null,
       netlists,
     };
   },
@@ -118,7 +113,7 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
           exactReferences: {signed: resolveMultiplier('mul8s_1KV8'), unsigned: resolveMultiplier('mul8u_1JFF')},
           histograms,
           netlists: Object.fromEntries(Object.entries(params.netlists).map(([name, path]) => [name, resolve(path)])),
-          cacheDir: resolve(params.synthesisCache),
+          memo: ctx.memo,
           signal: ctx.signal,
           log: (text) => ctx.log(text),
         },

@@ -2,7 +2,11 @@
 import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import type {Json, StepContext} from '../../src/engine/step-kind.js';
+import {FileDigestMemo} from '../../src/engine/file-digest.js';
+import type {Json, StepContext, StepMemo} from '../../src/engine/step-kind.js';
+
+/** What the engine offers keyExtras: the file-digest service, here without a persistent backing. */
+export const keyContext = new FileDigestMemo();
 
 export interface CheckpointSlot {
   saved?: {state: Json; files: Record<string, Uint8Array>};
@@ -26,6 +30,8 @@ export interface StepContextOptions {
   /** Called on each progress report, e.g. to abort at a given point. */
   onProgress?: (done: number, controller: AbortController) => void;
   controller?: AbortController;
+  /** The memo the step sees (e.g. a real store's `memo.forKind(kind)`); without it, the step has none. */
+  memo?: StepMemo;
 }
 
 export function stepContext<P>(params: P, options: StepContextOptions = {}): RecordingContext<P> {
@@ -51,6 +57,7 @@ export function stepContext<P>(params: P, options: StepContextOptions = {}): Rec
       load: async () => slot?.saved,
     },
     signal: controller.signal,
+    ...(options.memo === undefined ? {} : {memo: options.memo}),
     resources: {cpu: options.cpu ?? 1},
   };
   return ctx;

@@ -31,7 +31,7 @@ afterAll(removeProjects);
 /** A temp project holding the pipeline, its synthesis memo inside the project too. */
 function project(): string {
   const dir = tempProject({});
-  writeFileSync(join(dir, 'p.yaml'), pipeline.replace('figures: tabulated', `figures: tabulated\n      synthesisCache: ${join(dir, 'hw')}`));
+  writeFileSync(join(dir, 'p.yaml'), pipeline);
   return dir;
 }
 

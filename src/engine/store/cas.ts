@@ -5,7 +5,8 @@ import {randomBytes} from 'node:crypto';
 import {chmod, copyFile, link, lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
 import {dirname, join} from 'node:path';
 import {sha256Hex} from '../canonical-json.js';
-import {dirManifest, FILE_CONCURRENCY, FileDigestMemo, hashFile, type DirEntry} from '../file-digest.js';
+import {hashFile} from '../../util/hash-file.js';
+import {dirManifest, FILE_CONCURRENCY, FileDigestMemo, type DirEntry} from '../file-digest.js';
 import {mapLimit} from '../map-limit.js';
 
 export interface StoredArtifact {
