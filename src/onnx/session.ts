@@ -20,13 +20,27 @@ export interface ModelSession extends Disposable {
   release(): Promise<void>;
 }
 
+/** The one execution provider sessions use. */
+const EXECUTION_PROVIDER = 'cpu';
+
+/** What a session's numbers depend on besides the model and its inputs: part of every memo of ORT results. */
+export interface RuntimeIdentity {
+  onnxruntime: string;
+  executionProvider: string;
+}
+
+/** Read from the loaded onnxruntime binding, so an upgrade changes it without anyone bumping a constant. */
+export function runtimeIdentity(): RuntimeIdentity {
+  return {onnxruntime: ort.env.versions.node ?? ort.env.versions.common, executionProvider: EXECUTION_PROVIDER};
+}
+
 /** What steps receive instead of calling onnxruntime directly, so tests and benches can wrap it. */
 export type SessionFactory = (model: Model | Uint8Array | string, opts?: SessionOptions) => Promise<ModelSession>;
 
 /** A session from an IR model, serialized model bytes, or an .onnx path (which lets ORT resolve external data). */
 export const createSession: SessionFactory = async (model, opts = {}) => {
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: ['cpu'],
+    executionProviders: [EXECUTION_PROVIDER],
     intraOpNumThreads: opts.intraOpNumThreads ?? 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',

@@ -18,7 +18,7 @@ import {openDataset, type Dataset} from '../../data/dataset-reader.js';
 import {evaluateModel} from '../../data/evaluate-model.js';
 import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
-import {createSession, type ModelSession} from '../../onnx/session.js';
+import {createSession, runtimeIdentity, type ModelSession, type RuntimeIdentity} from '../../onnx/session.js';
 import {LogitProxies} from './logit-proxies.js';
 
 export type RuntimeField = 'model' | 'calibration' | 'dataset' | 'multipliers' | 'layers' | 'exclude';
@@ -48,6 +48,8 @@ export interface RuntimeOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads per evaluation. */
   threads?: number;
+  /** The runtime the memo scope names; default: the loaded onnxruntime (tests pass another). */
+  runtime?: RuntimeIdentity;
 }
 
 export interface ApproximationRuntime {
@@ -68,6 +70,7 @@ export interface ApproximationRuntime {
 /**
  * Part of every memo scope: memoised accuracies outlive runs, so bump this whenever the rewrite or the
  * evaluation would score the same configuration differently (the engine cache key does not cover them).
+ * The onnxruntime version and execution provider are in the scope too, read from the runtime.
  */
 const EVALUATION_VERSION = 1;
 
@@ -102,7 +105,13 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
   const batchSize = options.batchSize ?? 64;
   const threads = options.threads ?? 1;
   const scope: EvaluationScope = {
-    modelId: sha256(`axx-evaluation-v${EVALUATION_VERSION}`, modelBytes, calibrationBytes, JSON.stringify(layers.map((l) => l.name))),
+    modelId: sha256(
+      `axx-evaluation-v${EVALUATION_VERSION}`,
+      JSON.stringify(options.runtime ?? runtimeIdentity()),
+      modelBytes,
+      calibrationBytes,
+      JSON.stringify(layers.map((l) => l.name)),
+    ),
     subsetId: subsetDigest(dataset, samples, batchSize),
   };
   // The float model's logits, needed only when an evaluation actually runs (a fully memoised run skips it).
