@@ -8,7 +8,7 @@ import type {Diagnostic} from '../events.js';
 import {findCycles, topologicalOrder} from '../graph.js';
 import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
 import type {Json, OutputDecl, StepKind} from '../step-kind.js';
-import {closest, createAjv, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
+import {closest, createAjv, embedFor, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
 import {jsonTypeName, type ParamOverride} from './param-overrides.js';
 import {referenceSites, substitute, type Reference, type ReferenceSite} from './references.js';
 import {parseYamlSource, type JsonPath, type YamlSource} from './yaml-source.js';
@@ -299,13 +299,18 @@ function expandInstances(spec: StepSpec, withValue: Json, params: Record<string,
   const stepSites = sites.filter((s) => s.expression.ok && s.expression.ref.scope === 'steps').map((s) => s.path);
   const skip = (path: JsonPath): boolean => stepSites.some((site) => site.every((segment, i) => path[i] === segment));
   const validate = kindValidator(spec.kind);
+  const embed = embedFor(spec.kind.schema);
   const instances: StepInstance[] = [];
   for (const matrix of combos) {
-    const resolved = substitute(withValue, (ref: Reference) => {
-      if (ref.scope === 'params') return params[ref.name];
-      if (ref.scope === 'matrix') return matrix[ref.name];
-      return undefined;
-    });
+    const resolved = substitute(
+      withValue,
+      (ref: Reference) => {
+        if (ref.scope === 'params') return params[ref.name];
+        if (ref.scope === 'matrix') return matrix[ref.name];
+        return undefined;
+      },
+      embed,
+    );
     if (!validate(resolved)) {
       const hint = `parameters of "${spec.kind.name}": axx kinds --json`;
       diagnostics.push(...schemaDiagnostics(validate.errors ?? [], source, ['steps', spec.id, 'with'], {skip, hint}));

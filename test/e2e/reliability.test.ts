@@ -1,0 +1,71 @@
+// The user's worst day, through the real CLI: hostile params, outputs that link out of the scratch
+// dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
+import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {runCli} from '../../src/cli/main.js';
+import {captureIo, removeProjects, tempProject} from './engine-helpers.js';
+
+afterAll(removeProjects);
+
+async function axx(dir: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
+  const io = captureIo(dir);
+  const code = await runCli(args, io);
+  return {code, out: io.stdoutText(), err: io.stderrText()};
+}
+
+describe('exec steps cannot be turned against the user', () => {
+  it('a param value is one shell word: -p with $(...) creates no file', async () => {
+    const dir = tempProject({
+      'p.yaml': `
+params: {name: world}
+steps:
+  greet:
+    uses: exec
+    with:
+      run: "echo hello \${{ params.name }} > g.txt"
+      outputs: {g: {path: g.txt}}
+`,
+    });
+    const pwned = join(dir, 'pwned');
+    const result = await axx(dir, 'run', 'p.yaml', '-p', `name=$(touch ${pwned}); \`touch ${pwned}\` '"`);
+    expect(result.code, result.err).toBe(0);
+    expect(existsSync(pwned)).toBe(false);
+    await axx(dir, 'export', 'greet.g', 'g.txt');
+    expect(readFileSync(join(dir, 'g.txt'), 'utf8')).toBe(`hello $(touch ${pwned}); \`touch ${pwned}\` '"\n`);
+  });
+
+  it('an output that is or lies behind a symlink out of the scratch dir fails and leaves the user files in place', async () => {
+    const dir = tempProject({});
+    const precious = join(dir, 'precious');
+    mkdirSync(precious);
+    writeFileSync(join(precious, 'thesis.tex'), 'years of work');
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      `
+steps:
+  linked-dir:
+    uses: exec
+    with:
+      run: "ln -s ${precious} out"
+      outputs: {d: {path: out, type: dir}}
+  linked-parent:
+    uses: exec
+    with:
+      run: "ln -s ${precious} out"
+      outputs: {f: {path: out/thesis.tex}}
+`,
+    );
+    const result = await axx(dir, 'run', 'p.yaml');
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/symbolic link/);
+    expect(readFileSync(join(precious, 'thesis.tex'), 'utf8')).toBe('years of work');
+  });
+
+  it('validate rejects an output path that leaves the scratch dir', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  a:\n    uses: exec\n    with: {run: "true", outputs: {o: {path: ../../o.txt}}}\n'});
+    const result = await axx(dir, 'validate', 'p.yaml');
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/leaves the scratch directory/);
+  });
+});
