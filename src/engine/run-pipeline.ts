@@ -209,7 +209,13 @@ class PipelineRun {
     // ticks in milliseconds: a result stamped in the very millisecond this run started may be the previous
     // run's, so it is recomputed too (recomputing is always safe; reusing it would ignore --force).
     if (force?.has(instance.ref.instance) && hit.createdAt <= this.#startedAt) return false;
-    if (!(await store.results.usable(hit))) return false;
+    const {usable, corrupt} = await store.results.verify(hit);
+    for (const blob of corrupt) {
+      const found = blob.actual === 'missing' ? 'is missing' : `has changed (now ${blob.actual})`;
+      const text = `cached output blob ${blob.digest.slice(0, 12)} ${found}${blob.movedTo !== '' ? `; moved to ${blob.movedTo}` : ''}; recomputing this step`;
+      this.#emit({type: 'step-log', step: instance.ref, stream: 'stderr', text, at: this.#clock()});
+    }
+    if (!usable) return false;
     this.#results.set(instance.ref.instance, hit);
     this.#finish(instance.ref, 'cached');
     return true;

@@ -1,6 +1,6 @@
 // The user's worst day, through the real CLI: hostile params, outputs that link out of the scratch
 // dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
-import {existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
@@ -67,5 +67,37 @@ steps:
     const result = await axx(dir, 'validate', 'p.yaml');
     expect(result.code).toBe(2);
     expect(result.err).toMatch(/leaves the scratch directory/);
+  });
+});
+
+describe('the cache never serves a wrong result', () => {
+  it('a flipped byte in a cached blob is quarantined and its producer recomputed before a dependant reads it', async () => {
+    const dir = tempProject({
+      'p.yaml': `
+params: {suffix: a}
+steps:
+  source:
+    uses: exec
+    with: {run: "seq 1000 > n.txt", outputs: {n: {path: n.txt}}}
+  tail:
+    uses: exec
+    with:
+      run: "tail -n 1 $AXX_IN_0 > t.txt; echo \${{ params.suffix }} >> t.txt"
+      inputs: ["\${{ steps.source.outputs.n }}"]
+      outputs: {t: {path: t.txt}}
+`,
+    });
+    expect((await axx(dir, 'run', 'p.yaml')).code).toBe(0);
+    const shown = JSON.parse((await axx(dir, 'show', 'source', '--json')).out) as {outputs: {n: {path: string}}};
+    const blob = shown.outputs.n.path;
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 2] = '1'.charCodeAt(0); // 1000 → 1001, same size
+    chmodSync(blob, 0o644);
+    writeFileSync(blob, bytes);
+    const again = await axx(dir, 'run', 'p.yaml', '-p', 'suffix=b');
+    expect(again.code, again.err).toBe(0);
+    expect(again.out + again.err).toMatch(/source \| cached output blob [0-9a-f]{12} has changed .*recomputing/);
+    await axx(dir, 'export', 'tail.t', 't.txt');
+    expect(readFileSync(join(dir, 't.txt'), 'utf8')).toBe('1000\nb\n');
   });
 });
