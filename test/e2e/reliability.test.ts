@@ -2,7 +2,7 @@
 // dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
-import {afterAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
 import {captureIo, removeProjects, tempProject} from './engine-helpers.js';
 
@@ -100,4 +100,32 @@ steps:
     await axx(dir, 'export', 'tail.t', 't.txt');
     expect(readFileSync(join(dir, 't.txt'), 'utf8')).toBe('1000\nb\n');
   });
+});
+
+describe('hostile pipeline files get a located error and exit 2, fast', () => {
+  const matrix = (n: number) => `[${Array.from({length: n}, (_, i) => i).join(', ')}]`;
+  const cases: Record<string, {text: string | Buffer; error: RegExp}> = {
+    'an alias bomb': {text: ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`), 'steps: {}'].join('\n'), error: /aliases/},
+    '3000-deep flow nesting': {text: `params: {x: ${'['.repeat(3000)}${']'.repeat(3000)}}\nsteps: {a: {uses: exec, with: {run: "true"}}}\n`, error: /nested more than 64 levels deep/},
+    '1000-deep block nesting': {text: `params:\n${Array.from({length: 1000}, (_, i) => `${' '.repeat(i + 2)}k${i}:`).join('\n')} 1\nsteps: {a: {uses: exec, with: {run: "true"}}}\n`, error: /nested more than 64 levels deep/},
+    'a 1000×1000 matrix': {text: `steps:\n  a:\n    uses: exec\n    matrix: {x: ${matrix(1000)}, y: ${matrix(1000)}}\n    with: {run: "true"}\n`, error: /1000000 instances.*limit of 2000/},
+    'a 10 MB string': {text: `steps: {a: {uses: exec, with: {run: "${'x'.repeat(10 << 20)}"}}}\n`, error: /more than the limit of 1048576.*AXX_MAX_PIPELINE_BYTES/s},
+    '.inf': {text: 'params: {lr: .inf}\nsteps: {a: {uses: exec, with: {run: "true"}}}\n', error: /numbers must be finite/},
+    '1e400': {text: 'params: {lr: 1e400}\nsteps: {a: {uses: exec, with: {run: "true"}}}\n', error: /numbers must be finite/},
+    'Latin-1 bytes': {text: Buffer.from('name: caf\xe9\nsteps: {a: {uses: exec, with: {run: "true"}}}\n', 'latin1'), error: /not UTF-8 at byte 9/},
+  };
+  // The first validation in a process compiles the schemas; the bound is about the file, not that.
+  beforeAll(async () => void (await axx(tempProject({'p.yaml': 'steps: {a: {uses: exec, with: {run: "true"}}}\n'}), 'validate', 'p.yaml')));
+  for (const [name, {text, error}] of Object.entries(cases)) {
+    it(name, async () => {
+      const dir = tempProject({});
+      writeFileSync(join(dir, 'p.yaml'), text);
+      const started = performance.now();
+      const result = await axx(dir, 'validate', 'p.yaml');
+      // Generous for a loaded CI machine: before, some of these ran for minutes (src/engine/spec/load-pipeline.test.ts holds the 1 s bound).
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(result.code, result.err).toBe(2);
+      expect(result.err).toMatch(error);
+    });
+  }
 });
