@@ -5,7 +5,7 @@ import {dirname, join, resolve} from 'node:path';
 import type {Diagnostic} from '../engine/events.js';
 import type {Pipeline} from '../engine/pipeline.js';
 import {instancesNamed, withUpstream} from '../engine/select.js';
-import {loadPipelineFile} from '../engine/spec/load-pipeline.js';
+import {loadPipelineFile, type PipelineLimits} from '../engine/spec/load-pipeline.js';
 import {parseParamAssignment, readParamsFile, type ParamOverride} from '../engine/spec/param-overrides.js';
 import {Store} from '../engine/store/store.js';
 import {stepKinds} from '../steps/index.js';
@@ -43,6 +43,17 @@ export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[]):
   writeLine(io.stderr, `${diagnostics.length} error${diagnostics.length === 1 ? '' : 's'}`);
 }
 
+/** Limits on pipeline files the user raised through the environment (AXX_MAX_PIPELINE_BYTES, AXX_MAX_INSTANCES). */
+function pipelineLimits(io: CliIo): Partial<PipelineLimits> {
+  const positive = (name: string): number | undefined => {
+    const value = Number(io.env[name]);
+    return Number.isInteger(value) && value > 0 ? value : undefined;
+  };
+  const documentBytes = positive('AXX_MAX_PIPELINE_BYTES');
+  const instancesPerStep = positive('AXX_MAX_INSTANCES');
+  return {...(documentBytes !== undefined ? {documentBytes} : {}), ...(instancesPerStep !== undefined ? {instancesPerStep} : {})};
+}
+
 /** Loads the pipeline named by the first positional; diagnostics printed and undefined on errors. */
 export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipeline | undefined> {
   const [file, ...extra] = args.positionals;
@@ -63,7 +74,7 @@ export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipelin
     if ('name' in parsed) overrides.push(parsed);
     else errors.push(parsed);
   }
-  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides});
+  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides, limits: pipelineLimits(io)});
   if (!loaded.ok) errors.push(...loaded.error);
   if (errors.length > 0 || !loaded.ok) {
     printDiagnostics(io, errors);

@@ -2,6 +2,7 @@
 // paths, JSON values) and the key parts that stand for them (content digests).
 import {cacheKey, KEY_SCHEMA_VERSION, keyEnvironment, type KeyParts} from './cache-key.js';
 import {upstreamInstances, type Pipeline, type StepInstance} from './pipeline.js';
+import {embedFor} from './spec/json-schema.js';
 import {substitute, type Reference} from './spec/references.js';
 import type {Json, KeyContext} from './step-kind.js';
 import type {Cas} from './store/cas.js';
@@ -23,14 +24,15 @@ function outputOf(results: ReadonlyMap<string, ResultRecord>, instance: string, 
 export async function bindInstance(pipeline: Pipeline, instance: StepInstance, results: ReadonlyMap<string, ResultRecord>, cas: Cas, key: KeyContext): Promise<BoundInstance> {
   const inputs: Record<string, string | string[]> = {};
   const runValue = (record: OutputRecord): Json => (record.type === 'value' ? record.value : cas.pathOf(record));
-  const params = substitute(instance.with, (ref: Reference) => {
+  const kind = instance.step.kind;
+  const resolveStepOutput = (ref: Reference): Json | undefined => {
     if (ref.scope !== 'steps') return undefined;
     const {names, list} = upstreamInstances(pipeline, instance, ref.step);
     const records = names.map((name) => outputOf(results, name, ref.output));
     inputs[ref.text] = list ? records.map((r) => r.digest) : records[0]!.digest;
     return list ? records.map(runValue) : runValue(records[0]!);
-  });
-  const kind = instance.step.kind;
+  };
+  const params = substitute(instance.with, resolveStepOutput, embedFor(kind.schema));
   const extras = kind.keyExtras === undefined ? null : await kind.keyExtras(params, key);
   const keyParts: KeyParts = {schema: KEY_SCHEMA_VERSION, kind: kind.name, kindVersion: kind.version, params: instance.with, inputs, extras, environment: keyEnvironment()};
   return {params, keyParts, key: cacheKey(keyParts)};

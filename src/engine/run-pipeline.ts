@@ -2,6 +2,7 @@
 // reuses cached results, shares in-flight work with other runs through leases, retries with
 // backoff, publishes outputs crash-safely and reports everything as AxxEvents.
 import {randomBytes} from 'node:crypto';
+import {realpath} from 'node:fs/promises';
 import {resolve as resolvePath, sep} from 'node:path';
 import PQueue from 'p-queue';
 import {canonicalJson, sha256Hex} from './canonical-json.js';
@@ -209,7 +210,13 @@ class PipelineRun {
     // ticks in milliseconds: a result stamped in the very millisecond this run started may be the previous
     // run's, so it is recomputed too (recomputing is always safe; reusing it would ignore --force).
     if (force?.has(instance.ref.instance) && hit.createdAt <= this.#startedAt) return false;
-    if (!(await store.results.usable(hit))) return false;
+    const {usable, corrupt} = await store.results.verify(hit);
+    for (const blob of corrupt) {
+      const found = blob.actual === 'missing' ? 'is missing' : `has changed (now ${blob.actual})`;
+      const text = `cached output blob ${blob.digest.slice(0, 12)} ${found}${blob.movedTo !== '' ? `; moved to ${blob.movedTo}` : ''}; recomputing this step`;
+      this.#emit({type: 'step-log', step: instance.ref, stream: 'stderr', text, at: this.#clock()});
+    }
+    if (!usable) return false;
     this.#results.set(instance.ref.instance, hit);
     this.#finish(instance.ref, 'cached');
     return true;
@@ -292,16 +299,21 @@ class PipelineRun {
   async #publish(instance: StepInstance, bound: BoundInstance, returned: Record<string, OutputValue>, scratchDir: string, startedAt: number): Promise<ResultRecord> {
     const {cas} = this.options.store;
     const outputs: Record<string, OutputRecord> = {};
-    const inScratch = (path: string): string => {
+    const realScratch = await realpath(scratchDir);
+    // Resolving links too: the store moves outputs in, so a path leading outside would move the user's files.
+    const inScratch = async (path: string): Promise<string> => {
       const full = resolvePath(scratchDir, path);
-      if (!full.startsWith(scratchDir + sep)) throw new Error(`step kind "${instance.step.kind.name}" returned output path ${path} outside its scratch directory`);
+      const real = await realpath(full).catch(() => full);
+      if (!full.startsWith(scratchDir + sep) || !real.startsWith(realScratch + sep)) {
+        throw new StepError(`step kind "${instance.step.kind.name}" returned output path ${path}, which leads outside its scratch directory`, 'outputs must be files written inside the scratch directory, not links to elsewhere');
+      }
       return full;
     };
     for (const [name, decl] of Object.entries(instance.step.outputs)) {
       const value = returned[name];
       if (value === undefined) throw new Error(`step kind "${instance.step.kind.name}" did not return its declared output "${name}"`);
-      if (decl.type === 'file' && 'file' in value) outputs[name] = await cas.putFile(inScratch(value.file));
-      else if (decl.type === 'dir' && 'dir' in value) outputs[name] = await cas.putDir(inScratch(value.dir));
+      if (decl.type === 'file' && 'file' in value) outputs[name] = await cas.putFile(await inScratch(value.file));
+      else if (decl.type === 'dir' && 'dir' in value) outputs[name] = await cas.putDir(await inScratch(value.dir));
       else if (decl.type === 'value' && 'value' in value) outputs[name] = {type: 'value', digest: sha256Hex(canonicalJson(value.value)), value: value.value};
       else throw new Error(`step kind "${instance.step.kind.name}" returned output "${name}" as ${Object.keys(value)[0]}, but declares it as ${decl.type}`);
     }

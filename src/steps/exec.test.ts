@@ -69,3 +69,20 @@ describe('exec kind', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('exec output', () => {
+  it('keeps a last line without a newline, on stdout and in the failure message', async () => {
+    const ctx = context({run: 'printf "a\\nb"; printf "oops" >&2; exit 3'});
+    await expect(exec.run(ctx)).rejects.toThrow(/exited with code 3\noops/);
+    const stream = (name: string): string => ctx.logs.filter((l) => l.startsWith(`${name}: `)).map((l) => l.slice(name.length + 2)).join('\n');
+    expect([stream('stdout'), stream('stderr')]).toEqual(['a\nb', 'oops']);
+  });
+
+  it('logs output without newlines in bounded pieces', async () => {
+    const ctx = context({run: 'head -c 300000 /dev/zero | tr "\\0" x'});
+    await exec.run(ctx);
+    const pieces = ctx.logs.flatMap((l) => l.slice('stdout: '.length).split('\n'));
+    expect(pieces.join('')).toHaveLength(300_000);
+    expect(Math.max(...pieces.map((p) => p.length))).toBeLessThanOrEqual(64 * 1024);
+  });
+});

@@ -2,8 +2,8 @@
 // any external tool (a Python script, Yosys) can sit in a pipeline. Input contents are part of the
 // cache key; the command runs in the step's scratch directory.
 import {spawn} from 'node:child_process';
-import {mkdir, stat} from 'node:fs/promises';
-import {dirname, isAbsolute, join, normalize, resolve} from 'node:path';
+import {lstat, mkdir, readdir, realpath} from 'node:fs/promises';
+import {dirname, isAbsolute, join, normalize, relative, resolve, sep} from 'node:path';
 import {StepError, type Json, type KeyContext, type OutputDecl, type OutputValue, type StepContext, type StepKind} from '../engine/step-kind.js';
 
 export interface ExecParams {
@@ -15,13 +15,22 @@ export interface ExecParams {
 }
 
 const STDERR_TAIL_LINES = 20;
+/** A line longer than this (output without newlines) is logged in pieces of this size, so memory stays bounded. */
+const MAX_LINE_CHARS = 64 * 1024;
+/** After SIGTERM, how long the command's process group has to exit before SIGKILL. */
+const KILL_GRACE_MS = 5_000;
 
 const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['run'],
   properties: {
-    run: {type: 'string', minLength: 1, description: 'Shell command (/bin/sh -c), run in the scratch directory.'},
+    run: {
+      type: 'string',
+      minLength: 1,
+      'x-axx-shell': true,
+      description: 'Shell command (/bin/sh -c), run in the scratch directory. A ${{ }} reference inside it becomes one single-quoted word (README "Passing values to a shell command").',
+    },
     inputs: {
       type: 'array',
       default: [],
@@ -59,9 +68,76 @@ function envName(name: string): string {
 
 function checkOutputPath(name: string, path: string): void {
   const normal = normalize(path);
-  if (isAbsolute(path) || normal.startsWith('..')) {
-    throw new StepError(`output "${name}" path "${path}" leaves the scratch directory`, 'give a relative path such as out/result.csv', `with.outputs.${name}.path`);
+  if (isAbsolute(path) || normal === '..' || normal.startsWith(`..${sep}`) || normal === '.') {
+    throw new StepError(`output "${name}" path "${path}" leaves the scratch directory`, 'give a relative path inside it, such as out/result.csv', `with.outputs.${name}.path`);
   }
+}
+
+/**
+ * Refuses an output that is, or lies behind, or (for a directory) contains a symbolic link: the store
+ * moves outputs in, and a link would make it move (or share) a file outside the scratch directory.
+ */
+async function checkNoLinks(name: string, scratchDir: string, path: string): Promise<void> {
+  const refuse = (link: string): never => {
+    throw new StepError(
+      `declared output "${name}" goes through the symbolic link ${relative(scratchDir, link)}; axx stores only regular files and directories made in the scratch directory`,
+      'copy the files instead of linking them (cp -L), so axx never moves or changes files outside its scratch directory',
+      `with.outputs.${name}`,
+    );
+  };
+  let current = scratchDir;
+  for (const part of relative(scratchDir, path).split(sep)) {
+    current = join(current, part);
+    if ((await lstat(current)).isSymbolicLink()) refuse(current);
+  }
+  if (!(await realpath(path)).startsWith((await realpath(scratchDir)) + sep)) refuse(path);
+  const walk = async (dir: string): Promise<void> => {
+    for (const entry of await readdir(dir, {withFileTypes: true})) {
+      if (entry.isSymbolicLink()) refuse(join(dir, entry.name));
+      if (entry.isDirectory()) await walk(join(dir, entry.name));
+    }
+  };
+  if ((await lstat(path)).isDirectory()) await walk(path);
+}
+
+/** Splits a stream into lines for the step log, one log call per chunk read; a partial last line is kept until close. */
+function lineLogger(emit: (lines: string[]) => void): {write(chunk: Buffer): void; end(): void} {
+  let pending = '';
+  return {
+    write(chunk) {
+      pending += chunk.toString('utf8');
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      while (pending.length > MAX_LINE_CHARS) {
+        lines.push(pending.slice(0, MAX_LINE_CHARS));
+        pending = pending.slice(MAX_LINE_CHARS);
+      }
+      if (lines.length > 0) emit(lines);
+    },
+    end() {
+      if (pending !== '') emit([pending]);
+      pending = '';
+    },
+  };
+}
+
+/** SIGTERM to the command's whole process group, then SIGKILL to what is left after the grace period. */
+function stopGroup(pid: number, exited: Promise<unknown>): void {
+  const signalGroup = (signal: NodeJS.Signals): void => {
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // Already gone.
+    }
+  };
+  signalGroup('SIGTERM');
+  const timer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
+  timer.unref();
+  void exited.then(() => {
+    clearTimeout(timer);
+    // Children that outlived the shell still get the kill.
+    signalGroup('SIGKILL');
+  });
 }
 
 /** Runs the command; resolves with the exit code and the last lines of stderr. */
@@ -69,32 +145,18 @@ function runShell(ctx: StepContext<ExecParams>, env: Record<string, string>): Pr
   return new Promise((resolvePromise, reject) => {
     // Own process group, so an abort stops the whole command tree, not just the shell.
     const child = spawn('/bin/sh', ['-c', ctx.params.run], {cwd: ctx.scratchDir, env: {...process.env, ...env}, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+    const exited = new Promise((done) => child.on('close', done));
     const tail: string[] = [];
-    const forward = (stream: 'stdout' | 'stderr') => {
-      let pending = '';
-      return (chunk: Buffer): void => {
-        pending += chunk.toString('utf8');
-        const lines = pending.split('\n');
-        pending = lines.pop() ?? '';
-        for (const line of lines) {
-          ctx.log(line, stream);
-          if (stream === 'stderr') {
-            tail.push(line);
-            if (tail.length > STDERR_TAIL_LINES) tail.shift();
-          }
-        }
-      };
-    };
-    child.stdout.on('data', forward('stdout'));
-    child.stderr.on('data', forward('stderr'));
+    const stdout = lineLogger((lines) => ctx.log(lines.join('\n'), 'stdout'));
+    const stderr = lineLogger((lines) => {
+      ctx.log(lines.join('\n'), 'stderr');
+      tail.push(...lines);
+      tail.splice(0, Math.max(0, tail.length - STDERR_TAIL_LINES));
+    });
+    child.stdout.on('data', (chunk: Buffer) => stdout.write(chunk));
+    child.stderr.on('data', (chunk: Buffer) => stderr.write(chunk));
     const onAbort = (): void => {
-      if (child.pid !== undefined) {
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          // Already gone.
-        }
-      }
+      if (child.pid !== undefined) stopGroup(child.pid, exited);
     };
     ctx.signal.addEventListener('abort', onAbort, {once: true});
     child.on('error', (error) => {
@@ -103,6 +165,8 @@ function runShell(ctx: StepContext<ExecParams>, env: Record<string, string>): Pr
     });
     child.on('close', (code, signal) => {
       ctx.signal.removeEventListener('abort', onAbort);
+      stdout.end();
+      stderr.end();
       resolvePromise({code, signal, stderrTail: tail});
     });
   });
@@ -115,6 +179,8 @@ export const exec: StepKind<ExecParams> = {
   schema,
   outputs: {},
   outputsOf(params: ExecParams): Record<string, OutputDecl> {
+    // Checked here too, so `axx validate` rejects an escaping path before anything runs.
+    for (const [name, output] of Object.entries(params.outputs ?? {})) checkOutputPath(name, output.path);
     return Object.fromEntries(Object.entries(params.outputs ?? {}).map(([name, o]) => [name, {type: o.type ?? 'file'}]));
   },
   async keyExtras(params: ExecParams, key: KeyContext): Promise<Json> {
@@ -151,14 +217,16 @@ export const exec: StepKind<ExecParams> = {
     const outputs: Record<string, OutputValue> = {};
     for (const [name, output] of Object.entries(params.outputs)) {
       const path = join(ctx.scratchDir, output.path);
-      const info = await stat(path).catch(() => undefined);
+      const info = await lstat(path).catch(() => undefined);
       const type = output.type ?? 'file';
       if (info === undefined) {
         throw new StepError(`declared output "${name}" was not created: expected ${type} ${output.path} in the scratch directory`, `write it to $AXX_OUT_${envName(name)} (the command runs in the scratch directory)`, `with.outputs.${name}`);
       }
       if (type === 'dir' ? !info.isDirectory() : !info.isFile()) {
+        await checkNoLinks(name, ctx.scratchDir, path);
         throw new StepError(`declared output "${name}" at ${output.path} is not a ${type}`, `set with.outputs.${name}.type to "${info.isDirectory() ? 'dir' : 'file'}"`, `with.outputs.${name}.type`);
       }
+      await checkNoLinks(name, ctx.scratchDir, path);
       outputs[name] = type === 'dir' ? {dir: path} : {file: path};
     }
     return outputs;

@@ -60,7 +60,7 @@ const schema = {
     warmup: {type: 'number', minimum: 0, default: 0.05, description: 'Warm-up length in epochs.'},
     clipNorm: {type: 'number', minimum: 0, default: 1, description: 'Global gradient-norm clip; 0 disables.'},
     seed: {type: 'integer', default: 0, description: 'Seed of the subset and of the data order.'},
-    checkpointEvery: {...positiveInt, default: 200, description: 'Steps between resumable checkpoints.'},
+    checkpointEvery: {...positiveInt, default: 50, description: 'Steps between resumable checkpoints (and after each epoch): an interrupted run resumes there, losing at most this many steps.'},
   },
 };
 
@@ -136,6 +136,7 @@ async function run(ctx: StepContext<FinetuneParams>) {
           const {state, files} = encodeCheckpoint(checkpoint);
           const record: FinetuneCheckpoint = {train: state, steps: [...steps], initialEvalAccuracy: initialEvalAccuracy ?? null};
           await ctx.checkpoint.save(record as unknown as Json, files);
+          ctx.log(`checkpoint saved: resumes at epoch ${checkpoint.epoch + 1}, batch ${checkpoint.batch}`);
         },
         ...(evaluate ? {evaluate} : {}),
         signal: ctx.signal,

@@ -14,6 +14,8 @@ interface CheckpointJson {
   epochCorrect: number;
   epochSeen: number;
   epochSeconds: number;
+  /** Absent in checkpoints written before it was kept (their resumed loss windows were off). */
+  windowLoss?: number;
 }
 
 function concat(arrays: readonly Float32Array[]): Uint8Array {
@@ -40,7 +42,7 @@ function split(bytes: Uint8Array | undefined, sizes: readonly number[], what: st
 export function encodeCheckpoint(c: TrainCheckpoint): {state: Json; files: Record<string, Uint8Array>} {
   const state: CheckpointJson = {
     version: 1, epoch: c.epoch, batch: c.batch, optimizer: {kind: c.optimizer.kind, step: c.optimizer.step}, history: c.history,
-    epochLoss: c.epochLoss, epochCorrect: c.epochCorrect, epochSeen: c.epochSeen, epochSeconds: c.epochSeconds,
+    epochLoss: c.epochLoss, epochCorrect: c.epochCorrect, epochSeen: c.epochSeen, epochSeconds: c.epochSeconds, windowLoss: c.windowLoss,
   };
   return {state: state as unknown as Json, files: {'params.f32': concat(c.params), 'optimizer.f32': concat(c.optimizer.buffers)}};
 }
@@ -53,6 +55,7 @@ export function decodeCheckpoint(state: Json, files: Record<string, Uint8Array>,
   const momentSizes = s.optimizer.kind === 'adamw' ? sizes.flatMap((n) => [n, n]) : sizes;
   return {
     epoch: s.epoch, batch: s.batch, history: s.history, epochLoss: s.epochLoss, epochCorrect: s.epochCorrect, epochSeen: s.epochSeen, epochSeconds: s.epochSeconds,
+    windowLoss: s.windowLoss ?? 0,
     params: split(files['params.f32'], sizes, 'weights'),
     optimizer: {kind: s.optimizer.kind, step: s.optimizer.step, buffers: split(files['optimizer.f32'], momentSizes, 'optimizer state')},
   };

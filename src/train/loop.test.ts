@@ -36,24 +36,30 @@ describe('train', () => {
     expect(history[3]!.trainAccuracy).toBeGreaterThan(0.9);
   });
 
-  it('resumes mid-epoch from a checkpoint with bit-identical results', async () => {
+  it('resumes mid-epoch from a checkpoint with bit-identical results and logged metrics', async () => {
     const checkpoints: TrainCheckpoint[] = [];
+    const logged = (into: string[]) => ({metricEvery: 3, metric: (name: string, value: number, step: number) => void into.push(`${name}@${step}=${value}`)});
+    const straightMetrics: string[] = [];
     using straight = await TrainingSession.create(model, {imageShape: [1, 8, 8]});
-    const expected = await train(straight, data, config, {checkpointEvery: 4, saveCheckpoint: async (c) => void checkpoints.push(c)});
+    const expected = await train(straight, data, config, {checkpointEvery: 4, saveCheckpoint: async (c) => void checkpoints.push(c), ...logged(straightMetrics)});
     const midEpoch = checkpoints.find((c) => c.epoch === 1 && c.batch > 0)!;
     expect(midEpoch.batch).toBe(2); // step 8 of 6 per epoch
 
     using resumed = await TrainingSession.create(model, {imageShape: [1, 8, 8]});
     const {state, files} = encodeCheckpoint(midEpoch);
     const restored = decodeCheckpoint(JSON.parse(JSON.stringify(state)), files, resumed);
-    const history = await train(resumed, data, config, {resumeFrom: restored});
+    const resumedMetrics: string[] = [];
+    const history = await train(resumed, data, config, {resumeFrom: restored, ...logged(resumedMetrics)});
     expect(resumed.params).toEqual(straight.params);
     expect(history.map(({seconds: _, ...h}) => h)).toEqual(expected.map(({seconds: _, ...h}) => h));
+    // The loss window spans the checkpoint (steps 7..9 around the save at step 8): its average must not change.
+    const afterCheckpoint = straightMetrics.slice(straightMetrics.findIndex((m) => m.startsWith('loss@9=')));
+    expect(resumedMetrics).toEqual(afterCheckpoint);
   });
 
   it('rejects a checkpoint of another model', async () => {
     using session = await TrainingSession.create(model, {imageShape: [1, 8, 8]});
-    const {state, files} = encodeCheckpoint({epoch: 0, batch: 1, params: [new Float32Array(3)], optimizer: {kind: 'sgd', step: 1, buffers: [new Float32Array(3)]}, history: [], epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSeconds: 0});
+    const {state, files} = encodeCheckpoint({epoch: 0, batch: 1, params: [new Float32Array(3)], optimizer: {kind: 'sgd', step: 1, buffers: [new Float32Array(3)]}, history: [], epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSeconds: 0, windowLoss: 0});
     expect(() => decodeCheckpoint(state, files, session)).toThrow(/belongs to a different model/);
   });
 

@@ -46,6 +46,8 @@ export interface TrainCheckpoint {
   epochCorrect: number;
   epochSeen: number;
   epochSeconds: number;
+  /** Loss summed since the last logged 'loss' metric: a window may span a checkpoint. */
+  windowLoss: number;
 }
 
 export interface TrainHooks {
@@ -89,17 +91,17 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
 
   const resume = hooks.resumeFrom;
   let state: TrainCheckpoint = resume ?? {
-    epoch: 0, batch: 0, params: [...session.params], optimizer: optimizer.state(), history: [], epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSeconds: 0,
+    epoch: 0, batch: 0, params: [...session.params], optimizer: optimizer.state(), history: [], epochLoss: 0, epochCorrect: 0, epochSeen: 0, epochSeconds: 0, windowLoss: 0,
   };
   if (resume !== undefined) {
     session.params.forEach((p, i) => p.set(resume.params[i]!));
     optimizer.restore(resume.optimizer);
   }
   const metricEvery = hooks.metricEvery ?? 1;
-  let windowLoss = 0;
+  let windowLoss = state.windowLoss;
   const snapshot = (): TrainCheckpoint => {
     const opt = optimizer.state();
-    return {...state, params: session.params.map((p) => p.slice()), optimizer: {...opt, buffers: opt.buffers.map((b) => b.slice())}, history: [...state.history]};
+    return {...state, windowLoss, params: session.params.map((p) => p.slice()), optimizer: {...opt, buffers: opt.buffers.map((b) => b.slice())}, history: [...state.history]};
   };
 
   for (let epoch = state.epoch; epoch < config.epochs; epoch++) {

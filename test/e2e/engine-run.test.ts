@@ -72,7 +72,7 @@ describe('axx run with exec steps', () => {
     const io = captureIo(dir);
     expect(await runCli(['plan', 'p.yaml', '-p', 'count=4'], io)).toBe(0);
     const lines = io.stdoutText().split('\n');
-    expect(lines.find((l) => l.includes('numbers'))).toMatch(/^run\s+numbers\s+with\.run: "seq 3 > n\.txt" → "seq 4 > n\.txt"/);
+    expect(lines.find((l) => l.includes('numbers'))).toMatch(/^run\s+numbers\s+with\.run: "seq '3' > n\.txt" → "seq '4' > n\.txt"/);
     expect(lines.find((l) => l.includes(' labels'))).toMatch(/^cached\s+labels/);
     expect(lines.find((l) => l.includes(' sum'))).toMatch(/^blocked\s+sum\s+waits for numbers/);
     // Another pipeline's step of the same name does not change what this pipeline's plan compares with.

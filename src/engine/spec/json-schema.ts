@@ -4,6 +4,7 @@ import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js
 import addFormatsModule from 'ajv-formats';
 import type {Diagnostic} from '../events.js';
 import type {InputDecl} from '../step-kind.js';
+import {embedAsText, shellQuote, type Embed} from './references.js';
 import type {JsonPath, YamlSource} from './yaml-source.js';
 
 // ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
@@ -12,6 +13,7 @@ const addFormats = ((addFormatsModule as unknown as {default?: typeof addFormats
 export function createAjv(): Ajv2020 {
   const ajv = new Ajv2020({allErrors: true, useDefaults: true, strict: false, verbose: true});
   ajv.addKeyword({keyword: 'x-axx-input', schemaType: 'object'});
+  ajv.addKeyword({keyword: 'x-axx-shell', schemaType: 'boolean'});
   addFormats(ajv);
   return ajv;
 }
@@ -176,6 +178,17 @@ export function inputDeclAt(schema: Schema, path: JsonPath, list: boolean): Inpu
   }
   for (const node of nodes) if (node['x-axx-input'] !== undefined) return node['x-axx-input'] as InputDecl;
   return undefined;
+}
+
+/**
+ * How references inside a longer string are written for a kind: where its schema marks a string
+ * `"x-axx-shell": true` (a shell command), each value becomes one quoted word, so no value is ever run.
+ */
+export function embedFor(schema: Schema): Embed {
+  return (value, path) => {
+    const text = embedAsText(value, path);
+    return schemasAt(schema, path).some((node) => node['x-axx-shell'] === true) ? shellQuote(text) : text;
+  };
 }
 
 export type {ValidateFunction};

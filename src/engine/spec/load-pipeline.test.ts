@@ -113,3 +113,24 @@ describe('loadPipeline', () => {
     expect(performance.now() - started).toBeLessThan(10_000); // loose: CI machines are busy; bench/engine.bench.ts measures it
   });
 });
+
+describe('hostile pipeline files', () => {
+  const messages = (result: LoadResult): string => (result.ok ? 'accepted' : result.error.map((d) => `${d.location?.line}: ${d.message}`).join('\n'));
+
+  it('refuses a 300×300 matrix at once, naming the limit and how to raise it', () => {
+    const values = (prefix: string) => `[${Array.from({length: 300}, (_, i) => `${prefix}${i}`).join(', ')}]`;
+    const started = performance.now();
+    const result = load(`steps:\n  a:\n    uses: test/produce\n    matrix:\n      x: ${values('x')}\n      y: ${values('y')}\n    with: {tag: "\${{ matrix.x }}"}\n`);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(messages(result)).toMatch(/^4: step "a": the matrix expands to 90000 instances \(x: 300 × y: 300\), more than the limit of 2000/);
+    expect(result.ok || result.error[0]!.hint).toMatch(/AXX_MAX_INSTANCES=90000/);
+  });
+
+  it('refuses an alias bomb, deep nesting and numbers that are not finite', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdef'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcde'[i]}`).join(', ')}]`), 'steps: {}'].join('\n');
+    expect(messages(load(bomb))).toMatch(/expands more than 100 aliases/);
+    expect(messages(load(`params: {deep: ${'['.repeat(100)}${']'.repeat(100)}}\nsteps: {a: {uses: test/produce}}`))).toMatch(/nested more than 64 levels deep/);
+    expect(messages(load('params: {big: 1e400}\nsteps: {a: {uses: test/produce}}'))).toMatch(/^1: numbers must be finite/);
+    expect(messages(load('steps: {a: {uses: test/consume, with: {factor: .inf}}}'))).toMatch(/^1: numbers must be finite/);
+  });
+});

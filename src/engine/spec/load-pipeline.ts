@@ -2,20 +2,31 @@
 // validation → expanded instances in topological order. Every problem found is reported at once,
 // each located in the user's file with a hint.
 import {readFileSync} from 'node:fs';
-import {readFile} from 'node:fs/promises';
+import {readFile, stat} from 'node:fs/promises';
 import {basename, extname} from 'node:path';
 import type {Diagnostic} from '../events.js';
 import {findCycles, topologicalOrder} from '../graph.js';
 import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
 import type {Json, OutputDecl, StepKind} from '../step-kind.js';
-import {closest, createAjv, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
+import {closest, createAjv, embedFor, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
 import {jsonTypeName, type ParamOverride} from './param-overrides.js';
 import {referenceSites, substitute, type Reference, type ReferenceSite} from './references.js';
-import {parseYamlSource, type JsonPath, type YamlSource} from './yaml-source.js';
+import {decodeYamlBytes, parseYamlSource, type JsonPath, type YamlSource} from './yaml-source.js';
+
+/** Guards against a file that would exhaust memory or time; the CLI lets the user raise them. */
+export interface PipelineLimits {
+  /** Size of the pipeline file. */
+  documentBytes: number;
+  /** Instances one step's matrix may expand to (the product of its value counts). */
+  instancesPerStep: number;
+}
+
+export const DEFAULT_LIMITS: PipelineLimits = {documentBytes: 1 << 20, instancesPerStep: 2000};
 
 export interface LoadOptions {
   kinds: readonly StepKind[];
   overrides?: readonly ParamOverride[];
+  limits?: Partial<PipelineLimits>;
 }
 
 export type LoadResult = {ok: true; value: Pipeline} | {ok: false; error: Diagnostic[]};
@@ -55,14 +66,21 @@ function kindValidator(kind: StepKind): ValidateFunction {
 }
 
 export async function loadPipelineFile(file: string, options: LoadOptions): Promise<LoadResult> {
-  let text: string;
+  const {documentBytes} = {...DEFAULT_LIMITS, ...options.limits};
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    const info = await stat(file);
+    if (info.size > documentBytes) {
+      return {ok: false, error: [{message: `${file} has ${info.size} bytes, more than the limit of ${documentBytes} for a pipeline file`, hint: `keep data out of the pipeline (pass files as inputs), or raise the limit with AXX_MAX_PIPELINE_BYTES=${info.size}`}]};
+    }
+    bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {ok: false, error: [{message: code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, hint: 'give the path of a pipeline YAML file (see README "Pipeline files")'}]};
   }
-  return loadPipeline(file, text, options);
+  const decoded = decodeYamlBytes(file, bytes);
+  if (!decoded.ok) return {ok: false, error: [decoded.error]};
+  return loadPipeline(file, decoded.text, options);
 }
 
 interface RawStep {
@@ -123,7 +141,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
       report(`step "${id}": unknown kind "${step.uses}"`, ['steps', id, 'uses'], `${guess !== undefined ? `did you mean "${guess}"? ` : ''}known kinds: ${[...kindsByName.keys()].join(', ')} (axx kinds)`);
       continue;
     }
-    const matrix = resolveMatrix(id, step, params, report);
+    const matrix = resolveMatrix(id, step, params, report, {...DEFAULT_LIMITS, ...options.limits}.instancesPerStep);
     const withValue: Json = step.with ?? {};
     const sites = referenceSites(withValue);
     for (const site of sites) checkStaticReference(id, site, matrix, params, stepIds, report);
@@ -224,7 +242,7 @@ function resolveParams(raw: RawPipeline, overrides: readonly ParamOverride[], di
   return params;
 }
 
-function resolveMatrix(id: string, step: RawStep, params: Record<string, Json>, report: Report): {key: string; values: Json[]}[] | undefined {
+function resolveMatrix(id: string, step: RawStep, params: Record<string, Json>, report: Report, maxInstances: number): {key: string; values: Json[]}[] | undefined {
   const matrix: {key: string; values: Json[]}[] = [];
   let ok = true;
   for (const [key, spec] of Object.entries(step.matrix ?? {})) {
@@ -243,14 +261,25 @@ function resolveMatrix(id: string, step: RawStep, params: Record<string, Json>, 
       ok = false;
       continue;
     }
-    const texts = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-    const repeated = texts.find((t, i) => texts.indexOf(t) !== i);
+    const seen = new Set<string>();
+    const repeated = values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).find((t) => seen.size === seen.add(t).size);
     if (repeated !== undefined) {
       report(`step "${id}": matrix.${key} lists "${repeated}" more than once`, ['steps', id, 'matrix', key], 'each value gives one instance; remove the repeat');
       ok = false;
       continue;
     }
     matrix.push({key, values});
+  }
+  // Checked before expanding: a 1000×1000 matrix must be refused at once, not after a million validations.
+  const instances = matrix.reduce((n, m) => n * m.values.length, 1);
+  if (ok && instances > maxInstances) {
+    report(
+      `step "${id}": the matrix expands to ${instances} instances (${matrix.map((m) => `${m.key}: ${m.values.length}`).join(' × ')}), more than the limit of ${maxInstances}`,
+      ['steps', id, 'matrix'],
+      `fan out over fewer values, or raise the limit with AXX_MAX_INSTANCES=${instances}`,
+      true,
+    );
+    return undefined;
   }
   return ok ? matrix : undefined;
 }
@@ -299,13 +328,18 @@ function expandInstances(spec: StepSpec, withValue: Json, params: Record<string,
   const stepSites = sites.filter((s) => s.expression.ok && s.expression.ref.scope === 'steps').map((s) => s.path);
   const skip = (path: JsonPath): boolean => stepSites.some((site) => site.every((segment, i) => path[i] === segment));
   const validate = kindValidator(spec.kind);
+  const embed = embedFor(spec.kind.schema);
   const instances: StepInstance[] = [];
   for (const matrix of combos) {
-    const resolved = substitute(withValue, (ref: Reference) => {
-      if (ref.scope === 'params') return params[ref.name];
-      if (ref.scope === 'matrix') return matrix[ref.name];
-      return undefined;
-    });
+    const resolved = substitute(
+      withValue,
+      (ref: Reference) => {
+        if (ref.scope === 'params') return params[ref.name];
+        if (ref.scope === 'matrix') return matrix[ref.name];
+        return undefined;
+      },
+      embed,
+    );
     if (!validate(resolved)) {
       const hint = `parameters of "${spec.kind.name}": axx kinds --json`;
       diagnostics.push(...schemaDiagnostics(validate.errors ?? [], source, ['steps', spec.id, 'with'], {skip, hint}));

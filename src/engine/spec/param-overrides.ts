@@ -3,7 +3,7 @@ import {readFile} from 'node:fs/promises';
 import {parse} from 'yaml';
 import type {Diagnostic} from '../events.js';
 import type {Json} from '../step-kind.js';
-import {parseYamlSource, type SourceLocation} from './yaml-source.js';
+import {decodeYamlBytes, firstMisfit, MAX_ALIASES, MAX_DEPTH, parseYamlSource, type SourceLocation} from './yaml-source.js';
 
 export interface ParamOverride {
   name: string;
@@ -21,22 +21,25 @@ export function parseParamAssignment(text: string): ParamOverride | Diagnostic {
   const raw = text.slice(eq + 1);
   let value: Json;
   try {
-    value = (parse(raw) ?? '') as Json;
+    value = (parse(raw, {maxAliasCount: MAX_ALIASES}) ?? '') as Json;
   } catch {
     value = raw;
   }
+  if (firstMisfit(value) !== undefined) return {message: `-p ${text}: the value must be finite and at most ${MAX_DEPTH} levels deep`, hint: 'write a finite number such as 1e30, or quote it to pass text: -p "name=\'1e400\'"'};
   return {name, value, origin: `-p ${text}`};
 }
 
 /** A YAML mapping file of overrides. */
 export async function readParamsFile(file: string): Promise<{ok: true; value: ParamOverride[]} | {ok: false; error: Diagnostic[]}> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (error) {
     return {ok: false, error: [{message: `cannot read params file ${file}: ${(error as Error).message}`, hint: 'check the path given to --params'}]};
   }
-  const source = parseYamlSource(file, text);
+  const decoded = decodeYamlBytes(file, bytes);
+  if (!decoded.ok) return {ok: false, error: [decoded.error]};
+  const source = parseYamlSource(file, decoded.text);
   if (source.errors.length > 0) return {ok: false, error: source.errors};
   const value = source.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {

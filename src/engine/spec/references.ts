@@ -33,12 +33,23 @@ export function expressionsIn(value: string): ParsedExpression[] {
 
 export type Resolver = (ref: Reference) => Json | undefined;
 
+/** How a value is written into a longer string at `path` (below `with`); shell commands quote it. */
+export type Embed = (value: Json, path: readonly (string | number)[]) => string;
+
+/** Strings as they are, other values as JSON. */
+export const embedAsText: Embed = (value) => (typeof value === 'string' ? value : JSON.stringify(value));
+
+/** One word for /bin/sh: single quotes, with each ' written as '\''. Nothing inside is expanded. */
+export function shellQuote(text: string): string {
+  return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
  * Replaces references in a string: one whole-string reference keeps the value's type; inside a
  * longer string values are interpolated (objects and lists as JSON). A resolver returning
  * undefined leaves that reference as written.
  */
-export function substituteString(value: string, resolve: Resolver): Json {
+export function substituteString(value: string, resolve: Resolver, embed: Embed = embedAsText, path: readonly (string | number)[] = []): Json {
   const whole = WHOLE.exec(value);
   if (whole && !whole[1]!.includes('}}')) {
     const parsed = parseExpression(whole[1]!, value);
@@ -50,18 +61,17 @@ export function substituteString(value: string, resolve: Resolver): Json {
     const parsed = parseExpression(inner, text);
     if (!parsed.ok) return text;
     const resolved = resolve(parsed.ref);
-    if (resolved === undefined) return text;
-    return typeof resolved === 'string' ? resolved : JSON.stringify(resolved);
+    return resolved === undefined ? text : embed(resolved, path);
   });
 }
 
-/** Deep substitution over a JSON value (keys are never references). */
-export function substitute(value: Json, resolve: Resolver): Json {
-  if (typeof value === 'string') return substituteString(value, resolve);
-  if (Array.isArray(value)) return value.map((v) => substitute(v, resolve));
+/** Deep substitution over a JSON value (keys are never references); `embed` writes values into longer strings. */
+export function substitute(value: Json, resolve: Resolver, embed: Embed = embedAsText, path: readonly (string | number)[] = []): Json {
+  if (typeof value === 'string') return substituteString(value, resolve, embed, path);
+  if (Array.isArray(value)) return value.map((v, i) => substitute(v, resolve, embed, [...path, i]));
   if (value !== null && typeof value === 'object') {
     const out: {[key: string]: Json} = {};
-    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, resolve);
+    for (const [k, v] of Object.entries(value)) out[k] = substitute(v, resolve, embed, [...path, k]);
     return out;
   }
   return value;

@@ -21,13 +21,23 @@ export interface CorruptBlob {
   movedTo: string;
 }
 
+/** What a check before use found: intact, absent, or corrupt (and now in quarantine). */
+export type ArtifactCheck = {state: 'intact'} | {state: 'missing'} | {state: 'corrupt'; blobs: CorruptBlob[]};
+
 export class Cas {
   readonly #blobs: string;
   readonly #dirs: string;
   readonly #tmp: string;
   readonly #quarantine: string;
 
-  constructor(readonly root: string) {
+  /**
+   * @param digests remembers verified digests by (dev, inode, size, mtime), so a blob is rehashed only when
+   * its file changed since it was last checked (the cache's index keeps them across processes).
+   */
+  constructor(
+    readonly root: string,
+    readonly digests: FileDigestMemo = new FileDigestMemo(),
+  ) {
     this.#blobs = join(root, 'blobs');
     this.#dirs = join(root, 'dirs');
     this.#tmp = join(root, 'tmp');
@@ -160,10 +170,54 @@ export class Cas {
     const path = this.blobPath(digest);
     const actual = await hashFile(path);
     if (actual === digest) return undefined;
+    return {digest, actual, movedTo: await this.#moveToQuarantine(path, digest)};
+  }
+
+  /**
+   * Checks an artifact before a step consumes it: sizes always, content digests unless the file is
+   * unchanged since it was last verified. A corrupt blob goes to quarantine (and a directory's
+   * materialised tree is removed), so it can never be served again.
+   */
+  async check(artifact: StoredArtifact): Promise<ArtifactCheck> {
+    if (!(await this.has(artifact))) return {state: 'missing'};
+    const blobs: {digest: string; size?: number; path: string}[] = [];
+    if (artifact.type === 'file') blobs.push({digest: artifact.digest, size: artifact.size, path: this.blobPath(artifact.digest)});
+    else {
+      const manifest = await this.#checkBlob({digest: artifact.digest, path: this.blobPath(artifact.digest)});
+      if (manifest !== undefined) return this.#corruptDir(artifact.digest, [manifest]);
+      for (const entry of await this.manifestEntries(artifact.digest)) {
+        blobs.push({digest: entry.digest, size: entry.size, path: this.blobPath(entry.digest)});
+        // An executable file is its own copy in the tree, not a link to the blob.
+        if (entry.executable) blobs.push({digest: entry.digest, size: entry.size, path: join(this.dirPath(artifact.digest), ...entry.path.split('/'))});
+      }
+    }
+    const corrupt = (await mapLimit(blobs, FILE_CONCURRENCY, (blob) => this.#checkBlob(blob))).filter((c) => c !== undefined);
+    if (corrupt.length === 0) return {state: 'intact'};
+    return artifact.type === 'dir' ? this.#corruptDir(artifact.digest, corrupt) : {state: 'corrupt', blobs: corrupt};
+  }
+
+  async #corruptDir(digest: string, blobs: CorruptBlob[]): Promise<ArtifactCheck> {
+    // The materialised tree shares inodes with the corrupt blobs; it must go too.
+    await this.removeDir(digest);
+    return {state: 'corrupt', blobs};
+  }
+
+  async #checkBlob(blob: {digest: string; size?: number; path: string}): Promise<CorruptBlob | undefined> {
+    const info = await stat(blob.path).catch(() => undefined);
+    if (info === undefined) return {digest: blob.digest, actual: 'missing', movedTo: ''};
+    const actual = blob.size !== undefined && info.size !== blob.size ? `${info.size} bytes instead of ${blob.size}` : (await this.digests.digest(blob.path)).digest;
+    if (actual === blob.digest) return undefined;
+    return {digest: blob.digest, actual, movedTo: await this.#moveToQuarantine(blob.path, blob.digest)};
+  }
+
+  async #moveToQuarantine(path: string, digest: string): Promise<string> {
     await mkdir(this.#quarantine, {recursive: true});
     const movedTo = join(this.#quarantine, `${digest}.${Date.now()}`);
-    await rename(path, movedTo);
-    return {digest, actual, movedTo};
+    await rename(path, movedTo).catch((error: NodeJS.ErrnoException) => {
+      // Another reader quarantined it first.
+      if (error.code !== 'ENOENT') throw error;
+    });
+    return movedTo;
   }
 
   /** Leftover temp dirs (crashed writers); safe only while no run is active. */

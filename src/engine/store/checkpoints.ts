@@ -1,5 +1,6 @@
 // The checkpoint slot of a step key: state JSON in SQLite, files as CAS blobs. Outside the cache
 // key; the engine deletes it when the step succeeds.
+import {sha256Hex} from '../canonical-json.js';
 import type {Json, StepCheckpoint} from '../step-kind.js';
 import type {Cas} from './cas.js';
 import type {Db} from './database.js';
@@ -24,10 +25,12 @@ export class Checkpoints {
         try {
           for (const [name, digest] of Object.entries(JSON.parse(row.files) as Record<string, string>)) {
             const bytes = await this.cas.readBytes(digest);
+            // A changed byte would resume from a state no run ever saved: start over instead.
+            if (sha256Hex(bytes) !== digest) return undefined;
             files[name] = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
           }
         } catch {
-          // A blob of the checkpoint went missing (gc, corruption): start over rather than resume from half a state.
+          // A blob of the checkpoint went missing (gc): start over rather than resume from half a state.
           return undefined;
         }
         return {state: JSON.parse(row.state) as Json, files};

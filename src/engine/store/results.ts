@@ -3,7 +3,7 @@
 // either the whole result is there or none of it).
 import type {KeyParts} from '../cache-key.js';
 import type {Json} from '../step-kind.js';
-import type {Cas, StoredArtifact} from './cas.js';
+import type {Cas, CorruptBlob, StoredArtifact} from './cas.js';
 import type {Db} from './database.js';
 
 export type OutputRecord = StoredArtifact | {type: 'value'; digest: string; value: Json};
@@ -75,6 +75,24 @@ export class Results {
       if (output.type !== 'value' && !(await this.cas.has(output))) return false;
     }
     return true;
+  }
+
+  /**
+   * Verifies every artifact of a result before it is reused (Cas.check). A corrupt one is quarantined and
+   * the result deleted, so it is recomputed; the corrupt blobs are returned for the caller to report.
+   */
+  async verify(result: ResultRecord): Promise<{usable: boolean; corrupt: CorruptBlob[]}> {
+    const corrupt: CorruptBlob[] = [];
+    let usable = true;
+    for (const output of Object.values(result.outputs)) {
+      if (output.type === 'value') continue;
+      const check = await this.cas.check(output);
+      if (check.state === 'intact') continue;
+      usable = false;
+      if (check.state === 'corrupt') corrupt.push(...check.blobs);
+    }
+    if (corrupt.length > 0) this.delete(result.key);
+    return {usable, corrupt};
   }
 
   publish(result: Omit<ResultRecord, 'createdAt'>, now: number): void {

@@ -23,19 +23,19 @@ export class Store implements Disposable {
 
   private constructor(readonly dir: string) {
     mkdirSync(dir, {recursive: true});
-    this.cas = new Cas(join(dir, 'cas'));
     this.db = openDatabase(join(dir, 'index.sqlite'));
-    this.results = new Results(this.db, this.cas);
-    this.runs = new RunLog(this.db);
-    this.leases = new Leases(this.db);
-    this.checkpoints = new Checkpoints(this.db, this.cas);
-    this.memo = new Memo(this.db);
     const get = this.db.prepare('SELECT digest FROM file_digests WHERE stat_key = ?');
     const set = this.db.prepare('INSERT OR REPLACE INTO file_digests (stat_key, digest, seen_at) VALUES (?, ?, ?)');
     this.fileDigests = new FileDigestMemo({
       get: (statKey) => (get.get(statKey) as {digest: string} | undefined)?.digest,
       set: (statKey, digest) => void set.run(statKey, digest, Date.now()),
     });
+    this.cas = new Cas(join(dir, 'cas'), this.fileDigests);
+    this.results = new Results(this.db, this.cas);
+    this.runs = new RunLog(this.db);
+    this.leases = new Leases(this.db);
+    this.checkpoints = new Checkpoints(this.db, this.cas);
+    this.memo = new Memo(this.db);
   }
 
   static open(dir: string): Store {

@@ -1,0 +1,131 @@
+// The user's worst day, through the real CLI: hostile params, outputs that link out of the scratch
+// dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
+import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {runCli} from '../../src/cli/main.js';
+import {captureIo, removeProjects, tempProject} from './engine-helpers.js';
+
+afterAll(removeProjects);
+
+async function axx(dir: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
+  const io = captureIo(dir);
+  const code = await runCli(args, io);
+  return {code, out: io.stdoutText(), err: io.stderrText()};
+}
+
+describe('exec steps cannot be turned against the user', () => {
+  it('a param value is one shell word: -p with $(...) creates no file', async () => {
+    const dir = tempProject({
+      'p.yaml': `
+params: {name: world}
+steps:
+  greet:
+    uses: exec
+    with:
+      run: "echo hello \${{ params.name }} > g.txt"
+      outputs: {g: {path: g.txt}}
+`,
+    });
+    const pwned = join(dir, 'pwned');
+    const result = await axx(dir, 'run', 'p.yaml', '-p', `name=$(touch ${pwned}); \`touch ${pwned}\` '"`);
+    expect(result.code, result.err).toBe(0);
+    expect(existsSync(pwned)).toBe(false);
+    await axx(dir, 'export', 'greet.g', 'g.txt');
+    expect(readFileSync(join(dir, 'g.txt'), 'utf8')).toBe(`hello $(touch ${pwned}); \`touch ${pwned}\` '"\n`);
+  });
+
+  it('an output that is or lies behind a symlink out of the scratch dir fails and leaves the user files in place', async () => {
+    const dir = tempProject({});
+    const precious = join(dir, 'precious');
+    mkdirSync(precious);
+    writeFileSync(join(precious, 'thesis.tex'), 'years of work');
+    writeFileSync(
+      join(dir, 'p.yaml'),
+      `
+steps:
+  linked-dir:
+    uses: exec
+    with:
+      run: "ln -s ${precious} out"
+      outputs: {d: {path: out, type: dir}}
+  linked-parent:
+    uses: exec
+    with:
+      run: "ln -s ${precious} out"
+      outputs: {f: {path: out/thesis.tex}}
+`,
+    );
+    const result = await axx(dir, 'run', 'p.yaml');
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/symbolic link/);
+    expect(readFileSync(join(precious, 'thesis.tex'), 'utf8')).toBe('years of work');
+  });
+
+  it('validate rejects an output path that leaves the scratch dir', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  a:\n    uses: exec\n    with: {run: "true", outputs: {o: {path: ../../o.txt}}}\n'});
+    const result = await axx(dir, 'validate', 'p.yaml');
+    expect(result.code).toBe(2);
+    expect(result.err).toMatch(/leaves the scratch directory/);
+  });
+});
+
+describe('the cache never serves a wrong result', () => {
+  it('a flipped byte in a cached blob is quarantined and its producer recomputed before a dependant reads it', async () => {
+    const dir = tempProject({
+      'p.yaml': `
+params: {suffix: a}
+steps:
+  source:
+    uses: exec
+    with: {run: "seq 1000 > n.txt", outputs: {n: {path: n.txt}}}
+  tail:
+    uses: exec
+    with:
+      run: "tail -n 1 $AXX_IN_0 > t.txt; echo \${{ params.suffix }} >> t.txt"
+      inputs: ["\${{ steps.source.outputs.n }}"]
+      outputs: {t: {path: t.txt}}
+`,
+    });
+    expect((await axx(dir, 'run', 'p.yaml')).code).toBe(0);
+    const shown = JSON.parse((await axx(dir, 'show', 'source', '--json')).out) as {outputs: {n: {path: string}}};
+    const blob = shown.outputs.n.path;
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 2] = '1'.charCodeAt(0); // 1000 → 1001, same size
+    chmodSync(blob, 0o644);
+    writeFileSync(blob, bytes);
+    const again = await axx(dir, 'run', 'p.yaml', '-p', 'suffix=b');
+    expect(again.code, again.err).toBe(0);
+    expect(again.out + again.err).toMatch(/source \| cached output blob [0-9a-f]{12} has changed .*recomputing/);
+    await axx(dir, 'export', 'tail.t', 't.txt');
+    expect(readFileSync(join(dir, 't.txt'), 'utf8')).toBe('1000\nb\n');
+  });
+});
+
+describe('hostile pipeline files get a located error and exit 2, fast', () => {
+  const matrix = (n: number) => `[${Array.from({length: n}, (_, i) => i).join(', ')}]`;
+  const cases: Record<string, {text: string | Buffer; error: RegExp}> = {
+    'an alias bomb': {text: ['a: &a [x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`), 'steps: {}'].join('\n'), error: /aliases/},
+    '3000-deep flow nesting': {text: `params: {x: ${'['.repeat(3000)}${']'.repeat(3000)}}\nsteps: {a: {uses: exec, with: {run: "true"}}}\n`, error: /nested more than 64 levels deep/},
+    '1000-deep block nesting': {text: `params:\n${Array.from({length: 1000}, (_, i) => `${' '.repeat(i + 2)}k${i}:`).join('\n')} 1\nsteps: {a: {uses: exec, with: {run: "true"}}}\n`, error: /nested more than 64 levels deep/},
+    'a 1000×1000 matrix': {text: `steps:\n  a:\n    uses: exec\n    matrix: {x: ${matrix(1000)}, y: ${matrix(1000)}}\n    with: {run: "true"}\n`, error: /1000000 instances.*limit of 2000/},
+    'a 10 MB string': {text: `steps: {a: {uses: exec, with: {run: "${'x'.repeat(10 << 20)}"}}}\n`, error: /more than the limit of 1048576.*AXX_MAX_PIPELINE_BYTES/s},
+    '.inf': {text: 'params: {lr: .inf}\nsteps: {a: {uses: exec, with: {run: "true"}}}\n', error: /numbers must be finite/},
+    '1e400': {text: 'params: {lr: 1e400}\nsteps: {a: {uses: exec, with: {run: "true"}}}\n', error: /numbers must be finite/},
+    'Latin-1 bytes': {text: Buffer.from('name: caf\xe9\nsteps: {a: {uses: exec, with: {run: "true"}}}\n', 'latin1'), error: /not UTF-8 at byte 9/},
+  };
+  // The first validation in a process compiles the schemas; the bound is about the file, not that.
+  beforeAll(async () => void (await axx(tempProject({'p.yaml': 'steps: {a: {uses: exec, with: {run: "true"}}}\n'}), 'validate', 'p.yaml')));
+  for (const [name, {text, error}] of Object.entries(cases)) {
+    it(name, async () => {
+      const dir = tempProject({});
+      writeFileSync(join(dir, 'p.yaml'), text);
+      const started = performance.now();
+      const result = await axx(dir, 'validate', 'p.yaml');
+      // Generous for a loaded CI machine: before, some of these ran for minutes (src/engine/spec/load-pipeline.test.ts holds the 1 s bound).
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(result.code, result.err).toBe(2);
+      expect(result.err).toMatch(error);
+    });
+  }
+});
