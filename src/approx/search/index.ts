@@ -11,3 +11,6 @@ export {bestFeasible, paretoFront} from './pareto.js';
 export {searchPlotSvg, type PlotOptions} from './plot.js';
 export {measureSensitivity, predictedDrops, type SensitivityCell, type SensitivityMatrix, type SensitivityOptions} from './sensitivity.js';
 export {sensitivityHeatmapSvg} from './heatmap.js';
+export {SearchInputError, type SearchInputSubject} from './errors.js';
+export {confirm, type Confirmation, type ConfirmationOptions, type ConfirmedCandidate, type HoldoutStage} from './confirm.js';
+export {encodeCorrect, decodeCorrect, pairedAgainst} from './correctness.js';

@@ -1,6 +1,7 @@
 // The sensitivity matrix: each approximable layer alone on each candidate multiplier, evaluated on a
 // fixed subset. Cells go through the same memo store as search configurations (a cell is the
 // configuration "this layer on this circuit, every other layer exact"), so search reuses them.
+import {SearchInputError} from './errors.js';
 import {memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
 import {mapConcurrent} from './pool.js';
 import type {EvaluationOutcome, MultiplierCandidate, PredictedDrops, SearchLayer} from './types.js';
@@ -44,7 +45,7 @@ export async function measureSensitivity(options: SensitivityOptions): Promise<S
   const jobs = options.layers.flatMap((layer, l) =>
     (layer.candidates ?? options.multipliers.map((m) => m.name)).flatMap((name) => {
       const multiplier = byName.get(name);
-      if (multiplier === undefined) throw new Error(`sensitivity: layers[${l}] (${layer.name}): unknown candidate multiplier ${name}; known: ${[...byName.keys()].join(', ')}`);
+      if (multiplier === undefined) throw new SearchInputError('problem', `sensitivity: layers[${l}] (${layer.name}): unknown candidate multiplier ${name}; known: ${[...byName.keys()].join(', ')}`);
       return multiplier.exact ? [] : [{layer: layer.name, multiplier: name}];
     }),
   );
@@ -101,7 +102,7 @@ export function cellValue(cell: SensitivityCell, measure: string): number {
   if (measure === 'drop') return cell.drop;
   const metric = cell.metrics?.[measure];
   if (metric === undefined) {
-    throw new Error(`sensitivity: cell ${cell.layer} × ${cell.multiplier} has no metric "${measure}"; use "drop" or one of: ${Object.keys(cell.metrics ?? {}).join(', ') || '(none)'}`);
+    throw new SearchInputError('sensitivity', `sensitivity: cell ${cell.layer} × ${cell.multiplier} has no metric "${measure}"; use "drop" or one of: ${Object.keys(cell.metrics ?? {}).join(', ') || '(none)'}`);
   }
   return metric;
 }
