@@ -32,7 +32,7 @@ import {dropVerdict, pairedDropInterval, type DropVerdict, type Interval, type P
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, type EvaluationParams} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
 
 export const POWER_MODELS = ['transaxx', 'energy'] as const;
 
@@ -121,6 +121,7 @@ export const searchKind: StepKind<SearchParams> = {
   async run(ctx) {
     const p = ctx.params;
     const runtime = openRuntime(ctx, p.holdout > 0 ? {samples: p.holdout, stages: p.holdoutStages} : undefined);
+    warnMissingClasses(ctx, runtime);
     const power = powerModel(p);
     const multipliers = candidates(runtime, power);
     const store = evaluationStore(ctx.memo);

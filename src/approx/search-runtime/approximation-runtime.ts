@@ -78,6 +78,8 @@ export interface ApproximationRuntime extends EvaluationSubset {
   exact: Multiplier;
   /** How the subsets were drawn from the dataset, for the outputs. */
   sampling: {seed: number; of: number; stratified: true};
+  /** Samples per class in the whole dataset the subsets are drawn from. */
+  datasetLabelCounts: number[];
   /** Disjoint from the search subset and from each other. */
   holdout: EvaluationSubset[];
   /** Evaluations that actually ran (not answered by a memo), on any subset. */
@@ -162,6 +164,7 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
     multipliers,
     exact,
     sampling: {seed, of: dataset.set.manifest.count, stratified: true},
+    datasetLabelCounts: dataset.set.manifest.labelCounts,
     holdout,
     get evaluations() {
       return evaluations;

@@ -8,7 +8,6 @@
 // answer's true drop exceeds the threshold stays below 1 − confidence.
 import {dropVerdict, normalQuantile, type DropVerdict, type Interval, type PairedDrop} from '../../util/statistics.js';
 import {pairedAgainst} from './correctness.js';
-import {paretoFront} from './pareto.js';
 import type {Assignment, EvaluatedPoint, EvaluationOutcome} from './types.js';
 
 /** A disjoint set of hold-out images; `evaluate` must report per-image correctness. */
@@ -61,16 +60,17 @@ export interface Confirmation {
 }
 
 /**
- * The search front's points within the threshold, cheapest first, keeping those whose search drop
- * would pass on the hold-out if it repeated there. Choosing on the search subset costs no error
- * rate: the hold-out is independent of it.
+ * The configurations within the threshold on the search subset, cheapest first, keeping those whose
+ * search drop would pass on the hold-out if it repeated there (or, when none would, those with the
+ * lowest search drops). Dominated points count too: on the search subset they lost by noise as often
+ * as not. Choosing on the search subset costs no error rate: the hold-out is independent of it.
  */
 export function confirmationCandidates(points: readonly EvaluatedPoint[], options: {maxAccuracyDrop: number; margin: number; holdoutSamples: number; alphaPerLook: number; maxCandidates: number}): EvaluatedPoint[] {
-  const front = paretoFront(points.filter((p) => p.feasible));
+  const feasible = points.filter((p) => p.feasible).sort((a, b) => a.relativePower - b.relativePower || a.drop - b.drop);
   const z = normalQuantile(1 - options.alphaPerLook);
   // A discordance of twice the drop plus 1 %, typical of approximate multipliers, sets the hold-out's resolution.
-  const promising = front.filter((p) => p.drop + z * Math.sqrt((2 * Math.max(p.drop, 0) + 0.01) / options.holdoutSamples) <= options.maxAccuracyDrop - options.margin);
-  const chosen = promising.length > 0 ? promising : [...front].sort((a, b) => a.drop - b.drop);
+  const promising = feasible.filter((p) => p.drop + z * Math.sqrt((2 * Math.max(p.drop, 0) + 0.01) / options.holdoutSamples) <= options.maxAccuracyDrop - options.margin);
+  const chosen = promising.length > 0 ? promising : [...feasible].sort((a, b) => a.drop - b.drop || a.relativePower - b.relativePower);
   return chosen.slice(0, options.maxCandidates).sort((a, b) => a.relativePower - b.relativePower);
 }
 

@@ -72,6 +72,12 @@ export function openRuntime(ctx: StepContext<EvaluationParams>, holdout?: {sampl
   }
 }
 
+/** Says so when the scored subset leaves out classes the dataset has (a `limit` below the class count). */
+export function warnMissingClasses(ctx: StepContext<unknown>, runtime: ApproximationRuntime): void {
+  const missing = runtime.datasetLabelCounts.flatMap((count, label) => (count > 0 && (runtime.labelCounts[label] ?? 0) === 0 ? [label] : []));
+  if (missing.length > 0) ctx.log(`warning: the ${runtime.samples} scored samples leave out ${missing.length} class(es) of the dataset (labels ${missing.join(', ')}); raise \`limit\``, 'stderr');
+}
+
 /** Runtime input errors point at their parameter; anything else is a bug and stays an exception. */
 export function asStepError(error: unknown): unknown {
   if (error instanceof RuntimeInputError) return new StepError(error.message, error.hint, `with.${error.field}`);
