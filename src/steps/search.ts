@@ -11,6 +11,7 @@ import type {ApproximationRuntime, EvaluationSubset} from '../approx/search-runt
 import {memoise} from '../approx/search/memo.js';
 import {
   confirm,
+  DEFAULT_SEARCH_METHOD,
   pairedAgainst,
   predictedDrops,
   runSearch,
@@ -90,7 +91,7 @@ export const searchKind: StepKind<SearchParams> = {
     required: ['model', 'calibration', 'dataset', 'multipliers'],
     properties: {
       ...evaluationSchemaProperties,
-      method: {enum: [...SEARCH_METHODS], default: 'mcts'},
+      method: {enum: [...SEARCH_METHODS], default: DEFAULT_SEARCH_METHOD},
       budget: {type: 'integer', minimum: 1, default: 100, description: 'Distinct configurations to evaluate (memo hits count too, so the course never depends on the memo).'},
       threshold: {type: 'number', minimum: 0, default: 1, description: 'Largest accepted top-1 drop vs the quantised exact model, in percentage points.'},
       seed: {type: 'integer', default: 0, description: "Seeds the search's own randomness (MCTS rollouts, random and genetic draws)."},
@@ -225,16 +226,17 @@ function summary(output: SearchOutput, storeHits: number, evaluationsRun: number
   const counts = `${output.evaluations} evaluations, ${storeHits} from the memo, ${evaluationsRun} run`;
   const found = output.searchBest;
   if (found === undefined) return `no configuration within ${p.threshold} points after ${output.evaluations} evaluations (${counts}); the assignment keeps every layer exact`;
-  const onSearch = `search subset (${output.samples} images): ${(100 * (1 - found.relativePower)).toFixed(1)}% power saved at a drop of ${points(found.drop)} points, ${points(found.evidence.interval.low)} … ${points(found.evidence.interval.high)} at ${p.confidence * 100}%`;
+  const onSearch = `the search subset's best (${output.samples} images) saves ${(100 * (1 - found.relativePower)).toFixed(1)}% at a drop of ${points(found.drop)} points (${points(found.evidence.interval.low)} … ${points(found.evidence.interval.high)} at ${p.confidence * 100}%)`;
   const confirmation = output.confirmation;
-  if (confirmation === undefined) return `${onSearch} (${counts}); UNCONFIRMED: set holdout to confirm it on images the search never saw`;
+  if (confirmation === undefined) return `best: ${(100 * (1 - found.relativePower)).toFixed(1)}% power saved, UNCONFIRMED (set holdout to confirm it on images the search never saw); ${onSearch}; ${counts}`;
   const answer = confirmation.answer;
   const holdout = (c: ConfirmedCandidate) => `hold-out drop ${points(c.holdout.drop)} points on ${c.holdout.samples} images (${points(c.holdout.interval.low)} … ${points(c.holdout.interval.high)})`;
+  const cost = `${counts}, ${confirmation.evaluations} hold-out evaluations`;
   if (answer === undefined) {
     const closest = confirmation.closest;
-    return `${onSearch}; no configuration meets the threshold at ${p.confidence * 100}% confidence on the hold-out${closest === undefined ? '' : `; the closest saves ${(100 * (1 - closest.relativePower)).toFixed(1)}% with ${holdout(closest)}`}; the assignment keeps every layer exact (${counts}, ${confirmation.evaluations} hold-out evaluations)`;
+    return `no configuration meets the threshold at ${p.confidence * 100}% confidence on the hold-out${closest === undefined ? '' : `; the closest saves ${(100 * (1 - closest.relativePower)).toFixed(1)}% with ${holdout(closest)}`}; the assignment keeps every layer exact; ${onSearch}; ${cost}`;
   }
-  return `${onSearch}; confirmed: ${(100 * (1 - answer.relativePower)).toFixed(1)}% power saved, ${holdout(answer)}, within ${p.threshold - p.margin} points at ${p.confidence * 100}% (${counts}, ${confirmation.evaluations} hold-out evaluations)`;
+  return `best: ${(100 * (1 - answer.relativePower)).toFixed(1)}% power saved, confirmed: ${holdout(answer)}, within ${p.threshold - p.margin} points at ${p.confidence * 100}% confidence; ${onSearch}; ${cost}`;
 }
 
 /** The library's input errors are about the user's input: StepErrors with a hint, by subject. */

@@ -4,6 +4,7 @@ import {createHash} from 'node:crypto';
 import {SearchInputError} from './errors.js';
 import {geneticSearch} from './genetic-search.js';
 import {greedySearch} from './greedy-search.js';
+import {knapsackSearch} from './knapsack-search.js';
 import {EvaluationLedger, type LedgerEntry} from './ledger.js';
 import {memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
 import {Mcts} from './mcts.js';
@@ -17,8 +18,10 @@ import type {SearchStrategy} from './strategy.js';
 import type {Assignment, EvaluatedPoint, Json, SearchProblem} from './types.js';
 import {DEFAULT_EXPLORATION} from './uct.js';
 
-export const SEARCH_METHODS = ['mcts', 'random', 'greedy', 'genetic'] as const;
+export const SEARCH_METHODS = ['mcts', 'random', 'greedy', 'genetic', 'knapsack'] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
+/** What the `search` step uses unless told otherwise (docs/search.md has the measurements behind it). */
+export const DEFAULT_SEARCH_METHOD: SearchMethod = 'mcts';
 
 export interface SearchOptions {
   method: SearchMethod;
@@ -132,6 +135,8 @@ function createStrategy(space: SearchSpace, rng: Random, options: SearchOptions,
       return randomSearch(space, rng, batchSize);
     case 'greedy':
       return greedySearch(space);
+    case 'knapsack':
+      return knapsackSearch(space);
     case 'genetic':
       return geneticSearch(space, rng, {populationSize: positiveInteger('populationSize', options.populationSize ?? 16), reward: {...DEFAULT_REWARD, ...options.reward}}, saved);
   }
