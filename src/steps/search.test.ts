@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {recordedContext, vitFixture, type VitFixture} from '../../test/support/vit-fixture.js';
+import {openApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {evaluateModel} from '../data/evaluate-model.js';
 import {Store} from '../engine/store/store.js';
@@ -97,4 +98,57 @@ describe('search', () => {
     const {ctx} = recordedContext(searchParams({sensitivity: matrix}), scratchDir());
     await expect(searchKind.run(ctx)).rejects.toMatchObject({name: 'StepError', param: 'with.sensitivity'});
   });
+});
+
+describe('search answers confirmed on held-out images', () => {
+  let large: VitFixture;
+  beforeAll(async () => {
+    large = await vitFixture(join(work, 'fixture-large'), 5000);
+  }, 120_000);
+
+  it('the unconfirmed answer exceeds the threshold on images the search never saw; the confirmed one does not', async () => {
+    // 27 configurations, all evaluated on 200 search images; a 0.5-point threshold is one image there.
+    const params = withDefaults<SearchParams>(searchKind.schema, {
+      model: large.model,
+      calibration: large.calibration,
+      dataset: large.dataset,
+      multipliers: ['mul8s_1L2H', 'mul8s_1L2D', 'mul8s_1KR3'],
+      layers: LAYERS,
+      method: 'random',
+      budget: 27,
+      threshold: 0.5,
+      limit: 200,
+      dataSeed: 2,
+      holdout: 2000,
+      holdoutStages: 2,
+      confidence: 0.9,
+    });
+    using store = Store.open(join(work, 'cache-confirm'));
+    const {ctx, logs} = recordedContext(params, scratchDir(), {memo: store.memo.forKind('search')});
+    const out = await searchKind.run(ctx);
+    const result = valueOf<SearchOutput>(out, 'result');
+    const unconfirmed = result.searchBest!;
+    const confirmed = result.confirmation!.answer!;
+    expect(unconfirmed.drop).toBeLessThanOrEqual(0.005 + 1e-9);
+    expect(valueOf(out, 'assignment')).toEqual(confirmed.assignment);
+    expect(result.best!.assignment).toEqual(confirmed.assignment);
+    expect(logs.some((line) => line.includes('confirmed:'))).toBe(true);
+
+    // Scored independently: the same draw of hold-out images, and every image of the set.
+    const drops = async (assignment: Record<string, string>) => {
+      const runtime = openApproximationRuntime({modelFile: large.model, calibrationFile: large.calibration, datasetDir: large.dataset, multipliers: params.multipliers, layers: LAYERS, limit: 200, dataSeed: 2, holdout: 2000, holdoutStages: 2});
+      const whole = openApproximationRuntime({modelFile: large.model, calibrationFile: large.calibration, datasetDir: large.dataset, multipliers: params.multipliers, layers: LAYERS});
+      const signal = new AbortController().signal;
+      let holdoutDrop = 0;
+      for (const stage of runtime.holdout) holdoutDrop += (stage.samples / 2000) * ((await stage.evaluate({}, signal)).accuracy - (await stage.evaluate(assignment, signal)).accuracy);
+      return {holdout: holdoutDrop, whole: (await whole.evaluate({}, signal)).accuracy - (await whole.evaluate(assignment, signal)).accuracy};
+    };
+    const before = await drops(unconfirmed.assignment);
+    expect(before.holdout).toBeGreaterThan(0.005);
+    expect(before.whole).toBeGreaterThan(0.005);
+    const after = await drops(confirmed.assignment);
+    expect(after.holdout).toBeLessThanOrEqual(0.005);
+    expect(after.whole).toBeLessThanOrEqual(0.005);
+    expect(confirmed.relativePower).toBeGreaterThan(unconfirmed.relativePower);
+  }, 300_000);
 });

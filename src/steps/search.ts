@@ -7,12 +7,33 @@ import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {resolveMultiplier} from '../approx/library.js';
 import type {Multiplier} from '../approx/multiplier.js';
-import type {ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
-import {predictedDrops, runSearch, searchPlotSvg, SEARCH_METHODS, type Assignment, type MultiplierCandidate, type RelativePower, type SearchMethod, type SearchResult, type SensitivityMatrix} from '../approx/search/index.js';
+import type {ApproximationRuntime, EvaluationSubset} from '../approx/search-runtime/approximation-runtime.js';
+import {memoise} from '../approx/search/memo.js';
+import {
+  confirm,
+  DEFAULT_SEARCH_METHOD,
+  pairedAgainst,
+  predictedDrops,
+  runSearch,
+  SearchInputError,
+  searchPlotSvg,
+  SEARCH_METHODS,
+  type Assignment,
+  type Confirmation,
+  type ConfirmedCandidate,
+  type EvaluatedPoint,
+  type EvaluationOutcome,
+  type MultiplierCandidate,
+  type RelativePower,
+  type SearchMethod,
+  type SearchResult,
+  type SensitivityMatrix,
+} from '../approx/search/index.js';
+import {dropVerdict, pairedDropInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, type EvaluationParams} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
 
 export const POWER_MODELS = ['transaxx', 'energy'] as const;
 
@@ -22,6 +43,12 @@ export interface SearchParams extends EvaluationParams {
   /** Largest accepted accuracy drop, in percentage points. */
   threshold: number;
   seed: number;
+  dataSeed: number;
+  holdout: number;
+  holdoutStages: number;
+  confidence: number;
+  margin: number;
+  confirmCandidates: number;
   sensitivity?: SensitivityMatrix;
   sensitivityMeasure: 'drop' | (typeof PROXIES)[number];
   powerModel: (typeof POWER_MODELS)[number];
@@ -33,8 +60,26 @@ export interface SearchParams extends EvaluationParams {
   checkpointEvery: number;
 }
 
+/** The search subset's evidence on a point: paired with the baseline on the same images. */
+export interface SubsetEvidence extends PairedDrop {
+  /** Two-sided interval of the drop at the requested confidence. */
+  interval: Interval;
+  /** Whether the drop is distinguishable from the threshold at this sample size (`undecided`: it is not). */
+  verdict: DropVerdict;
+}
+
 /** The result output: the library's result plus the numbers needed to read it. */
-export type SearchOutput = Omit<SearchResult, 'storeHits'> & {baselineAccuracy: number; maxAccuracyDrop: number; samples: number; powerModel: string};
+export type SearchOutput = Omit<SearchResult, 'storeHits'> & {
+  baselineAccuracy: number;
+  maxAccuracyDrop: number;
+  samples: number;
+  powerModel: string;
+  sampling: ApproximationRuntime['sampling'] & {searchSamples: number; holdoutSamples: number};
+  /** The search's own best point on its subset, with its paired evidence; `best` is what the outputs use. */
+  searchBest?: EvaluatedPoint & {evidence: SubsetEvidence};
+  /** The hold-out confirmation; absent when `holdout` is 0 (then the answer is unconfirmed). */
+  confirmation?: Confirmation;
+};
 
 export const searchKind: StepKind<SearchParams> = {
   name: 'search',
@@ -46,10 +91,16 @@ export const searchKind: StepKind<SearchParams> = {
     required: ['model', 'calibration', 'dataset', 'multipliers'],
     properties: {
       ...evaluationSchemaProperties,
-      method: {enum: [...SEARCH_METHODS], default: 'mcts'},
+      method: {enum: [...SEARCH_METHODS], default: DEFAULT_SEARCH_METHOD},
       budget: {type: 'integer', minimum: 1, default: 100, description: 'Distinct configurations to evaluate (memo hits count too, so the course never depends on the memo).'},
       threshold: {type: 'number', minimum: 0, default: 1, description: 'Largest accepted top-1 drop vs the quantised exact model, in percentage points.'},
-      seed: {type: 'integer', default: 0},
+      seed: {type: 'integer', default: 0, description: "Seeds the search's own randomness (MCTS rollouts, random and genetic draws)."},
+      dataSeed: {type: 'integer', default: 0, description: 'Seeds the stratified draw of the search subset (`limit` samples) and the disjoint hold-out.'},
+      holdout: {type: 'integer', minimum: 0, default: 0, description: 'Samples held out from the search to confirm its answer on (0: the answer is unconfirmed).'},
+      holdoutStages: {type: 'integer', minimum: 1, default: 2, description: 'The hold-out is scored in this many stages; a candidate stops as soon as its verdict is clear.'},
+      confidence: {type: 'number', exclusiveMinimum: 0.5, exclusiveMaximum: 1, default: 0.9, description: "Wanted probability that the confirmed answer's true drop is within the threshold."},
+      margin: {type: 'number', minimum: 0, default: 0, description: 'Safety margin, percentage points: confirmation demands a drop within threshold − margin.'},
+      confirmCandidates: {type: 'integer', minimum: 1, default: 4, description: "Candidates from the search's front scored on the hold-out at most (the error rate is split over them)."},
       sensitivity: {type: 'object', 'x-axx-input': {type: 'value', format: 'sensitivity'}, description: 'A sensitivity matrix steering the rollout policy and greedy order.'},
       sensitivityMeasure: {enum: ['drop', ...PROXIES], default: 'drop', description: 'Which cell value predicts drops (a proxy is rescaled to drop units by least squares).'},
       powerModel: {enum: [...POWER_MODELS], default: 'transaxx', description: 'transaxx: Σ MAC share × P(mult)/P(exact); energy: with an accumulator per MAC (clockMHz, accumulatePj).'},
@@ -70,7 +121,8 @@ export const searchKind: StepKind<SearchParams> = {
   keyExtras: multiplierKeyExtras,
   async run(ctx) {
     const p = ctx.params;
-    const runtime = openRuntime(ctx);
+    const runtime = openRuntime(ctx, p.holdout > 0 ? {samples: p.holdout, stages: p.holdoutStages} : undefined);
+    warnMissingClasses(ctx, runtime);
     const power = powerModel(p);
     const multipliers = candidates(runtime, power);
     const store = evaluationStore(ctx.memo);
@@ -112,22 +164,43 @@ export const searchKind: StepKind<SearchParams> = {
         if (saved !== undefined) ctx.log(`resumed from a checkpoint with ${countPoints(saved.state)} evaluated configurations`);
       } catch (error) {
         // A checkpoint this version cannot continue is not worth failing for: start over.
-        if (saved === undefined || !(error instanceof Error) || !error.message.startsWith('search checkpoint:')) throw error;
+        if (saved === undefined || !(error instanceof SearchInputError) || error.subject !== 'checkpoint') throw error;
         ctx.log(`ignoring the checkpoint (${error.message}); starting over`, 'stderr');
         result = await runSearch(problem, options);
       }
+      const memoised = (subset: EvaluationSubset) => {
+        const evaluator = memoise((assignment, signal) => subset.evaluate(assignment, signal), {store, scope: subset.scope, multipliers});
+        return {samples: subset.samples, evaluate: (assignment: Assignment, signal: AbortSignal) => evaluator.evaluate(assignment, signal)};
+      };
+      const allExact = Object.fromEntries(runtime.layers.map((l) => [l.name, runtime.exact.name]));
+      const confirmation =
+        runtime.holdout.length === 0
+          ? undefined
+          : await confirm(result.points, runtime.holdout.map(memoised), {maxAccuracyDrop: feasibleDrop, confidence: p.confidence, margin: p.margin / 100, maxCandidates: p.confirmCandidates, baseline: allExact, signal: ctx.signal});
       ctx.metric('evaluationsRun', runtime.evaluations);
-      const {storeHits, ...rest} = result;
-      const output: SearchOutput = {...rest, baselineAccuracy: baseline.accuracy, maxAccuracyDrop, samples: runtime.samples, powerModel: power.description};
-      const assignment = result.bestConfig?.assign ?? Object.fromEntries(runtime.layers.map((l) => [l.name, runtime.exact.name]));
+      const {storeHits, best: searchBest, bestConfig: _, ...rest} = result;
+      const output: SearchOutput = {
+        ...rest,
+        baselineAccuracy: baseline.accuracy,
+        maxAccuracyDrop,
+        samples: runtime.samples,
+        powerModel: power.description,
+        sampling: {...runtime.sampling, searchSamples: runtime.samples, holdoutSamples: runtime.holdout.reduce((sum, stage) => sum + stage.samples, 0)},
+      };
+      if (searchBest !== undefined) {
+        const evaluated = await memoised(runtime).evaluate(searchBest.assignment, ctx.signal);
+        output.searchBest = {...searchBest, evidence: subsetEvidence(baseline, evaluated, runtime.samples, feasibleDrop, p.confidence)};
+      }
+      const answer = confirmation === undefined ? searchBest : confirmation.answer && result.points.find((point) => sameAssignment(point.assignment, confirmation.answer!.assignment));
+      if (answer !== undefined) {
+        output.best = answer;
+        output.bestConfig = {assign: {...answer.assignment}};
+      }
+      if (confirmation !== undefined) output.confirmation = confirmation;
       const plot = join(ctx.scratchDir, 'search.svg');
-      await writeFile(plot, searchPlotSvg(result, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title: `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples`}));
-      const best = result.best;
-      ctx.log(
-        best === undefined
-          ? `no configuration within ${p.threshold} points after ${result.evaluations} evaluations; the assignment keeps every layer exact`
-          : `best: ${(100 * (1 - best.relativePower)).toFixed(1)}% power saved at ${(100 * best.drop).toFixed(2)} points drop (${result.evaluations} evaluations, ${storeHits} from the memo, ${runtime.evaluations} run)`,
-      );
+      await writeFile(plot, searchPlotSvg({...result, ...(answer !== undefined ? {best: answer} : {best: undefined})}, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title: `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples`}));
+      ctx.log(summary(output, storeHits, runtime.evaluations, p));
+      const assignment = answer?.assignment ?? allExact;
       return {result: {value: output as unknown as Json}, assignment: {value: assignment}, plot: {file: plot}};
     } catch (error) {
       throw libraryError(error);
@@ -135,12 +208,48 @@ export const searchKind: StepKind<SearchParams> = {
   },
 };
 
-/** The library's validation errors are about the user's input: StepErrors with a hint. */
+function sameAssignment(a: Assignment, b: Assignment): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
+function subsetEvidence(baseline: EvaluationOutcome, candidate: EvaluationOutcome, samples: number, threshold: number, confidence: number): SubsetEvidence {
+  const paired = pairedAgainst(baseline.correct!, candidate.correct!, samples);
+  const {verdict} = dropVerdict(paired, threshold, (1 - confidence) / 2);
+  return {...paired, interval: pairedDropInterval(paired, confidence), verdict};
+}
+
+const points = (drop: number): string => `${(100 * drop).toFixed(2)}`;
+
+/** One line for the log: the answer and the evidence behind it. */
+function summary(output: SearchOutput, storeHits: number, evaluationsRun: number, p: SearchParams): string {
+  const counts = `${output.evaluations} evaluations, ${storeHits} from the memo, ${evaluationsRun} run`;
+  const found = output.searchBest;
+  if (found === undefined) return `no configuration within ${p.threshold} points after ${output.evaluations} evaluations (${counts}); the assignment keeps every layer exact`;
+  const onSearch = `the search subset's best (${output.samples} images) saves ${(100 * (1 - found.relativePower)).toFixed(1)}% at a drop of ${points(found.drop)} points (${points(found.evidence.interval.low)} … ${points(found.evidence.interval.high)} at ${p.confidence * 100}%)`;
+  const confirmation = output.confirmation;
+  if (confirmation === undefined) return `best: ${(100 * (1 - found.relativePower)).toFixed(1)}% power saved, UNCONFIRMED (set holdout to confirm it on images the search never saw); ${onSearch}; ${counts}`;
+  const answer = confirmation.answer;
+  const holdout = (c: ConfirmedCandidate) => `hold-out drop ${points(c.holdout.drop)} points on ${c.holdout.samples} images (${points(c.holdout.interval.low)} … ${points(c.holdout.interval.high)})`;
+  const cost = `${counts}, ${confirmation.evaluations} hold-out evaluations`;
+  if (answer === undefined) {
+    const closest = confirmation.closest;
+    return `no configuration meets the threshold at ${p.confidence * 100}% confidence on the hold-out${closest === undefined ? '' : `; the closest saves ${(100 * (1 - closest.relativePower)).toFixed(1)}% with ${holdout(closest)}`}; the assignment keeps every layer exact; ${onSearch}; ${cost}`;
+  }
+  return `best: ${(100 * (1 - answer.relativePower)).toFixed(1)}% power saved, confirmed: ${holdout(answer)}, within ${p.threshold - p.margin} points at ${p.confidence * 100}% confidence; ${onSearch}; ${cost}`;
+}
+
+/** The library's input errors are about the user's input: StepErrors with a hint, by subject. */
 function libraryError(error: unknown): unknown {
-  if (!(error instanceof Error)) return error;
-  if (error.message.startsWith('search problem: the sensitivity matrix')) return new StepError(error.message, 'measure the matrix with the same layers and multipliers', 'with.sensitivity');
-  if (/^search( problem)?:/.test(error.message)) return new StepError(error.message, 'check the search parameters');
-  return asStepError(error);
+  if (!(error instanceof SearchInputError)) return asStepError(error);
+  switch (error.subject) {
+    case 'sensitivity':
+      return new StepError(error.message, 'measure the matrix with the same layers and multipliers', 'with.sensitivity');
+    case 'problem':
+    case 'options':
+    case 'checkpoint':
+      return new StepError(error.message, 'check the search parameters');
+  }
 }
 
 function powerModel(p: SearchParams): PowerModel {

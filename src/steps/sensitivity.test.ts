@@ -47,7 +47,13 @@ describe('sensitivity', () => {
       expect(cell.drop).toBeCloseTo(matrix.baselineAccuracy - cell.accuracy, 12);
       expect(Object.keys(cell.metrics ?? {}).sort()).toEqual(['logit-kl', 'logit-mse']);
       expect(cell.metrics!['logit-kl']).toBeGreaterThan(0);
+      // Paired with the baseline on the same images: the discordant counts make up the drop.
+      expect((cell.paired!.onlyBaselineCorrect - cell.paired!.onlyCellCorrect) / matrix.samples).toBeCloseTo(cell.drop, 12);
+      expect(cell.paired!.pValue).toBeGreaterThan(0);
+      expect(cell.interval!.low).toBeLessThanOrEqual(cell.accuracy);
+      expect(cell.interval!.high).toBeGreaterThanOrEqual(cell.accuracy);
     }
+    expect(matrix.sampling).toMatchObject({seed: 0, of: 100, stratified: true});
     // The very cheap 1KR3 hurts more than 1L2H wherever it is put (KL is smooth enough to order them).
     for (const layer of LAYERS) {
       const kl = (m: string) => matrix.cells.find((c) => c.layer === layer && c.multiplier === m)!.metrics!['logit-kl']!;

@@ -5,8 +5,9 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {measureSensitivity, sensitivityHeatmapSvg, type SensitivityMatrix} from '../approx/search/index.js';
+import type {ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';
 
 export interface SensitivityParams extends EvaluationParams {
   proxy: Proxy[];
@@ -15,6 +16,8 @@ export interface SensitivityParams extends EvaluationParams {
 /** The matrix output: the library's matrix plus what reports and search need beside it. */
 export interface SensitivityOutput extends SensitivityMatrix {
   samples: number;
+  /** How the scored subset was drawn, and its samples per class. */
+  sampling: ApproximationRuntime['sampling'] & {labelCounts: number[]};
   macs: Record<string, number>;
   multiplierInfo: {name: string; id: string; powerMw: number | null; exact: boolean}[];
 }
@@ -40,6 +43,7 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
   keyExtras: multiplierKeyExtras,
   async run(ctx) {
     const runtime = openRuntime(ctx);
+    warnMissingClasses(ctx, runtime);
     const store = evaluationStore(ctx.memo);
     const memo = {store, scope: runtime.scope};
     const multipliers = runtime.multipliers.map((m) => ({name: m.name, id: m.id, relativePower: 1, exact: m.id === runtime.exact.id}));
@@ -50,6 +54,7 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
         layers: runtime.layers,
         multipliers,
         baselineAccuracy: baseline.accuracy,
+        ...(baseline.correct !== undefined ? {baselineCorrect: {correct: baseline.correct, samples: runtime.samples}} : {}),
         evaluateCell: (layer, multiplier, signal) => runtime.evaluate({[layer]: multiplier}, signal),
         memo,
         parallel: parallelism(ctx),
@@ -66,6 +71,7 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
         ...measured,
         cells: measured.cells.map((cell) => ({...cell, ...(cell.metrics !== undefined ? {metrics: keep(cell.metrics, ctx.params.proxy)} : {})})),
         samples: runtime.samples,
+        sampling: {...runtime.sampling, labelCounts: runtime.labelCounts},
         macs: Object.fromEntries(runtime.layers.map((l) => [l.name, l.macs])),
         multiplierInfo: runtime.multipliers.map((m) => ({name: m.name, id: m.id, powerMw: m.hardware.powerMw, exact: m.id === runtime.exact.id})),
       };

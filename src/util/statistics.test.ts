@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {binomialCdf, mcnemarExact, mcnemarFromCorrectness, normalQuantile, samplesForHalfWidth, wilsonInterval} from './statistics.js';
+import {Random} from './random.js';
+import {binomialCdf, dropVerdict, mcnemarExact, mcnemarFromCorrectness, normalQuantile, pairedDrop, pairedDropInterval, samplesForHalfWidth, wilsonInterval} from './statistics.js';
 
 describe('statistics', () => {
   it('normal quantiles match published values', () => {
@@ -45,5 +46,47 @@ describe('statistics', () => {
   it('sample size for a resolution', () => {
     // ±1 point at 95 % around 90 % accuracy needs 1.96² · 0.09 / 0.0001 ≈ 3458 images.
     expect(samplesForHalfWidth(0.9, 0.01)).toBe(3458);
+  });
+});
+
+describe('paired drops', () => {
+  it('the Agresti–Min interval matches a hand computation', () => {
+    // b = 30, c = 12 of n = 1000: (30.5 − 12.5)/1002 ± 1.96 · √(43 − 18²/1002)/1002
+    const interval = pairedDropInterval(pairedDrop(30, 12, 1000));
+    const half = (1.959964 * Math.sqrt(43 - 324 / 1002)) / 1002;
+    expect(interval.low).toBeCloseTo(18 / 1002 - half, 6);
+    expect(interval.high).toBeCloseTo(18 / 1002 + half, 6);
+  });
+
+  it('no discordant image still leaves an interval of nonzero width', () => {
+    const interval = pairedDropInterval(pairedDrop(0, 0, 200));
+    expect(interval.high).toBeGreaterThan(0.005);
+    expect(interval.low).toBeLessThan(-0.005);
+  });
+
+  it('a drop on the threshold is undecided; one far below is within; one far above is beyond', () => {
+    expect(dropVerdict(pairedDrop(25, 10, 1000), 0.015, 0.05).verdict).toBe('undecided');
+    expect(dropVerdict(pairedDrop(5, 5, 5000), 0.015, 0.05).verdict).toBe('within');
+    expect(dropVerdict(pairedDrop(200, 10, 5000), 0.015, 0.05).verdict).toBe('beyond');
+    expect(() => dropVerdict(pairedDrop(1, 1, 10), 0.01, 0.7)).toThrow(RangeError);
+  });
+
+  it('calls a configuration whose true drop equals the threshold "within" at most alpha of the time', () => {
+    // Simulated pairs: P(only baseline right) = 3 %, P(only candidate right) = 1.5 %: true drop 1.5 points.
+    const random = new Random(7);
+    let within = 0;
+    const trials = 2000;
+    for (let t = 0; t < trials; t++) {
+      let b = 0;
+      let c = 0;
+      for (let i = 0; i < 1000; i++) {
+        const u = random.next();
+        if (u < 0.03) b++;
+        else if (u < 0.045) c++;
+      }
+      if (dropVerdict(pairedDrop(b, c, 1000), 0.015, 0.1).verdict === 'within') within++;
+    }
+    expect(within / trials).toBeLessThan(0.1 + 0.02);
+    expect(within / trials).toBeGreaterThan(0.05);
   });
 });

@@ -103,3 +103,51 @@ export function samplesForHalfWidth(accuracy: number, halfWidth: number, confide
   const p = Math.min(Math.max(accuracy, 0), 1);
   return Math.ceil((z * z * Math.max(p * (1 - p), 1e-4)) / (halfWidth * halfWidth));
 }
+
+export interface PairedDrop {
+  /** Images scored. */
+  samples: number;
+  /** Images the baseline got right and the candidate got wrong. */
+  onlyBaselineCorrect: number;
+  /** Images the candidate got right and the baseline got wrong. */
+  onlyCandidateCorrect: number;
+  /** (onlyBaselineCorrect − onlyCandidateCorrect) / samples: the baseline's accuracy minus the candidate's. */
+  drop: number;
+}
+
+export function pairedDrop(onlyBaselineCorrect: number, onlyCandidateCorrect: number, samples: number): PairedDrop {
+  if (!(samples > 0) || onlyBaselineCorrect + onlyCandidateCorrect > samples) {
+    throw new RangeError(`pairedDrop: need 0 < discordant (${onlyBaselineCorrect} + ${onlyCandidateCorrect}) <= samples (${samples})`);
+  }
+  return {samples, onlyBaselineCorrect, onlyCandidateCorrect, drop: (onlyBaselineCorrect - onlyCandidateCorrect) / samples};
+}
+
+/**
+ * Interval of a paired accuracy difference (baseline − candidate, same images) at a two-sided confidence:
+ * the Wald interval after adding ½ to each cell of the 2×2 table (Agresti & Min 2005, "Simple improved
+ * confidence intervals for comparing matched proportions"), which keeps its coverage when few images disagree.
+ */
+export function pairedDropInterval(paired: PairedDrop, confidence = 0.95): Interval {
+  const z = normalQuantile(1 - (1 - confidence) / 2);
+  const n = paired.samples + 2;
+  const b = paired.onlyBaselineCorrect + 0.5;
+  const c = paired.onlyCandidateCorrect + 0.5;
+  const difference = (b - c) / n;
+  const half = (z * Math.sqrt(b + c - (b - c) ** 2 / n)) / n;
+  return {low: Math.max(-1, difference - half), high: Math.min(1, difference + half)};
+}
+
+export type DropVerdict = 'within' | 'beyond' | 'undecided';
+
+/**
+ * One look of a test of "drop <= threshold" at error rate `alpha` (one-sided): `within` when the upper
+ * bound is at most the threshold, `beyond` when the lower bound exceeds it. A caller making several
+ * looks or testing several candidates splits its error rate over them (Bonferroni), so that the chance
+ * of calling any configuration `within` whose true drop exceeds the threshold stays below the total.
+ */
+export function dropVerdict(paired: PairedDrop, threshold: number, alpha: number): {verdict: DropVerdict; bounds: Interval} {
+  if (!(alpha > 0 && alpha < 0.5)) throw new RangeError(`dropVerdict: alpha must be in (0, 0.5), got ${alpha}`);
+  const bounds = pairedDropInterval(paired, 1 - 2 * alpha);
+  const verdict = bounds.high <= threshold ? 'within' : bounds.low > threshold ? 'beyond' : 'undecided';
+  return {verdict, bounds};
+}

@@ -42,6 +42,7 @@ describe('timm-imagenet template', () => {
       finetuneSamples: '40',
       evalSamples: '40',
       searchSamples: '40',
+      holdoutSamples: '0',
       batchSize: '20',
       layers: "['**/attn/qkv/**', '**/fc1/**', '**/fc2/**']",
       multipliers: '[mul8s_1L2H, mul8s_1KR3]',

@@ -15,8 +15,9 @@ const STEP_COUNT = 16;
 const SMALL = Object.entries({
   calibrationSamples: '64',
   finetuneSamples: '1024',
-  evalSamples: '300',
+  evalSamples: '600',
   searchSamples: '300',
+  holdoutSamples: '300',
   budget: '16',
   layers: '[blocks.0.mlp.fc1, blocks.1.attn.qkv, blocks.2.mlp.fc2, blocks.3.attn.proj]',
   multipliers: '[mul8s_1L2H, mul8s_1L1G, mul8s_1KR3]',

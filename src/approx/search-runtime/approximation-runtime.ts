@@ -12,16 +12,18 @@ import type {Multiplier} from '../multiplier.js';
 import {approximateModel, RewriteError} from '../rewrite.js';
 import type {Manifest} from '../rewrite-manifest.js';
 import {globToRegExp} from '../rewrite-select.js';
-import type {Assignment, EvaluationOutcome, EvaluationScope, MultiplierCandidate, SearchLayer} from '../search/index.js';
+import {encodeCorrect} from '../search/correctness.js';
+import type {Assignment, EvaluationOutcome, EvaluationScope, SearchLayer} from '../search/index.js';
 import {DataError} from '../../data/data-error.js';
 import {openDataset, type Dataset} from '../../data/dataset-reader.js';
+import {datasetView, disjointStratifiedSubsets, readLabels} from '../../data/dataset-view.js';
 import {evaluateModel} from '../../data/evaluate-model.js';
 import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
 import {createSession, runtimeIdentity, type ModelSession, type RuntimeIdentity} from '../../onnx/session.js';
 import {LogitProxies} from './logit-proxies.js';
 
-export type RuntimeField = 'model' | 'calibration' | 'dataset' | 'multipliers' | 'layers' | 'exclude';
+export type RuntimeField = 'model' | 'calibration' | 'dataset' | 'multipliers' | 'layers' | 'exclude' | 'holdout';
 
 export class RuntimeInputError extends Error {
   constructor(
@@ -43,8 +45,14 @@ export interface RuntimeOptions {
   /** Layer selection globs, as the `approximate` step takes them. */
   layers?: string[];
   exclude?: string[];
-  /** Evaluate the first `limit` samples only. */
+  /** Evaluate a stratified subset of `limit` samples (default: every sample). */
   limit?: number;
+  /** Seeds the draw of the evaluation and hold-out subsets (default 0). */
+  dataSeed?: number;
+  /** Samples held out for confirming search answers: disjoint from the evaluation subset, stratified (default 0). */
+  holdout?: number;
+  /** The hold-out split into this many equal stages, evaluated one after another (default 1). */
+  holdoutStages?: number;
   batchSize?: number;
   /** onnxruntime intra-op threads per evaluation. */
   threads?: number;
@@ -52,18 +60,31 @@ export interface RuntimeOptions {
   runtime?: RuntimeIdentity;
 }
 
-export interface ApproximationRuntime {
+/** A fixed set of images that assignments are scored on. */
+export interface EvaluationSubset {
+  /** Content identity of what an accuracy is about, apart from the assignment (memo keys). */
+  scope: EvaluationScope;
+  samples: number;
+  /** Samples per class (by label) in this subset. */
+  labelCounts: number[];
+  /** Accuracy, per-image correctness (and, on the search subset, logit proxies) of the quantised model with `assignment` (layers left out run on the exact multiplier). */
+  evaluate(assignment: Assignment, signal: AbortSignal): Promise<EvaluationOutcome>;
+}
+
+/** The search subset's fields are the runtime's own; `holdout` holds the confirmation stages. */
+export interface ApproximationRuntime extends EvaluationSubset {
   /** The selected layers in graph order, named by node (the names `approximate`'s assign takes). */
   layers: SearchLayer[];
   /** The exact multiplier first, then the candidates; `relativePower` is left for the caller's power model. */
   multipliers: Multiplier[];
   exact: Multiplier;
-  /** Content identity of what an accuracy is about, apart from the assignment (memo keys). */
-  scope: EvaluationScope;
-  samples: number;
-  /** Accuracy and proxies of the quantised model with `assignment` (layers left out run on the exact multiplier). */
-  evaluate(assignment: Assignment, signal: AbortSignal): Promise<EvaluationOutcome>;
-  /** Evaluations that actually ran (not answered by a memo). */
+  /** How the subsets were drawn from the dataset, for the outputs. */
+  sampling: {seed: number; of: number; stratified: true};
+  /** Samples per class in the whole dataset the subsets are drawn from. */
+  datasetLabelCounts: number[];
+  /** Disjoint from the search subset and from each other. */
+  holdout: EvaluationSubset[];
+  /** Evaluations that actually ran (not answered by a memo), on any subset. */
   readonly evaluations: number;
 }
 
@@ -72,7 +93,7 @@ export interface ApproximationRuntime {
  * evaluation would score the same configuration differently (the engine cache key does not cover them).
  * The onnxruntime version and execution provider are in the scope too, read from the runtime.
  */
-const EVALUATION_VERSION = 1;
+const EVALUATION_VERSION = 2;
 
 const sha256 = (...parts: (string | Uint8Array)[]): string => {
   const hash = createHash('sha256');
@@ -101,58 +122,93 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
     }
   };
   const layers = selectedLayers(rewrite({}).manifest);
-  const samples = Math.min(dataset.manifest.count, options.limit ?? dataset.manifest.count);
   const batchSize = options.batchSize ?? 64;
   const threads = options.threads ?? 1;
-  const scope: EvaluationScope = {
-    modelId: sha256(
-      `axx-evaluation-v${EVALUATION_VERSION}`,
-      JSON.stringify(options.runtime ?? runtimeIdentity()),
-      modelBytes,
-      calibrationBytes,
-      JSON.stringify(layers.map((l) => l.name)),
-    ),
-    subsetId: subsetDigest(dataset, samples, batchSize),
-  };
-  // The float model's logits, needed only when an evaluation actually runs (a fully memoised run skips it).
-  let reference: Promise<Float32Array> | undefined;
-  const referenceLogits = (signal: AbortSignal): Promise<Float32Array> =>
-    (reference ??= (async () => {
-      const rows: Float32Array[] = [];
-      await runTapped(modelBytes, dataset, {batchSize, threads, samples, signal}, (logits) => rows.push(logits.slice()));
-      return concat(rows);
-    })());
+  const modelId = sha256(
+    `axx-evaluation-v${EVALUATION_VERSION}`,
+    JSON.stringify(options.runtime ?? runtimeIdentity()),
+    modelBytes,
+    calibrationBytes,
+    JSON.stringify(layers.map((l) => l.name)),
+  );
+  const seed = options.dataSeed ?? 0;
+  const [searchIndices, ...stages] = drawSubsets(dataset, options, seed);
   let evaluations = 0;
+  const subset = (indices: Int32Array, proxies: boolean): EvaluationSubset => {
+    const view = datasetView(dataset.set, indices, dataset.labels);
+    const samples = indices.length;
+    // The float model's logits, needed only when an evaluation actually runs (a fully memoised run skips it).
+    let reference: Promise<Float32Array> | undefined;
+    const referenceLogits = (signal: AbortSignal): Promise<Float32Array> =>
+      (reference ??= (async () => {
+        const rows: Float32Array[] = [];
+        await runTapped(modelBytes, view, {batchSize, threads, signal}, (logits) => rows.push(logits.slice()));
+        return concat(rows);
+      })());
+    return {
+      scope: {modelId, subsetId: subsetDigest(view, batchSize)},
+      samples,
+      labelCounts: view.manifest.labelCounts,
+      async evaluate(assignment, signal) {
+        const floatLogits = proxies ? await referenceLogits(signal) : undefined;
+        const logitProxies = floatLogits && new LogitProxies(floatLogits, floatLogits.length / samples);
+        const correct = new Uint8Array(samples);
+        const {metrics} = await runTapped(encodeModel(rewrite(assignment).model), view, {batchSize, threads, signal}, (logits, labels, first, count) => {
+          logitProxies?.add(logits, first, count);
+          const classes = logits.length / count;
+          for (let r = 0; r < count; r++) correct[first + r] = argMax(logits, r * classes, classes) === labels[r] ? 1 : 0;
+        });
+        evaluations++;
+        const outcome: EvaluationOutcome = {accuracy: metrics.top1, correct: encodeCorrect(correct)};
+        if (logitProxies !== undefined) outcome.metrics = {...logitProxies.result(), loss: metrics.meanLoss};
+        return outcome;
+      },
+    };
+  };
+  const search = subset(searchIndices!, true);
+  const holdout = stages.map((indices) => subset(indices, false));
   return {
+    ...search,
     layers,
     multipliers,
     exact,
-    scope,
-    samples,
+    sampling: {seed, of: dataset.set.manifest.count, stratified: true},
+    datasetLabelCounts: dataset.set.manifest.labelCounts,
+    holdout,
     get evaluations() {
       return evaluations;
-    },
-    async evaluate(assignment, signal) {
-      const floatLogits = await referenceLogits(signal);
-      const classes = floatLogits.length / samples;
-      const proxies = new LogitProxies(floatLogits, classes);
-      let done = 0;
-      const {metrics} = await runTapped(encodeModel(rewrite(assignment).model), dataset, {batchSize, threads, samples, signal}, (logits, rows) => {
-        proxies.add(logits, done, rows);
-        done += rows;
-      });
-      evaluations++;
-      return {accuracy: metrics.top1, metrics: {...proxies.result(), loss: metrics.meanLoss}};
     },
   };
 }
 
-/** Evaluates `modelBytes`, handing every batch's logits (valid rows only) to `tap`. */
+/** The search subset, then the hold-out stages: seeded, stratified, disjoint. */
+function drawSubsets(dataset: {set: Dataset; labels: Int32Array}, options: RuntimeOptions, seed: number): Int32Array[] {
+  const total = dataset.set.manifest.count;
+  const searchSize = Math.min(total, options.limit ?? total);
+  const holdout = options.holdout ?? 0;
+  const stages = options.holdoutStages ?? 1;
+  if (holdout > total - searchSize) {
+    throw new RuntimeInputError(`a hold-out of ${holdout} samples does not fit: the dataset has ${total} samples and the search uses ${searchSize}`, 'holdout', 'lower the hold-out or the search limit, or load more samples');
+  }
+  if (holdout > 0 && !(Number.isInteger(stages) && stages >= 1 && stages <= holdout)) {
+    throw new RuntimeInputError(`the hold-out of ${holdout} samples cannot be split into ${stages} stages`, 'holdout', 'use between 1 and `holdout` stages');
+  }
+  const sizes = holdout > 0 ? Array.from({length: stages}, (_, k) => Math.floor((holdout * (k + 1)) / stages) - Math.floor((holdout * k) / stages)) : [];
+  return disjointStratifiedSubsets(dataset.labels, dataset.set.manifest.classes.length, [searchSize, ...sizes], seed);
+}
+
+function argMax(values: Float32Array, start: number, length: number): number {
+  let best = 0;
+  for (let i = 1; i < length; i++) if (values[start + i]! > values[start + best]!) best = i;
+  return best;
+}
+
+/** Evaluates `modelBytes` on every sample of `dataset`, handing each batch's logits (valid rows only) to `tap`. */
 async function runTapped(
   modelBytes: Uint8Array,
   dataset: Dataset,
-  options: {batchSize: number; threads: number; samples: number; signal: AbortSignal},
-  tap: (logits: Float32Array, rows: number) => void,
+  options: {batchSize: number; threads: number; signal: AbortSignal},
+  tap: (logits: Float32Array, labels: Int32Array, first: number, count: number) => void,
 ): ReturnType<typeof evaluateModel> {
   let session: ModelSession;
   try {
@@ -160,23 +216,12 @@ async function runTapped(
   } catch (error) {
     throw new RuntimeInputError(`onnxruntime cannot load the model: ${(error as Error).message}`, 'model');
   }
-  let remaining = options.samples;
-  const tapped: ModelSession = {
-    ...session,
-    async run(feeds, fetches) {
-      const outputs = await session.run(feeds, fetches);
-      const first = outputs[fetches?.[0] ?? session.outputNames[0]!];
-      if (first !== undefined && first.type === 'float32' && first.dims.length === 2) {
-        // A model with a fixed batch size pads the last batch: only the real rows count.
-        const rows = Math.min(remaining, first.dims[0]!);
-        tap((first.data as Float32Array).subarray(0, rows * first.dims[1]!), rows);
-        remaining -= rows;
-      }
-      return outputs;
-    },
-  };
   try {
-    return await evaluateModel(tapped, dataset, {batchSize: options.batchSize, limit: options.samples, signal: options.signal});
+    return await evaluateModel(session, dataset, {
+      batchSize: options.batchSize,
+      signal: options.signal,
+      onLogits: ({logits, labels, count, start}) => tap(logits, labels, start, count),
+    });
   } catch (error) {
     if (error instanceof DataError) throw new RuntimeInputError(error.message, 'dataset', error.hint);
     throw error;
@@ -221,9 +266,9 @@ function resolveCandidates(names: readonly string[]): {multipliers: Multiplier[]
 }
 
 /** sha256 over the evaluated samples and labels themselves (the dataset dir carries no digest). */
-function subsetDigest(dataset: Dataset, samples: number, batchSize: number): string {
-  const hash = createHash('sha256').update(JSON.stringify({shape: dataset.manifest.sampleShape, samples}));
-  for (const batch of dataset.batches(batchSize, {limit: samples})) {
+function subsetDigest(dataset: Dataset, batchSize: number): string {
+  const hash = createHash('sha256').update(JSON.stringify({shape: dataset.manifest.sampleShape, samples: dataset.manifest.count}));
+  for (const batch of dataset.batches(batchSize)) {
     hash.update(new Uint8Array(batch.x.buffer, batch.x.byteOffset, batch.count * dataset.sampleSize * 4));
     hash.update(new Uint8Array(batch.y.buffer, batch.y.byteOffset, batch.count * 4));
   }
@@ -265,9 +310,10 @@ function parse(bytes: Uint8Array, file: string): CalibrationFile {
   }
 }
 
-function open(dir: string): Dataset {
+function open(dir: string): {set: Dataset; labels: Int32Array} {
   try {
-    return openDataset(dir);
+    const set = openDataset(dir);
+    return {set, labels: readLabels(set)};
   } catch (error) {
     if (error instanceof DataError) throw new RuntimeInputError(error.message, 'dataset', error.hint ?? 'pass the dir output of a load/dataset step');
     throw error;

@@ -3,7 +3,7 @@
 export type {Assignment, EvaluatedPoint, Evaluate, EvaluationOutcome, Json, MultiplierCandidate, PredictedDrops, RelativePower, SearchLayer, SearchProblem} from './types.js';
 export {macWeightedRelativePower} from './power.js';
 export {evaluationKey, InMemoryEvaluationStore, type EvaluationScope, type EvaluationStore} from './memo.js';
-export {runSearch, SEARCH_METHODS, type SearchMethod, type SearchOptions, type SearchResult} from './search.js';
+export {DEFAULT_SEARCH_METHOD, runSearch, SEARCH_METHODS, type SearchMethod, type SearchOptions, type SearchResult} from './search.js';
 export {DEFAULT_POLICY, type PolicyParams} from './policy.js';
 export {DEFAULT_REWARD, reward, type RewardShape} from './reward.js';
 export {DEFAULT_EXPLORATION, uctScore} from './uct.js';
@@ -11,3 +11,6 @@ export {bestFeasible, paretoFront} from './pareto.js';
 export {searchPlotSvg, type PlotOptions} from './plot.js';
 export {measureSensitivity, predictedDrops, type SensitivityCell, type SensitivityMatrix, type SensitivityOptions} from './sensitivity.js';
 export {sensitivityHeatmapSvg} from './heatmap.js';
+export {SearchInputError, type SearchInputSubject} from './errors.js';
+export {confirm, type Confirmation, type ConfirmationOptions, type ConfirmedCandidate, type HoldoutStage} from './confirm.js';
+export {encodeCorrect, decodeCorrect, pairedAgainst} from './correctness.js';

@@ -9,6 +9,7 @@
 // reward 0) so the next one spreads out; the batch is then evaluated with any parallelism and backed
 // up in batch order. The course of the search depends on the seed and `batchSize`, never on how many
 // evaluations run at once.
+import {SearchInputError} from './errors.js';
 import type {EvaluationLedger} from './ledger.js';
 import {RolloutPolicy, type PolicyParams} from './policy.js';
 import {reward, type RewardContext, type RewardShape} from './reward.js';
@@ -200,7 +201,7 @@ export class Mcts implements SearchStrategy {
 
   #load(saved: SavedNode, depth: number): TreeNode {
     const node = this.#newNode(depth);
-    if (saved.k.length !== node.children.length) throw new Error('search checkpoint: the saved tree does not match the problem (candidate counts differ); delete the checkpoint');
+    if (saved.k.length !== node.children.length) throw new SearchInputError('checkpoint', 'search checkpoint: the saved tree does not match the problem (candidate counts differ); delete the checkpoint');
     node.visits = saved.n;
     node.totalReward = saved.w;
     if (saved.b !== undefined) node.best = {reward: saved.b.r, config: saved.b.c};

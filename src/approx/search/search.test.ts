@@ -69,6 +69,32 @@ describe('greedy', () => {
   });
 });
 
+describe('knapsack', () => {
+  it('evaluates the cheapest configuration the additive model admits first: on additive drops, the optimum at once', async () => {
+    const calls: Assignment[] = [];
+    const result = await runSearch(tinyProblem(calls), {method: 'knapsack', budget: 100, seed: 1});
+    expect(calls[0]).toEqual({A: 'mid', B: 'mid', C: 'cheap'});
+    expect(result.bestConfig).toEqual({assign: {A: 'mid', B: 'mid', C: 'cheap'}});
+    // Then it tries what the model doubts, cheapest first, until nothing cheaper than the best is left.
+    expect(result.exhausted).toBe(true);
+    expect(result.points.every((p, i) => i === 0 || p.relativePower < 0.64 + 1e-12)).toBe(true);
+  });
+
+  it('learns from measurements how layers compound: drops twice the sum of the cells', async () => {
+    const problem = tinyProblem();
+    const compounding: SearchProblem = {...problem, evaluate: async (a, s) => ({accuracy: 0.9 - 2 * (0.9 - (await problem.evaluate(a, s)).accuracy)})};
+    const result = await runSearch(compounding, {method: 'knapsack', budget: 100, seed: 1});
+    // The feasible optimum under doubled drops (≤ 0.00475 additive): power 0.85 (A mid alone, or B and C mid).
+    expect(result.best?.relativePower).toBeCloseTo(0.85, 12);
+    expect(result.evaluations).toBeLessThan(27);
+  });
+
+  it('needs a sensitivity matrix', async () => {
+    const {sensitivity: _, ...blind} = tinyProblem();
+    await expect(runSearch(blind, {method: 'knapsack', budget: 10, seed: 1})).rejects.toMatchObject({name: 'SearchInputError', subject: 'options'});
+  });
+});
+
 describe('random', () => {
   it('evaluates distinct configurations and enumerates the space when the budget allows', async () => {
     const calls: Assignment[] = [];

@@ -1,8 +1,10 @@
 // One entry point for every method: compiles the problem, runs iterations until the evaluation budget
 // is spent (or the method is done), checkpoints every few iterations, resumes from a checkpoint.
 import {createHash} from 'node:crypto';
+import {SearchInputError} from './errors.js';
 import {geneticSearch} from './genetic-search.js';
 import {greedySearch} from './greedy-search.js';
+import {knapsackSearch} from './knapsack-search.js';
 import {EvaluationLedger, type LedgerEntry} from './ledger.js';
 import {memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
 import {Mcts} from './mcts.js';
@@ -16,8 +18,10 @@ import type {SearchStrategy} from './strategy.js';
 import type {Assignment, EvaluatedPoint, Json, SearchProblem} from './types.js';
 import {DEFAULT_EXPLORATION} from './uct.js';
 
-export const SEARCH_METHODS = ['mcts', 'random', 'greedy', 'genetic'] as const;
+export const SEARCH_METHODS = ['mcts', 'random', 'greedy', 'genetic', 'knapsack'] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
+/** What the `search` step uses unless told otherwise (docs/search.md has the measurements behind it). */
+export const DEFAULT_SEARCH_METHOD: SearchMethod = 'mcts';
 
 export interface SearchOptions {
   method: SearchMethod;
@@ -81,7 +85,7 @@ interface SearchState {
 
 export async function runSearch(problem: SearchProblem, options: SearchOptions): Promise<SearchResult> {
   const space = compileSpace(problem);
-  if (!SEARCH_METHODS.includes(options.method)) throw new Error(`search: unknown method ${String(options.method)}; use one of ${SEARCH_METHODS.join(', ')}`);
+  if (!SEARCH_METHODS.includes(options.method)) throw new SearchInputError('options', `search: unknown method ${String(options.method)}; use one of ${SEARCH_METHODS.join(', ')}`);
   positiveInteger('budget', options.budget);
   const signal = options.signal ?? new AbortController().signal;
   const evaluator = memoise(problem.evaluate, options.memo && {...options.memo, multipliers: problem.multipliers});
@@ -131,6 +135,8 @@ function createStrategy(space: SearchSpace, rng: Random, options: SearchOptions,
       return randomSearch(space, rng, batchSize);
     case 'greedy':
       return greedySearch(space);
+    case 'knapsack':
+      return knapsackSearch(space);
     case 'genetic':
       return geneticSearch(space, rng, {populationSize: positiveInteger('populationSize', options.populationSize ?? 16), reward: {...DEFAULT_REWARD, ...options.reward}}, saved);
   }
@@ -158,15 +164,15 @@ function problemFingerprint(space: SearchSpace, options: SearchOptions): string 
 function readState(state: Json, method: SearchMethod, fingerprint: string): SearchState {
   const candidate = state as unknown as Partial<SearchState> | null;
   if (candidate === null || typeof candidate !== 'object' || candidate.format !== 'axx-search' || candidate.version !== 1) {
-    throw new Error('search checkpoint: not a search state written by this version of axx; delete the checkpoint to start over');
+    throw new SearchInputError('checkpoint', 'search checkpoint: not a search state written by this version of axx; delete the checkpoint to start over');
   }
   if (candidate.method !== method || candidate.problem !== fingerprint) {
-    throw new Error(`search checkpoint: written by a different search (method ${String(candidate.method)}, problem ${String(candidate.problem)}; now ${method}, ${fingerprint}); delete the checkpoint to start over`);
+    throw new SearchInputError('checkpoint', `search checkpoint: written by a different search (method ${String(candidate.method)}, problem ${String(candidate.problem)}; now ${method}, ${fingerprint}); delete the checkpoint to start over`);
   }
   return candidate as SearchState;
 }
 
 function positiveInteger(name: string, value: number): number {
-  if (!(Number.isInteger(value) && value > 0)) throw new Error(`search: "${name}" must be a positive integer, got ${value}`);
+  if (!(Number.isInteger(value) && value > 0)) throw new SearchInputError('options', `search: "${name}" must be a positive integer, got ${value}`);
   return value;
 }

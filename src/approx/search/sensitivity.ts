@@ -1,6 +1,9 @@
 // The sensitivity matrix: each approximable layer alone on each candidate multiplier, evaluated on a
 // fixed subset. Cells go through the same memo store as search configurations (a cell is the
 // configuration "this layer on this circuit, every other layer exact"), so search reuses them.
+import {mcnemarExact, wilsonInterval, type Interval} from '../../util/statistics.js';
+import {pairedAgainst} from './correctness.js';
+import {SearchInputError} from './errors.js';
 import {memoise, type EvaluationScope, type EvaluationStore} from './memo.js';
 import {mapConcurrent} from './pool.js';
 import type {EvaluationOutcome, MultiplierCandidate, PredictedDrops, SearchLayer} from './types.js';
@@ -13,6 +16,10 @@ export interface SensitivityCell {
   drop: number;
   /** Smoother proxies the evaluator reported (logit KL, MSE vs the float model …). */
   metrics?: Record<string, number>;
+  /** 95 % Wilson interval of `accuracy` (when the evaluator reports per-image correctness). */
+  interval?: Interval;
+  /** McNemar's exact test against the baseline on the same images (likewise). */
+  paired?: {onlyBaselineCorrect: number; onlyCellCorrect: number; pValue: number};
 }
 
 export interface SensitivityMatrix {
@@ -29,6 +36,8 @@ export interface SensitivityOptions {
   layers: readonly SearchLayer[];
   multipliers: readonly MultiplierCandidate[];
   baselineAccuracy: number;
+  /** The baseline's per-image correctness on the `samples` images every cell is scored on: cells then carry a paired test. */
+  baselineCorrect?: {correct: string; samples: number};
   /** Accuracy (and proxies) with only `layer` approximated by `multiplier`. */
   evaluateCell(layer: string, multiplier: string, signal: AbortSignal): Promise<EvaluationOutcome>;
   memo?: {store: EvaluationStore; scope: EvaluationScope};
@@ -44,7 +53,7 @@ export async function measureSensitivity(options: SensitivityOptions): Promise<S
   const jobs = options.layers.flatMap((layer, l) =>
     (layer.candidates ?? options.multipliers.map((m) => m.name)).flatMap((name) => {
       const multiplier = byName.get(name);
-      if (multiplier === undefined) throw new Error(`sensitivity: layers[${l}] (${layer.name}): unknown candidate multiplier ${name}; known: ${[...byName.keys()].join(', ')}`);
+      if (multiplier === undefined) throw new SearchInputError('problem', `sensitivity: layers[${l}] (${layer.name}): unknown candidate multiplier ${name}; known: ${[...byName.keys()].join(', ')}`);
       return multiplier.exact ? [] : [{layer: layer.name, multiplier: name}];
     }),
   );
@@ -61,6 +70,13 @@ export async function measureSensitivity(options: SensitivityOptions): Promise<S
     const outcome = await evaluator.evaluate({[layer]: multiplier}, signal);
     const cell: SensitivityCell = {layer, multiplier, accuracy: outcome.accuracy, drop: options.baselineAccuracy - outcome.accuracy};
     if (outcome.metrics !== undefined) cell.metrics = outcome.metrics;
+    const baseline = options.baselineCorrect;
+    if (baseline !== undefined && outcome.correct !== undefined) {
+      const paired = pairedAgainst(baseline.correct, outcome.correct, baseline.samples);
+      const test = mcnemarExact(paired.onlyBaselineCorrect, paired.onlyCandidateCorrect);
+      cell.interval = wilsonInterval(Math.round(outcome.accuracy * baseline.samples), baseline.samples);
+      cell.paired = {onlyBaselineCorrect: paired.onlyBaselineCorrect, onlyCellCorrect: paired.onlyCandidateCorrect, pValue: test.pValue};
+    }
     options.onProgress?.(++done, jobs.length, cell);
     return cell;
   });
@@ -101,7 +117,7 @@ export function cellValue(cell: SensitivityCell, measure: string): number {
   if (measure === 'drop') return cell.drop;
   const metric = cell.metrics?.[measure];
   if (metric === undefined) {
-    throw new Error(`sensitivity: cell ${cell.layer} × ${cell.multiplier} has no metric "${measure}"; use "drop" or one of: ${Object.keys(cell.metrics ?? {}).join(', ') || '(none)'}`);
+    throw new SearchInputError('sensitivity', `sensitivity: cell ${cell.layer} × ${cell.multiplier} has no metric "${measure}"; use "drop" or one of: ${Object.keys(cell.metrics ?? {}).join(', ') || '(none)'}`);
   }
   return metric;
 }

@@ -1,5 +1,6 @@
 // The problem in index form, which every search method works on: a configuration is one candidate
 // index per layer (problem order). Validation lives here so every method reports bad input the same way.
+import {SearchInputError} from './errors.js';
 import {macWeightedRelativePower} from './power.js';
 import type {Assignment, MultiplierCandidate, RelativePower, SearchProblem} from './types.js';
 
@@ -31,31 +32,31 @@ export function configId(config: Config): string {
 
 export function compileSpace(problem: SearchProblem): SearchSpace {
   const where = 'search problem';
-  if (problem.layers.length === 0) throw new Error(`${where}: "layers" is empty; list the approximable layers with their MACs`);
-  if (!Number.isFinite(problem.baselineAccuracy)) throw new Error(`${where}: "baselineAccuracy" must be a number`);
-  if (!(problem.maxAccuracyDrop >= 0)) throw new Error(`${where}: "maxAccuracyDrop" must be >= 0, got ${problem.maxAccuracyDrop}`);
+  if (problem.layers.length === 0) throw new SearchInputError('problem', `${where}: "layers" is empty; list the approximable layers with their MACs`);
+  if (!Number.isFinite(problem.baselineAccuracy)) throw new SearchInputError('problem', `${where}: "baselineAccuracy" must be a number`);
+  if (!(problem.maxAccuracyDrop >= 0)) throw new SearchInputError('problem', `${where}: "maxAccuracyDrop" must be >= 0, got ${problem.maxAccuracyDrop}`);
   const byName = new Map<string, MultiplierCandidate>();
   for (const [i, m] of problem.multipliers.entries()) {
-    if (byName.has(m.name)) throw new Error(`${where}: multipliers[${i}] repeats the name ${m.name}`);
-    if (!(m.relativePower >= 0)) throw new Error(`${where}: multipliers[${i}] (${m.name}): "relativePower" must be >= 0`);
+    if (byName.has(m.name)) throw new SearchInputError('problem', `${where}: multipliers[${i}] repeats the name ${m.name}`);
+    if (!(m.relativePower >= 0)) throw new SearchInputError('problem', `${where}: multipliers[${i}] (${m.name}): "relativePower" must be >= 0`);
     byName.set(m.name, m);
   }
   const seen = new Set<string>();
   const candidates = problem.layers.map((layer, l) => {
     const at = `${where}: layers[${l}] (${layer.name})`;
-    if (seen.has(layer.name)) throw new Error(`${at}: the layer is listed twice`);
+    if (seen.has(layer.name)) throw new SearchInputError('problem', `${at}: the layer is listed twice`);
     seen.add(layer.name);
-    if (!(layer.macs >= 0)) throw new Error(`${at}: "macs" must be >= 0, got ${layer.macs}`);
+    if (!(layer.macs >= 0)) throw new SearchInputError('problem', `${at}: "macs" must be >= 0, got ${layer.macs}`);
     const names = layer.candidates ?? problem.multipliers.map((m) => m.name);
-    if (names.length === 0) throw new Error(`${at}: no candidate multipliers; give at least one`);
+    if (names.length === 0) throw new SearchInputError('problem', `${at}: no candidate multipliers; give at least one`);
     return names.map((name) => {
       const m = byName.get(name);
-      if (m === undefined) throw new Error(`${at}: unknown candidate multiplier ${name}; known: ${[...byName.keys()].join(', ')}`);
+      if (m === undefined) throw new SearchInputError('problem', `${at}: unknown candidate multiplier ${name}; known: ${[...byName.keys()].join(', ')}`);
       return m;
     });
   });
   const totalMacs = problem.layers.reduce((sum, layer) => sum + layer.macs, 0);
-  if (!(totalMacs > 0)) throw new Error(`${where}: the layers hold no MACs; at least one layer needs "macs" > 0`);
+  if (!(totalMacs > 0)) throw new SearchInputError('problem', `${where}: the layers hold no MACs; at least one layer needs "macs" > 0`);
   const macShare = problem.layers.map((layer) => layer.macs / totalMacs);
   const layerNames = problem.layers.map((layer) => layer.name);
   const drops = problem.sensitivity === undefined ? undefined : readDrops(problem, candidates);
@@ -88,7 +89,7 @@ function readDrops(problem: SearchProblem, candidates: readonly (readonly Multip
       if (m.exact) return sensitivity[layer.name]?.[m.name] ?? 0;
       const drop = sensitivity[layer.name]?.[m.name];
       if (drop === undefined || !Number.isFinite(drop)) {
-        throw new Error(`search problem: the sensitivity matrix has no drop for layer ${layer.name} × multiplier ${m.name}; measure that cell or drop the candidate`);
+        throw new SearchInputError('sensitivity', `search problem: the sensitivity matrix has no drop for layer ${layer.name} × multiplier ${m.name}; measure that cell or drop the candidate`);
       }
       return drop;
     }),

@@ -26,6 +26,8 @@ export interface SearchLayer {
 export interface EvaluationOutcome {
   accuracy: number;
   metrics?: Record<string, number>;
+  /** Per-image correctness on the evaluated images, in their order (correctness.ts), for paired tests. */
+  correct?: string;
 }
 
 export type Evaluate = (assignment: Assignment, signal: AbortSignal) => Promise<EvaluationOutcome>;

@@ -14,6 +14,7 @@ export interface EvaluationParams {
   layers?: string[];
   exclude?: string[];
   limit?: number;
+  dataSeed: number;
   batchSize: number;
 }
 
@@ -22,11 +23,12 @@ const patterns = {type: 'array', items: {type: 'string', minLength: 1}};
 export const evaluationSchemaProperties = {
   model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (load/model or train output).'},
   calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'A calibrate output for this model.'},
-  dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Evaluation samples (load/dataset output); the first `limit` are used.'},
+  dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Evaluation samples (load/dataset output); a seeded stratified subset of `limit` is used.'},
   multipliers: {type: 'array', minItems: 1, uniqueItems: true, items: {type: 'string', minLength: 1}, description: 'Candidate multipliers (one operand kind); the exact one is always a candidate.'},
   layers: {...patterns, description: 'Globs selecting layers, as approximate takes them. Default: all.'},
   exclude: {...patterns, description: 'Globs removing layers, as approximate takes them. Default: the classifier head.'},
-  limit: {type: 'integer', minimum: 1, description: 'Evaluate on the first samples only (default: all).'},
+  limit: {type: 'integer', minimum: 1, description: 'Evaluate on a stratified subset of this many samples, drawn with `dataSeed` (default: all).'},
+  dataSeed: {type: 'integer', default: 0, description: 'Seeds the stratified subset draw; the same seed in sensitivity and search gives the same subset.'},
   batchSize: {type: 'integer', minimum: 1, default: 100},
 };
 
@@ -49,7 +51,7 @@ export function evaluationStore(memo: StepMemo | undefined): EvaluationStore {
   };
 }
 
-export function openRuntime(ctx: StepContext<EvaluationParams>): ApproximationRuntime {
+export function openRuntime(ctx: StepContext<EvaluationParams>, holdout?: {samples: number; stages: number}): ApproximationRuntime {
   const p = ctx.params;
   try {
     return openApproximationRuntime({
@@ -60,12 +62,20 @@ export function openRuntime(ctx: StepContext<EvaluationParams>): ApproximationRu
       ...(p.layers !== undefined ? {layers: p.layers} : {}),
       ...(p.exclude !== undefined ? {exclude: p.exclude} : {}),
       ...(p.limit !== undefined ? {limit: p.limit} : {}),
+      dataSeed: p.dataSeed,
+      ...(holdout !== undefined ? {holdout: holdout.samples, holdoutStages: holdout.stages} : {}),
       batchSize: p.batchSize,
       threads: 1,
     });
   } catch (error) {
     throw asStepError(error);
   }
+}
+
+/** Says so when the scored subset leaves out classes the dataset has (a `limit` below the class count). */
+export function warnMissingClasses(ctx: StepContext<unknown>, runtime: ApproximationRuntime): void {
+  const missing = runtime.datasetLabelCounts.flatMap((count, label) => (count > 0 && (runtime.labelCounts[label] ?? 0) === 0 ? [label] : []));
+  if (missing.length > 0) ctx.log(`warning: the ${runtime.samples} scored samples leave out ${missing.length} class(es) of the dataset (labels ${missing.join(', ')}); raise \`limit\``, 'stderr');
 }
 
 /** Runtime input errors point at their parameter; anything else is a bug and stays an exception. */
