@@ -15,7 +15,7 @@ import {globToRegExp} from '../rewrite-select.js';
 import type {Assignment, EvaluationOutcome, EvaluationScope, MultiplierCandidate, SearchLayer} from '../search/index.js';
 import {DataError} from '../../data/data-error.js';
 import {openDataset, type Dataset} from '../../data/dataset-reader.js';
-import {evaluateModel} from '../../data/evaluate-model.js';
+import {evaluateModel} from '../../infer/evaluate-model.js';
 import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
 import {createSession, type ModelSession} from '../../onnx/session.js';
