@@ -35,13 +35,6 @@ export function executionSettings(device: Device): {provider: 'cpu'} | {provider
   return device.kind === 'cpu' ? {provider: 'cpu'} : {provider: 'cuda', tf32: false};
 }
 
-/**
- * Environment the process must have before its first CUDA session: cuBLAS and cuDNN read it when they
- * load. TF32 rounds fp32 matrix products to 10-bit mantissas, which breaks the exactness of the fp32
- * emulation paths, and onnxruntime-node offers no provider option to turn it off. Set by the CLI.
- */
-export const CUDA_PROCESS_ENVIRONMENT: Readonly<Record<string, string>> = {NVIDIA_TF32_OVERRIDE: '0'};
-
 /** A session was asked for a device this installation cannot drive. */
 export class DeviceUnavailableError extends Error {
   override name = 'DeviceUnavailableError';

@@ -121,6 +121,17 @@ describe('load/dataset', () => {
     expect(missing.hint).toContain(join(work, 'train-only', 'val'));
   });
 
+  it("checks the model's input shape before decoding a single image", async () => {
+    pngFile(join(work, 'sized', 'val', 'cat', '1.png'), 1);
+    const modelInfo = {inputs: [{name: 'input', shape: ['N', 3, 224, 224]}]};
+    const ctx = context(params({source: 'image-folder', path: join(work, 'sized'), modelInfo, transform: {size: 256}}));
+    const error = await loadDatasetKind.run(ctx).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({param: 'with.transform', message: 'model input "input" has shape [N, 3, 224, 224] but dataset samples are [3, 256, 256] (plus a batch dimension)'});
+    expect(ctx.progress.calls).toEqual([]);
+    const fits = await loadDatasetKind.run(context(params({source: 'image-folder', path: join(work, 'sized'), modelInfo, transform: {size: 224}})));
+    expect((fits.info as unknown as {value: DatasetInfo}).value.sampleShape).toEqual([3, 224, 224]);
+  });
+
   it('keys tensor and IDX files by content and base name, not by the directory they sit in', async () => {
     const copies = ['c', 'd'].map((name) => {
       mkdirSync(join(work, name), {recursive: true});

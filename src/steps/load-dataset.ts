@@ -9,6 +9,7 @@ import {readClassOrder} from '../data/class-order.js';
 import {DataError} from '../data/data-error.js';
 import {filesDigest} from '../data/file-digest.js';
 import {idxFiles, idxSource, type IdxDatasetName, type Split} from '../data/idx-source.js';
+import {inputShapeMismatch} from '../data/input-expectation.js';
 import {imageFolderSource, listImageFolder, TIMM_EVAL_TRANSFORM, type ImageTransform} from '../data/image-folder.js';
 import type {Interpolation} from '../data/resample.js';
 import type {SampleDtype, SampleSource} from '../data/sample-source.js';
@@ -31,6 +32,8 @@ export interface LoadDatasetParams {
   classFile?: string;
   /** image-folder: how samples are stored (default uint8: pixel bytes, normalised when read). */
   dtype?: SampleDtype;
+  /** A load/model info value: its input shape is checked against the samples before anything is decoded. */
+  modelInfo?: {inputs: {name: string; shape: (number | string | null)[] | null}[]};
   split: Split;
   limit?: number;
   offset?: number;
@@ -74,6 +77,11 @@ const schema = {
       type: 'string',
       minLength: 1,
       description: 'image-folder: a class list file in the model\'s label order: one folder name per line, a JSON list, {"folder": index} or {"index": ["folder", "name"]} (Keras imagenet_class_index.json).',
+    },
+    modelInfo: {
+      type: 'object',
+      'x-axx-input': {type: 'value', format: 'model-info'},
+      description: 'The info output of load/model: the model input shape is checked against the transform before a single image is decoded.',
     },
     dtype: {enum: ['uint8', 'float32'], description: 'image-folder: uint8 (default) stores pixel bytes and normalises when read (a quarter of the disk); float32 stores normalised floats.'},
     split: {
@@ -220,6 +228,15 @@ function asStepError(error: unknown, params: LoadDatasetParams): unknown {
   return new StepError(error.message, error.hint, params.path !== undefined ? 'with.path' : 'with.source');
 }
 
+/** Fails before decoding when the model named by with.modelInfo cannot take these samples. */
+function checkModelInput(params: LoadDatasetParams, sampleShape: readonly number[]): void {
+  const inputs = params.modelInfo?.inputs ?? [];
+  if (inputs.length !== 1 || inputs[0]!.shape === null) return;
+  const mismatch = inputShapeMismatch(inputs[0]!.shape, sampleShape, inputs[0]!.name);
+  if (mismatch === undefined) return;
+  throw new StepError(mismatch, 'set with.transform (size, channels) to what the model takes (timm: pretrained_cfg input_size), or load the model the data is for', 'with.transform');
+}
+
 export interface DatasetInfo {
   count: number;
   sampleShape: number[];
@@ -253,6 +270,7 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
     const {params} = ctx;
     try {
       const source = openSource(params, Math.max(1, Math.floor(ctx.resources.cpu ?? 1)));
+      checkModelInput(params, source.sampleShape);
       ctx.log(`${params.source}: ${source.labels.length} samples of [${source.sampleShape.join(', ')}], ${source.classes.length} classes; ${source.preprocessing.description}`);
       const dir = join(ctx.scratchDir, 'dataset');
       let reported = 0;
