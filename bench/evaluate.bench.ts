@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import jpeg from 'jpeg-js';
 import * as ort from 'onnxruntime-node';
 import {openDataset} from '../src/data/dataset-reader.js';
-import {evaluateModel} from '../src/data/evaluate-model.js';
+import {evaluateModel} from '../src/infer/evaluate-model.js';
 import {idxSource} from '../src/data/idx-source.js';
 import {imageFolderSource} from '../src/data/image-folder.js';
 import {writeSubset} from '../src/data/write-subset.js';
@@ -95,7 +95,7 @@ try {
   const imagesMs = performance.now() - started;
   const rssAll = peakRssMiB();
   started = performance.now();
-  await writeSubset(join(work, 'images-pooled'), imageFolderSource(root, undefined, {workers: THREADS}), {});
+  await writeSubset(join(work, 'images-pooled'), imageFolderSource(root, undefined, {concurrency: THREADS}), {});
   const pooledMs = performance.now() - started;
 
   console.log(`evaluate bench (ViT ${VIT_DEFAULTS.dim}d×${VIT_DEFAULTS.depth}, MNIST ${SAMPLES} samples, batch ${BATCH}, ${THREADS} threads, median of ${REPEATS}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`);
@@ -104,8 +104,8 @@ try {
   console.log(`  overhead               ${((evalMs / bareMs - 1) * 100).toFixed(2)} % of medians, ${((evalMin / bareMin - 1) * 100).toFixed(2)} % of fastest runs  (goal ≤ 5 %)`);
   console.log(`  time outside session.run within evaluateModel  ${(outsideShare * 100).toFixed(2)} % (median share per pass)`);
   console.log(`  MNIST IDX → shards     ${((SAMPLES / mnistMs) * 1000).toFixed(0)} samples/s`);
-  console.log(`  JPEG 500×375 → 3×224×224 (timm eval, bicubic)  ${((JPEGS / imagesMs) * 1000).toFixed(1)} images/s in 1 thread, ${((JPEGS / pooledMs) * 1000).toFixed(1)} in ${THREADS} workers`);
-  console.log(`  peak RSS before images ${rssBefore.toFixed(0)} MiB, after ${JPEGS / 4} images ${rssQuarter.toFixed(0)} MiB, after ${JPEGS} more ${rssAll.toFixed(0)} MiB (1 thread; worker threads add their own heaps)`);
+  console.log(`  JPEG 500×375 → 3×224×224 (timm eval, bicubic)  ${((JPEGS / imagesMs) * 1000).toFixed(1)} images/s one at a time, ${((JPEGS / pooledMs) * 1000).toFixed(1)} with ${THREADS} in flight (sharp threads)`);
+  console.log(`  peak RSS before images ${rssBefore.toFixed(0)} MiB, after ${JPEGS / 4} images ${rssQuarter.toFixed(0)} MiB, after ${JPEGS} more ${rssAll.toFixed(0)} MiB (one at a time)`);
 } finally {
   rmSync(work, {recursive: true, force: true});
 }

@@ -1,6 +1,7 @@
 // axx entry point: the only place that touches process.argv/env/exitCode and installs signal handlers.
 import {commands} from './commands/index.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from './command.js';
+import {CUDA_PROCESS_ENVIRONMENT} from '../onnx/cuda-environment.js';
 
 const HELP_FLAGS = new Set(['-h', '--help', 'help']);
 
@@ -60,6 +61,8 @@ async function main(): Promise<void> {
   });
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Before any CUDA library loads (and inherited by child-step processes): no TF32 in fp32 products.
+  Object.assign(process.env, CUDA_PROCESS_ENVIRONMENT);
   const io: CliIo = {
     stdout: process.stdout,
     stderr: process.stderr,

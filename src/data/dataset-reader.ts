@@ -1,10 +1,13 @@
 // Reads a dataset directory (manifest.ts) batch by batch into buffers that are reused between
 // batches, or sample by sample in any order (shuffled training). Nothing holds the whole set.
+// uint8 samples are normalised on the way, with the arithmetic a float32 dataset was written with,
+// so both give the same floats.
 import {closeSync, openSync, readSync, statSync} from 'node:fs';
 import {join} from 'node:path';
 import {DataError} from './data-error.js';
 import {assertLittleEndianHost} from './endian.js';
-import {readManifest, sampleSize, type DatasetManifest} from './manifest.js';
+import {DTYPE_BYTES, readManifest, sampleSize, type DatasetManifest} from './manifest.js';
+import {normalizer} from './normalize.js';
 
 export interface Batch {
   /** count × sampleSize floats. The same memory is refilled by the next batch: copy what you keep. */
@@ -26,7 +29,7 @@ export interface BatchRange {
 export interface Dataset {
   dir: string;
   manifest: DatasetManifest;
-  /** Floats per sample. */
+  /** Values per sample (floats as read, whatever the stored dtype). */
   sampleSize: number;
   /** Consecutive batches; the last one may be short (then x and y are shorter views of the same memory). */
   batches(batchSize: number, range?: BatchRange): Iterable<Batch>;
@@ -39,11 +42,14 @@ export function openDataset(dir: string): Dataset {
   assertLittleEndianHost();
   const manifest = readManifest(dir);
   const size = sampleSize(manifest.sampleShape);
+  const elementBytes = DTYPE_BYTES[manifest.dtype];
+  const {preprocessing} = manifest;
+  const normalize = manifest.dtype === 'uint8' ? normalizer(manifest.sampleShape, {scale: preprocessing.scale, mean: preprocessing.mean, std: preprocessing.std}).apply : undefined;
   const shardStarts: number[] = [];
   let total = 0;
   for (const shard of manifest.shards) {
     const file = join(dir, shard.file);
-    const expected = shard.count * (size * 4 + 4);
+    const expected = shard.count * (size * elementBytes + 4);
     let actual: number;
     try {
       actual = statSync(file).size;
@@ -86,18 +92,31 @@ export function openDataset(dir: string): Dataset {
     };
   };
 
+  /** Pixel bytes of uint8 samples on their way to floats; grown to the largest read. */
+  let staging = new Uint8Array(0);
+
   /** Copies samples [first, first+n) into x/y starting at sample slot `slot`, across shard boundaries. */
   const readRange = (files: ReturnType<typeof fileCache>, first: number, n: number, x: Float32Array, y: Int32Array, slot: number): void => {
     const xBytes = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
     const yBytes = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
+    const sampleBytes = size * elementBytes;
     while (n > 0) {
       const shard = shardOf(first);
       const shardCount = manifest.shards[shard]!.count;
       const local = first - shardStarts[shard]!;
       const take = Math.min(n, shardCount - local);
       const fd = files.fd(shard);
-      readExactly(fd, xBytes, slot * size * 4, take * size * 4, local * size * 4, dir);
-      readExactly(fd, yBytes, slot * 4, take * 4, shardCount * size * 4 + local * 4, dir);
+      if (normalize === undefined) readExactly(fd, xBytes, slot * sampleBytes, take * sampleBytes, local * sampleBytes, dir);
+      else {
+        if (staging.length < take * sampleBytes) staging = new Uint8Array(take * sampleBytes);
+        readExactly(fd, staging, 0, take * sampleBytes, local * sampleBytes, dir);
+        for (let k = 0; k < take; k++) {
+          const sample = x.subarray((slot + k) * size, (slot + k + 1) * size);
+          sample.set(staging.subarray(k * size, (k + 1) * size));
+          normalize(sample);
+        }
+      }
+      readExactly(fd, yBytes, slot * 4, take * 4, shardCount * sampleBytes + local * 4, dir);
       first += take;
       slot += take;
       n -= take;

@@ -4,16 +4,19 @@ import {closeSync, mkdirSync, openSync, writeFileSync, writeSync} from 'node:fs'
 import {join} from 'node:path';
 import {DataError} from './data-error.js';
 import {assertLittleEndianHost} from './endian.js';
-import {DATASET_FORMAT, DATASET_FORMAT_VERSION, MANIFEST_FILE, sampleSize, type DatasetManifest, type Preprocessing, type ShardEntry} from './manifest.js';
+import {DATASET_FORMAT, DATASET_FORMAT_VERSION, DTYPE_BYTES, MANIFEST_FILE, sampleSize, type DatasetManifest, type Preprocessing, type SampleDtype, type ShardEntry} from './manifest.js';
+import type {SampleBuffer} from './sample-source.js';
 
 export interface Sample {
-  /** One sample, sampleShape elements; the writer copies it, so sources may reuse the array. */
-  x: Float32Array;
+  /** One sample, sampleShape elements of the source's dtype; the writer copies it, so sources may reuse the array. */
+  x: SampleBuffer;
   label: number;
 }
 
 export interface DatasetSource {
   sampleShape: number[];
+  /** Default float32. */
+  dtype?: SampleDtype;
   classes: string[];
   preprocessing: Preprocessing;
   origin?: Record<string, unknown>;
@@ -38,8 +41,10 @@ export async function writeDataset(dir: string, source: DatasetSource, opts: Wri
   assertLittleEndianHost();
   const size = sampleSize(source.sampleShape);
   if (!Number.isInteger(size) || size <= 0) throw new DataError(`sample shape [${source.sampleShape.join(', ')}] must hold positive integers`);
-  const perShard = Math.max(1, Math.floor((opts.shardBytes ?? DEFAULT_SHARD_BYTES) / (size * 4 + 4)));
-  const x = new Float32Array(perShard * size);
+  const dtype = source.dtype ?? 'float32';
+  const elementBytes = DTYPE_BYTES[dtype];
+  const perShard = Math.max(1, Math.floor((opts.shardBytes ?? DEFAULT_SHARD_BYTES) / (size * elementBytes + 4)));
+  const x = dtype === 'uint8' ? new Uint8Array(perShard * size) : new Float32Array(perShard * size);
   const y = new Int32Array(perShard);
   const labelCounts = new Array<number>(source.classes.length).fill(0);
   const shards: ShardEntry[] = [];
@@ -52,7 +57,7 @@ export async function writeDataset(dir: string, source: DatasetSource, opts: Wri
     const file = shardFileName(shards.length);
     const fd = openSync(join(dir, file), 'w');
     try {
-      writeSync(fd, new Uint8Array(x.buffer, 0, filled * size * 4));
+      writeSync(fd, new Uint8Array(x.buffer, 0, filled * size * elementBytes));
       writeSync(fd, new Uint8Array(y.buffer, 0, filled * 4));
     } finally {
       closeSync(fd);
@@ -62,6 +67,7 @@ export async function writeDataset(dir: string, source: DatasetSource, opts: Wri
   };
 
   for await (const sample of source.samples) {
+    if (sample.x instanceof Uint8Array !== (dtype === 'uint8')) throw new Error(`sample ${count} is not ${dtype}, which its source declares`);
     if (sample.x.length !== size) {
       throw new DataError(`sample ${count} has ${sample.x.length} values; shape [${source.sampleShape.join(', ')}] needs ${size}`);
     }
@@ -82,7 +88,7 @@ export async function writeDataset(dir: string, source: DatasetSource, opts: Wri
     format: DATASET_FORMAT,
     version: DATASET_FORMAT_VERSION,
     sampleShape: [...source.sampleShape],
-    dtype: 'float32',
+    dtype,
     labelDtype: 'int32',
     count,
     classes: [...source.classes],

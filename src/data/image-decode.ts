@@ -1,74 +1,106 @@
-// JPEG/PNG files to packed 8-bit pixels, told apart by their magic bytes (not the extension).
-// Colour images become RGB with alpha dropped, as PIL's convert('RGB') does; one channel is
-// PIL's convert('L') luma (ITU-R 601-2 in 16-bit fixed point). YCbCr JPEGs get libjpeg's colour
-// reconstruction (jpeg-color.ts), so pixels stay close to what Pillow decodes.
-import jpeg from 'jpeg-js';
-import {PNG} from 'pngjs';
+// JPEG/PNG files to packed 8-bit pixels exactly as timm/torchvision see them: Pillow's
+// Image.open(f).convert('RGB') (or 'L'). sharp (libvips with libjpeg-turbo's IDCT and fancy
+// upsampling, libpng) decodes in its own threads; what Pillow does on top is redone here:
+// - no colour management: an embedded ICC profile is ignored (ignoreIcc), as Pillow's convert() does;
+// - CMYK JPEGs keep their raw (Adobe-inverted) ink values and get Pillow's cmyk2rgb;
+// - alpha is dropped, not composited; grey is replicated to RGB;
+// - one channel is Pillow's luma, ITU-R 601-2 in 16-bit fixed point (L24 in Pillow's Convert.c);
+// - a truncated file fails (Pillow: "image file is truncated"); bytes after the end marker are ignored.
+import sharp from 'sharp';
 import {DataError} from './data-error.js';
-import {jpegLayout, libjpegColours} from './jpeg-color.js';
 
 export interface DecodedImage {
   width: number;
   height: number;
-  /** width×height pixels, `channels` bytes each. Reused by the next decode of the same decoder. */
+  /** width×height pixels, `channels` bytes each. */
   pixels: Uint8Array;
 }
 
-/** Pixels with `stride` interleaved bytes each: RGBA (4) or RGB (3). */
-interface Decoded {
+type Format = 'JPEG' | 'PNG';
+
+/** Told apart by magic bytes, not the extension. */
+function formatOf(bytes: Uint8Array): Format | undefined {
+  if (bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'PNG';
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) return 'JPEG';
+  return undefined;
+}
+
+/** Pillow's L24: luma from R, G, B in 16-bit fixed point. */
+const luma = (r: number, g: number, b: number): number => (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+
+/** Pillow's MULDIV255: a·b/255 rounded, without a division. */
+function mulDiv255(a: number, b: number): number {
+  const t = a * b + 128;
+  return ((t >> 8) + t) >> 8;
+}
+
+/** Pillow's cmyk2rgb for one pixel of the 4-byte CMYK `data` at `i`, into `rgb`. */
+function cmykToRgb(data: Uint8Array, i: number, rgb: Uint8Array): void {
+  const inverseK = 255 - data[i + 3]!;
+  rgb[0] = Math.max(0, inverseK - mulDiv255(data[i]!, inverseK));
+  rgb[1] = Math.max(0, inverseK - mulDiv255(data[i + 1]!, inverseK));
+  rgb[2] = Math.max(0, inverseK - mulDiv255(data[i + 2]!, inverseK));
+}
+
+/** Raw pixels and how to read them: 'grey' (+alpha), 'rgb' (+alpha) or 'cmyk', `stride` bytes apart. */
+interface RawImage {
   width: number;
   height: number;
   data: Uint8Array;
-  stride: 3 | 4;
+  stride: number;
+  layout: 'grey' | 'rgb' | 'cmyk';
 }
 
-/** `scratch(size)` lends reusable memory for the chroma planes. */
-function decodeJpeg(bytes: Uint8Array, scratch: (size: number) => Uint8Array): Decoded {
-  const layout = jpegLayout(bytes);
-  if (layout === undefined) return {...jpeg.decode(bytes, {useTArray: true, formatAsRGBA: true}), stride: 4};
-  const ycc = jpeg.decode(bytes, {useTArray: true, formatAsRGBA: false, colorTransform: false});
-  if (ycc.width !== layout.width || ycc.height !== layout.height) return {...jpeg.decode(bytes, {useTArray: true, formatAsRGBA: true}), stride: 4};
-  const rgb = new Uint8Array(ycc.data.length);
-  libjpegColours(ycc.data, layout, rgb, scratch(2 * Math.ceil(layout.width / layout.h) * Math.ceil(layout.height / layout.v)));
-  return {width: ycc.width, height: ycc.height, data: rgb, stride: 3};
-}
-
-export class ImageDecoder {
-  #pixels = new Uint8Array(0);
-  #chroma = new Uint8Array(0);
-
-  constructor(readonly channels: 1 | 3) {}
-
-  #decode(bytes: Uint8Array, file: string): Decoded {
-    const isPng = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
-    const isJpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
-    const chromaScratch = (size: number) => {
-      if (this.#chroma.length < size) this.#chroma = new Uint8Array(size);
-      return this.#chroma;
-    };
-    try {
-      if (isPng) return {...PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)), stride: 4};
-      if (isJpeg) return decodeJpeg(bytes, chromaScratch);
-    } catch (error) {
-      throw new DataError(`cannot decode ${isPng ? 'PNG' : 'JPEG'}: ${(error as Error).message}`, file);
+async function decodeRaw(bytes: Uint8Array, format: Format, file: string): Promise<RawImage> {
+  // 'truncated': fail on a file cut short, load files libjpeg only warns about (as Pillow does).
+  const options = {failOn: 'truncated', ignoreIcc: true, limitInputPixels: false} as const;
+  try {
+    const {space, channels} = await sharp(bytes, options).metadata();
+    const layout = space === 'cmyk' ? 'cmyk' : space === 'b-w' || space === 'grey16' ? 'grey' : 'rgb';
+    let pipeline = sharp(bytes, options);
+    if (layout === 'cmyk') pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
+    else if (layout === 'grey') pipeline = pipeline.toColourspace('b-w');
+    const {data, info} = await pipeline.raw({depth: 'uchar'}).toBuffer({resolveWithObject: true});
+    if (info.channels < (layout === 'grey' ? 1 : layout === 'rgb' ? 3 : 4)) {
+      throw new Error(`decoded to ${info.channels} channels from a ${space ?? 'unknown'} image of ${channels ?? '?'} channels`);
     }
-    throw new DataError('not a JPEG or PNG image (unknown magic bytes)', file, 'image folders hold .jpg/.jpeg/.png files, one sub-folder per class');
+    return {width: info.width, height: info.height, data, stride: info.channels, layout};
+  } catch (error) {
+    throw new DataError(`cannot decode ${format}: ${(error as Error).message}`, file, 'the file is damaged or cut short; Pillow (and so timm) would not load it either');
   }
+}
 
-  decode(bytes: Uint8Array, file: string): DecodedImage {
-    const {width, height, data, stride} = this.#decode(bytes, file);
-    const count = width * height;
-    if (this.#pixels.length < count * this.channels) this.#pixels = new Uint8Array(count * this.channels);
-    const pixels = this.#pixels;
-    if (this.channels === 3) {
-      for (let i = 0; i < count; i++) {
-        pixels[3 * i] = data[stride * i]!;
-        pixels[3 * i + 1] = data[stride * i + 1]!;
-        pixels[3 * i + 2] = data[stride * i + 2]!;
+/** Decodes a JPEG or PNG file's bytes into `channels` bytes per pixel, as Pillow's convert('RGB'/'L'). */
+export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 | 3): Promise<DecodedImage> {
+  const format = formatOf(bytes);
+  if (format === undefined) throw new DataError('not a JPEG or PNG image (unknown magic bytes)', file, 'image folders hold .jpg/.jpeg/.png files, one sub-folder per class');
+  const {width, height, data, stride, layout} = await decodeRaw(bytes, format, file);
+  const count = width * height;
+  const pixels = new Uint8Array(count * channels);
+  // One loop per layout: this runs once per pixel of full-size photos.
+  if (layout === 'grey') {
+    for (let p = 0; p < count; p++) {
+      const v = data[p * stride]!;
+      if (channels === 1) pixels[p] = v;
+      else pixels[3 * p] = pixels[3 * p + 1] = pixels[3 * p + 2] = v;
+    }
+  } else if (layout === 'rgb') {
+    for (let p = 0; p < count; p++) {
+      const i = p * stride;
+      if (channels === 1) pixels[p] = luma(data[i]!, data[i + 1]!, data[i + 2]!);
+      else {
+        pixels[3 * p] = data[i]!;
+        pixels[3 * p + 1] = data[i + 1]!;
+        pixels[3 * p + 2] = data[i + 2]!;
       }
-    } else {
-      for (let i = 0; i < count; i++) pixels[i] = (data[stride * i]! * 19595 + data[stride * i + 1]! * 38470 + data[stride * i + 2]! * 7471 + 0x8000) >> 16;
     }
-    return {width, height, pixels: pixels.subarray(0, count * this.channels)};
+  } else {
+    const rgb = new Uint8Array(3);
+    for (let p = 0; p < count; p++) {
+      cmykToRgb(data, p * stride, rgb);
+      if (channels === 1) pixels[p] = luma(rgb[0]!, rgb[1]!, rgb[2]!);
+      else pixels.set(rgb, 3 * p);
+    }
   }
+  return {width, height, pixels};
 }

@@ -58,26 +58,27 @@ describe('image folder with timm eval transform', () => {
     ['bilinear-down', {size: 16, cropPct: 0.875, interpolation: 'bilinear', channels: 3}],
     ['bicubic-up', {size: 40, cropPct: 0.9, interpolation: 'bicubic', channels: 3}],
     ['gray-bicubic-down', {size: 9, cropPct: 0.875, interpolation: 'bicubic', channels: 1}],
-  ] as const)('reproduces Pillow exactly: %s', (name, transform) => {
+  ] as const)('reproduces Pillow exactly: %s', async (name, transform) => {
     const root = join(temp, `pillow-${name}`);
     mkdirSync(join(root, 'only'), {recursive: true});
     copyFileSync(join(fixtures, 'input.png'), join(root, 'only', 'input.png'));
     const source = imageFolderSource(root, raw(transform));
-    const out = new Float32Array(source.sampleShape.reduce((a, b) => a * b, 1));
-    source.read(0, out);
+    expect(source.dtype).toBe('uint8');
+    const out = new Uint8Array(source.sampleShape.reduce((a, b) => a * b, 1));
+    await source.read(0, out);
     const reference = pillowReference(name);
     const [height, width, channels] = reference.shape as [number, number, number];
     expect(source.sampleShape).toEqual([channels, height, width]);
-    // Reference is HWC uint8; ours is CHW in [0, 1].
+    // Reference is HWC; ours is CHW.
     const ours = reference.values.map((_, i) => {
       const c = i % channels;
       const pixel = (i - c) / channels;
-      return Math.round(out[c * height * width + pixel]! * 255);
+      return out[c * height * width + pixel]!;
     });
     expect(ours).toEqual(reference.values);
   });
 
-  it('lists sorted classes and files, decodes PNG and JPEG, normalises with mean/std', async () => {
+  it('lists sorted classes and files, decodes PNG and JPEG, normalises with mean/std when read (uint8) or written (float32) alike', async () => {
     const red = png(6, 4, () => [255, 0, 0]);
     const blueJpeg = jpeg.encode({width: 8, height: 8, data: Buffer.alloc(8 * 8 * 4, Uint8Array.from([0, 0, 255, 255]))}, 100).data;
     const root = folder('mixed', {'b-cls/2.png': red, 'b-cls/1.JPG': blueJpeg, 'a-cls/x.png': red, 'a-cls/notes.txt': Buffer.from('ignored')});
@@ -94,9 +95,28 @@ describe('image folder with timm eval transform', () => {
     expect(channelMeans[0]).toEqual([1, -1, -1]);
     expect(channelMeans[2]).toEqual([1, -1, -1]);
     channelMeans[1]!.forEach((v, c) => expect(v).toBeCloseTo(c === 2 ? 1 : -1, 1));
+    // Pixel bytes on disk: a quarter of float32's size, and the same floats once read.
+    const floatDir = join(temp, 'mixed-ds-float');
+    const floatManifest = await writeSubset(floatDir, imageFolderSource(root, {...TIMM_EVAL_TRANSFORM, size: 4, cropPct: 1, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]}, {dtype: 'float32'}), {});
+    expect([manifest.dtype, floatManifest.dtype]).toEqual(['uint8', 'float32']);
+    expect(statSync(join(dir, manifest.shards[0]!.file)).size).toBe(3 * 48 + 3 * 4);
+    expect(statSync(join(floatDir, floatManifest.shards[0]!.file)).size).toBe(3 * 48 * 4 + 3 * 4);
+    const [floats] = [...openDataset(floatDir).batches(3)];
+    expect(floats!.x).toEqual(batch!.x);
   });
 
-  it('names the folder or file at fault', () => {
+  it('takes the class order from a list: labels follow the model, not the sorted folder names', async () => {
+    const root = folder('ordered', {'zebra/1.png': png(4, 4, () => [0, 0, 0]), 'apple/1.png': png(4, 4, () => [255, 255, 255])});
+    const source = imageFolderSource(root, raw({size: 2, cropPct: 1}), {classOrder: ['zebra', 'apple', 'unused']});
+    expect(source.classes).toEqual(['zebra', 'apple', 'unused']);
+    expect([...source.labels]).toEqual([0, 1]);
+    const out = new Uint8Array(12);
+    await source.read(1, out);
+    expect(out[0]).toBe(255); // file 1 is apple's, listed second
+    expect(() => imageFolderSource(root, raw({size: 2, cropPct: 1}), {classOrder: ['zebra']})).toThrow(`${root}: 1 class folder(s) are not in the class list: apple`);
+  });
+
+  it('names the folder or file at fault', async () => {
     expect(() => imageFolderSource(join(temp, 'absent'))).toThrow(`${join(temp, 'absent')}: image folder does not exist or is not a directory`);
     const flat = folder('flat', {'x.png': png(2, 2, () => [0, 0, 0])});
     expect(() => imageFolderSource(flat)).toThrow(`${flat}: no class sub-folders found`);
@@ -104,21 +124,21 @@ describe('image folder with timm eval transform', () => {
     expect(() => imageFolderSource(empty)).toThrow(`${join(empty, 'b')}: class folder holds no .jpg/.jpeg/.png images`);
     const broken = folder('broken', {'a/x.png': Buffer.from('GIF89a not really')});
     const source = imageFolderSource(broken, raw({size: 2, cropPct: 1}));
-    expect(() => source.read(0, new Float32Array(12))).toThrow(`${join(broken, 'a', 'x.png')}: not a JPEG or PNG image (unknown magic bytes)`);
+    await expect(source.read(0, new Uint8Array(12))).rejects.toThrow(`${join(broken, 'a', 'x.png')}: not a JPEG or PNG image (unknown magic bytes)`);
     const truncated = folder('truncated', {'a/x.png': png(4, 4, () => [1, 2, 3]).subarray(0, 40)});
-    expect(() => imageFolderSource(truncated, raw({size: 2, cropPct: 1})).read(0, new Float32Array(12))).toThrow(/x\.png: cannot decode PNG/);
+    await expect(imageFolderSource(truncated, raw({size: 2, cropPct: 1})).read(0, new Uint8Array(12))).rejects.toThrow(/x\.png: cannot decode PNG/);
     expect(() => imageFolderSource(truncated, raw({cropPct: 1.5}))).toThrow(/cropPct must be in \(0, 1\]/);
   });
 });
 
-describe('image folder in worker threads', () => {
+describe('image folder decoded several at a time', () => {
   it('gives bit-identical samples, in order, and names a broken file', async () => {
     const files: Record<string, Uint8Array> = {};
     for (let i = 0; i < 7; i++) files[`c${i % 2}/${i}.png`] = png(9 + i, 7, (x, y) => [(x * 30 + i) % 256, (y * 40) % 256, (i * 50) % 256]);
     const root = folder('workers', files);
     const transform = raw({size: 5, cropPct: 0.9});
     const single = await writeSubset(join(temp, 'single-ds'), imageFolderSource(root, transform), {});
-    const pooled = await writeSubset(join(temp, 'pooled-ds'), imageFolderSource(root, transform, {workers: 2}), {});
+    const pooled = await writeSubset(join(temp, 'pooled-ds'), imageFolderSource(root, transform, {concurrency: 3}), {});
     expect(pooled.labelCounts).toEqual(single.labelCounts);
     const [a] = [...openDataset(join(temp, 'single-ds')).batches(7)];
     const [b] = [...openDataset(join(temp, 'pooled-ds')).batches(7)];
@@ -126,7 +146,7 @@ describe('image folder in worker threads', () => {
     expect(b!.y).toEqual(a!.y);
 
     writeFileSync(join(root, 'c1', '3.png'), Buffer.from('broken'));
-    await expect(writeSubset(join(temp, 'broken-ds'), imageFolderSource(root, transform, {workers: 2}), {})).rejects.toThrow(
+    await expect(writeSubset(join(temp, 'broken-ds'), imageFolderSource(root, transform, {concurrency: 3}), {})).rejects.toThrow(
       `${join(root, 'c1', '3.png')}: not a JPEG or PNG image (unknown magic bytes)`,
     );
   });

@@ -1,16 +1,18 @@
-// An image folder (ImageNet validation layout: one sub-folder per class of JPEG/PNG files) as a
-// sample source, with timm's evaluation transform: resize the shorter side to floor(size/cropPct)
+// An image folder (ImageNet layout: one sub-folder per class of JPEG/PNG files) as a sample
+// source, with timm's evaluation transform: resize the shorter side to floor(size/cropPct)
 // (bicubic by default, as timm's ViT configs; bilinear optional; Pillow-exact, see resample.ts),
-// center-crop size×size, scale to [0, 1], normalise with mean/std. Classes are the sorted folder
-// names (torchvision ImageFolder order); files within a class are sorted by name.
-import {readdirSync, readFileSync, statSync} from 'node:fs';
+// center-crop size×size. Samples are the cropped pixel bytes (CHW uint8); scaling to [0, 1] and
+// mean/std are applied when the dataset is read (or here, for float32 datasets). Classes are the
+// sorted folder names (torchvision ImageFolder order) unless a class list gives the model's order;
+// files within a class are sorted by name. Decoding runs in sharp's threads, `concurrency` at a time.
+import {readdirSync, statSync} from 'node:fs';
+import {readFile} from 'node:fs/promises';
 import {extname, join} from 'node:path';
 import {DataError} from './data-error.js';
-import {ImageDecoder} from './image-decode.js';
+import {decodeImage} from './image-decode.js';
 import {normalizer} from './normalize.js';
-import {ImageWorkerPool} from './image-worker-pool.js';
 import {Resampler, type Interpolation} from './resample.js';
-import type {SampleSource} from './sample-source.js';
+import type {SampleDtype, SampleSource} from './sample-source.js';
 
 export interface ImageTransform {
   /** Crop size (square), default 224. */
@@ -48,17 +50,32 @@ function isDirectory(path: string): boolean {
   }
 }
 
-/** Classes and image files under `root`; every class folder must hold at least one image. */
-export function listImageFolder(root: string): ImageFolderListing {
+/**
+ * Classes and image files under `root`; every class folder must hold at least one image. With
+ * `classOrder` (the model's class folder names, label i = classOrder[i]) labels follow it instead of
+ * the sorted folder names; classes it names that have no folder are kept (with no samples), folders it
+ * does not name are an error.
+ */
+export function listImageFolder(root: string, classOrder?: readonly string[]): ImageFolderListing {
   if (!isDirectory(root)) throw new DataError('image folder does not exist or is not a directory', root);
   const byCodePoint = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  const classes = readdirSync(root)
+  const folders = readdirSync(root)
     .filter((name) => !name.startsWith('.') && isDirectory(join(root, name)))
     .sort(byCodePoint);
-  if (classes.length === 0) throw new DataError('no class sub-folders found', root, 'put the images of each class into their own sub-folder (ImageNet validation layout)');
+  if (folders.length === 0) throw new DataError('no class sub-folders found', root, 'put the images of each class into their own sub-folder (ImageNet layout)');
+  const classes = classOrder === undefined ? folders : [...classOrder];
+  const labelOf = new Map(classes.map((name, label) => [name, label]));
+  const unnamed = folders.filter((name) => !labelOf.has(name));
+  if (unnamed.length > 0) {
+    throw new DataError(
+      `${unnamed.length} class folder(s) are not in the class list: ${unnamed.slice(0, 5).join(', ')}${unnamed.length > 5 ? ' …' : ''}`,
+      root,
+      'the class list must name every class folder, in the order of the model\'s outputs',
+    );
+  }
   const files: string[] = [];
   const labels: number[] = [];
-  classes.forEach((name, label) => {
+  for (const name of [...folders].sort((a, b) => labelOf.get(a)! - labelOf.get(b)!)) {
     const dir = join(root, name);
     const images = readdirSync(dir)
       .filter((f) => !f.startsWith('.') && IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
@@ -66,9 +83,9 @@ export function listImageFolder(root: string): ImageFolderListing {
     if (images.length === 0) throw new DataError('class folder holds no .jpg/.jpeg/.png images', dir, 'remove the empty folder or add its images');
     for (const image of images) {
       files.push(join(dir, image));
-      labels.push(label);
+      labels.push(labelOf.get(name)!);
     }
-  });
+  }
   return {classes, files, labels: Int32Array.from(labels)};
 }
 
@@ -91,59 +108,59 @@ function checkTransform(t: ImageTransform): void {
   if (!(t.cropPct > 0 && t.cropPct <= 1)) throw new DataError(`transform cropPct must be in (0, 1] (got ${t.cropPct})`);
 }
 
-/** Decodes and transforms image files one at a time, reusing its buffers. */
+/** Decodes and transforms image files; loads may overlap (the resize after each decode is synchronous, so its buffers are shared). */
 export class ImageTransformer {
-  readonly #decoder: ImageDecoder;
   readonly #resampler = new Resampler();
   readonly #crop: Uint8Array;
-  readonly #normalize: (sample: Float32Array) => void;
 
   constructor(readonly transform: ImageTransform) {
     checkTransform(transform);
-    this.#decoder = new ImageDecoder(transform.channels);
     this.#crop = new Uint8Array(transform.size * transform.size * transform.channels);
-    this.#normalize = normalizer(this.sampleShape, {scale: 1 / 255, mean: transform.mean, std: transform.std}).apply;
   }
 
   get sampleShape(): number[] {
     return [this.transform.channels, this.transform.size, this.transform.size];
   }
 
-  /** Reads `file` and writes its transformed sample (C×size×size floats) into `out`. */
-  load(file: string, out: Float32Array): void {
+  /** Reads `file` and writes its transformed pixels (C×size×size bytes, planar) into `out`. */
+  async load(file: string, out: Uint8Array): Promise<void> {
     const {channels, size, interpolation} = this.transform;
     let bytes: Uint8Array;
     try {
-      bytes = readFileSync(file);
+      bytes = await readFile(file);
     } catch (error) {
       throw new DataError(`cannot read image: ${(error as Error).message}`, file);
     }
-    const image = this.#decoder.decode(bytes, file);
+    const image = await decodeImage(bytes, file, channels);
     const geometry = evalGeometry(image.width, image.height, this.transform);
     const crop = this.#crop;
     this.#resampler.resizeCrop(image.pixels, image.width, image.height, channels, geometry.outWidth, geometry.outHeight, geometry.crop, interpolation, crop);
-    // Interleaved HWC bytes → planar CHW floats.
+    // Interleaved HWC bytes → planar CHW.
     const plane = size * size;
     for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) out[c * plane + i] = crop[i * channels + c]!;
-    this.#normalize(out);
   }
 }
 
 export interface ImageFolderOptions {
-  /** Decode in this many worker threads (default 1: in this thread). */
-  workers?: number;
+  /** Images decoded at once (sharp decodes in its own threads); default 1. */
+  concurrency?: number;
+  /** uint8 (default): pixel bytes, normalised when read; float32: normalised floats, 4× the disk. */
+  dtype?: SampleDtype;
+  /** The model's class order (folder names); default the sorted folder names. */
+  classOrder?: readonly string[];
 }
 
 export function imageFolderSource(root: string, transform: ImageTransform = TIMM_EVAL_TRANSFORM, opts: ImageFolderOptions = {}): SampleSource {
   const transformer = new ImageTransformer(transform);
-  const listing = listImageFolder(root);
-  const {size, channels} = transform;
+  const listing = listImageFolder(root, opts.classOrder);
+  const {size} = transform;
   const sampleShape = transformer.sampleShape;
   const norm = normalizer(sampleShape, {scale: 1 / 255, mean: transform.mean, std: transform.std});
-  const workers = Math.max(1, Math.floor(opts.workers ?? 1));
-  const pool = workers > 1 ? new ImageWorkerPool(workers, transform) : undefined;
+  const dtype = opts.dtype ?? 'uint8';
+  const sampleSize = sampleShape.reduce((a, b) => a * b, 1);
   return {
     sampleShape,
+    dtype,
     classes: listing.classes,
     labels: listing.labels,
     preprocessing: {
@@ -154,12 +171,14 @@ export function imageFolderSource(root: string, transform: ImageTransform = TIMM
       interpolation: transform.interpolation,
     },
     origin: {source: 'image-folder', root},
-    concurrency: workers,
-    read(index, out) {
+    concurrency: Math.max(1, Math.floor(opts.concurrency ?? 1)),
+    async read(index, out) {
       const file = listing.files[index]!;
-      if (pool === undefined) return transformer.load(file, out);
-      return pool.load(file, out);
+      if (out instanceof Uint8Array) return transformer.load(file, out);
+      const pixels = new Uint8Array(sampleSize);
+      await transformer.load(file, pixels);
+      out.set(pixels);
+      norm.apply(out);
     },
-    close: () => pool?.close(),
   };
 }

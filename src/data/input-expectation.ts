@@ -29,3 +29,18 @@ export function inputMismatch(recorded: string | undefined, dataset: Preprocessi
   }
   return undefined;
 }
+
+/** A model input's dims as onnxruntime or the ONNX graph give them: numbers, or names/null for free dims. */
+export type InputDims = readonly (number | string | null)[];
+
+/**
+ * Why samples of `sampleShape` (plus a leading batch dimension) cannot feed a model input of `dims`,
+ * or undefined when they can (free dims fit anything).
+ */
+export function inputShapeMismatch(dims: InputDims, sampleShape: readonly number[], input: string): string | undefined {
+  const sampleDims = dims.slice(1);
+  const fits = sampleDims.length === sampleShape.length && sampleDims.every((d, i) => typeof d !== 'number' || d === sampleShape[i]);
+  if (fits) return undefined;
+  const show = (d: number | string | null) => (d === null ? '?' : String(d));
+  return `model input "${input}" has shape [${dims.map(show).join(', ')}] but dataset samples are [${sampleShape.join(', ')}] (plus a batch dimension)`;
+}

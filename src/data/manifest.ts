@@ -1,6 +1,8 @@
 // The on-disk dataset format every step reads and writes: a directory holding manifest.json and
-// shard files. A shard holds `count` samples as raw little-endian float32 (N×sampleShape, row-major)
-// followed by their `count` labels as little-endian int32, so one file read yields a batch.
+// shard files. A shard holds `count` samples (N×sampleShape, row-major) followed by their `count`
+// labels as little-endian int32, so one file read yields a batch. Samples are either little-endian
+// float32, stored as consumers see them, or uint8 pixel bytes (images: a quarter of the disk and
+// page cache), which readers turn into floats with the manifest's preprocessing scale/mean/std.
 import {readFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {DataError} from './data-error.js';
@@ -8,6 +10,10 @@ import {DataError} from './data-error.js';
 export const DATASET_FORMAT = 'axx-dataset';
 export const DATASET_FORMAT_VERSION = 1;
 export const MANIFEST_FILE = 'manifest.json';
+
+export type SampleDtype = 'float32' | 'uint8';
+
+export const DTYPE_BYTES: Record<SampleDtype, number> = {float32: 4, uint8: 1};
 
 export interface ShardEntry {
   /** File name relative to the dataset directory. */
@@ -22,6 +28,8 @@ export interface Preprocessing {
   /** Per-channel mean and std applied after scaling pixels to [0, 1]; absent for raw tensors. */
   mean?: number[];
   std?: number[];
+  /** Applied before mean/std (1/255 for pixel bytes); default 1. */
+  scale?: number;
   [detail: string]: unknown;
 }
 
@@ -30,7 +38,8 @@ export interface DatasetManifest {
   version: typeof DATASET_FORMAT_VERSION;
   /** Shape of one sample, e.g. [1, 28, 28] (C, H, W for images). */
   sampleShape: number[];
-  dtype: 'float32';
+  /** uint8: readers apply preprocessing (x·scale - mean)/std per channel. */
+  dtype: SampleDtype;
   labelDtype: 'int32';
   count: number;
   /** Class names; label i names classes[i]. */
@@ -77,7 +86,7 @@ export function readManifest(dir: string): DatasetManifest {
   if (m.format !== DATASET_FORMAT) bad('format', `must be "${DATASET_FORMAT}"`);
   if (m.version !== DATASET_FORMAT_VERSION) bad('version', `is ${String(m.version)}; this axx reads version ${DATASET_FORMAT_VERSION}`);
   if (!isCountArray(m.sampleShape) || m.sampleShape.length === 0 || m.sampleShape.includes(0)) bad('sampleShape', 'must be a list of positive integers');
-  if (m.dtype !== 'float32') bad('dtype', 'must be "float32"');
+  if (m.dtype !== 'float32' && m.dtype !== 'uint8') bad('dtype', 'must be "float32" or "uint8"');
   if (m.labelDtype !== 'int32') bad('labelDtype', 'must be "int32"');
   if (!Number.isInteger(m.count) || m.count! < 0) bad('count', 'must be a non-negative integer');
   if (!Array.isArray(m.classes) || !m.classes.every((c) => typeof c === 'string')) bad('classes', 'must be a list of names');

@@ -2,18 +2,25 @@
 // selection and stratification) and samples decoded one at a time on demand, so a source never
 // needs the whole set in memory.
 import type {Sample} from './dataset-writer.js';
-import type {Preprocessing} from './manifest.js';
+import type {Preprocessing, SampleDtype} from './manifest.js';
+
+export type {SampleDtype} from './manifest.js';
+
+/** One sample's values: normalised floats, or pixel bytes that readers normalise (see manifest.ts). */
+export type SampleBuffer = Float32Array | Uint8Array;
 
 export interface SampleSource {
   sampleShape: number[];
+  /** What read() writes; default float32. */
+  dtype?: SampleDtype;
   classes: string[];
   /** Label of every sample in the source. */
   labels: Int32Array;
   preprocessing: Preprocessing;
   origin: Record<string, unknown>;
-  /** Decodes sample `index` into `out` (sampleShape elements). */
-  read(index: number, out: Float32Array): void | Promise<void>;
-  /** How many reads may be in flight at once (worker-backed sources); default 1. */
+  /** Decodes sample `index` into `out` (sampleShape elements of `dtype`). */
+  read(index: number, out: SampleBuffer): void | Promise<void>;
+  /** How many reads may be in flight at once (sources decoding in other threads); default 1. */
   concurrency?: number;
   /** Releases files the source keeps open. */
   close?(): void;
@@ -27,7 +34,7 @@ export async function* selectedSamples(source: SampleSource, indices: ArrayLike<
   const size = source.sampleShape.reduce((a, b) => a * b, 1);
   const ahead = Math.max(1, source.concurrency ?? 1);
   // One more buffer than reads in flight: the yielded sample's buffer is not refilled while the caller holds it.
-  const ring = Array.from({length: Math.min(ahead + 1, Math.max(1, indices.length))}, () => new Float32Array(size));
+  const ring = Array.from({length: Math.min(ahead + 1, Math.max(1, indices.length))}, () => (source.dtype === 'uint8' ? new Uint8Array(size) : new Float32Array(size)));
   const pending: Promise<void>[] = [];
   let next = 0;
   if (ahead === 1) {
@@ -57,7 +64,7 @@ export async function* selectedSamples(source: SampleSource, indices: ArrayLike<
       yield {x: ring[k % ring.length]!, label: source.labels[indices[k]!]!};
     }
   } finally {
-    // Let reads still running finish before the source (and its workers) close.
+    // Let reads still running finish before the source closes.
     await Promise.allSettled(pending);
     source.close?.();
   }

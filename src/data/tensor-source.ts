@@ -75,7 +75,7 @@ export function tensorSource(opts: TensorSourceOptions): SampleSource {
     labels,
     preprocessing: {...norm.preprocessing, dtype: x.descr},
     origin: {source: opts.files.kind, x: xName, labels: yName},
-    read(index, out) {
+    read(index, out: Float32Array) {
       x.readElements(index * size, out);
       norm.apply(out);
     },

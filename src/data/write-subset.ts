@@ -20,7 +20,7 @@ export async function writeSubset(dir: string, source: SampleSource, subset: Sub
   const origin = {...source.origin, sourceCount: source.labels.length, subset: {...subset}};
   return writeDataset(
     dir,
-    {sampleShape: source.sampleShape, classes: source.classes, preprocessing: source.preprocessing, origin, samples: selectedSamples(source, indices)},
+    {sampleShape: source.sampleShape, dtype: source.dtype, classes: source.classes, preprocessing: source.preprocessing, origin, samples: selectedSamples(source, indices)},
     {shardBytes: opts.shardBytes, onSample: (done) => opts.onProgress?.(done, indices.length)},
   );
 }

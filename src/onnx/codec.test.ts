@@ -1,9 +1,9 @@
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {afterAll, describe, expect, it} from 'vitest';
-import {decodeModel, encodeModel, OnnxDecodeError} from './codec.js';
+import {decodeModel, encodeModel, encodeModelSplit, OnnxDecodeError, OnnxEncodeError, readModelFile, writeModelFile} from './codec.js';
 import {DataType, type Graph, type Model, type Node, type Tensor} from './ir.js';
 import {ProtoWriter, WireType} from './protobuf.js';
 import {createSession} from './session.js';
@@ -12,6 +12,11 @@ import {floatTensor, int64Tensor, int8Tensor, stringTensor, uint8Tensor} from '.
 function node(opType: string, inputs: string[], outputs: string[], extra: Partial<Node> = {}): Node {
   return {name: `${opType}_${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: [], ...extra};
 }
+
+const withoutExternalLocation = (m: Model): Model => ({
+  ...m,
+  graph: {...m.graph, initializers: m.graph.initializers.map(({externalLocation: _, ...t}) => t as Tensor)},
+});
 
 function model(graph: Graph, opset = 17): Model {
   return {
@@ -191,6 +196,71 @@ describe('encodeModel / decodeModel', () => {
       expect(() => decodeModel(externalModel('weights.bin', 0, 8))).toThrow(/baseDir/);
       expect(() => decodeModel(externalModel('nope.bin', 0, 8), {baseDir: dir})).toThrow(/cannot open external data file .*nope\.bin/);
       expect(() => decodeModel(externalModel('weights.bin', 0, 12), {baseDir: dir})).toThrow(/holds 12 bytes, the tensor needs 8/);
+    });
+
+    /** x[1,256] @ W[256,256] + b: W (256 KiB) goes external, b (1 KiB) too, the shape stays inline. */
+    const denseModel = (): Model => {
+      const w = floatTensor('W', [256, 256], Array.from({length: 256 * 256}, (_, i) => Math.sin(i) / 16));
+      const b = floatTensor('b', [256], Array.from({length: 256}, (_, i) => i / 256));
+      const shape = int64Tensor('shape', [2], [1, -1]);
+      return model({
+        name: 'dense',
+        nodes: [node('MatMul', ['x', 'W'], ['mm']), node('Add', ['mm', 'b'], ['sum']), node('Reshape', ['sum', 'shape'], ['y'])],
+        initializers: [w, b, shape],
+        inputs: [{name: 'x', elemType: DataType.FLOAT, shape: [1, 256]}],
+        outputs: [{name: 'y', elemType: DataType.FLOAT}],
+        valueInfo: [],
+      });
+    };
+    const input = () => ({x: new ort.Tensor('float32', Float32Array.from({length: 256}, (_, i) => Math.cos(i)), [1, 256])});
+
+    it('writes large initializers to <file>.data at aligned offsets, reads them back, and onnxruntime loads the pair', async () => {
+      const original = denseModel();
+      const path = join(dir, 'dense.onnx');
+      expect(writeModelFile(path, original, {externalData: true, singleFileLimit: 0})).toEqual([path, `${path}.data`]);
+      expect(statSync(path).size).toBeLessThan(2048);
+      expect(statSync(`${path}.data`).size).toBe(4096 * 64 + 1024);
+      const decoded = readModelFile(path);
+      expect(decoded.graph.initializers.map((t) => t.externalLocation)).toEqual(['dense.onnx.data', 'dense.onnx.data', undefined]);
+      expect(withoutExternalLocation(decoded)).toEqual(original);
+
+      using inline = await createSession(original);
+      using fromFiles = await createSession(path);
+      const expected = (await inline.run(input())).y!.data;
+      expect((await fromFiles.run(input())).y!.data).toEqual(expected);
+    });
+
+    it('passes a model to onnxruntime with in-memory external data when it is too large for one buffer', async () => {
+      const original = denseModel();
+      using inline = await createSession(original);
+      using split = await createSession(original, {inlineLimit: 0});
+      expect((await split.run(input())).y!.data).toEqual((await inline.run(input())).y!.data);
+    });
+
+    it("refuses a model past protobuf's 2 GiB limit with a hint, and splits it instead", () => {
+      // Nine initializers over one 256 MiB buffer: encoding references tensor bytes, so nothing is copied.
+      const shared = new Float32Array(64 * 2 ** 20);
+      const huge = model({
+        name: 'huge',
+        nodes: [],
+        initializers: Array.from({length: 9}, (_, i) => ({name: `w${i}`, dataType: DataType.FLOAT, dims: [shared.length], data: shared})),
+        inputs: [],
+        outputs: [],
+        valueInfo: [],
+      });
+      let refused: unknown;
+      try {
+        encodeModel(huge);
+      } catch (error) {
+        refused = error;
+      }
+      expect(refused).toBeInstanceOf(OnnxEncodeError);
+      expect((refused as OnnxEncodeError).message).toMatch(/2\.3 GiB as one ONNX file, past protobuf's 2147483647-byte \(2 GiB\) limit/);
+      expect((refused as OnnxEncodeError).hint).toMatch(/external data/);
+      const split = encodeModelSplit(huge, 'huge.onnx.data');
+      expect(split.model.length).toBeLessThan(4096);
+      expect(split.externalData.map((f) => f.location)).toEqual(['huge.onnx.data', 'huge.onnx.data.1', 'huge.onnx.data.2']);
+      expect(split.externalData.reduce((sum, f) => sum + f.byteLength, 0)).toBe(9 * shared.byteLength);
     });
   });
 

@@ -2,15 +2,28 @@
 // serializers, so encoding is deterministic: encode(decode(encode(m))) equals encode(m) byte for byte.
 // Things the IR cannot hold (training info, quantization annotations, overloads) are dropped on
 // decode; things whose loss would change the model's meaning (local functions, sparse
-// initializers, non-tensor graph inputs) are rejected with an OnnxDecodeError.
-import {readFileSync, writeFileSync} from 'node:fs';
-import {dirname} from 'node:path';
+// initializers, non-tensor graph inputs) are rejected with an OnnxDecodeError. Models past
+// protobuf's 2 GiB limit (an approximated ViT with high-rank circuits, a ViT-L) are written with
+// their weights as ONNX external data, as onnx.save_model(..., save_as_external_data=True) does.
+import {closeSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
+import {basename, dirname, join} from 'node:path';
 import type {Attribute, Dim, Graph, Model, Node, OperatorSetId, Tensor, ValueInfo} from './ir.js';
 import {AttributeType} from './ir.js';
-import {ProtoReader, ProtoWriter, WireType} from './protobuf.js';
-import {decodeStringEntry, decodeTensor, encodeTensor, ExternalDataFiles, OnnxDecodeError} from './tensor-codec.js';
+import {MAX_MESSAGE_BYTES, ProtobufLimitError, ProtoReader, ProtoWriter, WireType} from './protobuf.js';
+import {decodeStringEntry, decodeTensor, encodeTensor, ExternalDataFiles, OnnxDecodeError, type ExternalDataSink} from './tensor-codec.js';
 
 export {OnnxDecodeError} from './tensor-codec.js';
+
+/** A model cannot be encoded as asked (today: it would pass protobuf's 2 GiB limit). */
+export class OnnxEncodeError extends Error {
+  override name = 'OnnxEncodeError';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
 
 export interface DecodeOptions {
   /** Directory that external data locations are relative to (the model file's directory). */
@@ -29,7 +42,52 @@ export function decodeModel(bytes: Uint8Array, opts: DecodeOptions = {}): Model 
   }
 }
 
-export function encodeModel(model: Model): Uint8Array {
+/** One file of external data: its location (relative to the model file) and its bytes, in order. */
+export interface ExternalDataFile {
+  location: string;
+  chunks: Uint8Array[];
+  byteLength: number;
+}
+
+/** A model's protobuf bytes plus the external data files its initializers point into (none when inline). */
+export interface SplitModel {
+  model: Uint8Array;
+  externalData: ExternalDataFile[];
+}
+
+/** Initializers smaller than this stay inline even in a split model (onnx's own writer uses 1 KiB too). */
+const EXTERNAL_TENSOR_BYTES = 1024;
+/** Offsets in a data file are aligned so a runtime may memory-map each tensor. */
+const EXTERNAL_ALIGNMENT = 4096;
+/** A data file holds at most this much, so one file handed to onnxruntime as a buffer stays far below Node's 4 GiB buffer limit. */
+const MAX_EXTERNAL_FILE_BYTES = 2 ** 30;
+/** Models up to this size are written inline as one file; larger ones put their weights in external data. */
+export const SINGLE_FILE_LIMIT = 2 ** 30;
+
+/** Lays tensors out in data files `<location>`, `<location>.1` …, each at most MAX_EXTERNAL_FILE_BYTES. */
+class ExternalDataLayout implements ExternalDataSink {
+  readonly files: ExternalDataFile[] = [];
+
+  constructor(readonly location: string) {}
+
+  place(bytes: Uint8Array): {location: string; offset: number; length: number} | undefined {
+    if (bytes.length < EXTERNAL_TENSOR_BYTES) return undefined;
+    let file = this.files.at(-1);
+    let padding = file === undefined ? 0 : (EXTERNAL_ALIGNMENT - (file.byteLength % EXTERNAL_ALIGNMENT)) % EXTERNAL_ALIGNMENT;
+    if (file === undefined || file.byteLength + padding + bytes.length > MAX_EXTERNAL_FILE_BYTES) {
+      file = {location: this.files.length === 0 ? this.location : `${this.location}.${this.files.length}`, chunks: [], byteLength: 0};
+      this.files.push(file);
+      padding = 0;
+    }
+    if (padding > 0) file.chunks.push(new Uint8Array(padding));
+    const offset = file.byteLength + padding;
+    file.chunks.push(bytes);
+    file.byteLength = offset + bytes.length;
+    return {location: file.location, offset, length: bytes.length};
+  }
+}
+
+function modelWriter(model: Model, external?: ExternalDataSink): ProtoWriter {
   const w = new ProtoWriter();
   w.int64Field(1, model.irVersion);
   if (model.producerName) w.stringField(2, model.producerName);
@@ -37,10 +95,59 @@ export function encodeModel(model: Model): Uint8Array {
   if (model.domain) w.stringField(4, model.domain);
   if (model.modelVersion) w.int64Field(5, model.modelVersion);
   if (model.docString) w.stringField(6, model.docString);
-  w.messageField(7, encodeGraph(model.graph));
+  w.messageField(7, encodeGraph(model.graph, external));
   for (const opset of model.opsetImports) w.messageField(8, encodeOpset(opset));
   for (const entry of model.metadataProps) w.messageField(14, new ProtoWriter().stringField(1, entry.key).stringField(2, entry.value));
-  return w.finish();
+  return w;
+}
+
+function tooLarge(error: ProtobufLimitError, split: boolean): OnnxEncodeError {
+  const gib = (error.bytes / 2 ** 30).toFixed(1);
+  return split
+    ? new OnnxEncodeError(
+        `the model's graph alone (without the weights moved to external data) is ${gib} GiB, past protobuf's ${MAX_MESSAGE_BYTES}-byte limit`,
+        'a graph this large holds its size in something other than initializers (e.g. huge Constant nodes); fold them into initializers',
+      )
+    : new OnnxEncodeError(
+        `the model is ${gib} GiB as one ONNX file, past protobuf's ${MAX_MESSAGE_BYTES}-byte (2 GiB) limit: onnxruntime could not load it`,
+        'write it with writeModelFile or encodeModelSplit, which move the weights to external data; in a pipeline, approximate fewer layers or use lower-rank circuits',
+      );
+}
+
+/** The model as one protobuf buffer, every tensor inline; OnnxEncodeError past 2 GiB. */
+export function encodeModel(model: Model): Uint8Array {
+  try {
+    return modelWriter(model).finish();
+  } catch (error) {
+    if (error instanceof ProtobufLimitError) throw tooLarge(error, false);
+    throw error;
+  }
+}
+
+/**
+ * The model inline when it encodes to at most `singleFileLimit` bytes; otherwise with every initializer
+ * of 1 KiB or more in external data files named `dataLocation`, `dataLocation.1` … (relative to the model file).
+ */
+export function encodeModelSplit(model: Model, dataLocation: string, singleFileLimit = SINGLE_FILE_LIMIT): SplitModel {
+  const inline = inlineWriter(model);
+  if (inline !== undefined && inline.length <= singleFileLimit) return {model: inline.finish(), externalData: []};
+  const layout = new ExternalDataLayout(dataLocation);
+  try {
+    return {model: modelWriter(model, layout).finish(), externalData: layout.files};
+  } catch (error) {
+    if (error instanceof ProtobufLimitError) throw tooLarge(error, true);
+    throw error;
+  }
+}
+
+/** The inline encoding, or undefined when it would pass protobuf's limit (nothing is copied either way). */
+function inlineWriter(model: Model): ProtoWriter | undefined {
+  try {
+    return modelWriter(model);
+  } catch (error) {
+    if (error instanceof ProtobufLimitError) return undefined;
+    throw error;
+  }
 }
 
 /** Reads an .onnx file, resolving external data next to it. */
@@ -48,8 +155,31 @@ export function readModelFile(path: string): Model {
   return decodeModel(readFileSync(path), {baseDir: dirname(path)});
 }
 
-export function writeModelFile(path: string, model: Model): void {
-  writeFileSync(path, encodeModel(model));
+export interface WriteModelOptions {
+  /**
+   * Past `singleFileLimit` bytes, put the weights in `<file name>.data` beside the model (default false:
+   * one self-contained file, which a pipeline's file output needs; OnnxEncodeError past 2 GiB).
+   */
+  externalData?: boolean;
+  singleFileLimit?: number;
+}
+
+/** Writes `model` to `path`; data files go first, so a model file on disk always finds its weights. Returns every file written. */
+export function writeModelFile(path: string, model: Model, opts: WriteModelOptions = {}): string[] {
+  const split = opts.externalData ? encodeModelSplit(model, `${basename(path)}.data`, opts.singleFileLimit) : {model: encodeModel(model), externalData: []};
+  const written: string[] = [];
+  for (const file of split.externalData) {
+    const dataPath = join(dirname(path), file.location);
+    const fd = openSync(dataPath, 'w');
+    try {
+      for (const chunk of file.chunks) writeSync(fd, chunk);
+    } finally {
+      closeSync(fd);
+    }
+    written.push(dataPath);
+  }
+  writeFileSync(path, split.model);
+  return [path, ...written];
 }
 
 function decodeModelProto(r: ProtoReader, external: ExternalDataFiles): Model {
@@ -161,11 +291,12 @@ function decodeGraph(r: ProtoReader, external: ExternalDataFiles): Graph {
   return graph;
 }
 
-function encodeGraph(graph: Graph): ProtoWriter {
+/** `external` takes the initializers' bytes (a subgraph's and attributes' tensors stay inline). */
+function encodeGraph(graph: Graph, external?: ExternalDataSink): ProtoWriter {
   const w = new ProtoWriter();
   for (const node of graph.nodes) w.messageField(1, encodeNode(node));
   if (graph.name) w.stringField(2, graph.name);
-  for (const tensor of graph.initializers) w.messageField(5, encodeTensor(tensor));
+  for (const tensor of graph.initializers) w.messageField(5, encodeTensor(tensor, external));
   if (graph.docString !== undefined) w.stringField(10, graph.docString);
   for (const info of graph.inputs) w.messageField(11, encodeValueInfo(info));
   for (const info of graph.outputs) w.messageField(12, encodeValueInfo(info));

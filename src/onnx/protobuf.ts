@@ -153,6 +153,25 @@ export function countVarints(bytes: Uint8Array, start: number, end: number): num
 const textDecoder = new TextDecoder('utf-8', {fatal: false});
 const textEncoder = new TextEncoder();
 
+/**
+ * Protobuf's hard limit: one serialized message (and so one length-delimited field) is at most
+ * 2^31 - 1 bytes; onnxruntime refuses anything longer, and a length past 2^32 would not even fit its varint.
+ */
+export const MAX_MESSAGE_BYTES = 2 ** 31 - 1;
+
+/** A message would pass protobuf's 2 GiB limit; `bytes` is how long it would have been. */
+export class ProtobufLimitError extends Error {
+  override name = 'ProtobufLimitError';
+  constructor(readonly bytes: number) {
+    super(`the message would be ${bytes} bytes, past protobuf's limit of ${MAX_MESSAGE_BYTES} bytes (2 GiB)`);
+  }
+}
+
+function checkLength(bytes: number): number {
+  if (bytes > MAX_MESSAGE_BYTES) throw new ProtobufLimitError(bytes);
+  return bytes;
+}
+
 /** Byte fields at least this long are referenced, not copied, until finish(). */
 const BY_REFERENCE_BYTES = 1024;
 
@@ -215,7 +234,7 @@ export class ProtoWriter {
   }
 
   bytesField(field: number, bytes: Uint8Array): this {
-    this.tag(field, WireType.LENGTH_DELIMITED).uint32(bytes.length);
+    this.tag(field, WireType.LENGTH_DELIMITED).uint32(checkLength(bytes.length));
     if (bytes.length < BY_REFERENCE_BYTES) return this.#raw(bytes);
     this.#flush();
     this.#chunks.push(bytes);
@@ -237,7 +256,7 @@ export class ProtoWriter {
 
   /** Appends a nested message written by `child` (its chunks are moved, not copied). */
   messageField(field: number, child: ProtoWriter): this {
-    this.tag(field, WireType.LENGTH_DELIMITED).uint32(child.length);
+    this.tag(field, WireType.LENGTH_DELIMITED).uint32(checkLength(child.length));
     child.#flush();
     this.#flush();
     for (const chunk of child.#chunks) this.#chunks.push(chunk);
@@ -245,7 +264,9 @@ export class ProtoWriter {
     return this;
   }
 
+  /** The serialized bytes; throws ProtobufLimitError past 2 GiB (before allocating them). */
   finish(): Uint8Array {
+    checkLength(this.length);
     this.#flush();
     if (this.#chunks.length === 1) return this.#chunks[0]!;
     const out = new Uint8Array(this.#flushedLength);

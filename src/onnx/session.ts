@@ -1,15 +1,80 @@
-// onnxruntime-node sessions with explicit, reproducible options. Callers pass thread counts from
-// their resource grant; nothing here reads the environment. Sessions hold native memory, so the
-// wrapper is Disposable (`using session = await createSession(...)`) and release() is idempotent.
+// onnxruntime-node sessions with explicit, reproducible options. Callers pass thread counts and the
+// device from their step's parameters and resource grant; nothing here reads the environment. Sessions
+// hold native memory, so the wrapper is Disposable (`using session = await createSession(...)`) and
+// release() is idempotent. A model too large for one protobuf buffer reaches onnxruntime with its
+// weights as in-memory external data (the `externalData` session option).
+import {existsSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {arch, platform} from 'node:os';
+import {dirname, join} from 'node:path';
 import * as ort from 'onnxruntime-node';
-import {encodeModel} from './codec.js';
+import {encodeModelSplit, type ExternalDataFile} from './codec.js';
 import type {Model} from './ir.js';
+
+/** Where sessions run: the CPU, or the CUDA device with this index. */
+export type Device = {kind: 'cpu'} | {kind: 'cuda'; index: number};
+
+export const CPU: Device = {kind: 'cpu'};
+
+/** Parses `cpu` or `cuda:N` (plain `cuda` means `cuda:0`); undefined for anything else. */
+export function parseDevice(text: string): Device | undefined {
+  if (text === 'cpu') return CPU;
+  const match = /^cuda(?::(\d+))?$/.exec(text);
+  return match ? {kind: 'cuda', index: Number(match[1] ?? 0)} : undefined;
+}
+
+export function deviceName(device: Device): string {
+  return device.kind === 'cpu' ? 'cpu' : `cuda:${device.index}`;
+}
+
+/**
+ * What of a device changes numeric results, for cache keys: the execution provider and its precision
+ * settings. The device index does not (any GPU of one machine computes alike), so it stays out.
+ */
+export function executionSettings(device: Device): {provider: 'cpu'} | {provider: 'cuda'; tf32: false} {
+  return device.kind === 'cpu' ? {provider: 'cpu'} : {provider: 'cuda', tf32: false};
+}
+
+/** A session was asked for a device this installation cannot drive. */
+export class DeviceUnavailableError extends Error {
+  override name = 'DeviceUnavailableError';
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+const CUDA_INSTALL_HINT =
+  "install onnxruntime-node's CUDA 12 provider (it is not in the npm package): on a Linux x64 machine with CUDA 12 and cuDNN 9, run " +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` in the directory axx is installed in, or use device: cpu';
+
+/** The directory holding onnxruntime-node's native binding, where its optional provider libraries go. */
+function bindingDir(): string {
+  const packageJson = createRequire(import.meta.url).resolve('onnxruntime-node/package.json');
+  return join(dirname(packageJson), 'bin', 'napi-v6', platform(), arch());
+}
+
+/** Throws DeviceUnavailableError unless sessions can run on `device`. */
+export function checkDevice(device: Device): void {
+  if (device.kind === 'cpu') return;
+  if (platform() !== 'linux' || arch() !== 'x64') {
+    throw new DeviceUnavailableError(`device ${deviceName(device)}: onnxruntime-node ships its CUDA provider for Linux x64 only (this is ${platform()}/${arch()})`, 'use device: cpu');
+  }
+  const library = join(bindingDir(), 'libonnxruntime_providers_cuda.so');
+  if (!existsSync(library)) throw new DeviceUnavailableError(`device ${deviceName(device)}: onnxruntime-node's CUDA provider is not installed (no ${library})`, CUDA_INSTALL_HINT);
+}
 
 export interface SessionOptions {
   /** Threads for one operator; default 1 (deterministic and fair to concurrently running steps). */
   intraOpNumThreads?: number;
   /** Default 'all'. Use 'disabled' to run the graph exactly as written. */
   graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  /** Default the CPU. */
+  device?: Device;
+  /** An IR model encoding to more bytes than this reaches onnxruntime with its weights as external data; default SINGLE_FILE_LIMIT. */
+  inlineLimit?: number;
 }
 
 export interface ModelSession extends Disposable {
@@ -20,9 +85,6 @@ export interface ModelSession extends Disposable {
   release(): Promise<void>;
 }
 
-/** The one execution provider sessions use. */
-const EXECUTION_PROVIDER = 'cpu';
-
 /** What a session's numbers depend on besides the model and its inputs: part of every memo of ORT results. */
 export interface RuntimeIdentity {
   onnxruntime: string;
@@ -30,17 +92,33 @@ export interface RuntimeIdentity {
 }
 
 /** Read from the loaded onnxruntime binding, so an upgrade changes it without anyone bumping a constant. */
-export function runtimeIdentity(): RuntimeIdentity {
-  return {onnxruntime: ort.env.versions.node ?? ort.env.versions.common, executionProvider: EXECUTION_PROVIDER};
+export function runtimeIdentity(device: Device = CPU): RuntimeIdentity {
+  return {onnxruntime: ort.env.versions.node ?? ort.env.versions.common, executionProvider: executionSettings(device).provider};
 }
 
 /** What steps receive instead of calling onnxruntime directly, so tests and benches can wrap it. */
 export type SessionFactory = (model: Model | Uint8Array | string, opts?: SessionOptions) => Promise<ModelSession>;
 
+/** One buffer per data file, as onnxruntime's externalData option takes them. */
+function inMemoryFiles(files: readonly ExternalDataFile[]): ort.InferenceSession.SessionOptions['externalData'] {
+  return files.map((file) => {
+    const data = new Uint8Array(file.byteLength);
+    let offset = 0;
+    for (const chunk of file.chunks) {
+      data.set(chunk, offset);
+      offset += chunk.length;
+    }
+    return {path: file.location, data};
+  });
+}
+
 /** A session from an IR model, serialized model bytes, or an .onnx path (which lets ORT resolve external data). */
 export const createSession: SessionFactory = async (model, opts = {}) => {
+  const device = opts.device ?? CPU;
+  checkDevice(device);
   const options: ort.InferenceSession.SessionOptions = {
-    executionProviders: [EXECUTION_PROVIDER],
+    // The CPU provider stays listed after CUDA: nodes CUDA lacks (e.g. uint8 MatMulInteger) fall back to it.
+    executionProviders: device.kind === 'cuda' ? [{name: 'cuda', deviceId: device.index}, 'cpu'] : ['cpu'],
     intraOpNumThreads: opts.intraOpNumThreads ?? 1,
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -48,10 +126,14 @@ export const createSession: SessionFactory = async (model, opts = {}) => {
     // Errors only: ORT's warnings (e.g. unused initializers) would interleave with axx's own output.
     logSeverityLevel: 3,
   };
-  const session =
-    typeof model === 'string'
-      ? await ort.InferenceSession.create(model, options)
-      : await ort.InferenceSession.create(model instanceof Uint8Array ? model : encodeModel(model), options);
+  let session: ort.InferenceSession;
+  if (typeof model === 'string') session = await ort.InferenceSession.create(model, options);
+  else if (model instanceof Uint8Array) session = await ort.InferenceSession.create(model, options);
+  else {
+    const split = encodeModelSplit(model, 'model.onnx.data', opts.inlineLimit);
+    const withData = split.externalData.length > 0 ? {...options, externalData: inMemoryFiles(split.externalData)} : options;
+    session = await ort.InferenceSession.create(split.model, withData);
+  }
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;

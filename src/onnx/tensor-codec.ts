@@ -256,14 +256,26 @@ export function decodeStringEntry(r: ProtoReader): {key: string; value: string} 
   return {key, value};
 }
 
-export function encodeTensor(tensor: Tensor): ProtoWriter {
+/** Where encodeTensor puts a tensor's bytes instead of raw_data; undefined keeps them inline. */
+export interface ExternalDataSink {
+  place(bytes: Uint8Array): {location: string; offset: number; length: number} | undefined;
+}
+
+export function encodeTensor(tensor: Tensor, external?: ExternalDataSink): ProtoWriter {
   const w = new ProtoWriter();
   for (const d of tensor.dims) w.int64Field(Field.DIMS, d);
   w.tag(Field.DATA_TYPE, WireType.VARINT).uint32(tensor.dataType);
   const {data} = tensor;
   if (Array.isArray(data)) for (const s of data) w.stringField(Field.STRING_DATA, s);
   w.stringField(Field.NAME, tensor.name);
-  if (!Array.isArray(data)) w.bytesField(Field.RAW_DATA, tensorBytes(data));
+  const placed = Array.isArray(data) ? undefined : external?.place(tensorBytes(data));
+  if (!Array.isArray(data) && placed === undefined) w.bytesField(Field.RAW_DATA, tensorBytes(data));
   if (tensor.docString !== undefined) w.stringField(Field.DOC_STRING, tensor.docString);
+  if (placed !== undefined) {
+    for (const [key, value] of [['location', placed.location], ['offset', String(placed.offset)], ['length', String(placed.length)]] as const) {
+      w.messageField(Field.EXTERNAL_DATA, new ProtoWriter().stringField(1, key).stringField(2, value));
+    }
+    w.tag(Field.DATA_LOCATION, WireType.VARINT).uint32(EXTERNAL_LOCATION);
+  }
   return w;
 }

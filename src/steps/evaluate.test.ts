@@ -79,5 +79,28 @@ describe('evaluate', () => {
     const tiny = fileURLToPath(new URL('../../test/fixtures/onnx/tiny-vit-opset17.onnx', import.meta.url));
     expect(await failure({model: tiny, dataset: mnistTest})).toMatchObject({param: 'with.model', message: expect.stringContaining('has shape [batch, 1, 16, 16] but dataset samples are [1, 28, 28]')});
     expect(validate({model: 'm', dataset: 'd', batchSize: 0})).toBe(false);
+    expect(validate({model: 'm', dataset: 'd', device: 'gpu'})).toBe(false);
+  });
+
+  it('runs on cuda only with a gpu token and an installed CUDA provider, and keys on the provider', async () => {
+    const model = join(shipped, 'vit-mnist.onnx');
+    const noToken = await evaluateKind.run(context(params({model, dataset: mnistTest, device: 'cuda:0'})).ctx).then(() => undefined, (e: unknown) => e);
+    expect(noToken).toMatchObject({param: 'with.device', message: 'device cuda:0 runs on a GPU, but the step holds no gpu resource token'});
+    // This machine (like CI) has no CUDA provider: the step says what to install.
+    const {ctx} = context(params({model, dataset: mnistTest, device: 'cuda:0'}));
+    const absent = await evaluateKind.run({...ctx, resources: {cpu: 1, gpu: 1}}).then(() => undefined, (e: unknown) => e);
+    expect(absent).toMatchObject({param: 'with.device', message: expect.stringContaining("device cuda:0: onnxruntime-node's CUDA provider is not installed")});
+    expect((absent as StepError).hint).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
+    const key = (device: string) => evaluateKind.keyExtras!(params({model, dataset: mnistTest, device}));
+    expect(await key('cpu')).toEqual({execution: {provider: 'cpu'}});
+    expect(await key('cuda:1')).toEqual({execution: {provider: 'cuda', tf32: false}});
+  });
+
+  it('reports its throughput as a metric', async () => {
+    const {ctx} = context(params({model: join(shipped, 'vit-mnist.onnx'), dataset: mnistTest, limit: 300, batchSize: 100}));
+    await evaluateKind.run(ctx);
+    const rates = ctx.metrics.filter(([name]) => name === 'samplesPerSecond');
+    expect(rates.length).toBeGreaterThan(0);
+    expect(rates.every(([, value]) => value > 0)).toBe(true);
   });
 });

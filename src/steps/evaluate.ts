@@ -1,16 +1,18 @@
 // Step kind "evaluate": runs an ONNX classifier over a dataset directory with onnxruntime and
 // reports top-1/top-5, mean cross-entropy, per-class accuracy and the confusion matrix; optionally
-// keeps the logits. The loop itself is the library function evaluateModel (src/data).
+// keeps the logits. The loop itself is the library function evaluateModel (src/infer); it streams
+// the dataset batch by batch, so memory does not grow with the number of samples.
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import type {ClassificationMetrics} from '../data/classification-metrics.js';
 import {DataError} from '../data/data-error.js';
 import {openDataset} from '../data/dataset-reader.js';
-import {evaluateModel} from '../data/evaluate-model.js';
+import {evaluateModel} from '../infer/evaluate-model.js';
 import {inputMismatch} from '../data/input-expectation.js';
 import {npyHeader} from '../data/npy.js';
 import {ProtoReader, WireType} from '../onnx/protobuf.js';
+import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/session.js';
 
 export interface EvaluateParams {
   model: string;
@@ -22,6 +24,8 @@ export interface EvaluateParams {
   limit?: number;
   /** Model output holding the logits; default the first. */
   output?: string;
+  /** cpu, or cuda:N (needs onnxruntime-node's CUDA provider and a gpu resource token). */
+  device: string;
 }
 
 /** Past this many cells the confusion matrix is left out of the metrics value (ImageNet's is 10^6). */
@@ -39,8 +43,28 @@ const schema = {
     saveLogits: {type: 'boolean', default: false, description: 'Keep the logits as an NPY float32 [count, classes] file (else the logits output is an empty array).'},
     limit: {type: 'integer', minimum: 1, description: 'Evaluate only the first samples.'},
     output: {type: 'string', minLength: 1, description: 'The model output holding the logits (default: the first).'},
+    device: {
+      type: 'string',
+      pattern: '^(cpu|cuda(:[0-9]+)?)$',
+      default: 'cpu',
+      description: "cpu, or cuda:N on a machine with onnxruntime-node's CUDA provider installed (README \"GPUs\"); a cuda step must hold a gpu resource token (resources: {gpu: 1}).",
+    },
   },
 };
+
+/** The device a step asked for, checked against the resource tokens it holds. */
+function stepDevice(text: string, resources: Record<string, number>): Device {
+  const device = parseDevice(text);
+  if (device === undefined) throw new StepError(`device "${text}" is not cpu or cuda:N`, undefined, 'with.device');
+  if (device.kind === 'cuda' && !((resources['gpu'] ?? 0) >= 1)) {
+    throw new StepError(`device ${text} runs on a GPU, but the step holds no gpu resource token`, 'add `resources: {gpu: 1}` to the step, so steps sharing the GPU take turns', 'with.device');
+  }
+  return device;
+}
+
+/** Progress at most every PROGRESS_MS (a fast model on small batches would flood the event stream), throughput every RATE_MS. */
+const PROGRESS_MS = 100;
+const RATE_MS = 1000;
 
 export type EvaluateMetrics = Omit<ClassificationMetrics, 'confusion'> & {confusion: number[][] | null; input: string; output: string; warnings: string[]};
 
@@ -77,6 +101,7 @@ async function withParam<T>(param: string, fn: () => T | Promise<T>): Promise<T>
     return await fn();
   } catch (error) {
     if (error instanceof DataError) throw new StepError(error.message, error.hint, param);
+    if (error instanceof DeviceUnavailableError) throw new StepError(error.message, error.hint, 'with.device');
     throw error;
   }
 }
@@ -91,27 +116,37 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     logits: {type: 'file', format: 'npy', description: 'float32 [count, classes] when saveLogits, else an empty [0, classes] array'},
   },
   resources: {cpu: 1},
+  keyExtras(params) {
+    // The execution provider and its precision settings change the numbers; which GPU runs them does not.
+    return {execution: executionSettings(parseDevice(params.device ?? 'cpu') ?? {kind: 'cpu'})};
+  },
   async run(ctx) {
     const {params} = ctx;
+    const device = stepDevice(params.device, ctx.resources);
     const logitsFile = join(ctx.scratchDir, 'logits.npy');
     const dataset = await withParam('with.dataset', () => openDataset(params.dataset));
     const mismatch = inputMismatch(recordedInput(params.model), dataset.manifest.preprocessing);
     if (mismatch !== undefined) ctx.log(`warning: ${mismatch}`, 'stderr');
-    let lastReport = 0;
+    let lastProgress = 0;
+    let rateSince = {at: performance.now(), done: 0};
     // Every check evaluateModel makes compares the model against the dataset; the model is the usual culprit.
     const {metrics, input, output} = await withParam('with.model', () =>
       evaluateModel(params.model, dataset, {
         batchSize: params.batchSize,
         threads: params.threads ?? Math.max(1, Math.floor(ctx.resources.cpu ?? 1)),
+        device,
         limit: params.limit,
         output: params.output,
         logitsFile: params.saveLogits ? logitsFile : undefined,
         signal: ctx.signal,
         onBatch(done, total) {
-          // At most ~10 reports a second: a fast model on small batches would flood the event stream.
           const now = performance.now();
-          if (done === total || now - lastReport >= 100) {
-            lastReport = now;
+          if (done === total || now - rateSince.at >= RATE_MS) {
+            ctx.metric('samplesPerSecond', Math.round(((done - rateSince.done) * 1000) / Math.max(1, now - rateSince.at)), done);
+            rateSince = {at: now, done};
+          }
+          if (done === total || now - lastProgress >= PROGRESS_MS) {
+            lastProgress = now;
             ctx.progress(done, total, 'sample');
           }
         },

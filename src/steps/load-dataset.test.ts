@@ -90,6 +90,49 @@ describe('load/dataset', () => {
     expect(await key('a')).not.toEqual(await key('b'));
   });
 
+  it('labels image folders in the order of a class list file, and keys on it', async () => {
+    pngFile(join(work, 'ordered', 'val', 'n02', '1.png'), 200);
+    pngFile(join(work, 'ordered', 'val', 'n01', '1.png'), 10);
+    const keras = join(work, 'imagenet_class_index.json');
+    writeFileSync(keras, JSON.stringify({0: ['n02', 'second folder'], 1: ['n01', 'first folder']}));
+    const lines = join(work, 'synsets.txt');
+    writeFileSync(lines, 'n02\nn01\n');
+    const p = (classFile: string) => params({source: 'image-folder', path: join(work, 'ordered'), classFile, transform: {size: 2, cropPct: 1, channels: 1, mean: 0, std: 1}});
+    for (const file of [keras, lines]) {
+      const out = await loadDatasetKind.run(context(p(file)));
+      expect((out.info as unknown as {value: DatasetInfo}).value.classes).toEqual(['n02', 'n01']);
+      const [batch] = [...openDataset((out.dataset as {dir: string}).dir).batches(2)];
+      // Files are listed in label order: n02's (label 0, shade 200) first.
+      expect([...batch!.y]).toEqual([0, 1]);
+      expect(batch!.x[0]).toBeCloseTo(200 / 255, 6);
+    }
+    expect(await loadDatasetKind.keyExtras!(p(keras))).toEqual(await loadDatasetKind.keyExtras!(p(lines)));
+    writeFileSync(lines, 'n01\nn02\n');
+    expect(await loadDatasetKind.keyExtras!(p(keras))).not.toEqual(await loadDatasetKind.keyExtras!(p(lines)));
+    writeFileSync(lines, 'n01\n');
+    expect(await failure(p(lines))).toMatchObject({param: 'with.path', message: `${join(work, 'ordered', 'val')}: 1 class folder(s) are not in the class list: n02`});
+    writeFileSync(lines, 'n01\nn01\n');
+    expect(await failure(p(lines))).toMatchObject({param: 'with.classFile', message: `${lines}: class "n01" appears twice`});
+  });
+
+  it('says which split folder is missing instead of reading train/ and val/ as classes', async () => {
+    pngFile(join(work, 'train-only', 'train', 'cat', '1.png'), 1);
+    const missing = await failure(params({source: 'image-folder', path: join(work, 'train-only')}));
+    expect(missing).toMatchObject({param: 'with.path', message: `${join(work, 'train-only')} has train/ but no val/ or test/ folder for split "test"`});
+    expect(missing.hint).toContain(join(work, 'train-only', 'val'));
+  });
+
+  it("checks the model's input shape before decoding a single image", async () => {
+    pngFile(join(work, 'sized', 'val', 'cat', '1.png'), 1);
+    const modelInfo = {inputs: [{name: 'input', shape: ['N', 3, 224, 224]}]};
+    const ctx = context(params({source: 'image-folder', path: join(work, 'sized'), modelInfo, transform: {size: 256}}));
+    const error = await loadDatasetKind.run(ctx).then(() => undefined, (e: unknown) => e);
+    expect(error).toMatchObject({param: 'with.transform', message: 'model input "input" has shape [N, 3, 224, 224] but dataset samples are [3, 256, 256] (plus a batch dimension)'});
+    expect(ctx.progress.calls).toEqual([]);
+    const fits = await loadDatasetKind.run(context(params({source: 'image-folder', path: join(work, 'sized'), modelInfo, transform: {size: 224}})));
+    expect((fits.info as unknown as {value: DatasetInfo}).value.sampleShape).toEqual([3, 224, 224]);
+  });
+
   it('keys tensor and IDX files by content and base name, not by the directory they sit in', async () => {
     const copies = ['c', 'd'].map((name) => {
       mkdirSync(join(work, name), {recursive: true});

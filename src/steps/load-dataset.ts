@@ -1,15 +1,18 @@
 // Step kind "load/dataset": decodes a dataset once (MNIST, Fashion-MNIST, an image folder, NPY/NPZ
-// tensors), takes a deterministic subset, and stores the preprocessed float32 samples as a
-// sharded dataset directory that evaluate/train/calibrate stream from.
+// tensors), takes a deterministic subset, and stores the samples as a sharded dataset directory
+// that evaluate/train/calibrate stream from: preprocessed float32, or for image folders by default
+// the cropped pixel bytes (uint8), normalised when read.
 import {createHash} from 'node:crypto';
-import {existsSync, statSync} from 'node:fs';
+import {existsSync, readdirSync, statSync} from 'node:fs';
 import {basename, join, relative, resolve} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import {readClassOrder} from '../data/class-order.js';
 import {DataError} from '../data/data-error.js';
 import {idxFiles, idxSource, type IdxDatasetName, type Split} from '../data/idx-source.js';
+import {inputShapeMismatch} from '../data/input-expectation.js';
 import {imageFolderSource, listImageFolder, TIMM_EVAL_TRANSFORM, type ImageTransform} from '../data/image-folder.js';
 import type {Interpolation} from '../data/resample.js';
-import type {SampleSource} from '../data/sample-source.js';
+import type {SampleDtype, SampleSource} from '../data/sample-source.js';
 import {tensorSource, type TensorFiles} from '../data/tensor-source.js';
 import {writeSubset} from '../data/write-subset.js';
 
@@ -23,8 +26,14 @@ export interface LoadDatasetParams {
   labels?: string;
   /** npz: array names of samples and labels. */
   keys: {x: string; y: string};
-  /** npy/npz: class names. */
+  /** npy/npz: class names; image-folder: the class folders in the model's label order. */
   classes?: string[];
+  /** image-folder: a file giving the class folders in the model's label order (data/class-order.ts). */
+  classFile?: string;
+  /** image-folder: how samples are stored (default uint8: pixel bytes, normalised when read). */
+  dtype?: SampleDtype;
+  /** A load/model info value: its input shape is checked against the samples before anything is decoded. */
+  modelInfo?: {inputs: {name: string; shape: (number | string | null)[] | null}[]};
   split: Split;
   limit?: number;
   offset?: number;
@@ -59,7 +68,22 @@ const schema = {
       default: {x: 'x', y: 'y'},
       description: 'npz: names of the sample and label arrays.',
     },
-    classes: {type: 'array', items: {type: 'string'}, description: 'npy/npz: class names, label i → classes[i].'},
+    classes: {
+      type: 'array',
+      items: {type: 'string'},
+      description: "npy/npz: class names, label i → classes[i]. image-folder: the class folder names in the order of the model's outputs (default: sorted folder names).",
+    },
+    classFile: {
+      type: 'string',
+      minLength: 1,
+      description: 'image-folder: a class list file in the model\'s label order: one folder name per line, a JSON list, {"folder": index} or {"index": ["folder", "name"]} (Keras imagenet_class_index.json).',
+    },
+    modelInfo: {
+      type: 'object',
+      'x-axx-input': {type: 'value', format: 'model-info'},
+      description: 'The info output of load/model: the model input shape is checked against the transform before a single image is decoded.',
+    },
+    dtype: {enum: ['uint8', 'float32'], description: 'image-folder: uint8 (default) stores pixel bytes and normalises when read (a quarter of the disk); float32 stores normalised floats.'},
     split: {
       enum: ['train', 'test'],
       default: 'test',
@@ -93,15 +117,41 @@ function requirePath(params: LoadDatasetParams, what: string): string {
   return resolve(params.path);
 }
 
-/** image-folder: `<path>/<split>` (or `val` for test) when present, else `<path>` itself. */
+const SPLIT_FOLDERS = {train: ['train'], test: ['val', 'test']} as const;
+
+/**
+ * image-folder: `<path>/<split>` (`val` or `test` for the test split). A root that holds no split folder
+ * at all is itself the class folders; one that holds some split but not the asked one is an error,
+ * not a silent fallback to the root (whose "classes" would be train/ and val/).
+ */
 function imageRoot(params: LoadDatasetParams): string {
   const root = requirePath(params, 'the folder with one sub-folder per class');
-  const candidates = params.split === 'test' ? ['test', 'val'] : ['train'];
-  for (const name of candidates) {
-    const dir = join(root, name);
-    if (existsSync(dir) && statSync(dir).isDirectory()) return dir;
+  const isDir = (dir: string) => existsSync(dir) && statSync(dir).isDirectory();
+  const wanted = SPLIT_FOLDERS[params.split];
+  for (const name of wanted) if (isDir(join(root, name))) return join(root, name);
+  const present = isDir(root) ? readdirSync(root).filter((name) => [...SPLIT_FOLDERS.train, ...SPLIT_FOLDERS.test].includes(name as never) && isDir(join(root, name))) : [];
+  if (present.length > 0) {
+    throw new StepError(
+      `${root} has ${present.map((p) => `${p}/`).join(' and ')} but no ${wanted.map((w) => `${w}/`).join(' or ')} folder for split "${params.split}"`,
+      `add ${join(root, wanted[0])}/<class>/<images>, or set with.split to ${params.split === 'test' ? 'train' : 'test'}`,
+      'with.path',
+    );
   }
   return root;
+}
+
+/** image-folder: the model's class order, from with.classes or with.classFile. */
+function classOrder(params: LoadDatasetParams): string[] | undefined {
+  if (params.classes !== undefined && params.classFile !== undefined) {
+    throw new StepError('give either with.classes or with.classFile, not both', 'both set the class order; keep one', 'with.classFile');
+  }
+  if (params.classFile === undefined) return params.classes;
+  try {
+    return readClassOrder(resolve(params.classFile));
+  } catch (error) {
+    if (error instanceof DataError) throw new StepError(error.message, error.hint, 'with.classFile');
+    throw error;
+  }
 }
 
 function tensorFiles(params: LoadDatasetParams): TensorFiles {
@@ -118,7 +168,7 @@ function checkTransformFields(params: LoadDatasetParams, allowed: string[]): voi
   }
 }
 
-/** `cpus`: the step's cpu grant; image folders decode in that many worker threads. */
+/** `cpus`: the step's cpu grant; image folders decode that many images at once, in sharp's threads. */
 function openSource(params: LoadDatasetParams, cpus: number): SampleSource {
   const t = params.transform ?? {};
   switch (params.source) {
@@ -131,6 +181,7 @@ function openSource(params: LoadDatasetParams, cpus: number): SampleSource {
     }
     case 'image-folder': {
       checkTransformFields(params, ['size', 'cropPct', 'interpolation', 'channels', 'mean', 'std']);
+      const order = classOrder(params);
       const channels = t.channels ?? TIMM_EVAL_TRANSFORM.channels;
       const fallbackMean = channels === 3 ? TIMM_EVAL_TRANSFORM.mean : [0.5];
       const fallbackStd = channels === 3 ? TIMM_EVAL_TRANSFORM.std : [0.5];
@@ -142,7 +193,7 @@ function openSource(params: LoadDatasetParams, cpus: number): SampleSource {
         mean: list(t.mean) ?? fallbackMean,
         std: list(t.std) ?? fallbackStd,
       };
-      return imageFolderSource(imageRoot(params), transform, {workers: cpus});
+      return imageFolderSource(imageRoot(params), transform, {concurrency: cpus, dtype: params.dtype, ...(order !== undefined ? {classOrder: order} : {})});
     }
     case 'npy':
     case 'npz':
@@ -161,7 +212,7 @@ function inputFiles(params: LoadDatasetParams): {files: string[]; root?: string}
     }
     case 'image-folder': {
       const root = imageRoot(params);
-      return {files: listImageFolder(root).files, root};
+      return {files: listImageFolder(root, classOrder(params)).files, root};
     }
     case 'npy':
     case 'npz': {
@@ -177,6 +228,15 @@ function asStepError(error: unknown, params: LoadDatasetParams): unknown {
   return new StepError(error.message, error.hint, params.path !== undefined ? 'with.path' : 'with.source');
 }
 
+/** Fails before decoding when the model named by with.modelInfo cannot take these samples. */
+function checkModelInput(params: LoadDatasetParams, sampleShape: readonly number[]): void {
+  const inputs = params.modelInfo?.inputs ?? [];
+  if (inputs.length !== 1 || inputs[0]!.shape === null) return;
+  const mismatch = inputShapeMismatch(inputs[0]!.shape, sampleShape, inputs[0]!.name);
+  if (mismatch === undefined) return;
+  throw new StepError(mismatch, 'set with.transform (size, channels) to what the model takes (timm: pretrained_cfg input_size), or load the model the data is for', 'with.transform');
+}
+
 export interface DatasetInfo {
   count: number;
   sampleShape: number[];
@@ -187,7 +247,7 @@ export interface DatasetInfo {
 
 export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   name: 'load/dataset',
-  version: 1,
+  version: 2,
   description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
   schema,
   outputs: {
@@ -199,9 +259,11 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
     // paths or times: a moved checkout or a second clone keeps its keys.
     try {
       const {files, root} = inputFiles(params);
-      const hash = createHash('sha256');
-      for (const file of files) hash.update(`${root === undefined ? basename(file) : relative(root, file)}\0${(await key.digest(file)).digest}\n`);
-      return {files: files.length, digest: hash.digest('hex')};
+// tensors), takes a deterministic subset, and stores the samples as a sharded dataset directory
+// that evaluate/train/calibrate stream from: preprocessed float32, or for image folders by default
+// the cropped pixel bytes (uint8), normalised when read.
+import {createHash} from 'node:crypto';
+import {existsSync, readdirSync, statSync} from 'node:fs';
     } catch (error) {
       // Missing inputs fail in run() with a precise message; the attempt is keyed by what is known.
       return {missing: error instanceof Error ? error.message : String(error)};
@@ -211,6 +273,7 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
     const {params} = ctx;
     try {
       const source = openSource(params, Math.max(1, Math.floor(ctx.resources.cpu ?? 1)));
+      checkModelInput(params, source.sampleShape);
       ctx.log(`${params.source}: ${source.labels.length} samples of [${source.sampleShape.join(', ')}], ${source.classes.length} classes; ${source.preprocessing.description}`);
       const dir = join(ctx.scratchDir, 'dataset');
       let reported = 0;

@@ -6,7 +6,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {recordedContext, vitFixture, type VitFixture} from '../../test/support/vit-fixture.js';
 import {openApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import {openDataset} from '../data/dataset-reader.js';
-import {evaluateModel} from '../data/evaluate-model.js';
+import {evaluateModel} from '../infer/evaluate-model.js';
 import {Store} from '../engine/store/store.js';
 import {approximateKind, type ApproximateParams} from './approximate.js';
 import {searchKind, type SearchOutput, type SearchParams} from './search.js';

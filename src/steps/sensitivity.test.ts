@@ -8,7 +8,7 @@ import {resolveMultiplier} from '../approx/library.js';
 import {approximateModel} from '../approx/rewrite.js';
 import {recordedContext, vitFixture, type VitFixture} from '../../test/support/vit-fixture.js';
 import {openDataset} from '../data/dataset-reader.js';
-import {evaluateModel} from '../data/evaluate-model.js';
+import {evaluateModel} from '../infer/evaluate-model.js';
 import {StepError} from '../engine/step-kind.js';
 import {Store} from '../engine/store/store.js';
 import {decodeModel, encodeModel} from '../onnx/codec.js';

@@ -2,7 +2,7 @@
 // and `search` steps. Each configuration is the float model with every selected layer rewritten
 // (src/approx/rewrite.ts) to its assigned multiplier — unassigned layers to the exact one, so the
 // baseline is the quantised model on exact multipliers — run by onnxruntime over a fixed data subset
-// (src/data/evaluate-model.ts). Besides accuracy it reports how far the logits move from the float
+// (src/infer/evaluate-model.ts). Besides accuracy it reports how far the logits move from the float
 // model's (logit-proxies.ts). No pipeline knowledge: bad input is a RuntimeInputError naming its field.
 import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
@@ -17,7 +17,7 @@ import type {Assignment, EvaluationOutcome, EvaluationScope, SearchLayer} from '
 import {DataError} from '../../data/data-error.js';
 import {openDataset, type Dataset} from '../../data/dataset-reader.js';
 import {datasetView, disjointStratifiedSubsets, readLabels} from '../../data/dataset-view.js';
-import {evaluateModel} from '../../data/evaluate-model.js';
+import {evaluateModel} from '../../infer/evaluate-model.js';
 import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
 import {createSession, runtimeIdentity, type ModelSession, type RuntimeIdentity} from '../../onnx/session.js';

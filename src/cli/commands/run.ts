@@ -86,7 +86,7 @@ export const runCommand: Command = {
       emit: renderer.sink,
       signal: stop.signal,
       concurrency: jobs,
-      budget: {cpu: cpus().length},
+      budget: {cpu: cpus().length, gpu: 1}, // one GPU: steps holding a gpu token take turns on it
       failFast: args.flags.has('fail-fast'),
       ...selection,
       command: shellCommand([io.argv0, 'run', ...resumeArgs]),

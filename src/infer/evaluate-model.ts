@@ -1,19 +1,24 @@
 // Runs a classifier over a dataset directory with onnxruntime and scores it, without any pipeline
-// machinery, so steps (evaluate, sensitivity, search) share one loop. Batches and their input
-// tensor are reused; the last batch is run short (or zero-padded when the model fixes its batch size).
+// machinery, so steps (evaluate, sensitivity, search) share one loop. Memory stays at one batch
+// whatever the dataset size: batches and their input tensor are reused, metrics accumulate as
+// counts, logits stream to a file. The last batch is run short (or zero-padded when the model
+// fixes its batch size).
 import {closeSync, openSync, writeSync} from 'node:fs';
 import * as ort from 'onnxruntime-node';
-import {createSession, type ModelSession, type SessionFactory} from '../onnx/session.js';
-import {MetricsAccumulator, type ClassificationMetrics} from './classification-metrics.js';
-import {DataError} from './data-error.js';
-import type {Dataset} from './dataset-reader.js';
-import {npyHeader} from './npy.js';
+import {createSession, DeviceUnavailableError, type Device, type ModelSession, type SessionFactory} from '../onnx/session.js';
+import {MetricsAccumulator, type ClassificationMetrics} from '../data/classification-metrics.js';
+import {DataError} from '../data/data-error.js';
+import type {Dataset} from '../data/dataset-reader.js';
+import {inputShapeMismatch} from '../data/input-expectation.js';
+import {npyHeader} from '../data/npy.js';
 
 export interface EvaluateOptions {
   /** Samples per session.run; default 64. */
   batchSize?: number;
   /** Intra-op threads when this function creates the session; default 1. */
   threads?: number;
+  /** Where a session this function creates runs; default the CPU. */
+  device?: Device;
   /** First sample to evaluate (default 0). */
   start?: number;
   /** Evaluate at most `limit` samples (from `start`). */
@@ -53,22 +58,18 @@ function tensorMetadata(session: ort.InferenceSession, name: string, inputs: boo
 /** Checks the model input against the dataset's sample shape; returns the batch size the model fixes, if any. */
 function checkInput(dims: Dims | undefined, sampleShape: readonly number[], input: string): number | undefined {
   if (dims === undefined || dims.length === 0) return undefined;
-  const sampleDims = dims.slice(1);
-  const fits = sampleDims.length === sampleShape.length && sampleDims.every((d, i) => typeof d !== 'number' || d === sampleShape[i]);
-  if (!fits) {
-    throw new DataError(
-      `model input "${input}" has shape [${dims.join(', ')}] but dataset samples are [${sampleShape.join(', ')}] (plus a batch dimension)`,
-      undefined,
-      'load the dataset with a transform that matches the model (image size, channels), or use a model made for this dataset',
-    );
+  const mismatch = inputShapeMismatch(dims, sampleShape, input);
+  if (mismatch !== undefined) {
+    throw new DataError(mismatch, undefined, 'load the dataset with a transform that matches the model (image size, channels), or use a model made for this dataset');
   }
   return typeof dims[0] === 'number' ? dims[0] : undefined;
 }
 
 async function openSession(model: Uint8Array | string, opts: EvaluateOptions): Promise<ModelSession> {
   try {
-    return await (opts.sessionFactory ?? createSession)(model, {intraOpNumThreads: opts.threads ?? 1});
+    return await (opts.sessionFactory ?? createSession)(model, {intraOpNumThreads: opts.threads ?? 1, ...(opts.device !== undefined ? {device: opts.device} : {})});
   } catch (error) {
+    if (error instanceof DeviceUnavailableError) throw error;
     throw new DataError(`onnxruntime cannot load the model: ${(error as Error).message}`, typeof model === 'string' ? model : undefined);
   }
 }

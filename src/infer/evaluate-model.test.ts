@@ -7,12 +7,12 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {encodeModel} from '../onnx/codec.js';
 import {DataType, type Dim, type Model} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
-import {openDataset} from './dataset-reader.js';
-import {writeDataset, type Sample} from './dataset-writer.js';
+import {openDataset} from '../data/dataset-reader.js';
+import {writeDataset, type Sample} from '../data/dataset-writer.js';
 import {evaluateModel} from './evaluate-model.js';
-import {idxSource} from './idx-source.js';
-import {fileBytes, openNpy} from './npy.js';
-import {writeSubset} from './write-subset.js';
+import {idxSource} from '../data/idx-source.js';
+import {fileBytes, openNpy} from '../data/npy.js';
+import {writeSubset} from '../data/write-subset.js';
 
 const onnxFixtures = fileURLToPath(new URL('../../test/fixtures/onnx/', import.meta.url));
 const shippedModel = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
