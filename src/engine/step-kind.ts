@@ -109,6 +109,12 @@ export interface StepKind<P = any> {
    * might crash. A step's `executor:` and `axx run --executor` override it.
    */
   executor?: 'in-process' | 'child-process';
+  /**
+   * Optional: what a resumed run keeps of a step of this kind that was interrupted while running, in words
+   * that follow the kind's name ("resumes from its last checkpoint"); the dashboard's Ctrl-C line shows it.
+   * Absent: the step restarts from scratch.
+   */
+  interruptNote?: string;
   /** Default resource tokens, overridable per step in YAML (`resources:`). */
   resources?: Record<string, number>;
   run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;

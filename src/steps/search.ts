@@ -85,6 +85,7 @@ export const searchKind: StepKind<SearchParams> = {
   name: 'search',
   version: 1,
   description: 'Search per-layer multiplier assignments (MCTS, random, greedy, genetic) for the lowest power within an accuracy-drop threshold',
+  interruptNote: 'resumes from its last checkpoint (every checkpointEvery iterations)',
   schema: {
     type: 'object',
     additionalProperties: false,

@@ -14,10 +14,21 @@ function replay(events: AxxEvent[]): RunView {
   return events.reduce(reduceRunView, emptyRunView());
 }
 
-function frame(view: RunView, opts: {expanded?: string[]; selected?: number; showLog?: boolean; now?: number} = {}): string {
+interface FrameOptions {
+  expanded?: string[];
+  selected?: number;
+  showLog?: boolean;
+  now?: number;
+  columns?: number;
+  height?: number;
+  interruptNotes?: Record<string, string>;
+}
+
+function frame(view: RunView, opts: FrameOptions = {}): string {
   const rows = visibleRows(view, new Set(opts.expanded ?? []));
   const {lastFrame} = render(
-    <DashboardView view={view} rows={rows} selected={opts.selected ?? 0} now={opts.now ?? 65_000} columns={120} height={40} showLog={opts.showLog ?? false} />,
+    <DashboardView view={view} rows={rows} selected={opts.selected ?? 0} now={opts.now ?? 65_000} columns={opts.columns ?? 120} height={opts.height ?? 40}
+      showLog={opts.showLog ?? false} interruptNotes={opts.interruptNotes} />,
   );
   return lastFrame() ?? '';
 }
@@ -133,5 +144,42 @@ describe('DashboardView', () => {
     expect(out).toContain('s70');
     expect(out).not.toMatch(/ s3 /);
     expect(out).toMatch(/↑ \d+ more/);
+  });
+
+  it('fits 80×24 and narrower with the header first, whatever is selected', () => {
+    const refs = Array.from({length: 40}, (_, i): StepRef => ({id: `step-with-a-long-name-${i}`, instance: `step-with-a-long-name-${i}`, kind: 'exec'}));
+    const events: AxxEvent[] = [{type: 'run-start', runId: 'r-long-run-id', pipeline: 'a-pipeline-with-a-long-name', steps: refs, at: 0}];
+    for (const ref of refs.slice(0, 3)) events.push({type: 'step-start', step: ref, attempt: 1, at: 0});
+    events.push({type: 'step-progress', step: refs[2]!, done: 0, total: 1000, unit: 'batch', at: 0});
+    events.push({type: 'step-progress', step: refs[2]!, done: 400, total: 1000, unit: 'batch', at: 20_000});
+    for (let i = 0; i < 30; i++) {
+      events.push({type: 'step-metric', step: refs[2]!, name: 'loss', value: 1 / (i + 1), at: i});
+      events.push({type: 'step-metric', step: refs[1]!, name: 'accuracy', value: i / 30, at: i});
+      events.push({type: 'step-log', step: refs[i % 3]!, stream: 'stdout', text: `line ${i}\twith a tab and \u001B[31mcolour\u001B[0m ${'x'.repeat(120)}`, at: i});
+    }
+    events.push({type: 'failure', failure: {reason: 'step-failed', step: refs[0]!, message: 'a long message '.repeat(20), hint: 'fix it'}, at: 30});
+    const view = replay(events);
+    for (const [columns, height] of [[80, 24], [60, 16], [40, 12]] as const) {
+      for (const selected of [0, 2, 39]) {
+        for (const showLog of [false, true]) {
+          const lines = frame(view, {columns, height, selected, showLog, now: 20_000}).split('\n');
+          expect(lines.length, `${columns}×${height}`).toBeLessThan(height);
+          for (const line of lines) expect([...line].length, line).toBeLessThanOrEqual(columns);
+          expect(lines[0]).toContain('axx ▸ a-pipeline');
+          expect(lines[1]).toContain('steps 0/40 done');
+        }
+      }
+    }
+    // The running step keeps its ETA at 80 columns; its metrics and another running step's show.
+    const out = frame(view, {columns: 80, height: 24, selected: 2, now: 20_000});
+    expect(out).toMatch(/400\/1000 batch 40%\s+ETA 30s/);
+    expect(out).toContain('Metrics · step-with-a-long-name-2');
+    expect(out).toMatch(/step-with-a-long-name-1: accuracy 0\.9667/);
+  });
+
+  it('says what Ctrl-C keeps of the running steps, from their kinds', () => {
+    const view = replay([start, {type: 'step-start', step: search, attempt: 1, at: 0}, {type: 'step-start', step: load, attempt: 1, at: 0}]);
+    const out = frame(view, {interruptNotes: {search: 'resumes from its last checkpoint'}});
+    expect(out).toContain('ctrl-c stop: finished steps stay cached; search resumes from its last checkpoint; load restarts from scratch');
   });
 });

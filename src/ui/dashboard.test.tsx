@@ -7,7 +7,6 @@ import {RunViewStore} from './view-store.js';
 
 const sens = (layer: string): StepRef => ({id: 'sens', instance: `sens[layer=${layer}]`, kind: 'sensitivity'});
 const load: StepRef = {id: 'load', instance: 'load', kind: 'load/model'};
-const tick = (ms = 150) => new Promise((r) => setTimeout(r, ms));
 
 /** Polls until `frame()` contains `text` (redraws are timer-driven, and slow on a loaded machine). */
 async function frameWith(frame: () => string | undefined, text: string, timeoutMs = 3000): Promise<string> {
@@ -15,7 +14,7 @@ async function frameWith(frame: () => string | undefined, text: string, timeoutM
   for (;;) {
     const current = frame() ?? '';
     if (current.includes(text) || Date.now() > deadline) return current;
-    await tick(20);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -37,22 +36,19 @@ describe('Dashboard', () => {
     unmount();
   });
 
-  it('navigates rows, expands a group and opens a step log', async () => {
+  it('navigates rows, expands a group and opens a step log, acting on each key at once', async () => {
     const {store, stdin, lastFrame, unmount} = setup();
     store.apply({type: 'step-log', step: sens('fc2'), stream: 'stdout', text: 'fc2 cell done', at: 5});
     store.apply({type: 'step-log', step: load, stream: 'stdout', text: 'load says hi', at: 6});
-    await tick();
-    expect(lastFrame()).not.toContain('[layer=fc1]');
+    expect(await frameWith(lastFrame, 'load says hi')).not.toContain('[layer=fc1]');
+    // No redraw between the keys: each must act on the row the previous one reached.
     stdin.write('\u001B[B'); // down: to the sens group
-    await tick(50);
     stdin.write('\r'); // expand it
-    expect(await frameWith(lastFrame, '[layer=fc1]')).toContain('[layer=fc1]');
     stdin.write('\u001B[B');
-    await tick(50);
     stdin.write('\u001B[B'); // to sens[layer=fc2]
-    await tick(50);
     stdin.write('l');
     const frame = await frameWith(lastFrame, 'Log · sens[layer=fc2]');
+    expect(frame).toContain('[layer=fc1]');
     expect(frame).toContain('Log · sens[layer=fc2]');
     expect(frame).toContain('fc2 cell done');
     expect(frame).not.toContain('load says hi');

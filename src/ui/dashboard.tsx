@@ -1,29 +1,48 @@
-// The live dashboard: keyboard, selection and a throttled redraw loop around DashboardView.
-import React, {useEffect, useState} from 'react';
-import {useApp, useInput, useStdout} from 'ink';
+// The live dashboard: keys go through the pure reducer in dashboard-state.ts, a throttled redraw loop
+// draws DashboardView from the store's current view.
+import React, {useCallback, useEffect, useReducer, useState} from 'react';
+import {useApp, useInput, useStdout, type Key} from 'ink';
 import {DashboardView} from './dashboard-view.js';
-import {rowKey, visibleRows} from './rows.js';
+import {initialDashboardState, reduceDashboard, selectedIndex, type DashboardKey, type DashboardState} from './dashboard-state.js';
+import {visibleRows} from './rows.js';
 import type {RunViewStore} from './view-store.js';
 
 export interface DashboardProps {
   store: RunViewStore;
   /** q: stop drawing; the run goes on. */
   onDetach: () => void;
-  /** Ctrl-C: ask the run to stop cleanly (it checkpoints and prints the resume command). */
+  /** Ctrl-C: ask the run to stop cleanly (finished steps stay cached; the resume command is printed). */
   onInterrupt: () => void;
+  /** How the user invoked axx ("axx", "npx axx" …), for the commands the dashboard prints. */
+  argv0?: string;
+  /** Per step kind, what an interrupted run keeps of a running step (see DashboardViewProps). */
+  interruptNotes?: Readonly<Record<string, string>>;
   /** Redraw interval; ~10 frames per second at most. */
   frameMs?: number;
   clock?: () => number;
 }
 
-export function Dashboard({store, onDetach, onInterrupt, frameMs = 100, clock = Date.now}: DashboardProps): React.ReactElement {
+/** The dashboard key an ink keypress stands for, if any (Ctrl-C and q are handled apart: they call out). */
+export function dashboardKey(input: string, key: Key): DashboardKey | undefined {
+  if (key.upArrow || input === 'k') return 'up';
+  if (key.downArrow || input === 'j') return 'down';
+  if (key.pageUp) return 'page-up';
+  if (key.pageDown) return 'page-down';
+  if (key.return || input === ' ') return 'toggle';
+  if (key.rightArrow) return 'expand';
+  if (key.leftArrow) return 'collapse';
+  if (input === 'l') return 'log';
+  if (input === 'f') return 'follow';
+  return undefined;
+}
+
+export function Dashboard({store, onDetach, onInterrupt, argv0, interruptNotes, frameMs = 100, clock = Date.now}: DashboardProps): React.ReactElement {
   const {exit} = useApp();
   const {stdout} = useStdout();
   const [frame, setFrame] = useState({version: store.version, now: clock()});
-  const [selectedKey, setSelectedKey] = useState<string | undefined>(undefined);
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-  const [showLog, setShowLog] = useState(false);
-  const [detached, setDetached] = useState(false);
+  // Each key is reduced against the store's view at that moment, never against a stale frame's rows.
+  const reducer = useCallback((state: DashboardState, key: DashboardKey) => reduceDashboard(state, key, store.view), [store]);
+  const [state, dispatch] = useReducer(reducer, undefined, initialDashboardState);
   const [size, setSize] = useState({columns: stdout.columns || 100, rows: stdout.rows || 30});
 
   useEffect(() => {
@@ -41,8 +60,8 @@ export function Dashboard({store, onDetach, onInterrupt, frameMs = 100, clock = 
 
   // Leave only after the detached frame is on screen, so it stays visible with the reattach command.
   useEffect(() => {
-    if (detached) exit();
-  }, [detached, exit]);
+    if (state.detached) exit();
+  }, [state.detached, exit]);
 
   useEffect(() => {
     const onResize = () => setSize({columns: stdout.columns || 100, rows: stdout.rows || 30});
@@ -52,53 +71,31 @@ export function Dashboard({store, onDetach, onInterrupt, frameMs = 100, clock = 
     };
   }, [stdout]);
 
-  const view = store.view;
-  const rows = visibleRows(view, expanded);
-  const found = rows.findIndex((r) => rowKey(r) === selectedKey);
-  const selected = found >= 0 ? found : 0;
-  const select = (index: number) => {
-    const row = rows[Math.max(0, Math.min(rows.length - 1, index))];
-    if (row) setSelectedKey(rowKey(row));
-  };
-  const toggleGroup = (open?: boolean) => {
-    const row = rows[selected];
-    const id = row?.type === 'group' ? row.id : row?.type === 'step' && row.depth === 1 ? row.step.ref.id : undefined;
-    if (id === undefined) return;
-    const next = new Set(expanded);
-    const shouldOpen = open ?? !next.has(id);
-    if (shouldOpen) next.add(id);
-    else {
-      next.delete(id);
-      setSelectedKey(`group:${id}`);
-    }
-    setExpanded(next);
-  };
-
   useInput((input, key) => {
     if (key.ctrl && input === 'c') onInterrupt();
     else if (input === 'q') {
-      setDetached(true);
+      dispatch('detach');
       onDetach();
-    } else if (key.upArrow || input === 'k') select(selected - 1);
-    else if (key.downArrow || input === 'j') select(selected + 1);
-    else if (key.pageUp) select(selected - 10);
-    else if (key.pageDown) select(selected + 10);
-    else if (key.return || input === ' ') toggleGroup();
-    else if (key.rightArrow) toggleGroup(true);
-    else if (key.leftArrow) toggleGroup(false);
-    else if (input === 'l') setShowLog(!showLog);
+    } else {
+      const action = dashboardKey(input, key);
+      if (action !== undefined) dispatch(action);
+    }
   });
 
+  const view = store.view;
+  const rows = visibleRows(view, state.expanded);
   return (
     <DashboardView
       view={view}
       rows={rows}
-      selected={selected}
+      selected={selectedIndex(view, rows, state)}
       now={view.outcome ? (view.endedAt ?? frame.now) : frame.now}
       columns={size.columns}
       height={size.rows}
-      showLog={showLog}
-      detached={detached}
+      showLog={state.showLog}
+      detached={state.detached}
+      argv0={argv0}
+      interruptNotes={interruptNotes}
     />
   );
 }

@@ -130,7 +130,9 @@ export const watchCommand: Command = {
     `  --renderer name  output style: ${Object.keys(renderers).join(', ')} (default: ink on a terminal, plain otherwise)`,
     '  --cache dir      cache directory (default $AXX_CACHE, else <project>/cache)',
     '',
-    'Keys in the dashboard: q detach (the run continues), Ctrl-C interrupt the run (it checkpoints; the resume command is printed).',
+    'Keys in the dashboard: ↑↓ select, enter expand a matrix group, l log, f follow the running step again,',
+    'q detach (the run continues), Ctrl-C stop the run (finished steps stay cached; the footer says which',
+    'running steps resume from a checkpoint and which restart; the resume command is printed).',
     'Exits with the run\'s exit code when it ends (0 passed, 1 failed, 130 interrupted), 0 on detach.',
   ].join('\n'),
   async run(argv, io) {

@@ -5,6 +5,7 @@ import React from 'react';
 import {render} from 'ink';
 import {Dashboard} from '../../ui/dashboard.js';
 import {RunViewStore} from '../../ui/view-store.js';
+import {stepKinds} from '../../steps/index.js';
 import type {CliIo} from '../command.js';
 import {plainRenderer} from './plain.js';
 import type {Renderer, RunControls} from './renderer.js';
@@ -21,7 +22,9 @@ export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
     if (controls.detach !== undefined) controls.detach();
     else fallback = plainRenderer(io);
   };
-  const app = render(<Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} />, {
+  const interruptNotes = Object.fromEntries(stepKinds.flatMap((k) => (k.interruptNote !== undefined ? [[k.name, k.interruptNote]] : [])));
+  const dashboard = <Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} argv0={io.argv0} interruptNotes={interruptNotes} />;
+  const app = render(dashboard, {
     stdout: io.stdout as NodeJS.WriteStream,
     stderr: io.stderr as NodeJS.WriteStream,
     ...(io.stdin !== undefined ? {stdin: io.stdin} : {}),
