@@ -1,10 +1,17 @@
-// The executors `run` can use; the child-process one re-enters TypeScript through tsx's loader.
+// The executors `run` can use; the child-process one re-enters TypeScript through tsx's loader. With
+// --redis every step goes to the queue instead, and `axx worker` runs each job through the local ones.
 import {createRequire} from 'node:module';
-import {dirname, join} from 'node:path';
+import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import {childProcessExecutor} from '../engine/child-process-executor.js';
 import {inProcessExecutor, type Executor} from '../engine/executor.js';
 import type {ExecutorName} from '../engine/pipeline.js';
+import {QueueExecutor} from '../engine/remote/queue-executor.js';
+import {parseRedisUrl, RedisUrlError} from '../engine/remote/resp-client.js';
+import type {StepKind} from '../engine/step-kind.js';
+import {Cas} from '../engine/store/cas.js';
+import type {OptionSpec, ParsedArgs} from './args.js';
+import {UsageError, type CliIo} from './command.js';
 
 export function executors(): Record<ExecutorName, Executor> {
   const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
@@ -15,4 +22,39 @@ export function executors(): Record<ExecutorName, Executor> {
       execArgv: ['--import', pathToFileURL(join(tsxDir, 'dist', 'loader.mjs')).href],
     }),
   };
+}
+
+/** Where a worker runs a kind: its own preference, as `axx run` would without --executor. */
+export function localExecutorFor(local: Record<ExecutorName, Executor>, kind: StepKind): Executor {
+  return local[kind.executor ?? 'in-process'];
+}
+
+export const remoteOptions: OptionSpec[] = [
+  {name: 'redis', type: 'string'},
+  {name: 'blobs', type: 'string'},
+];
+
+/** --redis, else $AXX_REDIS_URL; undefined when neither is given (run stays local). */
+export function redisUrlFrom(args: ParsedArgs, io: CliIo): string | undefined {
+  const url = args.strings.get('redis') ?? io.env['AXX_REDIS_URL'];
+  if (url === undefined || url === '') return undefined;
+  try {
+    parseRedisUrl(url);
+  } catch (error) {
+    if (error instanceof RedisUrlError) throw new UsageError(`--redis: ${error.message}`);
+    throw error;
+  }
+  return url;
+}
+
+/** The shared blob tier: --blobs, else $AXX_BLOBS; required with --redis. */
+export function sharedBlobsFrom(args: ParsedArgs, io: CliIo): Cas {
+  const dir = args.strings.get('blobs') ?? io.env['AXX_BLOBS'];
+  if (dir === undefined || dir === '') throw new UsageError('with --redis, give --blobs DIR (or $AXX_BLOBS): a directory every machine mounts at the same path, where inputs and outputs travel');
+  return new Cas(resolve(io.cwd, dir));
+}
+
+/** Every executor name sends its steps to the queue. */
+export function queueExecutors(executor: QueueExecutor): Record<ExecutorName, Executor> {
+  return {'in-process': executor, 'child-process': executor};
 }

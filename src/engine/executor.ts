@@ -3,6 +3,8 @@
 import type {Json, OutputValue, StepCheckpoint, StepKind, StepMemo} from './step-kind.js';
 
 export interface StepExecution {
+  /** The instance's cache key: a queue executor's job id, so every run asking for the same work shares one job. */
+  key: string;
   kind: StepKind;
   params: Json;
   scratchDir: string;

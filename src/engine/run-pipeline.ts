@@ -258,6 +258,7 @@ class PipelineRun {
         const scratchDir = await store.cas.tempDir(instance.ref.instance);
         try {
           const outputs = await this.#executor(instance).execute({
+            key: bound.key,
             kind: step.kind,
             params: bound.params,
             scratchDir,

@@ -14,6 +14,7 @@ import {runsCommand} from './runs.js';
 import {showCommand} from './show.js';
 import {validateCommand} from './validate.js';
 import {watchCommand} from './watch.js';
+import {workerCommand} from './worker.js';
 
 export const commands: readonly Command[] = [
   runCommand,
@@ -30,4 +31,5 @@ export const commands: readonly Command[] = [
   kindsCommand,
   multipliersCommand,
   multiplierCommand,
+  workerCommand,
 ];

@@ -10,7 +10,9 @@ import type {RunRecord} from '../../engine/store/run-log.js';
 import type {Store} from '../../engine/store/store.js';
 import {intOption, parseArgs, type ParsedArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
-import {executors} from '../executors.js';
+import {executors, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
+import {QueueExecutor} from '../../engine/remote/queue-executor.js';
+import {redactRedisUrl} from '../../engine/remote/resp-client.js';
 import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs, shellCommand} from '../project.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
@@ -38,6 +40,8 @@ export const runCommand: Command = {
     '  --json                   NDJSON events on stdout instead of plain lines',
     `  --renderer name          output style: ${Object.keys(renderers).join(', ')} (default: ink on a terminal, plain otherwise)`,
     '  --cache dir              cache directory (default $AXX_CACHE, else <project>/cache)',
+    '  --redis url              run every step on `axx worker`s through Redis (default $AXX_REDIS_URL): redis://[user:pass@]host:port or rediss://',
+    '  --blobs dir              with --redis: the blob directory every machine mounts (default $AXX_BLOBS)',
     '',
     'Exit codes: 0 passed, 1 a step failed, 2 usage/config error, 70 internal error, 130 interrupted.',
   ].join('\n'),
@@ -45,6 +49,7 @@ export const runCommand: Command = {
     const args = parseArgs(argv, [
       ...paramOptions,
       cacheOption,
+      ...remoteOptions,
       {name: 'only', type: 'list'},
       {name: 'force', type: 'list'},
       {name: 'jobs', short: 'j', type: 'string'},
@@ -57,6 +62,8 @@ export const runCommand: Command = {
     const jobs = intOption(args, 'jobs', 1) ?? cpus().length;
     const executorName = args.strings.get('executor') as ExecutorName | undefined;
     if (executorName !== undefined && !EXECUTORS.includes(executorName)) throw new UsageError(`--executor must be one of ${EXECUTORS.join(', ')}`);
+    const redisUrl = redisUrlFrom(args, io);
+    const sharedBlobs = redisUrl !== undefined ? sharedBlobsFrom(args, io) : undefined;
     const background = args.flags.has(BACKGROUND_FLAG);
     const rendererName = background ? 'plain' : args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? defaultRenderer(io));
     const makeRenderer = renderers[rendererName];
@@ -77,10 +84,11 @@ export const runCommand: Command = {
     io.signal.addEventListener('abort', onSignal, {once: true});
     const renderer = makeRenderer(io, {interrupt: () => stop.abort(new Error('interrupted from the dashboard'))});
     // The resume command repeats this one minus --force (what was forced and finished is now cached).
-    const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force=') && a !== `--${BACKGROUND_FLAG}`);
+    const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force=') && a !== `--${BACKGROUND_FLAG}`).map(redactRedisUrl);
+    const queue = redisUrl !== undefined && sharedBlobs !== undefined ? new QueueExecutor({redisUrl, local: store.cas, shared: sharedBlobs}) : undefined;
     const summary = await runPipeline(pipeline, {
       store,
-      executors: executors(),
+      executors: queue !== undefined ? queueExecutors(queue) : executors(),
       defaultExecutor: 'in-process',
       ...(executorName !== undefined ? {executorOverride: executorName} : {}),
       emit: renderer.sink,
@@ -92,6 +100,7 @@ export const runCommand: Command = {
       command: shellCommand([io.argv0, 'run', ...resumeArgs]),
     });
     io.signal.removeEventListener('abort', onSignal);
+    await queue?.close();
     await renderer.close();
     if (summary.reason === 'failed' && rendererName !== 'ndjson') {
       writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${shellCommand([io.argv0, 'run', ...resumeArgs])}`);

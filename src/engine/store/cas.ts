@@ -148,6 +148,31 @@ export class Cas {
     await rename(source, target);
   }
 
+  /**
+   * Copies an artifact from another store (the shared blob tier of `axx worker`/`run --redis`) unless
+   * it is here already. Every blob is rehashed on the way in, so a damaged copy is never adopted.
+   */
+  async copyFrom(source: Cas, artifact: {type: 'file' | 'dir'; digest: string}): Promise<void> {
+    if (await this.has(artifact)) return;
+    if (artifact.type === 'dir') {
+      const entries = await source.manifestEntries(artifact.digest);
+      await mapLimit(entries, FILE_CONCURRENCY, (entry) => this.copyFrom(source, {type: 'file', digest: entry.digest}));
+      await this.copyFrom(source, {type: 'file', digest: artifact.digest});
+      await this.#materialise(artifact.digest, entries);
+      return;
+    }
+    const dir = await this.tempDir('copy');
+    try {
+      const tmp = join(dir, 'blob');
+      await copyFile(source.blobPath(artifact.digest), tmp);
+      const actual = await hashFile(tmp);
+      if (actual !== artifact.digest) throw new Error(`blob ${artifact.digest} in ${source.root} has the content of ${actual}; remove it there (it is damaged) and rerun`);
+      await this.#adopt(tmp, artifact.digest);
+    } finally {
+      await rm(dir, {recursive: true, force: true});
+    }
+  }
+
   /** Every blob digest present. */
   async listBlobs(): Promise<string[]> {
     return listFanOut(this.#blobs);
