@@ -11,11 +11,13 @@ import {imageFolderSource, listImageFolder, TIMM_EVAL_TRANSFORM, type ImageTrans
 import type {Interpolation} from '../data/resample.js';
 import type {SampleSource} from '../data/sample-source.js';
 import {tensorSource, type TensorFiles} from '../data/tensor-source.js';
+import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
 import {writeSubset} from '../data/write-subset.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
 
 type Channelwise = number | number[];
 
-export interface LoadDatasetParams {
+export interface LoadDatasetParams extends SubsetParams {
   source: IdxDatasetName | 'image-folder' | 'npy' | 'npz';
   /** IDX directory (mnist/fashion-mnist, optional), image folder root, .npy samples, or .npz archive. */
   path?: string;
@@ -26,10 +28,6 @@ export interface LoadDatasetParams {
   /** npy/npz: class names. */
   classes?: string[];
   split: Split;
-  limit?: number;
-  offset?: number;
-  seed?: number;
-  stratified: boolean;
   transform?: {
     size?: number;
     cropPct?: number;
@@ -42,7 +40,6 @@ export interface LoadDatasetParams {
 }
 
 const channelwise = {anyOf: [{type: 'number'}, {type: 'array', items: {type: 'number'}, minItems: 1}]};
-const count = {type: 'integer', minimum: 0};
 
 const schema = {
   type: 'object',
@@ -65,10 +62,7 @@ const schema = {
       default: 'test',
       description: 'mnist/fashion-mnist: which IDX pair; image-folder: uses <path>/<split> (or <path>/val for test) when that folder exists.',
     },
-    limit: {...count, description: 'Take at most this many samples (after offset).'},
-    offset: {...count, description: 'Skip this many samples first (in shuffled order when seed is set).'},
-    seed: {type: 'integer', description: 'Shuffle with this seed before offset/limit; the subset keeps source order.'},
-    stratified: {type: 'boolean', default: false, description: 'Spread limit over classes in proportion to their sizes.'},
+    ...subsetParamSchema(),
     transform: {
       type: 'object',
       additionalProperties: false,
@@ -183,16 +177,21 @@ export interface DatasetInfo {
   classes: string[];
   labelCounts: number[];
   preprocessing: string;
+  /** How the samples were chosen from the source, and which classes the subset leaves out. */
+  subset: SubsetRecord;
+  /** Samples in the source before the subset. */
+  sourceCount: number;
+  warnings: string[];
 }
 
 export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   name: 'load/dataset',
-  version: 1,
-  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
+  version: 2,
+  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a seeded stratified subset (or the first samples), store preprocessed float32 shards',
   schema,
   outputs: {
     dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
-    info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing'},
+    info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing, the subset (order, seed, classes left out), warnings'},
   },
   keyExtras(params): Json {
     // The content of every input file (names relative to the folder for image folders, else base names), not
@@ -215,7 +214,7 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
       const manifest = await writeSubset(
         dir,
         source,
-        {offset: params.offset, limit: params.limit, seed: params.seed, stratified: params.stratified},
+        subsetOptions(params),
         {
           onProgress(done, total) {
             if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
@@ -227,12 +226,17 @@ export const loadDatasetKind: StepKind<LoadDatasetParams> = {
           },
         },
       );
+      const warning = missingClassesWarning(manifest.origin.subset, manifest.classes);
+      if (warning !== undefined) ctx.log(`warning: ${warning}`, 'stderr');
       const info: DatasetInfo = {
         count: manifest.count,
         sampleShape: manifest.sampleShape,
         classes: manifest.classes,
         labelCounts: manifest.labelCounts,
         preprocessing: manifest.preprocessing.description,
+        subset: manifest.origin.subset,
+        sourceCount: source.labels.length,
+        warnings: warning === undefined ? [] : [warning],
       };
       return {dataset: {dir}, info: {value: info as unknown as Json}};
     } catch (error) {
