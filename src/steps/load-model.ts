@@ -82,6 +82,8 @@ type ValueSummary = {name: string; type: string; shape: Dim[] | null};
 /** The `info` output. MACs are per sample (symbolic dims count as 1), keyed by node name. */
 export type ModelInfo = {
   source: string;
+  /** Of the model file as read (provenance in reports). */
+  sha256: string;
   producer: string;
   opsets: {domain: string; version: number}[];
   inputs: ValueSummary[];
@@ -95,7 +97,7 @@ function describeValue(value: ValueInfo): ValueSummary {
   return {name: value.name, type: dataTypeName(value.elemType), shape: value.shape ?? null};
 }
 
-function describe(model: Model, label: string): ModelInfo {
+function describe(model: Model, label: string, digest: string): ModelInfo {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const layers = layerMacs(model);
   const perLayer: Record<string, number | null> = {};
@@ -104,6 +106,7 @@ function describe(model: Model, label: string): ModelInfo {
   });
   return {
     source: label,
+    sha256: digest,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
     opsets: model.opsetImports.map((o) => ({domain: o.domain, version: o.version})),
     // Before IR version 4 initializers were also listed as graph inputs; they are not real inputs.
@@ -157,7 +160,7 @@ export const loadModelKind: StepKind<LoadModelParams> = {
       throw new StepError(`onnxruntime cannot load ${source.file}: ${(error as Error).message}`, 'the file decodes as ONNX but onnxruntime rejects it; check its opset and operators', source.param);
     }
     ctx.progress(2, 3, 'check');
-    const info = describe(model, source.label);
+    const info = describe(model, source.label, sha256(bytes));
     const out = join(ctx.scratchDir, 'model.onnx');
     // A model with external data becomes one self-contained file; otherwise the bytes are kept as they are.
     if (externalFiles(model).length > 0) await writeFile(out, encodeModel(model));
