@@ -118,3 +118,27 @@ describe('axx show', () => {
     expect(JSON.parse(json.out).outputs.info.value.macs.perLayer['blocks.0.attn.qkv']).toBeGreaterThan(0);
   });
 });
+
+describe('the end-of-run summary', () => {
+  it('prints the command that exports the report, and it works when pasted', async () => {
+    const dir = tempProject({
+      'p.yaml': `
+name: summary
+steps:
+  page:
+    uses: exec
+    with:
+      run: "echo '<p>hi</p>' > r.html"
+      outputs: {html: {path: r.html}}
+`,
+    });
+    const run = await cli(dir, 'run', 'p.yaml', '--renderer', 'plain', '--cache', 'my-cache');
+    expect(run.code, run.err).toBe(0);
+    const line = run.out.split('\n').find((l) => l.startsWith('report: '));
+    expect(line).toMatch(/^report: axx export page\.html out\/report\.html --run \S+ --cache my-cache$/);
+    const words = line!.slice('report: axx '.length).split(' ');
+    const pasted = await cli(dir, ...words);
+    expect(pasted.code, pasted.err).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toBe('<p>hi</p>\n');
+  });
+});
