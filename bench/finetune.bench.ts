@@ -24,7 +24,7 @@ const temp = mkdtempSync(join(tmpdir(), 'axx-finetune-bench-'));
 try {
   const subset = async (name: string, split: 'train' | 'test', limit: number, seed: number) => {
     const dir = join(temp, name);
-    await writeSubset(dir, idxSource({dataset: 'mnist', split}), {limit, seed, stratified: true});
+    await writeSubset(dir, idxSource({dataset: 'mnist', split}), {limit, seed, order: 'stratified'});
     return dir;
   };
   const float = readModelFile(fileURLToPath(new URL('../assets/models/vit-mnist.onnx', import.meta.url)));

@@ -17,7 +17,7 @@ import {openApproximationRuntime} from '../src/approx/search-runtime/approximati
 import {confirm, decodeCorrect, encodeCorrect, evaluationKey, runSearch, DEFAULT_SEARCH_METHOD, SEARCH_METHODS, type Assignment, type MultiplierCandidate, type PredictedDrops, type SearchMethod} from '../src/approx/search/index.js';
 import {mapConcurrent} from '../src/approx/search/pool.js';
 import {openDataset} from '../src/data/dataset-reader.js';
-import {disjointStratifiedSubsets, readLabels} from '../src/data/dataset-view.js';
+import {disjointStratifiedSubsets} from '../src/data/dataset-view.js';
 import {Store} from '../src/engine/store/store.js';
 import {evaluationStore} from '../src/steps/shared/approximate-evaluation.js';
 import {vitFixture} from '../test/support/vit-fixture.js';
@@ -49,7 +49,7 @@ const fixture = await vitFixture(dir, TEST_IMAGES);
 using store = Store.open(join(dir, 'cache'));
 const memo = evaluationStore(store.memo.forKind('bench'));
 const signal = new AbortController().signal;
-const labels = readLabels(openDataset(fixture.dataset));
+const labels = openDataset(fixture.dataset).readLabels();
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 const median = (values: readonly number[]): string => (values.length === 0 ? '-' : String([...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]));
 const pct = (x: number): string => `${(100 * x).toFixed(0)}%`;

@@ -2,8 +2,8 @@
 //
 // For every operand of an approximable op: its max |x| and a 2048-bin histogram of |x| whose range
 // doubles (merging bin pairs, so no count moves between bins) whenever a larger value arrives; the
-// clipping magnitude `amax` is then chosen by percentile (TransAxx: 99.99 %), max, or minimal
-// quantisation MSE. `operandCounts` are histograms of the quantised bytes (index q & 0xff), which the
+// clipping magnitude `amax` is then chosen by percentile (TransAxx: 99.99 %), max, minimal
+// quantisation MSE or TensorRT's entropy. docs/quantisation.md states the conventions. `operandCounts` are histograms of the quantised bytes (index q & 0xff), which the
 // search and power models weight multipliers with.
 import {QMAX, quantScale, quantizeValue} from './quantize.js';
 
@@ -79,7 +79,11 @@ export function chooseAmax(h: AbsHistogram, method: CalibrationMethod, percentil
   }
 }
 
-/** The upper edge of the bin where the cumulative count reaches `percentile` % (TransAxx/pytorch-quantization). */
+/**
+ * The upper edge of the bin where the cumulative count reaches `percentile` % (capped at max |x|).
+ * pytorch-quantization (which TransAxx calibrates with) takes that bin's lower edge instead, one bin
+ * width (range/2048) smaller; axx keeps every value of that bin inside the range (docs/quantisation.md).
+ */
 function percentileAmax(h: AbsHistogram, percentile: number): number {
   const target = (h.total * percentile) / 100;
   let cumulative = 0;

@@ -35,6 +35,8 @@ export interface Dataset {
   batches(batchSize: number, range?: BatchRange): Iterable<Batch>;
   /** Writes samples `indices` (any order, repeats allowed) into x (indices.length × sampleSize) and y. */
   readSamples(indices: ArrayLike<number>, x: Float32Array, y: Int32Array): void;
+  /** Every sample's label, read without the samples (what choosing a subset needs). */
+  readLabels(): Int32Array;
 }
 
 /** Opens `dir` and checks every shard's size against the manifest. */
@@ -162,6 +164,17 @@ export function openDataset(dir: string): Dataset {
       } finally {
         files.done();
       }
+    },
+    readLabels() {
+      const labels = new Int32Array(total);
+      const bytes = new Uint8Array(labels.buffer);
+      const files = fileCache();
+      try {
+        manifest.shards.forEach((shard, i) => readExactly(files.fd(i), bytes, shardStarts[i]! * 4, shard.count * 4, shard.count * size * 4, dir));
+      } finally {
+        files.done();
+      }
+      return labels;
     },
   };
 }

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {openDataset} from './dataset-reader.js';
-import {datasetView, disjointStratifiedSubsets, readLabels} from './dataset-view.js';
+import {datasetView, disjointStratifiedSubsets} from './dataset-view.js';
 import {writeSubset} from './write-subset.js';
 import type {SampleSource} from './sample-source.js';
 
@@ -39,7 +39,7 @@ describe('dataset views', () => {
   it('a view reads the chosen samples in the given order, in batches', async () => {
     await writeSubset(join(dir, 'set'), classOrdered, {});
     const dataset = openDataset(join(dir, 'set'));
-    const labels = readLabels(dataset);
+    const labels = dataset.readLabels();
     expect([...labels]).toEqual([...classOrdered.labels]);
     const view = datasetView(dataset, Int32Array.of(95, 3, 42, 17, 60), labels);
     expect(view.manifest.count).toBe(5);

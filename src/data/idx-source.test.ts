@@ -51,7 +51,7 @@ describe('IDX', () => {
   it('writes a stratified MNIST subset as a dataset', async () => {
     const dir = join(temp, 'mnist-sub');
     const progress: number[] = [];
-    const manifest = await writeSubset(dir, idxSource({dataset: 'mnist', split: 'test'}), {limit: 100, seed: 3, stratified: true}, {onProgress: (d, t) => progress.push(d / t)});
+    const manifest = await writeSubset(dir, idxSource({dataset: 'mnist', split: 'test'}), {limit: 100, seed: 3, order: 'stratified'}, {onProgress: (d, t) => progress.push(d / t)});
     expect(manifest.count).toBe(100);
     expect(manifest.labelCounts.reduce((a, b) => a + b)).toBe(100);
     expect(Math.max(...manifest.labelCounts) - Math.min(...manifest.labelCounts)).toBeLessThanOrEqual(2);

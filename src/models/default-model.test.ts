@@ -21,7 +21,7 @@ describe('assets/models/vit-mnist.onnx', () => {
     const scratchDir = mkdtempSync(join(tmpdir(), 'axx-default-model-'));
     try {
       const ctx: StepContext<LoadDatasetParams> = {
-        params: {source: 'mnist', split: 'test', stratified: false, keys: {x: 'x', y: 'y'}},
+        params: {source: 'mnist', split: 'test', order: 'file', seed: 0, keys: {x: 'x', y: 'y'}},
         scratchDir, progress: () => {}, log: () => {}, metric: () => {},
         checkpoint: {save: async () => {}, load: async () => undefined},
         signal: new AbortController().signal, resources: {cpu: 1},

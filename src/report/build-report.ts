@@ -1,14 +1,15 @@
 // A run's report from whichever sections it has: every section is optional, and the headline numbers
-// are picked from what is there (accuracy of the first and last labelled evaluation, best search
-// point, accelerator saving).
-import {accuracyBlocks} from './blocks/accuracy.js';
+// are picked from what is there (accuracy of the first and last labelled evaluation with its interval and
+// paired test, the whole model's power saving beside the approximated layers', best search point).
+import {accuracyBlocks, intervalText, pairedTest, pValueText} from './blocks/accuracy.js';
 import {finetuneBlocks} from './blocks/finetune.js';
 import {manifestBlocks} from './blocks/manifest.js';
+import {provenanceBlocks} from './blocks/provenance.js';
 import {searchBlocks} from './blocks/search.js';
 import {sensitivityBlocks} from './blocks/sensitivity.js';
-import {synthesisBlocks} from './blocks/synthesis.js';
+import {synthesisBlocks, wholeModelOf} from './blocks/synthesis.js';
 import {decimal, percent, points, type Block, type ReportDocument} from './document.js';
-import type {AccuracyMetrics, FinetuneSection, ManifestSection, SearchSection, SensitivitySection, SynthesisSection} from './sections.js';
+import type {AccuracyMetrics, FinetuneSection, ManifestSection, ProvenanceSection, SearchSection, SensitivitySection, SynthesisSection} from './sections.js';
 
 export interface ReportInput {
   title: string;
@@ -19,6 +20,11 @@ export interface ReportInput {
   finetune?: FinetuneSection;
   synthesis?: SynthesisSection;
   manifest?: ManifestSection;
+  provenance?: ProvenanceSection;
+  /** Versions and machine that computed the report (label -> text), shown under Provenance. */
+  environment?: Record<string, string>;
+  /** Top-1 resolution (a fraction) the sample-size advice is given for; default 0.005 (half a point). */
+  resolution?: number;
   /** Free text shown first; paragraphs separated by blank lines. */
   notes?: string;
 }
@@ -28,12 +34,21 @@ function headline(input: ReportInput): ReportDocument['summary'] {
   const runs = Object.entries(input.accuracy ?? {});
   const first = runs[0];
   const last = runs.at(-1);
-  if (first !== undefined) summary.push({label: `${first[0]} top-1`, value: percent(first[1].top1)});
+  if (first !== undefined) summary.push({label: `${first[0]} top-1 (95% interval)`, value: `${percent(first[1].top1)} (${intervalText(first[1])})`});
   if (first !== undefined && last !== undefined && last !== first) {
-    summary.push({label: `${last[0]} top-1`, value: `${percent(last[1].top1)} (${points(last[1].top1 - first[1].top1)})`});
+    const test = pairedTest(first[1], last[1]);
+    const p = test === undefined ? '' : `, McNemar p ${test.pValue < 0.0001 ? '' : '= '}${pValueText(test.pValue)}`;
+    summary.push({label: `${last[0]} top-1 vs ${first[0]}`, value: `${percent(last[1].top1)} (${points(last[1].top1 - first[1].top1)}${p})`});
   }
-  if (input.synthesis !== undefined) summary.push({label: `power saving (${input.synthesis.costModel.name})`, value: `${input.synthesis.savingPercent.toFixed(1)}%`});
-  else if (input.search?.best !== undefined) summary.push({label: 'relative multiplier power', value: decimal(input.search.best.relativePower)});
+  const whole = input.synthesis === undefined ? undefined : wholeModelOf(input.synthesis, input.manifest);
+  if (input.synthesis !== undefined) {
+    if (whole !== undefined) summary.push({label: `power saving, whole model (${input.synthesis.costModel.name})`, value: `${whole.savingPercent.toFixed(1)}%`});
+    summary.push({label: 'power saving, approximated layers only', value: `${input.synthesis.savingPercent.toFixed(1)}%`});
+  } else if (input.search?.best?.wholeModelRelativePower !== undefined) {
+    summary.push({label: 'relative multiplier power, whole model', value: decimal(input.search.best.wholeModelRelativePower)});
+  } else if (input.search?.best !== undefined) {
+    summary.push({label: 'relative multiplier power, approximated layers only', value: decimal(input.search.best.relativePower)});
+  }
   if (input.manifest !== undefined) summary.push({label: 'approximated layers', value: String(input.manifest.layers.length)});
   return summary;
 }
@@ -41,11 +56,12 @@ function headline(input: ReportInput): ReportDocument['summary'] {
 export function buildReport(input: ReportInput): ReportDocument {
   const blocks: Block[] = [];
   for (const text of (input.notes ?? '').split(/\n\s*\n/).map((p) => p.trim())) if (text !== '') blocks.push({kind: 'paragraph', text});
-  if (input.accuracy !== undefined) blocks.push(...accuracyBlocks(input.accuracy));
+  if (input.accuracy !== undefined) blocks.push(...accuracyBlocks(input.accuracy, input.resolution));
   if (input.sensitivity !== undefined) blocks.push(...sensitivityBlocks(input.sensitivity));
   if (input.search !== undefined) blocks.push(...searchBlocks(input.search));
   if (input.finetune !== undefined) blocks.push(...finetuneBlocks(input.finetune));
-  if (input.synthesis !== undefined) blocks.push(...synthesisBlocks(input.synthesis));
+  if (input.synthesis !== undefined) blocks.push(...synthesisBlocks(input.synthesis, input.manifest));
   if (input.manifest !== undefined) blocks.push(...manifestBlocks(input.manifest));
+  if (input.provenance !== undefined || input.environment !== undefined) blocks.push(...provenanceBlocks(input.provenance ?? {}, input.environment ?? {}));
   return {title: input.title, summary: headline(input), blocks};
 }

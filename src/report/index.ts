@@ -13,6 +13,7 @@ export {
   type AccuracyMetrics,
   type FinetuneSection,
   type ManifestSection,
+  type ProvenanceSection,
   type SearchSection,
   type SectionName,
   type SensitivitySection,

@@ -69,15 +69,49 @@ describe('report', () => {
     const best = input.search!.best!;
     expect(md.markdown).toContain(`| approximate | ${(100 * input.accuracy!.approximate!.top1).toFixed(2)}%`);
     expect(md.markdown).toContain(`${(100 * best.accuracy).toFixed(2)}% top-1`);
-    expect(doc.summary.map((s) => s.label)).toEqual(['float top-1', 'finetuned top-1', 'power saving (mac-weighted)', 'approximated layers']);
+    expect(doc.summary.map((s) => s.label)).toEqual([
+      'float top-1 (95% interval)',
+      'finetuned top-1 vs float',
+      'power saving, whole model (mac-weighted)',
+      'power saving, approximated layers only',
+      'approximated layers',
+    ]);
+  });
+
+  it('gives every accuracy its interval, pairs models scored on the same samples, and advises a sample size', () => {
+    // 1000 samples: the first model is right on 0..979, the second on 20..989 (20 only-first, 10 only-second).
+    const bits = (from: number, to: number) => {
+      const bytes = new Uint8Array(125);
+      for (let i = from; i < to; i++) bytes[i >> 3]! |= 1 << (i & 7);
+      return {encoding: 'bitset-base64' as const, count: 1000, samples: 's', bits: Buffer.from(bytes).toString('base64')};
+    };
+    const text = renderMarkdown(
+      buildReport({title: 't', accuracy: {int8: {top1: 0.98, count: 1000, correct: bits(0, 980)}, approximate: {top1: 0.97, count: 1000, correct: bits(20, 990)}}}),
+    ).markdown;
+    expect(text).toContain('| int8 | 98.00% | 96.93% – 98.70% | 1\u2009000 |');
+    expect(text).toContain('| int8 → approximate | −1.00 pt | 20 | 10 | 0.099 | not distinguishable at p < 0.05 |');
+    expect(text).toContain('Resolving ±0.5 pt needs about 3\u2009012 samples');
+    expect(text).toContain('| approximate top-1 vs int8 | 97.00% (−1.00 pt, McNemar p = 0.099) |');
+  });
+
+  it('states power for the whole model first, with the approximated layers beside it', () => {
+    const whole = doc.summary.find((s) => s.label.startsWith('power saving, whole model'))!.value;
+    const layersOnly = doc.summary.find((s) => s.label === 'power saving, approximated layers only')!.value;
+    expect(parseFloat(whole)).toBeLessThan(parseFloat(layersOnly));
+    const m = input.manifest!.macs!;
+    const s = input.synthesis!;
+    expect(parseFloat(whole)).toBeCloseTo(100 * (1 - (s.relativePower * m.approximated + (m.total - m.approximated)) / m.total), 1);
+    expect(md.markdown).toContain('Top-1 change vs the exact baseline per layer × multiplier, in points (negative = worse)');
   });
 
   it('leaves out absent sections: a report of two evaluations has one table and no figures', () => {
     const only: ReportInput = {title: 'just accuracy', accuracy: {float: {top1: 0.9}, approximate: {top1: 0.85}}};
     const small = buildReport(only);
     expect(small.blocks.filter((b) => b.kind === 'figure')).toEqual([]);
-    expect(small.blocks.filter((b) => b.kind === 'table')).toHaveLength(1);
-    expect(renderMarkdown(small).markdown).toContain('| approximate | 85.00% | – | – | – | −5.00 pt |');
+    // The accuracy table, and the paired comparison (not paired: no per-sample correctness).
+    expect(small.blocks.filter((b) => b.kind === 'table')).toHaveLength(2);
+    expect(renderMarkdown(small).markdown).toContain('| approximate | 85.00% | – | – | – | – | −5.00 pt |');
+    expect(renderMarkdown(small).markdown).toContain('| float → approximate | −5.00 pt | – | – | – | not paired (different or unrecorded samples) |');
     expect(markupProblems(renderHtml(buildReport({title: 'empty'})), {html: true})).toEqual([]);
   });
 

@@ -64,5 +64,25 @@ describe('compareRuns', () => {
     const single = compareRuns([a]);
     expect(single.rows.every((r) => !r.differs)).toBe(true);
     expect(comparisonText(single)).not.toContain('*');
+  });});
+
+describe('compareRuns with evaluations', () => {
+  it('shows each top-1 with its 95% Wilson interval and sample count', () => {
+    const evaluated = (id: string, top1: number): RunSnapshot => ({
+      id,
+      name: 'q',
+      status: 'passed',
+      startedAt: 0,
+      endedAt: 1000,
+      steps: [{instance: 'eval', kind: 'evaluate', state: 'ran', params: {}, metrics: [{name: 'top1', value: top1, x: null}], accuracy: {top1, count: 1000}}],
+    });
+    const comparison = compareRuns([evaluated('a', 0.98), evaluated('b', 0.97)]);
+    expect(comparison.rows.find((r) => r.key === 'eval.top1 95% interval')).toEqual({
+      kind: 'metric',
+      key: 'eval.top1 95% interval',
+      values: ['96.93–98.70% (n=1000)', '95.75–97.89% (n=1000)'],
+      differs: true,
+    });
   });
 });
+

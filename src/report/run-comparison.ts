@@ -1,6 +1,8 @@
 // `axx compare` without the store: runs as plain records in, one table out (a row per run attribute,
-// step parameter and final metric; a column per run), rendered as text, JSON or CSV.
+// step parameter and final metric, an evaluation's top-1 with its 95 % interval; a column per run),
+// rendered as text, JSON or CSV.
 import type {Json} from '../util/json.js';
+import {wilsonInterval} from '../util/statistics.js';
 
 export interface RunSnapshot {
   id: string;
@@ -22,6 +24,8 @@ export interface StepSnapshot {
   params: Json | null;
   /** In recorded order; the last value of each name is the one compared. */
   metrics: {name: string; value: number; x: number | null}[];
+  /** An evaluation's top-1 and sample count (its metrics output), shown with its 95 % interval. */
+  accuracy?: {top1: number; count: number};
 }
 
 export type Cell = string | number | boolean | null;
@@ -65,9 +69,17 @@ function paramCells(run: RunSnapshot): Map<string, Cell> {
   return cells;
 }
 
+function intervalCell({top1, count}: {top1: number; count: number}): string {
+  const {low, high} = wilsonInterval(Math.round(top1 * count), count);
+  return `${(100 * low).toFixed(2)}–${(100 * high).toFixed(2)}% (n=${count})`;
+}
+
 function metricCells(run: RunSnapshot): Map<string, Cell> {
   const cells = new Map<string, Cell>();
-  for (const step of run.steps) for (const m of step.metrics) cells.set(`${step.instance}.${m.name}`, m.value);
+  for (const step of run.steps) {
+    for (const m of step.metrics) cells.set(`${step.instance}.${m.name}`, m.value);
+    if (step.accuracy !== undefined && step.accuracy.count > 0) cells.set(`${step.instance}.top1 95% interval`, intervalCell(step.accuracy));
+  }
   return cells;
 }
 

@@ -4,6 +4,25 @@
 import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js';
 import type {SensitivityMatrix} from '../approx/search/index.js';
 
+/** Per-sample top-1 correctness (src/steps/evaluate.ts CorrectnessBits): what paired tests need. */
+export interface CorrectnessBits {
+  encoding: 'bitset-base64';
+  count: number;
+  /** Identifies the samples: two evaluations pair only when equal. */
+  samples: string;
+  bits: string;
+}
+
+/** How an evaluation's samples were chosen (src/data/subset.ts SubsetRecord). */
+export interface SubsetSection {
+  order: string;
+  seed?: number;
+  offset?: number;
+  limit?: number | null;
+  count: number;
+  missingClasses?: number[];
+}
+
 /** One `evaluate` step's `metrics` value (src/steps/evaluate.ts); only top1 is required. */
 export interface AccuracyMetrics {
   top1: number;
@@ -12,6 +31,9 @@ export interface AccuracyMetrics {
   count?: number;
   perClass?: {name: string; count: number; correct: number; accuracy: number | null}[];
   confusion?: number[][] | null;
+  subset?: SubsetSection;
+  correct?: CorrectnessBits;
+  warnings?: string[];
 }
 
 /** The `sensitivity` step's matrix (src/approx/search/sensitivity.ts). */
@@ -25,6 +47,8 @@ export interface SearchPoint {
   /** baselineAccuracy − accuracy */
   drop?: number;
   feasible?: boolean;
+  /** Relative power of every multiply of the model (non-approximated layers at exact power), when the search computed it. */
+  wholeModelRelativePower?: number;
 }
 
 /**
@@ -69,14 +93,34 @@ export interface FinetuneSection {
 /** The `synthesize` step's summary (src/hw/accelerator.ts AcceleratorReport), the parts the report shows. */
 export interface SynthesisSection {
   costModel: {name: string; description?: string; figures?: string};
+  /** Of the approximated layers' multiplies. */
   relativePower: number;
   savingPercent: number;
   totalMacs: number;
+  /** Every multiply of the model, the layers left exact at exact power (src/steps/synthesize.ts). */
+  wholeModel?: WholeModelPower;
   energy?: {totalUj: number; multiplyUj: number; accumulateUj: number; exactUj: number; clockMHz?: number};
   array?: {rows: number; cols: number; technology: string; arrayAreaUm2: number; exactArrayAreaUm2: number; areaSavingPercent: number};
   layers: {layer: string; macs: number; macShare?: number; multiplier: string; relativePower: number}[];
   multipliers?: {name: string; tabulated?: MultiplierFigures; synthesised?: MultiplierFigures}[];
   tools?: {yosys: string | null; sta: string | null; notes: string[]};
+}
+
+export interface WholeModelPower {
+  totalMacs: number;
+  approximatedMacs: number;
+  relativePower: number;
+  savingPercent: number;
+}
+
+/**
+ * Where the results come from, as the pipeline passes it: the load/model info, load/dataset infos by
+ * name, and any parameters worth stating. The report adds its own environment (versions, machine).
+ */
+export interface ProvenanceSection {
+  model?: {source?: string; sha256?: string; parameters?: number; macs?: {total: number}; producer?: string};
+  datasets?: Record<string, {count?: number; sourceCount?: number; classes?: string[]; preprocessing?: string; subset?: SubsetSection}>;
+  params?: Record<string, unknown>;
 }
 
 export interface MultiplierFigures {
@@ -107,13 +151,16 @@ const accuracySchema = {
     count: num,
     perClass: {type: 'array', items: {type: 'object', required: ['name', 'count', 'correct', 'accuracy'], properties: {name: str, count: num, correct: num, accuracy: nullableNum}}},
     confusion: {type: ['array', 'null'], items: {type: 'array', items: num}},
+    subset: {type: 'object', required: ['order', 'count'], properties: {order: str, seed: num, offset: num, limit: nullableNum, count: num, missingClasses: {type: 'array', items: num}}},
+    correct: {type: 'object', required: ['encoding', 'count', 'samples', 'bits'], properties: {encoding: {const: 'bitset-base64'}, count: num, samples: str, bits: str}},
+    warnings: {type: 'array', items: str},
   },
 };
 
 const pointSchema = {
   type: 'object',
   required: ['accuracy', 'relativePower'],
-  properties: {assignment: {type: 'object', additionalProperties: str}, accuracy: num, relativePower: num, drop: num, feasible: {type: 'boolean'}},
+  properties: {assignment: {type: 'object', additionalProperties: str}, accuracy: num, relativePower: num, drop: num, feasible: {type: 'boolean'}, wholeModelRelativePower: num},
 };
 
 const sensitivitySchema = {
@@ -165,6 +212,7 @@ const synthesisSchema = {
     relativePower: num,
     savingPercent: num,
     totalMacs: num,
+    wholeModel: {type: 'object', required: ['totalMacs', 'approximatedMacs', 'relativePower', 'savingPercent'], properties: {totalMacs: num, approximatedMacs: num, relativePower: num, savingPercent: num}},
     energy: {type: 'object', required: ['totalUj', 'multiplyUj', 'accumulateUj', 'exactUj'], properties: {totalUj: num, multiplyUj: num, accumulateUj: num, exactUj: num, clockMHz: num}},
     array: {
       type: 'object',
@@ -201,6 +249,15 @@ const manifestSchema = {
   },
 };
 
+const provenanceSchema = {
+  type: 'object',
+  properties: {
+    model: {type: 'object', properties: {source: str, sha256: str, parameters: num, producer: str, macs: {type: 'object', required: ['total'], properties: {total: num}}}},
+    datasets: {type: 'object', additionalProperties: {type: 'object', properties: {count: num, sourceCount: num, classes: {type: 'array', items: str}, preprocessing: str}}},
+    params: {type: 'object'},
+  },
+};
+
 export interface SectionTypes {
   accuracy: AccuracyMetrics;
   sensitivity: SensitivitySection;
@@ -208,6 +265,7 @@ export interface SectionTypes {
   finetune: FinetuneSection;
   synthesis: SynthesisSection;
   manifest: ManifestSection;
+  provenance: ProvenanceSection;
 }
 
 export type SectionName = keyof SectionTypes;
@@ -220,6 +278,7 @@ const PRODUCERS: Record<SectionName, string> = {
   finetune: "a finetune or train step's history output",
   synthesis: "the synthesize step's summary (or report) output",
   manifest: "the approximate step's manifest output",
+  provenance: '{model: the load/model info output, datasets: {name: a load/dataset info output}, params: {...}}',
 };
 
 const ajv = new Ajv2020({allErrors: false, strict: false});
@@ -230,6 +289,7 @@ const validators = {
   finetune: ajv.compile(finetuneSchema),
   synthesis: ajv.compile(synthesisSchema),
   manifest: ajv.compile(manifestSchema),
+  provenance: ajv.compile(provenanceSchema),
 };
 
 /** A section input that does not have the documented shape. */

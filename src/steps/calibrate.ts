@@ -1,18 +1,22 @@
-// Step kind "calibrate": runs the float model on a few batches and records, for every operand of
-// every MatMul/Gemm/Conv, the statistics quantisation needs (max, 2048-bin |x| histogram, chosen
-// amax) and the histogram of quantised operand bytes (for search and power models).
+// Step kind "calibrate": runs the float model on a few batches of a seeded, stratified subset of the
+// dataset and records, for every operand of every MatMul/Gemm/Conv, the statistics quantisation needs
+// (max, 2048-bin |x| histogram, chosen amax) and the histogram of quantised operand bytes (for search
+// and power models). The amax conventions are in docs/quantisation.md.
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {CALIBRATION_METHODS, CalibrationError, DEFAULT_PERCENTILE, type CalibrationMethod} from '../approx/calibration.js';
 import {runCalibration} from '../approx/calibration-run.js';
 import {DataError} from '../data/data-error.js';
 import {openDataset, type Dataset} from '../data/dataset-reader.js';
+import {datasetSubset} from '../data/dataset-subset.js';
+import {missingClassesWarning} from '../data/subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
 import {decodeModel, OnnxDecodeError} from '../onnx/codec.js';
 import type {Model} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
 
-export interface CalibrateParams {
+export interface CalibrateParams extends Omit<SubsetParams, 'limit'> {
   model: string;
   dataset: string;
   batches: number;
@@ -21,16 +25,26 @@ export interface CalibrateParams {
   method: CalibrationMethod;
 }
 
+// limit is batches × batchSize; the rest of the subset parameters as every step takes them.
+const {limit: _limit, ...calibrationSubsetSchema} = subsetParamSchema();
+
 const schema = {
   type: 'object',
   additionalProperties: false,
   required: ['model', 'dataset'],
   properties: {
     model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (a load/model or train output).'},
-    dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Calibration images (a load/dataset output); the first batches are used.'},
+    dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Calibration images (a load/dataset output); batches × batchSize of them are chosen as order says.'},
     batches: {type: 'integer', minimum: 1, default: 8, description: 'Number of batches to run.'},
+    ...calibrationSubsetSchema,
     batchSize: {type: 'integer', minimum: 1, default: 64},
-    percentile: {type: 'number', exclusiveMinimum: 0, maximum: 100, default: DEFAULT_PERCENTILE, description: 'Percentile of |x| used as amax (method "percentile").'},
+    percentile: {
+      type: 'number',
+      exclusiveMinimum: 0,
+      maximum: 100,
+      default: DEFAULT_PERCENTILE,
+      description: 'Percentile of |x| used as amax (method "percentile"): the upper edge of the histogram bin where it is reached (docs/quantisation.md).',
+    },
     method: {enum: [...CALIBRATION_METHODS], default: 'percentile', description: 'How amax is chosen from the histogram.'},
   },
 };
@@ -55,7 +69,7 @@ function openCalibrationSet(dir: string): Dataset {
 
 export const calibrateKind: StepKind<CalibrateParams> = {
   name: 'calibrate',
-  version: 1,
+  version: 2,
   description: 'Per-operand quantisation statistics of the approximable layers (max, |x| histogram, amax, quantised-operand histograms)',
   schema,
   outputs: {
@@ -65,10 +79,12 @@ export const calibrateKind: StepKind<CalibrateParams> = {
   async run(ctx) {
     const p = ctx.params;
     const model = await readModelParam(p.model, 'with.model');
-    const dataset = openCalibrationSet(p.dataset);
+    const {dataset, record} = datasetSubset(openCalibrationSet(p.dataset), subsetOptions({...p, limit: p.batches * p.batchSize}));
+    const subsetWarning = missingClassesWarning(record, dataset.manifest.classes);
+    if (subsetWarning !== undefined) ctx.log(`warning: ${subsetWarning}`, 'stderr');
     let calibration;
     try {
-      calibration = await runCalibration(model, () => dataset.batches(p.batchSize, {limit: p.batches * p.batchSize}), {
+      calibration = await runCalibration(model, () => dataset.batches(p.batchSize), {
         method: p.method,
         percentile: p.percentile,
         batches: p.batches,
@@ -83,7 +99,10 @@ export const calibrateKind: StepKind<CalibrateParams> = {
     }
     const file = join(ctx.scratchDir, 'calibration.json');
     await writeFile(file, JSON.stringify(calibration));
-    ctx.log(`calibrated ${calibration.layers.length} layers on ${calibration.samples} samples (${p.method}${p.method === 'percentile' ? ` ${p.percentile}` : ''})`);
+    ctx.log(
+      `calibrated ${calibration.layers.length} layers on ${calibration.samples} samples (${record.order}${record.seed !== undefined ? `, seed ${record.seed}` : ''}; ` +
+        `${p.method}${p.method === 'percentile' ? ` ${p.percentile}` : ''})`,
+    );
     return {calibration: {file}};
   },
 };

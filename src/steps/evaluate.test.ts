@@ -7,8 +7,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {idxSource} from '../data/idx-source.js';
 import {writeSubset} from '../data/write-subset.js';
 import {StepError} from '../engine/step-kind.js';
-import {evaluateKind, type EvaluateMetrics, type EvaluateParams} from './evaluate.js';
-import {stepContext} from '../../test/support/step-context.js';
+import {chanceLevelWarning, evaluateKind, type EvaluateMetrics, type EvaluateParams} from './evaluate.js';
+import {keyContext, stepContext} from '../../test/support/step-context.js';
 
 const shipped = fileURLToPath(new URL('../../assets/models/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'axx-evaluate-'));
@@ -56,6 +56,41 @@ describe('evaluate', () => {
     expect(readFileSync((out.logits as {file: string}).file).toString('latin1')).toContain("'shape': (0, 10)");
   });
 
+  it('takes limit as a seeded stratified subset of a class-ordered dataset, with per-sample correctness', async () => {
+    const mnist = idxSource({dataset: 'mnist', split: 'test'});
+    const byClass = Int32Array.from(mnist.labels.keys()).sort((a, b) => mnist.labels[a]! - mnist.labels[b]! || a - b);
+    const ordered = join(work, 'mnist-class-ordered');
+    await writeSubset(ordered, {...mnist, labels: Int32Array.from(byClass, (i) => mnist.labels[i]!), read: (i, out) => mnist.read(byClass[i]!, out)}, {limit: 1000});
+    const model = join(shipped, 'vit-mnist.onnx');
+    const value = async (p: Record<string, unknown>, logs: string[] = []) => {
+      const {ctx} = context(params({model, dataset: ordered, ...p}));
+      return ((await evaluateKind.run({...ctx, log: (text) => void logs.push(text)})).metrics as unknown as {value: EvaluateMetrics}).value;
+    };
+    const stratified = await value({limit: 100});
+    expect(stratified.perClass.map((c) => c.count)).toEqual(stratified.subset.perClass);
+    expect(Math.min(...stratified.subset.perClass)).toBeGreaterThanOrEqual(8);
+    expect(stratified.subset).toMatchObject({order: 'stratified', seed: 0, count: 100, missingClasses: []});
+    expect(stratified.top1Interval.low).toBeLessThan(stratified.top1);
+    expect(stratified.top1Interval.high).toBeGreaterThan(stratified.top1);
+    const bits = Buffer.from(stratified.correct.bits, 'base64');
+    let correct = 0;
+    for (let i = 0; i < 100; i++) correct += (bits[i >> 3]! >> (i & 7)) & 1;
+    expect(correct).toBe(Math.round(stratified.top1 * 100));
+    expect((await value({limit: 100, seed: 1})).correct.samples).not.toBe(stratified.correct.samples);
+
+    const logs: string[] = [];
+    const first = await value({limit: 100, order: 'file'}, logs);
+    expect(first.subset.missingClasses.length).toBeGreaterThan(5);
+    expect(first.warnings, JSON.stringify(first.warnings)).toEqual([expect.stringMatching(/^the 100-sample subset \(order file\) has no sample of \d of 10 classes/)]);
+    expect(logs).toContain(`warning: ${first.warnings[0]}`);
+  });
+
+  it('warns when top-1 is near chance level', () => {
+    const perClass = Array.from({length: 10}, (_, c) => ({name: String(c), count: 100, correct: 15, accuracy: 0.15}));
+    expect(chanceLevelWarning({count: 1000, top1: 0.15, perClass})).toMatch(/^top-1 15\.00% is near chance level \(10\.00%, always answering the largest class\): check that the dataset's class order/);
+    expect(chanceLevelWarning({count: 1000, top1: 0.29, perClass})).toBeUndefined();
+  });
+
   it('warns when the dataset is preprocessed differently from what the model records', async () => {
     const unnormalised = join(work, 'mnist-unnormalised');
     await writeSubset(unnormalised, idxSource({dataset: 'mnist', split: 'test', mean: 0, std: 1}), {limit: 64});
@@ -91,7 +126,7 @@ describe('evaluate', () => {
     const absent = await evaluateKind.run({...ctx, resources: {cpu: 1, gpu: 1}}).then(() => undefined, (e: unknown) => e);
     expect(absent).toMatchObject({param: 'with.device', message: expect.stringContaining("device cuda:0: onnxruntime-node's CUDA provider is not installed")});
     expect((absent as StepError).hint).toContain('ONNXRUNTIME_NODE_INSTALL=cuda12');
-    const key = (device: string) => evaluateKind.keyExtras!(params({model, dataset: mnistTest, device}));
+    const key = (device: string) => evaluateKind.keyExtras!(params({model, dataset: mnistTest, device}), keyContext);
     expect(await key('cpu')).toEqual({execution: {provider: 'cpu'}});
     expect(await key('cuda:1')).toEqual({execution: {provider: 'cuda', tf32: false}});
   });

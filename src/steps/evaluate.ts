@@ -2,26 +2,31 @@
 // reports top-1/top-5, mean cross-entropy, per-class accuracy and the confusion matrix; optionally
 // keeps the logits. The loop itself is the library function evaluateModel (src/infer); it streams
 // the dataset batch by batch, so memory does not grow with the number of samples.
+import {createHash} from 'node:crypto';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import type {ClassificationMetrics} from '../data/classification-metrics.js';
 import {DataError} from '../data/data-error.js';
-import {openDataset} from '../data/dataset-reader.js';
+import {openDataset, type Dataset} from '../data/dataset-reader.js';
+import {datasetSubset} from '../data/dataset-subset.js';
 import {evaluateModel} from '../infer/evaluate-model.js';
 import {inputMismatch} from '../data/input-expectation.js';
 import {npyHeader} from '../data/npy.js';
+import {MANIFEST_FILE} from '../data/manifest.js';
+import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
 import {ProtoReader, WireType} from '../onnx/protobuf.js';
 import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/session.js';
+import {wilsonInterval, type Interval} from '../util/statistics.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
 
-export interface EvaluateParams {
+export interface EvaluateParams extends SubsetParams {
   model: string;
   dataset: string;
   batchSize: number;
   /** Intra-op threads; default the step's cpu grant. */
   threads?: number;
   saveLogits: boolean;
-  limit?: number;
   /** Model output holding the logits; default the first. */
   output?: string;
   /** cpu, or cuda:N (needs onnxruntime-node's CUDA provider and a gpu resource token). */
@@ -41,7 +46,7 @@ const schema = {
     batchSize: {type: 'integer', minimum: 1, default: 64},
     threads: {type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: the cpu resource granted to the step).'},
     saveLogits: {type: 'boolean', default: false, description: 'Keep the logits as an NPY float32 [count, classes] file (else the logits output is an empty array).'},
-    limit: {type: 'integer', minimum: 1, description: 'Evaluate only the first samples.'},
+    ...subsetParamSchema('samples to evaluate'),
     output: {type: 'string', minLength: 1, description: 'The model output holding the logits (default: the first).'},
     device: {
       type: 'string',
@@ -66,7 +71,44 @@ function stepDevice(text: string, resources: Record<string, number>): Device {
 const PROGRESS_MS = 100;
 const RATE_MS = 1000;
 
-export type EvaluateMetrics = Omit<ClassificationMetrics, 'confusion'> & {confusion: number[][] | null; input: string; output: string; warnings: string[]};
+
+export type EvaluateMetrics = Omit<ClassificationMetrics, 'confusion'> & {
+  confusion: number[][] | null;
+  input: string;
+  output: string;
+  /** 95 % Wilson interval of top1 over `count` samples. */
+  top1Interval: Interval;
+  /** Which samples were evaluated (of the stored dataset). */
+  subset: SubsetRecord;
+  /** Per-sample top-1 correctness, so two models scored on the same samples can be compared pairwise (McNemar). */
+  correct: CorrectnessBits;
+  warnings: string[];
+};
+
+/**
+ * Bit i (LSB first within each byte) of the base64 `bits` is 1 when sample i was classified correctly.
+ * `samples` digests the stored dataset and the subset: two evaluations pair only when it is equal.
+ */
+export interface CorrectnessBits {
+  encoding: 'bitset-base64';
+  count: number;
+  samples: string;
+  bits: string;
+}
+
+/**
+ * A warning when top-1 is near chance level: at most twice the rate of always answering the largest class,
+ * or at most half-way from it to 100 % when that rate is high. Usually a label-order or preprocessing mistake.
+ */
+export function chanceLevelWarning(metrics: Pick<ClassificationMetrics, 'count' | 'top1' | 'perClass'>): string | undefined {
+  if (metrics.count === 0) return undefined;
+  const chance = Math.max(...metrics.perClass.map((c) => c.count)) / metrics.count;
+  if (chance >= 1 || metrics.top1 > Math.min(2 * chance, (1 + chance) / 2)) return undefined;
+  return (
+    `top-1 ${(100 * metrics.top1).toFixed(2)}% is near chance level (${(100 * chance).toFixed(2)}%, always answering the largest class): ` +
+    "check that the dataset's class order matches the model's outputs, the preprocessing (transform) and the model output used"
+  );
+}
 
 const MODEL_METADATA_FIELD = 14;
 
@@ -95,6 +137,22 @@ function recordedInput(file: string): string | undefined {
   return undefined;
 }
 
+/** The predicted class of one logits row: the first maximum, as torch.argmax and the accuracy metrics rank ties. */
+function topClass(logits: Float32Array, row: number, outputs: number): number {
+  let best = 0;
+  for (let j = 1; j < outputs; j++) if (logits[row + j]! > logits[row + best]!) best = j;
+  return best;
+}
+
+/** Identifies "these samples of this stored dataset": its manifest (which names every shard's content) and the chosen indices. */
+function samplesDigest(dataset: Dataset, indices: Int32Array): string {
+  return createHash('sha256')
+    .update(readFileSync(join(dataset.dir, MANIFEST_FILE)))
+    .update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength))
+    .digest('hex')
+    .slice(0, 32);
+}
+
 /** Runs `fn`, turning a DataError (an expected failure) into a StepError that points at `param`. */
 async function withParam<T>(param: string, fn: () => T | Promise<T>): Promise<T> {
   try {
@@ -108,11 +166,15 @@ async function withParam<T>(param: string, fn: () => T | Promise<T>): Promise<T>
 
 export const evaluateKind: StepKind<EvaluateParams> = {
   name: 'evaluate',
-  version: 1,
+  version: 2,
   description: 'Evaluate an ONNX classifier on a dataset: top-1/top-5, mean loss, per-class accuracy, confusion matrix, optional logits',
   schema,
   outputs: {
-    metrics: {type: 'value', format: 'metrics', description: 'count, top1, top5, meanLoss, perClass, confusion (null past 100×100), input/output names'},
+    metrics: {
+      type: 'value',
+      format: 'metrics',
+      description: 'count, top1 with its 95% Wilson interval, top5, meanLoss, perClass, confusion (null past 100×100), input/output names, the subset, per-sample correctness (for paired tests), warnings',
+    },
     logits: {type: 'file', format: 'npy', description: 'float32 [count, classes] when saveLogits, else an empty [0, classes] array'},
   },
   resources: {cpu: 1},
@@ -124,7 +186,11 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     const {params} = ctx;
     const device = stepDevice(params.device, ctx.resources);
     const logitsFile = join(ctx.scratchDir, 'logits.npy');
-    const dataset = await withParam('with.dataset', () => openDataset(params.dataset));
+    const stored = await withParam('with.dataset', () => openDataset(params.dataset));
+    const {dataset, record, indices} = await withParam('with.limit', () => datasetSubset(stored, subsetOptions(params)));
+    const subsetWarning = missingClassesWarning(record, stored.manifest.classes);
+    if (subsetWarning !== undefined) ctx.log(`warning: ${subsetWarning}`, 'stderr');
+    const correct = new Uint8Array(Math.ceil(dataset.manifest.count / 8));
     const mismatch = inputMismatch(recordedInput(params.model), dataset.manifest.preprocessing);
     if (mismatch !== undefined) ctx.log(`warning: ${mismatch}`, 'stderr');
     let lastProgress = 0;
@@ -135,8 +201,10 @@ export const evaluateKind: StepKind<EvaluateParams> = {
         batchSize: params.batchSize,
         threads: params.threads ?? Math.max(1, Math.floor(ctx.resources.cpu ?? 1)),
         device,
-        limit: params.limit,
         output: params.output,
+        onLogits({logits, labels, count, start, outputs}) {
+          for (let s = 0; s < count; s++) if (topClass(logits, s * outputs, outputs) === labels[s]) correct[(start + s) >> 3]! |= 1 << ((start + s) & 7);
+        },
         logitsFile: params.saveLogits ? logitsFile : undefined,
         signal: ctx.signal,
         onBatch(done, total) {
@@ -154,7 +222,18 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     );
     if (!params.saveLogits) writeFileSync(logitsFile, npyHeader('<f4', [0, metrics.confusion[0]?.length ?? 0]));
     const cells = metrics.confusion.length * (metrics.confusion[0]?.length ?? 0);
-    const value: EvaluateMetrics = {...metrics, confusion: cells <= MAX_CONFUSION_CELLS ? metrics.confusion : null, input, output, warnings: mismatch === undefined ? [] : [mismatch]};
+    const chance = chanceLevelWarning(metrics);
+    if (chance !== undefined) ctx.log(`warning: ${chance}`, 'stderr');
+    const value: EvaluateMetrics = {
+      ...metrics,
+      confusion: cells <= MAX_CONFUSION_CELLS ? metrics.confusion : null,
+      input,
+      output,
+      top1Interval: wilsonInterval(Math.round(metrics.top1 * metrics.count), metrics.count),
+      subset: record,
+      correct: {encoding: 'bitset-base64', count: metrics.count, samples: samplesDigest(stored, indices), bits: Buffer.from(correct).toString('base64')},
+      warnings: [mismatch, subsetWarning, chance].filter((w): w is string => w !== undefined),
+    };
     ctx.metric('top1', metrics.top1);
     ctx.metric('top5', metrics.top5);
     ctx.metric('meanLoss', metrics.meanLoss);

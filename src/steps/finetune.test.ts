@@ -41,8 +41,8 @@ const valueOf = <T>(out: Record<string, unknown>, name: string) => (out[name] as
 let calibration: string;
 let manifest: Manifest;
 beforeAll(async () => {
-  await writeSubset(trainDir, idxSource({dataset: 'mnist', split: 'train'}), {limit: 3000, seed: 2, stratified: true});
-  await writeSubset(testDir, idxSource({dataset: 'mnist', split: 'test'}), {limit: 2000, seed: 3, stratified: true});
+  await writeSubset(trainDir, idxSource({dataset: 'mnist', split: 'train'}), {limit: 3000, seed: 2, order: 'stratified'});
+  await writeSubset(testDir, idxSource({dataset: 'mnist', split: 'test'}), {limit: 2000, seed: 3, order: 'stratified'});
   calibration = fileOf(await run(calibrateKind, {model, dataset: trainDir, batches: 4, batchSize: 128}), 'calibration');
   const approximate = await run(approximateKind, {model, calibration, default: 'mul8s_1KR3'});
   manifest = valueOf<Manifest>(approximate, 'manifest');

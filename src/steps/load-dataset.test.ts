@@ -61,7 +61,7 @@ function pngFile(file: string, shade: number): void {
 
 describe('load/dataset', () => {
   it('stores a stratified MNIST subset and reports progress to completion', async () => {
-    const ctx = context(params({source: 'mnist', split: 'train', limit: 200, seed: 1, stratified: true}));
+    const ctx = context(params({source: 'mnist', split: 'train', limit: 200, seed: 1}));
     const out = await loadDatasetKind.run(ctx);
     const dataset = openDataset((out.dataset as {dir: string}).dir);
     const info = (out.info as unknown as {value: DatasetInfo}).value;
@@ -69,7 +69,25 @@ describe('load/dataset', () => {
     expect(info.labelCounts).toEqual(dataset.manifest.labelCounts);
     expect(Math.max(...info.labelCounts) - Math.min(...info.labelCounts)).toBeLessThanOrEqual(6);
     expect(ctx.progress.calls.at(-1)).toEqual([200, 200]);
-    expect(dataset.manifest.origin).toMatchObject({source: 'mnist', split: 'train', sourceCount: 60000, subset: {limit: 200, seed: 1, stratified: true}});
+    expect(dataset.manifest.origin).toMatchObject({source: 'mnist', split: 'train', sourceCount: 60000, subset: {limit: 200, seed: 1, order: 'stratified'}});
+    expect(info.subset).toMatchObject({order: 'stratified', seed: 1, offset: 0, limit: 200, count: 200, missingClasses: []});
+  });
+
+  it('takes limit from every class of a class-ordered image folder; order file takes the first and warns', async () => {
+    const root = join(work, 'ordered');
+    for (let c = 0; c < 5; c++) for (let i = 0; i < 4; i++) pngFile(join(root, `class${c}`, `${i}.png`), 40 * c + i);
+    const ctx = context(params({source: 'image-folder', path: root, limit: 10, transform: {size: 2, cropPct: 1, channels: 1, mean: 0, std: 1}}));
+    const info = ((await loadDatasetKind.run(ctx)).info as unknown as {value: DatasetInfo}).value;
+    expect(info.labelCounts, JSON.stringify(info)).toEqual([2, 2, 2, 2, 2]);
+    expect(info.subset, JSON.stringify(info)).toMatchObject({order: 'stratified', seed: 0, count: 10, missingClasses: []});
+
+    const logged: string[] = [];
+    const first = context(params({source: 'image-folder', path: root, limit: 10, order: 'file', transform: {size: 2, cropPct: 1, channels: 1, mean: 0, std: 1}}));
+    first.log = (text) => void logged.push(text);
+    const firstInfo = ((await loadDatasetKind.run(first)).info as unknown as {value: DatasetInfo}).value;
+    expect(firstInfo.labelCounts).toEqual([4, 4, 2, 0, 0]);
+    expect(firstInfo.warnings).toEqual([expect.stringContaining('has no sample of 2 of 5 classes (class3, class4)')]);
+    expect(logged).toContain(`warning: ${firstInfo.warnings[0]}`);
   });
 
   it('reads an image folder split from <path>/val with transform overrides, keyed by content not location', async () => {
@@ -106,9 +124,9 @@ describe('load/dataset', () => {
       expect([...batch!.y]).toEqual([0, 1]);
       expect(batch!.x[0]).toBeCloseTo(200 / 255, 6);
     }
-    expect(await loadDatasetKind.keyExtras!(p(keras))).toEqual(await loadDatasetKind.keyExtras!(p(lines)));
+    expect(await loadDatasetKind.keyExtras!(p(keras), keyContext)).toEqual(await loadDatasetKind.keyExtras!(p(lines), keyContext));
     writeFileSync(lines, 'n01\nn02\n');
-    expect(await loadDatasetKind.keyExtras!(p(keras))).not.toEqual(await loadDatasetKind.keyExtras!(p(lines)));
+    expect(await loadDatasetKind.keyExtras!(p(keras), keyContext)).not.toEqual(await loadDatasetKind.keyExtras!(p(lines), keyContext));
     writeFileSync(lines, 'n01\n');
     expect(await failure(p(lines))).toMatchObject({param: 'with.path', message: `${join(work, 'ordered', 'val')}: 1 class folder(s) are not in the class list: n02`});
     writeFileSync(lines, 'n01\nn01\n');

@@ -14,11 +14,13 @@ import {imageFolderSource, listImageFolder, TIMM_EVAL_TRANSFORM, type ImageTrans
 import type {Interpolation} from '../data/resample.js';
 import type {SampleDtype, SampleSource} from '../data/sample-source.js';
 import {tensorSource, type TensorFiles} from '../data/tensor-source.js';
+import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
 import {writeSubset} from '../data/write-subset.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
 
 type Channelwise = number | number[];
 
-export interface LoadDatasetParams {
+export interface LoadDatasetParams extends SubsetParams {
   source: IdxDatasetName | 'image-folder' | 'npy' | 'npz';
   /** IDX directory (mnist/fashion-mnist, optional), image folder root, .npy samples, or .npz archive. */
   path?: string;
@@ -35,10 +37,6 @@ export interface LoadDatasetParams {
   /** A load/model info value: its input shape is checked against the samples before anything is decoded. */
   modelInfo?: {inputs: {name: string; shape: (number | string | null)[] | null}[]};
   split: Split;
-  limit?: number;
-  offset?: number;
-  seed?: number;
-  stratified: boolean;
   transform?: {
     size?: number;
     cropPct?: number;
@@ -51,7 +49,6 @@ export interface LoadDatasetParams {
 }
 
 const channelwise = {anyOf: [{type: 'number'}, {type: 'array', items: {type: 'number'}, minItems: 1}]};
-const count = {type: 'integer', minimum: 0};
 
 const schema = {
   type: 'object',
@@ -89,10 +86,7 @@ const schema = {
       default: 'test',
       description: 'mnist/fashion-mnist: which IDX pair; image-folder: uses <path>/<split> (or <path>/val for test) when that folder exists.',
     },
-    limit: {...count, description: 'Take at most this many samples (after offset).'},
-    offset: {...count, description: 'Skip this many samples first (in shuffled order when seed is set).'},
-    seed: {type: 'integer', description: 'Shuffle with this seed before offset/limit; the subset keeps source order.'},
-    stratified: {type: 'boolean', default: false, description: 'Spread limit over classes in proportion to their sizes.'},
+    ...subsetParamSchema(),
     transform: {
       type: 'object',
       additionalProperties: false,
@@ -243,27 +237,30 @@ export interface DatasetInfo {
   classes: string[];
   labelCounts: number[];
   preprocessing: string;
+  /** How the samples were chosen from the source, and which classes the subset leaves out. */
+  subset: SubsetRecord;
+  /** Samples in the source before the subset. */
+  sourceCount: number;
+  warnings: string[];
 }
 
 export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   name: 'load/dataset',
   version: 2,
-  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
+  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a seeded stratified subset (or the first samples), store shards (float32, or uint8 pixel bytes for image folders)',
   schema,
   outputs: {
     dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
-    info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing'},
+    info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing, the subset (order, seed, classes left out), warnings'},
   },
   async keyExtras(params, key): Promise<Json> {
     // The content of every input file (names relative to the folder for image folders, else base names), not
     // paths or times: a moved checkout or a second clone keeps its keys.
     try {
       const {files, root} = inputFiles(params);
-// tensors), takes a deterministic subset, and stores the samples as a sharded dataset directory
-// that evaluate/train/calibrate stream from: preprocessed float32, or for image folders by default
-// the cropped pixel bytes (uint8), normalised when read.
-import {createHash} from 'node:crypto';
-import {existsSync, readdirSync, statSync} from 'node:fs';
+      const hash = createHash('sha256');
+      for (const file of files) hash.update(`${root === undefined ? basename(file) : relative(root, file)}\0${(await key.digest(file)).digest}\n`);
+      return {files: files.length, digest: hash.digest('hex'), ...(params.classFile !== undefined ? {classOrder: classOrder(params) ?? []} : {})};
     } catch (error) {
       // Missing inputs fail in run() with a precise message; the attempt is keyed by what is known.
       return {missing: error instanceof Error ? error.message : String(error)};
@@ -280,7 +277,7 @@ import {existsSync, readdirSync, statSync} from 'node:fs';
       const manifest = await writeSubset(
         dir,
         source,
-        {offset: params.offset, limit: params.limit, seed: params.seed, stratified: params.stratified},
+        subsetOptions(params),
         {
           onProgress(done, total) {
             if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('aborted');
@@ -292,12 +289,17 @@ import {existsSync, readdirSync, statSync} from 'node:fs';
           },
         },
       );
+      const warning = missingClassesWarning(manifest.origin.subset, manifest.classes);
+      if (warning !== undefined) ctx.log(`warning: ${warning}`, 'stderr');
       const info: DatasetInfo = {
         count: manifest.count,
         sampleShape: manifest.sampleShape,
         classes: manifest.classes,
         labelCounts: manifest.labelCounts,
         preprocessing: manifest.preprocessing.description,
+        subset: manifest.origin.subset,
+        sourceCount: source.labels.length,
+        warnings: warning === undefined ? [] : [warning],
       };
       return {dataset: {dir}, info: {value: info as unknown as Json}};
     } catch (error) {

@@ -1,6 +1,7 @@
 // Step kind "load/model": brings an ONNX model into a pipeline, from a path or by the name of a
 // model shipped with axx, checks that onnxruntime accepts it, and describes it (inputs/outputs,
 // parameters, MACs per layer).
+import {createHash} from 'node:crypto';
 import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -77,6 +78,8 @@ type ValueSummary = {name: string; type: string; shape: Dim[] | null};
 /** The `info` output. MACs are per sample (symbolic dims count as 1), keyed by node name. */
 export type ModelInfo = {
   source: string;
+  /** Of the model file as read (provenance in reports). */
+  sha256: string;
   producer: string;
   opsets: {domain: string; version: number}[];
   inputs: ValueSummary[];
@@ -90,7 +93,7 @@ function describeValue(value: ValueInfo): ValueSummary {
   return {name: value.name, type: dataTypeName(value.elemType), shape: value.shape ?? null};
 }
 
-function describe(model: Model, label: string): ModelInfo {
+function describe(model: Model, label: string, digest: string): ModelInfo {
   const initializers = new Set(model.graph.initializers.map((t) => t.name));
   const layers = layerMacs(model);
   const perLayer: Record<string, number | null> = {};
@@ -99,6 +102,7 @@ function describe(model: Model, label: string): ModelInfo {
   });
   return {
     source: label,
+    sha256: digest,
     producer: [model.producerName, model.producerVersion].filter(Boolean).join(' '),
     opsets: model.opsetImports.map((o) => ({domain: o.domain, version: o.version})),
     // Before IR version 4 initializers were also listed as graph inputs; they are not real inputs.
@@ -152,7 +156,7 @@ export const loadModelKind: StepKind<LoadModelParams> = {
       throw new StepError(`onnxruntime cannot load ${source.file}: ${(error as Error).message}`, 'the file decodes as ONNX but onnxruntime rejects it; check its opset and operators', source.param);
     }
     ctx.progress(2, 3, 'check');
-    const info = describe(model, source.label);
+    const info = describe(model, source.label, createHash('sha256').update(bytes).digest('hex'));
     const out = join(ctx.scratchDir, 'model.onnx');
     // A model with external data becomes one self-contained file; otherwise the bytes are kept as they are.
     if (externalFiles(model).length > 0) await writeFile(out, encodeModel(model));

@@ -65,7 +65,7 @@ describe('report step', () => {
     const markdown = readFileSync(fileOf((await reportKind.run(ctx)).markdown), 'utf8');
     expect(markdown).toContain('# axx report');
     expect(markdown).toMatch(/\| fc1 \| mul8s_1L2H \| 3\u2009000 \| 75\.0% \| 0\.70/);
-    expect(markdown).toContain(`| power saving | ${(summary as {savingPercent: number}).savingPercent.toFixed(1)}% |`);
+    expect(markdown).toContain(`| power saving, approximated layers only | ${(summary as {savingPercent: number}).savingPercent.toFixed(1)}% (relative power`);
   });
 
   it('points at the parameter, the file and the field when an input has the wrong shape', async () => {
@@ -92,10 +92,10 @@ describe('report step', () => {
 
   it('keys literal input files by content', async () => {
     const path = jsonFile('keyed.json', {top1: 0.5});
-    const before = await reportKind.keyExtras!({title: 't', accuracy: {a: path}}, keyContext);
+    const before = await reportKind.keyExtras!({title: 't', accuracy: {a: path}, resolution: 0.5}, keyContext);
     writeFileSync(path, JSON.stringify({top1: 0.6}));
-    const after = await reportKind.keyExtras!({title: 't', accuracy: {a: path}}, keyContext);
+    const after = await reportKind.keyExtras!({title: 't', accuracy: {a: path}, resolution: 0.5}, keyContext);
     expect(after).not.toEqual(before);
-    expect(await reportKind.keyExtras!({title: 't', accuracy: {a: {top1: 0.5}}}, keyContext)).toEqual([]);
+    expect(await reportKind.keyExtras!({title: 't', accuracy: {a: {top1: 0.5}}, resolution: 0.5}, keyContext)).toMatchObject({inputs: []});
   });
 });

@@ -1,7 +1,12 @@
 // Step kind "report": a self-contained HTML page and a Markdown file (with its figures as SVG files)
 // of a run's results. Every section is optional; each takes a producer's `value` output or the path
-// of its JSON `file` output, checked against the shapes in src/report/sections.ts.
-import {mkdir, writeFile} from 'node:fs/promises';
+// of its JSON `file` output, checked against the shapes in src/report/sections.ts. The report states
+// the versions and machine that computed it (part of its key, so a new version re-renders it).
+import {createHash} from 'node:crypto';
+import {readFileSync} from 'node:fs';
+import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {createRequire} from 'node:module';
+import {arch, cpus, platform, release} from 'node:os';
 import {join, resolve} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {buildReport, loadSection, renderHtml, renderMarkdown, SectionError, type ReportInput, type SectionName} from '../report/index.js';
@@ -15,10 +20,13 @@ export interface ReportParams {
   finetune?: Json;
   synthesis?: Json;
   manifest?: Json;
+  provenance?: Json;
+  /** Top-1 resolution in points the sample-size advice is given for. */
+  resolution: number;
   notes?: string;
 }
 
-const SINGLE_SECTIONS = ['sensitivity', 'search', 'finetune', 'synthesis', 'manifest'] as const satisfies readonly SectionName[];
+const SINGLE_SECTIONS = ['sensitivity', 'search', 'finetune', 'synthesis', 'manifest', 'provenance'] as const satisfies readonly SectionName[];
 
 const either = (what: string): Record<string, unknown> => ({
   type: ['object', 'array', 'string'],
@@ -41,6 +49,8 @@ const schema = {
     finetune: either("a finetune/train step's history"),
     synthesis: either("the synthesize step's summary"),
     manifest: either("the approximate step's manifest"),
+    provenance: either('{model: the load/model info, datasets: {name: a load/dataset info}, params: {...}}'),
+    resolution: {type: 'number', exclusiveMinimum: 0, default: 0.5, description: 'Top-1 resolution (points) the report says how many samples are needed for.'},
     notes: {type: 'string', description: 'Free text shown under the title; blank lines separate paragraphs.'},
   },
 };
@@ -49,6 +59,26 @@ const schema = {
 function inputFiles(params: ReportParams): string[] {
   const values = [...Object.values(params.accuracy ?? {}).flat(), ...SINGLE_SECTIONS.map((name) => params[name])];
   return values.filter((v): v is string => typeof v === 'string').map((path) => resolve(path));
+}
+
+function packageVersion(name: string): string {
+  try {
+    const file = name === 'axx' ? new URL('../../package.json', import.meta.url) : createRequire(import.meta.url).resolve(`${name}/package.json`);
+    return (JSON.parse(readFileSync(file, 'utf8')) as {version: string}).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** What computed the report: versions that can change its numbers and the machine. */
+function environment(): Record<string, string> {
+  const cpu = cpus();
+  return {
+    axx: packageVersion('axx'),
+    onnxruntime: packageVersion('onnxruntime-node'),
+    node: process.version,
+    machine: `${platform()} ${release()} ${arch()}, ${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
+  };
 }
 
 /** Turns a section mismatch into a StepError pointing at the parameter. */
@@ -63,8 +93,9 @@ function section<N extends SectionName>(name: N, input: unknown, param: string) 
 
 export const reportKind: StepKind<ReportParams> = {
   name: 'report',
-  version: 2,
-  description: 'A self-contained HTML report and a Markdown report (SVG figures) of accuracy, sensitivity, search, finetuning, accelerator cost and approximated layers',
+  version: 3,
+  description:
+    'A self-contained HTML report and a Markdown report (SVG figures) of accuracy (intervals, paired tests, confusion matrices), sensitivity, search, finetuning, accelerator cost (whole model and approximated layers), approximated layers and provenance',
   schema,
   outputs: {
     html: {type: 'file', format: 'html', description: 'one self-contained page: inline CSS and SVG, viewable offline'},
@@ -80,11 +111,12 @@ export const reportKind: StepKind<ReportParams> = {
         () => 'missing',
       );
     }
-    return Object.values(digests).sort();
+    // The environment the report states is part of what it shows.
+    return {inputs: Object.values(digests).sort(), environment: environment()};
   },
   async run(ctx) {
     const {params} = ctx;
-    const input: ReportInput = {title: params.title};
+    const input: ReportInput = {title: params.title, resolution: params.resolution / 100, environment: environment()};
     if (params.accuracy !== undefined) {
       // A matrix evaluate step's outputs arrive as a list (matrix order): one row each, label[i].
       const entries = Object.entries(params.accuracy).flatMap(([label, value]) =>
@@ -97,6 +129,7 @@ export const reportKind: StepKind<ReportParams> = {
     if (params.finetune !== undefined) input.finetune = section('finetune', params.finetune, 'with.finetune');
     if (params.synthesis !== undefined) input.synthesis = section('synthesis', params.synthesis, 'with.synthesis');
     if (params.manifest !== undefined) input.manifest = section('manifest', params.manifest, 'with.manifest');
+    if (params.provenance !== undefined) input.provenance = section('provenance', params.provenance, 'with.provenance');
     if (params.notes !== undefined) input.notes = params.notes;
 
     const doc = buildReport(input);

@@ -72,6 +72,18 @@ test('EvoApprox circuits are costed from their tabulated figures: mul8s_1L2H eve
   expect(report).toEqual(summary);
 });
 
+test('the headline counts every multiply of the model: the layers left exact at exact power', async () => {
+  const l2h = resolveMultiplier('mul8s_1L2H');
+  const layers = [{node: 'blocks.0.mlp.fc1', op: 'MatMul', macs: 4000, multiplier: {name: l2h.name, id: l2h.id, signed: true}}];
+  const {outputs, logs} = await run({manifest: {format: 'axx-manifest', layers, macs: {total: 5000, approximated: 4000}}});
+  const summary = summaryOf(outputs) as AcceleratorReport & {wholeModel: {relativePower: number; savingPercent: number; approximatedMacs: number}};
+  expect(summary.relativePower.toFixed(3)).toBe('0.708');
+  // (0.708 · 4000 + 1 · 1000) / 5000
+  expect(summary.wholeModel.relativePower).toBeCloseTo((summary.relativePower * 4000 + 1000) / 5000, 12);
+  expect(summary.wholeModel).toMatchObject({approximatedMacs: 4000, totalMacs: 5000});
+  expect(logs.join('\n')).toContain(`power saving ${summary.wholeModel.savingPercent.toFixed(1)}% of the whole model's multiplies (29.2% in the approximated layers, 80.0% of the MACs)`);
+});
+
 describe.skipIf(missingTools('yosys', 'sta', 'liberty', 'iverilog'))('with the EDA tools', () => {
   test('a generated circuit: verified RTL, synthesised figures next to EvoApprox’s, array Verilog', async () => {
     const trunc = resolveMultiplier('trunc8s_k4');

@@ -15,6 +15,7 @@ import {costAccelerator, type AcceleratorTemplate, type CostModelName, type Figu
 import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/assignment-input.js';
 import type {LayerAssignment} from '../hw/cost.js';
 import {detectHwTools} from '../hw/tools.js';
+import {wholeModelPower} from '../hw/whole-model-power.js';
 
 export interface SynthesizeParams {
   manifest: unknown;
@@ -76,7 +77,11 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
   description: 'Accelerator cost of an approximate network: MAC-array Verilog, Yosys synthesis, power/energy/area relative to exact',
   schema,
   outputs: {
-    summary: {type: 'value', format: 'hw-summary', description: 'relative power, savings, per-layer and per-multiplier figures'},
+    summary: {
+      type: 'value',
+      format: 'hw-summary',
+      description: "relative power and savings of the approximated layers, wholeModel (every multiply, the layers left exact at exact power), per-layer and per-multiplier figures",
+    },
     verilog: {type: 'dir', format: 'verilog', description: 'RTL of the multipliers, the PE and the MAC array top'},
     report: {type: 'file', format: 'hw-report', description: 'the full report as JSON'},
   },
@@ -125,8 +130,20 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
     }
     const {report, rtl} = result;
     for (const note of report.tools.notes) ctx.log(`note: ${note}`, 'stderr');
+    // The headline: every multiply of the model, the layers left exact at exact power, beside the approximated layers alone.
+    const totalMacs = manifestTotalMacs(params.manifest);
+    const wholeModel = totalMacs === undefined ? undefined : wholeModelPower(report.layers, totalMacs);
     ctx.metric('relativePower', report.relativePower);
     ctx.metric('savingPercent', report.savingPercent);
+    if (wholeModel !== undefined) {
+      ctx.metric('wholeModelSavingPercent', wholeModel.savingPercent);
+      ctx.log(
+        `power saving ${wholeModel.savingPercent.toFixed(1)}% of the whole model's multiplies ` +
+          `(${report.savingPercent.toFixed(1)}% in the approximated layers, ${((100 * wholeModel.approximatedMacs) / wholeModel.totalMacs).toFixed(1)}% of the MACs)`,
+      );
+    } else {
+      ctx.log(`power saving ${report.savingPercent.toFixed(1)}% in the approximated layers (the manifest gives no model total to state the whole model's)`);
+    }
 
     const verilogDir = join(ctx.scratchDir, 'verilog');
     await mkdir(verilogDir, {recursive: true});
@@ -136,9 +153,17 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
     await writeFile(join(verilogDir, 'groups.json'), `${JSON.stringify({top: rtl?.top ?? null, select: report.groups}, null, 2)}\n`);
     const reportFile = join(ctx.scratchDir, 'report.json');
     await writeFile(reportFile, `${JSON.stringify(report, null, 2)}\n`);
-    return {summary: {value: JSON.parse(JSON.stringify(report)) as Json}, verilog: {dir: verilogDir}, report: {file: reportFile}};
+    const summary = wholeModel === undefined ? report : {...report, wholeModel};
+    return {summary: {value: JSON.parse(JSON.stringify(summary)) as Json}, verilog: {dir: verilogDir}, report: {file: reportFile}};
   },
 };
+
+/** The approximate step's `macs.total` (every approximable multiply of the model), when the manifest has it. */
+function manifestTotalMacs(manifest: unknown): number | undefined {
+  const macs = typeof manifest === 'object' && manifest !== null ? (manifest as {macs?: unknown}).macs : undefined;
+  const total = typeof macs === 'object' && macs !== null ? (macs as {total?: unknown}).total : undefined;
+  return typeof total === 'number' && Number.isFinite(total) ? total : undefined;
+}
 
 function multiplierIdsOf(manifest: unknown): Json {
   try {

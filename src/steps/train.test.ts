@@ -75,7 +75,7 @@ describe('train step', () => {
 
   it('trains on load/dataset output (normalised MNIST) and records its preprocessing', async () => {
     const mnist = async (split: 'train' | 'test', limit: number) => {
-      const p: LoadDatasetParams = {source: 'mnist', split, limit, seed: 1, stratified: true, keys: {x: 'x', y: 'y'}};
+      const p: LoadDatasetParams = {source: 'mnist', split, limit, seed: 1, order: 'stratified', keys: {x: 'x', y: 'y'}};
       const out = await loadDatasetKind.run(context(p, {}).ctx);
       return (out['dataset'] as {dir: string}).dir;
     };

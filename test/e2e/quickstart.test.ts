@@ -93,7 +93,7 @@ describe('quickstart pipeline', () => {
     expect(html.toString()).toContain('Quickstart');
     const typo = captureIo(root);
     expect(await runCli(['export', 'report.htm', join(tempDir(), 'r.html'), '--cache', killed], typo)).toBe(2);
-    expect(typo.stderrText()).toContain('step "report" has no output "htm"; its outputs: html, markdown, figures');
+    expect(typo.stderrText()).toMatch(/step "report" in run \S+ \(quickstart, passed\) has no output "htm"; its outputs: html, markdown, figures/);
 
     const again = await run(killed);
     expect(again.code, again.out).toBe(0);

@@ -16,7 +16,7 @@ import {encodeCorrect} from '../search/correctness.js';
 import type {Assignment, EvaluationOutcome, EvaluationScope, SearchLayer} from '../search/index.js';
 import {DataError} from '../../data/data-error.js';
 import {openDataset, type Dataset} from '../../data/dataset-reader.js';
-import {datasetView, disjointStratifiedSubsets, readLabels} from '../../data/dataset-view.js';
+import {datasetView, disjointStratifiedSubsets} from '../../data/dataset-view.js';
 import {evaluateModel} from '../../infer/evaluate-model.js';
 import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
@@ -313,7 +313,7 @@ function parse(bytes: Uint8Array, file: string): CalibrationFile {
 function open(dir: string): {set: Dataset; labels: Int32Array} {
   try {
     const set = openDataset(dir);
-    return {set, labels: readLabels(set)};
+    return {set, labels: set.readLabels()};
   } catch (error) {
     if (error instanceof DataError) throw new RuntimeInputError(error.message, 'dataset', error.hint ?? 'pass the dir output of a load/dataset step');
     throw error;

@@ -3,7 +3,8 @@
 import {cellValue, type SensitivityMatrix} from './sensitivity.js';
 import {escapeXml, fmt} from './svg.js';
 
-export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measure?: string; title?: string} = {}): string {
+/** `label` writes a cell's value (default: the number); colour always grows with the value. */
+export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measure?: string; title?: string; label?: (value: number) => string} = {}): string {
   const measure = options.measure ?? 'drop';
   const values = new Map<string, number>();
   for (const cell of matrix.cells) values.set(`${cell.layer}\u0000${cell.multiplier}`, cellValue(cell, measure));
@@ -37,7 +38,7 @@ export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measu
       const shade = Math.round(255 * (1 - 0.85 * heat));
       parts.push(
         `<rect class="cell" x="${cellX}" y="${rowY}" width="${cellWidth}" height="${cellHeight}" fill="rgb(255,${shade},${shade})" stroke="white"/>`,
-        `<text x="${cellX + cellWidth / 2}" y="${rowY + 15}" text-anchor="middle">${fmt(value)}</text>`,
+        `<text x="${cellX + cellWidth / 2}" y="${rowY + 15}" text-anchor="middle">${escapeXml(options.label?.(value) ?? fmt(value))}</text>`,
       );
     });
   });

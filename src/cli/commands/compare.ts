@@ -26,7 +26,10 @@ function snapshot(store: Store, runId: string): RunSnapshot {
     steps: store.runs.steps(runId).map((step) => {
       const result = step.key !== null ? store.results.get(step.key) : undefined;
       const metrics = result !== undefined ? store.runs.metrics(result.runId, result.instance) : store.runs.metrics(runId, step.instance);
-      return {instance: step.instance, kind: step.kind, state: step.state, params: result?.keyParts.params ?? null, metrics};
+      const value = result?.outputs['metrics'];
+      const evaluation = value?.type === 'value' ? (value.value as {top1?: unknown; count?: unknown}) : undefined;
+      const accuracy = typeof evaluation?.top1 === 'number' && typeof evaluation.count === 'number' ? {top1: evaluation.top1, count: evaluation.count} : undefined;
+      return {instance: step.instance, kind: step.kind, state: step.state, params: result?.keyParts.params ?? null, metrics, ...(accuracy !== undefined ? {accuracy} : {})};
     }),
   };
 }
@@ -39,7 +42,8 @@ export const compareCommand: Command = {
     '',
     'Run ids may be unique prefixes (axx runs lists them); without any, the two most recent runs.',
     'Rows marked * differ between the runs; --diff shows only those. A cached step shows the',
-    'parameters and metrics of the run that computed it.',
+    'parameters and metrics of the run that computed it. An evaluation shows its top-1 with the 95%',
+    'Wilson interval and sample count: runs whose intervals overlap may not differ at all.',
   ].join('\n'),
   async run(argv, io) {
     const args = parseArgs(argv, [cacheOption, {name: 'diff', type: 'flag'}, {name: 'json', type: 'flag'}, {name: 'csv', type: 'flag'}]);

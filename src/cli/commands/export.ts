@@ -1,27 +1,46 @@
-// `axx export <artifact> <path>`: copy an artifact out of the CAS (writable, unlike the store's copy).
-import {chmod, cp, mkdir, readdir} from 'node:fs/promises';
-import {dirname, join, resolve} from 'node:path';
+// `axx export <step.output> <path>`: copy one run's output out of the CAS (writable, unlike the store's
+// copy). The step is looked up in one run (src/cli/run-scope.ts); a value output is written as JSON; a
+// destination that is an existing directory receives the artifact under its own name. The copy goes to a
+// temporary sibling first and is renamed into place, so an interrupted export leaves no half-written file.
+import {randomBytes} from 'node:crypto';
+import {chmod, cp, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {basename, dirname, join, resolve} from 'node:path';
 import type {StoredArtifact} from '../../engine/store/cas.js';
+import type {OutputRecord} from '../../engine/store/results.js';
 import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
 import {cacheOption, openStore} from '../project.js';
+import {describeRun, earlierRunHint, findStepInRun, runScopeFromArgs, runScopeOptions, type Resolved, type RunScope} from '../run-scope.js';
 
-/** "<step or instance>.<output>" from the latest result, or a digest (unique prefix). */
-function findArtifact(store: Store, name: string): StoredArtifact | string {
+interface Found {
+  output: OutputRecord;
+  /** The name the artifact gets inside a destination directory. */
+  fileName: string;
+  /** Where it came from, for the confirmation line. */
+  origin: string;
+}
+
+function findOutput(store: Store, name: string, scope: RunScope): Resolved<Found> {
   const dot = name.lastIndexOf('.');
-  if (dot > 0) {
-    const result = store.results.latest(name.slice(0, dot));
-    const output = result?.outputs[name.slice(dot + 1)];
-    if (output !== undefined) return output.type === 'value' ? `${name} is a value output, not a file: ${JSON.stringify(output.value)}` : output;
-    if (result !== undefined) return `step "${name.slice(0, dot)}" has no output "${name.slice(dot + 1)}"; its outputs: ${Object.keys(result.outputs).join(', ')}`;
-  }
-  if (/^[0-9a-f]{6,64}$/.test(name)) {
-    const matches = store.results.artifactsByPrefix(name);
-    if (matches.length === 1) return matches[0]!;
-    if (matches.length > 1) return `digest prefix ${name} is ambiguous; give more characters`;
-  }
-  return `no artifact "${name}"; give <step>.<output> (as in "axx show <step>") or a digest`;
+  if (dot <= 0 || dot === name.length - 1) return {ok: false, error: `give <step>.<output> (as in "axx show <step>") or a digest, not "${name}"`};
+  const [stepName, outputName] = [name.slice(0, dot), name.slice(dot + 1)];
+  const found = findStepInRun(store, stepName, scope);
+  if (!found.ok) return found;
+  const {run, step, result} = found.value;
+  if (result === undefined) return {ok: false, error: `step "${step.instance}" ${step.state} in ${describeRun(run)}: ${earlierRunHint(run)}`};
+  const output = result.outputs[outputName];
+  if (output === undefined) return {ok: false, error: `step "${step.instance}" in ${describeRun(run)} has no output "${outputName}"; its outputs: ${Object.keys(result.outputs).join(', ')}`};
+  const fileName = output.type === 'value' ? `${step.instance}.${outputName}.json` : `${step.instance}.${outputName}`;
+  return {ok: true, value: {output, fileName: fileName.replace(/[^\w.=,@+-]/g, '_'), origin: `${step.instance}.${outputName} of ${describeRun(run)}`}};
+}
+
+function findByDigest(store: Store, prefix: string): Resolved<Found> {
+  const matches = store.results.artifactsByPrefix(prefix);
+  if (matches.length > 1) return {ok: false, error: `digest prefix ${prefix} is ambiguous; give more characters`};
+  const artifact: StoredArtifact | undefined = matches[0];
+  if (artifact === undefined) return {ok: false, error: `no artifact with digest ${prefix}`};
+  return {ok: true, value: {output: artifact, fileName: artifact.digest.slice(0, 12), origin: `artifact ${artifact.digest.slice(0, 12)}`}};
 }
 
 async function makeWritable(dir: string): Promise<void> {
@@ -33,26 +52,61 @@ async function makeWritable(dir: string): Promise<void> {
   }
 }
 
+/** Writes the output to `dest` through a temporary sibling, so `dest` is either complete or untouched. */
+async function writeOutput(store: Store, output: OutputRecord, dest: string): Promise<void> {
+  const temp = join(dirname(dest), `.${basename(dest)}.axx-export-${randomBytes(4).toString('hex')}`);
+  try {
+    if (output.type === 'value') {
+      await writeFile(temp, `${JSON.stringify(output.value, null, 2)}\n`);
+    } else {
+      await cp(store.cas.pathOf(output), temp, {recursive: true, dereference: true});
+      if (output.type === 'dir') await makeWritable(temp);
+      else await chmod(temp, 0o644);
+    }
+    // A directory already at `dest` is an earlier export of this output (see the caller): replaced whole.
+    if (output.type === 'dir') await rm(dest, {recursive: true, force: true});
+    await rename(temp, dest);
+  } finally {
+    await rm(temp, {recursive: true, force: true});
+  }
+}
+
+const kindOf = (output: OutputRecord): string => (output.type === 'value' ? 'value (JSON)' : output.type);
+
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'copy an artifact (step.output or digest) out of the cache',
-  usage: 'Usage: axx export <step.output | digest> <path> [--cache dir]',
+  summary: "copy a run's output (step.output) or an artifact (digest) out of the cache",
+  usage: [
+    'Usage: axx export <step.output | digest> <path> [--run run-id | --pipeline name] [--cache dir]',
+    '',
+    'The step is read from the latest run that has it (of --pipeline, a pipeline name or file, when given),',
+    'or from the run --run names (a unique id prefix; axx runs lists runs). A value output is written as',
+    'JSON. When <path> is an existing directory the artifact goes inside it as <step>.<output>[.json].',
+  ].join('\n'),
   async run(argv, io) {
-    const args = parseArgs(argv, [cacheOption]);
+    const args = parseArgs(argv, [cacheOption, ...runScopeOptions]);
     const [name, target, ...extra] = args.positionals;
     if (name === undefined || target === undefined || extra.length > 0) throw new UsageError('give an artifact and a destination path');
+    const scope = runScopeFromArgs(args, io);
     using store = openStore(args, io);
-    const artifact = findArtifact(store, name);
-    if (typeof artifact === 'string') {
-      writeLine(io.stderr, `axx export: ${artifact}`);
+    const byDigest = /^[0-9a-f]{6,64}$/.test(name) && !name.includes('.');
+    const found = byDigest ? findByDigest(store, name) : findOutput(store, name, scope);
+    if (!found.ok) {
+      writeLine(io.stderr, `axx export: ${found.error}`);
       return ExitCode.usage;
     }
-    const dest = resolve(io.cwd, target);
+    const {output, fileName, origin} = found.value;
+    let dest = resolve(io.cwd, target);
+    if ((await stat(dest).catch(() => undefined))?.isDirectory()) dest = join(dest, fileName);
+    const existing = await stat(dest).catch(() => undefined);
+    if (existing !== undefined && existing.isDirectory() !== (output.type === 'dir')) {
+      writeLine(io.stderr, `axx export: ${dest} is a ${existing.isDirectory() ? 'directory' : 'file'} and ${origin} is ${output.type === 'dir' ? 'a directory' : 'not'}; give another path`);
+      return ExitCode.usage;
+    }
     await mkdir(dirname(dest), {recursive: true});
-    await cp(store.cas.pathOf(artifact), dest, {recursive: true, dereference: true});
-    if (artifact.type === 'dir') await makeWritable(dest);
-    else await chmod(dest, 0o644);
-    writeLine(io.stdout, `exported ${artifact.type} ${artifact.digest.slice(0, 12)} (${artifact.size} B) to ${dest}`);
+    await writeOutput(store, output, dest);
+    const size = output.type === 'value' ? '' : ` (${output.size} B)`;
+    writeLine(io.stdout, `exported ${kindOf(output)} ${origin}${size} to ${dest}`);
     return ExitCode.ok;
   },
 };

@@ -14,6 +14,7 @@ import {executors, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom}
 import {QueueExecutor} from '../../engine/remote/queue-executor.js';
 import {redactRedisUrl} from '../../engine/remote/resp-client.js';
 import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs, shellCommand} from '../project.js';
+import {runSummaryLines} from '../run-summary.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
 
@@ -102,12 +103,19 @@ export const runCommand: Command = {
     io.signal.removeEventListener('abort', onSignal);
     await queue?.close();
     await renderer.close();
+    if (summary.reason === 'passed' && rendererName !== 'ndjson') for (const line of runSummaryLines(store, summary.runId, io, cacheWords(args))) writeLine(io.stdout, line);
     if (summary.reason === 'failed' && rendererName !== 'ndjson') {
       writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${shellCommand([io.argv0, 'run', ...resumeArgs])}`);
     }
     return summary.reason === 'passed' ? ExitCode.ok : summary.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.stepFailed;
   },
 };
+
+/** The --cache the user gave, for commands printed to paste. */
+function cacheWords(args: ParsedArgs): string[] {
+  const cache = args.strings.get('cache');
+  return cache === undefined ? [] : ['--cache', cache];
+}
 
 /**
  * Starts this same command with --background in a detached process (own session, output to a log file
@@ -143,6 +151,7 @@ async function runInBackground(argv: readonly string[], args: ParsedArgs, io: Cl
   }
   const end = await followRun(store, run, io, {renderer: 'ink'});
   printFollowEnd(io, run, end, recordedResumeCommand(store, run.id));
+  if (end === 'passed') for (const line of runSummaryLines(store, run.id, io, cacheWords(args))) writeLine(io.stdout, line);
   if (end !== 'passed') writeLine(io.stdout, `run output: ${logFile}`);
   return exitCodeOf(end);
 }

@@ -2,7 +2,9 @@
 import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, writeLine, type CliIo, type Command} from '../command.js';
+import {summariseFields} from '../json-summary.js';
 import {cacheOption, openStore} from '../project.js';
+import {findStepInRun, runScopeFromArgs, runScopeOptions, type StepInRun} from '../run-scope.js';
 
 function showRun(store: Store, runId: string, io: CliIo, json: boolean): void {
   const run = store.runs.get(runId)!;
@@ -19,10 +21,18 @@ function showRun(store: Store, runId: string, io: CliIo, json: boolean): void {
   }
 }
 
-function showStep(store: Store, name: string, runId: string | undefined, io: CliIo, json: boolean): boolean {
-  const step = runId !== undefined ? store.runs.steps(runId).find((s) => s.instance === name || s.stepId === name) : store.runs.latestStep(name);
-  if (step === undefined) return false;
-  const result = step.key !== null ? store.results.get(step.key) : undefined;
+const significant = (value: number): string => String(Number(value.toPrecision(4)));
+
+/** A metric's last value, and for a series its length and range (a finetune records hundreds of losses). */
+function metricSummary(series: readonly {value: number; x: number | null}[]): string {
+  const last = series.at(-1)!;
+  const at = last.x !== null ? ` @ ${last.x}` : '';
+  if (series.length === 1) return `${significant(last.value)}${at}`;
+  const values = series.map((m) => m.value);
+  return `${significant(last.value)}${at} (${series.length} values, min ${significant(Math.min(...values))}, max ${significant(Math.max(...values))})`;
+}
+
+function showStep(store: Store, {step, result}: StepInRun, io: CliIo, json: boolean): void {
   const outputs = Object.fromEntries(
     Object.entries(result?.outputs ?? {}).map(([k, o]) => [k, o.type === 'value' ? {type: 'value', value: o.value} : {type: o.type, digest: o.digest, size: o.size, path: store.cas.pathOf(o)}]),
   );
@@ -30,33 +40,45 @@ function showStep(store: Store, name: string, runId: string | undefined, io: Cli
   const logs = store.runs.logs(step.runId, step.instance);
   if (json) {
     writeLine(io.stdout, JSON.stringify({step, params: result?.keyParts.params ?? null, inputs: result?.keyParts.inputs ?? null, outputs, metrics, log: logs}));
-    return true;
+    return;
   }
   writeLine(io.stdout, `${step.instance} [${step.kind}] in run ${step.runId}: ${step.state}${step.cached ? ' (cached)' : ''}`);
   if (step.key !== null) writeLine(io.stdout, `key: ${step.key}`);
   if (step.error !== null) writeLine(io.stdout, `error: ${step.error}`);
   if (result !== undefined) {
-    writeLine(io.stdout, `params: ${JSON.stringify(result.keyParts.params, null, 2).replace(/\n/g, '\n  ')}`);
+    writeLine(io.stdout, 'params:');
+    for (const line of summariseFields(result.keyParts.params, '  ')) writeLine(io.stdout, line);
     writeLine(io.stdout, 'outputs:');
-    for (const [k, o] of Object.entries(outputs)) writeLine(io.stdout, `  ${k}: ${'value' in o ? JSON.stringify(o.value) : `${o.type} ${o.digest.slice(0, 12)} ${o.size} B ${o.path}`}`);
+    for (const [k, o] of Object.entries(outputs)) {
+      if (!('value' in o)) writeLine(io.stdout, `  ${k}: ${o.type} ${o.digest.slice(0, 12)} ${o.size} B ${o.path}`);
+      else if (JSON.stringify(o.value).length <= 100) writeLine(io.stdout, `  ${k}: ${JSON.stringify(o.value)}`);
+      else {
+        writeLine(io.stdout, `  ${k}: value (the whole: axx export ${step.instance}.${k} <file>, or --json)`);
+        for (const line of summariseFields(o.value, '    ')) writeLine(io.stdout, line);
+      }
+    }
   }
   if (metrics.length > 0) {
     writeLine(io.stdout, 'metrics:');
-    for (const m of metrics) writeLine(io.stdout, `  ${m.name} = ${m.value}${m.x !== null ? ` @ ${m.x}` : ''}`);
+    const byName = new Map<string, typeof metrics>();
+    for (const m of metrics) byName.set(m.name, [...(byName.get(m.name) ?? []), m]);
+    for (const [name, series] of byName) writeLine(io.stdout, `  ${name} = ${metricSummary(series)}`);
   }
   if (logs.length > 0) {
     writeLine(io.stdout, 'log:');
     for (const l of logs) writeLine(io.stdout, `  ${l.stream === 'stderr' ? '!' : ' '} ${l.text}`);
   }
-  return true;
 }
 
 export const showCommand: Command = {
   name: 'show',
   summary: 'show a run (its steps) or a step (params, outputs, metrics, log)',
-  usage: 'Usage: axx show <run-id | step | step[instance]> [--run run-id] [--cache dir] [--json]\n\nA run id may be a unique prefix. A step shows its latest run unless --run is given.',
+  usage:
+    'Usage: axx show <run-id | step | step[instance]> [--run run-id | --pipeline name] [--cache dir] [--json]\n\n' +
+    'A run id may be a unique prefix. A step is shown as it was in the latest run that has it (of --pipeline,\n' +
+    'a pipeline name or file, when given), or in the run --run names.',
   async run(argv, io) {
-    const args = parseArgs(argv, [cacheOption, {name: 'run', type: 'string'}, {name: 'json', type: 'flag'}]);
+    const args = parseArgs(argv, [cacheOption, ...runScopeOptions, {name: 'json', type: 'flag'}]);
     const [target] = args.positionals;
     if (target === undefined) {
       writeLine(io.stderr, 'axx show: give a run id or a step name (axx runs lists runs)');
@@ -64,14 +86,18 @@ export const showCommand: Command = {
     }
     using store = openStore(args, io);
     const json = args.flags.has('json');
+    const scope = runScopeFromArgs(args, io);
     const runs = store.runs.list(2, target);
-    if (args.strings.get('run') === undefined && runs.length === 1) {
+    if (scope.run === undefined && scope.pipeline === undefined && runs.length === 1) {
       showRun(store, runs[0]!.id, io, json);
       return ExitCode.ok;
     }
-    const runId = args.strings.get('run') !== undefined ? store.runs.list(1, args.strings.get('run'))[0]?.id : undefined;
-    if (showStep(store, target, runId, io, json)) return ExitCode.ok;
-    writeLine(io.stderr, `axx show: no run or step named "${target}"${runs.length > 1 ? ' (the run id prefix is ambiguous)' : ''}; axx runs lists runs`);
+    const found = findStepInRun(store, target, scope);
+    if (found.ok) {
+      showStep(store, found.value, io, json);
+      return ExitCode.ok;
+    }
+    writeLine(io.stderr, `axx show: ${runs.length > 1 ? `run id prefix "${target}" is ambiguous, and ` : ''}${found.error}`);
     return ExitCode.usage;
   },
 };

@@ -183,13 +183,18 @@ export class RunLog {
     }));
   }
 
-  /** The latest run that had this step instance (or any instance of this step id). */
-  latestStep(name: string): RunStepRecord | undefined {
+  /**
+   * The latest run that has a step instance (or step id) `name`, of the pipeline `pipeline` (its name or file)
+   * when given: the run `axx export` and `axx show` read a step's outputs from.
+   */
+  latestRunWithStep(name: string, pipeline?: string): RunRecord | undefined {
     const row = this.db
-      .prepare('SELECT rs.run_id FROM run_steps rs JOIN runs r ON r.id = rs.run_id WHERE rs.instance = ? OR rs.step_id = ? ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1')
-      .get(name, name) as {run_id: string} | undefined;
-    if (row === undefined) return undefined;
-    return this.steps(row.run_id).find((s) => s.instance === name) ?? this.steps(row.run_id).find((s) => s.stepId === name);
+      .prepare(
+        'SELECT r.* FROM runs r WHERE EXISTS (SELECT 1 FROM run_steps rs WHERE rs.run_id = r.id AND (rs.instance = ? OR rs.step_id = ?))' +
+          ' AND (? IS NULL OR r.name = ? OR r.pipeline = ?) ORDER BY r.started_at DESC, r.rowid DESC LIMIT 1',
+      )
+      .get(name, name, pipeline ?? null, pipeline ?? null, pipeline ?? null) as RunRow | undefined;
+    return row === undefined ? undefined : toRun(row);
   }
 
   /** The key this instance had in the latest run of this pipeline file that got as far as computing it. */

@@ -23,6 +23,12 @@ function completeSearch(section: SearchSection): {baseline: number; maxDrop: num
   return {baseline, maxDrop, points: all, pareto: section.pareto?.map(complete) ?? paretoFront(all), ...(best !== undefined ? {best} : {})};
 }
 
+/** The chosen point's power: the whole model's when the search computed it, the approximated layers' beside it. */
+function bestPower(wholeModel: number | undefined, layers: number): string {
+  const approximated = `relative power ${decimal(layers)} in the approximated layers (${percent(1 - layers, 1)} saved)`;
+  return wholeModel === undefined ? approximated : `${percent(1 - wholeModel, 1)} of the whole model's multiplier power saved (relative power ${decimal(wholeModel)}); ${approximated}`;
+}
+
 export function searchBlocks(section: SearchSection): Block[] {
   const search = completeSearch(section);
   const method = section.method ?? 'search';
@@ -42,14 +48,14 @@ export function searchBlocks(section: SearchSection): Block[] {
         `(baseline ${percent(search.baseline)} − ${decimal(100 * search.maxDrop)} pt). ` +
         (search.best === undefined
           ? 'No configuration met the threshold.'
-          : `Best: relative power ${decimal(search.best.relativePower)} (${percent(1 - search.best.relativePower, 1)} saved) at ${percent(search.best.accuracy)} top-1 (${points(-search.best.drop)}).`) +
+          : `Best: ${bestPower(section.best?.wholeModelRelativePower, search.best.relativePower)} at ${percent(search.best.accuracy)} top-1 (${points(-search.best.drop)}).`) +
         (section.powerModel !== undefined ? ` Power model: ${section.powerModel}.` : ''),
     },
     {kind: 'figure', name: 'search', caption: 'Accuracy vs relative multiplier power of every evaluated configuration; Pareto front and best point', svg},
     {kind: 'heading', level: 3, text: 'Pareto front'},
     {
       kind: 'table',
-      columns: ['relative power', 'top-1', 'vs baseline', 'within threshold'],
+      columns: ['relative power (approximated layers)', 'top-1', 'vs baseline', 'within threshold'],
       align: ['right', 'right', 'right', 'left'],
       rows: search.pareto.map((p) => [decimal(p.relativePower), percent(p.accuracy), points(-p.drop), p.feasible ? 'yes' : 'no']),
     },

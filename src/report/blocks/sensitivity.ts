@@ -40,7 +40,12 @@ export function sensitivityBlocks(matrix: SensitivitySection): Block[] {
         `Each layer alone on each multiplier, every other layer exact; accuracy drop from the exact baseline ${percent(matrix.baselineAccuracy)} top-1.` +
         (worst === undefined ? '' : ` Most sensitive: ${worst.layer} on ${worst.multiplier} (${points(-worst.drop)}).`),
     },
-    {kind: 'figure', name: 'sensitivity', caption: 'Accuracy drop (fraction) per layer × multiplier', svg: sensitivityHeatmapSvg(matrix)},
+    {
+      kind: 'figure',
+      name: 'sensitivity',
+      caption: 'Top-1 change vs the exact baseline per layer × multiplier, in points (negative = worse)',
+      svg: sensitivityHeatmapSvg(matrix, {title: 'sensitivity: top-1 change, pt (negative = worse)', label: (drop) => points(-drop)}),
+    },
     matrixTable(matrix, columns, (cell) => points(-cell.drop)),
   ];
   const proxy = commonProxy(matrix);

@@ -1,7 +1,15 @@
-// The accelerator: cost model, relative power and savings, energy and array area when the model
-// provides them, per-layer power, and each multiplier's figures (tabulated next to synthesised).
+// The accelerator: cost model, relative power and savings (the whole model's first, the approximated
+// layers' beside it), energy and array area when the model provides them, per-layer power, and each
+// multiplier's figures (tabulated next to synthesised).
+import {wholeModelPower, type WholeModelPower} from '../../hw/whole-model-power.js';
 import {decimal, integer, percent, type Block} from '../document.js';
-import type {MultiplierFigures, SynthesisSection} from '../sections.js';
+import type {ManifestSection, MultiplierFigures, SynthesisSection} from '../sections.js';
+
+/** The synthesis summary's whole-model figure, else derived from the manifest's MAC total. */
+export function wholeModelOf(summary: SynthesisSection, manifest?: ManifestSection): WholeModelPower | undefined {
+  if (summary.wholeModel !== undefined) return summary.wholeModel;
+  return manifest?.macs === undefined ? undefined : wholeModelPower(summary.layers, manifest.macs.total);
+}
 
 function figures(f: MultiplierFigures | undefined): string {
   if (f === undefined) return '–';
@@ -11,13 +19,19 @@ function figures(f: MultiplierFigures | undefined): string {
   return `${power}${relative}, ${area}${f.technology !== undefined ? ` [${f.technology}]` : ''}`;
 }
 
-export function synthesisBlocks(summary: SynthesisSection): Block[] {
-  const rows: string[][] = [
-    ['cost model', `${summary.costModel.name}${summary.costModel.figures !== undefined ? ` (${summary.costModel.figures} figures)` : ''}`],
-    ['relative power', `${decimal(summary.relativePower)} (exact = 1)`],
-    ['power saving', `${summary.savingPercent.toFixed(1)}%`],
-    ['MACs per inference', integer(summary.totalMacs)],
-  ];
+export function synthesisBlocks(summary: SynthesisSection, manifest?: ManifestSection): Block[] {
+  const whole = wholeModelOf(summary, manifest);
+  const rows: string[][] = [['cost model', `${summary.costModel.name}${summary.costModel.figures !== undefined ? ` (${summary.costModel.figures} figures)` : ''}`]];
+  if (whole !== undefined) {
+    rows.push(
+      ['power saving, whole model', `${whole.savingPercent.toFixed(1)}% (relative power ${decimal(whole.relativePower)}; layers left exact at exact power)`],
+      ['MACs per inference, whole model', `${integer(whole.totalMacs)} (${percent(whole.approximatedMacs / whole.totalMacs, 1)} approximated)`],
+    );
+  }
+  rows.push(
+    ['power saving, approximated layers only', `${summary.savingPercent.toFixed(1)}% (relative power ${decimal(summary.relativePower)}, exact = 1)`],
+    ['MACs per inference, approximated layers', integer(summary.totalMacs)],
+  );
   if (summary.energy !== undefined) {
     const e = summary.energy;
     rows.push(['energy per inference', `${decimal(e.totalUj)} µJ (multiply ${decimal(e.multiplyUj)}, accumulate ${decimal(e.accumulateUj)}; exact ${decimal(e.exactUj)} µJ)`]);
