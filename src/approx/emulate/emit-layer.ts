@@ -94,17 +94,26 @@ function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, factors: Floa
   return e.op('Reshape', [moved, e.int64s(`${what}.shape`, gatheredDims)], `${what}.merge`);
 }
 
-/** Σ_g S_g / d_g, then (fp64) rounded and cast back: the exact integer accumulator as fp32. */
-function combineGroups(e: LayerEmitter, plan: EmulationPlan, sums: string[]): string {
+/**
+ * The exact integer accumulator and its element type: fp32 (float paths: every value an integer below
+ * 2^24), int32 (integer ops) or fp64 (the fp64 path, rounded). Integers past 2^24 are not fp32 values, so
+ * only the fp32 paths may be dequantised in fp32.
+ */
+interface Accumulator {
+  value: string;
+  type: 'fp32' | 'int32' | 'fp64';
+}
+
+/** Σ_g S_g / d_g, then (fp64) rounded to the exact integer accumulator. */
+function combineGroups(e: LayerEmitter, plan: EmulationPlan, sums: string[]): Accumulator {
   let acc: string | undefined;
   plan.groups.forEach((group, g) => {
     let part = sums[g]!;
     if (group.divisor !== 1) part = e.op('Div', [part, e.scalar(`group${g}.divisor`, group.divisor)], `group${g}.divide`);
     acc = acc === undefined ? part : e.op('Add', [acc, part], `group${g}.add`);
   });
-  if (precisionOf(plan) === 'fp32') return acc!;
-  const rounded = e.op('Round', [acc!], 'accumulator.round');
-  return e.op('Cast', [rounded], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+  if (precisionOf(plan) === 'fp32') return {value: acc!, type: 'fp32'};
+  return {value: e.op('Round', [acc!], 'accumulator.round'), type: 'fp64'};
 }
 
 function factorsFor(group: FactorGroup, side: 'u' | 'v'): Float64Array {
@@ -113,11 +122,18 @@ function factorsFor(group: FactorGroup, side: 'u' | 'v'): Float64Array {
 
 const other = (side: 'u' | 'v'): 'u' | 'v' => (side === 'u' ? 'v' : 'u');
 
-/** Dequantisation factor(s): scalar, or one per output channel shaped to broadcast over the output. */
-function dequantize(e: LayerEmitter, acc: string, activationStep: number, weightSteps: number[], channelDims: number[], extra = 1, output?: string): string {
+/**
+ * acc × factor rounded once to fp32, the factor fround(step_a·step_w·extra) a scalar or one per output
+ * channel shaped to broadcast over the output. An integer accumulator past 2^24 is multiplied in fp64 (int32
+ * → fp64 is exact): rounding it to fp32 first would change it. The fp64 product is exact while |acc| < 2^29.
+ */
+function dequantize(e: LayerEmitter, acc: Accumulator, activationStep: number, weightSteps: number[], channelDims: number[], extra = 1, output?: string): string {
   const factors = weightSteps.map((s) => Math.fround(activationStep * s * extra));
-  const scale = factors.length === 1 ? e.scalar('dequantize.scale', factors[0]!) : e.constant('dequantize.scale', channelDims, Float32Array.from(factors));
-  return e.op('Mul', [acc, scale], 'dequantize', [], output);
+  const dims = factors.length === 1 ? [] : channelDims;
+  if (acc.type === 'fp32') return e.op('Mul', [acc.value, e.constant('dequantize.scale', dims, Float32Array.from(factors))], 'dequantize', [], output);
+  const wide = acc.type === 'int32' ? e.op('Cast', [acc.value], 'accumulator.widen', [{name: 'to', type: 'int', value: DataType.DOUBLE}]) : acc.value;
+  const product = e.op('Mul', [wide, e.constant('dequantize.scale', dims, Float64Array.from(factors))], 'dequantize');
+  return e.op('Cast', [product], 'dequantize.narrow', [{name: 'to', type: 'int', value: DataType.FLOAT}], output);
 }
 
 /** x[.., K] @ W[K, N] (MatMul, or Gemm after normalising transposes); returns the dequantised float output. */
@@ -216,7 +232,7 @@ function mergeCopiesIntoChannels(e: LayerEmitter, gathered: string, rank: number
   return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [0, -1, ...geometry.paddedSpatial])], `${what}.merge`);
 }
 
-function floatConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): string {
+function floatConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): Accumulator {
   const {plan} = input;
   let q = e.quantize(x, xScale.step, 'input');
   const pads = tensorPads(geometry, weight.dims.length - 2);
@@ -236,7 +252,7 @@ function floatConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string,
  * ConvInteger on uint8 operands (plan.shift: the shifted activation; plan.zeroPoints: activation
  * factors gathered from a uint8 table), weight factors + zero point offline; int32 accumulation.
  */
-function integerConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): string {
+function integerConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): Accumulator {
   const {plan} = input;
   const group = plan.groups[0]!;
   const pads = tensorPads(geometry, weight.dims.length - 2);
@@ -260,8 +276,7 @@ function integerConvAccumulator(e: LayerEmitter, input: EmulationInput, x: strin
     activation = mergeCopiesIntoChannels(e, gathered, group.rank, geometry, 'input');
   }
   const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: 'uint8', offset: weightZero}, 'weight.u8');
-  const acc = e.op('ConvInteger', [activation, w, e.uint8('input.zero', activationZero), e.uint8('weight.zero', weightZero)], 'conv', geometry.attributes);
-  return e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+  return {value: e.op('ConvInteger', [activation, w, e.uint8('input.zero', activationZero), e.uint8('weight.zero', weightZero)], 'conv', geometry.attributes), type: 'int32'};
 }
 
 /**
@@ -287,8 +302,7 @@ export function emitIntegerMatrixProduct(
   const n = weight.dims[1]!;
   const p = e.quantizeShifted(x, xScale.step, shift.s, 'input');
   const acc = e.op('MatMulInteger', [p, w, e.uint8('input.offset', 1 << (7 - shift.s)), e.uint8('weight.zero', 128)], 'matmul');
-  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
-  return dequantize(e, accF, xScale.step, weight.steps, [n], (opts.extraScale ?? 1) * shift.c, opts.output);
+  return dequantize(e, {value: acc, type: 'int32'}, xScale.step, weight.steps, [n], (opts.extraScale ?? 1) * shift.c, opts.output);
 }
 
 /**
@@ -319,8 +333,7 @@ export function emitIntegerLowRank(
   const w = weightOperand(e, weight, v, rank, {type: 'uint8', offset: zb}, 'weight.u8');
   const n = weight.dims[1]!;
   const acc = e.op('MatMulInteger', [gathered, w, e.uint8('input.zero', za), e.uint8('weight.zero', zb)], 'matmul');
-  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
-  return dequantize(e, accF, xScale.step, weight.steps, [n], opts.extraScale, opts.output);
+  return dequantize(e, {value: acc, type: 'int32'}, xScale.step, weight.steps, [n], opts.extraScale, opts.output);
 }
 
 /**
@@ -355,7 +368,6 @@ export function emitIntegerActivationProduct(
     bv = e.op('Reshape', [moved, e.int64s('b.shape', [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], 'b.merge');
   }
   const acc = e.op('MatMulInteger', [av, bv, e.uint8('a.zero', left.zero), e.uint8('b.zero', right.zero)], 'matmul');
-  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
   const c = (plan.pair!.a.kind === 'shift' ? plan.pair!.a.c : 1) * (plan.pair!.b.kind === 'shift' ? plan.pair!.b.c : 1);
-  return dequantize(e, accF, a.scale.step, [b.scale.step], [], c, output);
+  return dequantize(e, {value: acc, type: 'int32'}, a.scale.step, [b.scale.step], [], c, output);
 }
