@@ -3,8 +3,9 @@
 // the manifest's scales. Layers are resolved one at a time in graph order: the float model, cut
 // at the approximated layers (their outputs become inputs), runs once per layer; run t reads the
 // operands of layer t, which depend only on layers already replaced. Slow, simple, and independent
-// of the low-rank rewrite it checks. Dequantisation: the int32 accumulator as fp32, times the fp32
-// factor fround(step_a·step_w) (as TransAxx: acc.float() * scale).
+// of the low-rank rewrite it checks. Dequantisation: the exact int32 accumulator times the fp32 factor
+// fround(step_a·step_w), rounded once to fp32 (TransAxx's acc.float() * scale also rounds the
+// accumulator to fp32 first, which changes accumulators past 2^24; docs/emulation.md).
 import * as ort from 'onnxruntime-node';
 import {attribute} from '../onnx/attributes.js';
 import {DataType, type Model, type Node} from '../onnx/ir.js';
@@ -83,7 +84,7 @@ export async function referenceModel(float: Model, manifest: Manifest, tables: R
     const out = new Float32Array(acc.length);
     for (let i = 0; i < acc.length; i++) {
       const col = i % n;
-      const y = Math.fround(Math.fround(acc[i]!) * Math.fround(stepA * stepsB[stepsB.length === 1 ? 0 : col]! * alpha));
+      const y = Math.fround(acc[i]! * Math.fround(stepA * stepsB[stepsB.length === 1 ? 0 : col]! * alpha));
       out[i] = bias ? Math.fround(y + (beta === 1 ? bias[col]! : Math.fround(bias[col]! * beta))) : y;
     }
     return new ort.Tensor('float32', out, [...aDims.slice(0, -1), n]);
@@ -108,7 +109,7 @@ export async function referenceModel(float: Model, manifest: Manifest, tables: R
     const out = new Float32Array(acc.length);
     for (let i = 0; i < acc.length; i++) {
       const ch = Math.floor(i / (oh * ow)) % channels;
-      const y = Math.fround(Math.fround(acc[i]!) * Math.fround(stepA * stepsB[stepsB.length === 1 ? 0 : ch]!));
+      const y = Math.fround(acc[i]! * Math.fround(stepA * stepsB[stepsB.length === 1 ? 0 : ch]!));
       out[i] = bias ? Math.fround(y + bias[ch]!) : y;
     }
     return new ort.Tensor('float32', out, [xDims[0]!, channels, oh, ow]);

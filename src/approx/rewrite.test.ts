@@ -15,16 +15,24 @@ import {Random} from '../util/random.js';
 const circuit = (name: string): MultiplierTable => resolveMultiplier(name);
 const AMAX = {x_mm: 0.8, x_gemm: 0.9, x_conv: 0.7, x_group: 1, q: 0.6, k_t: 0.95};
 
-/** The integer accumulator value of each emulated layer: the input of its dequantize Mul. */
+/**
+ * The integer accumulator value of each emulated layer: the input of its dequantize Mul, exposed as a
+ * graph output of the Mul's own element type (fp32 on the float paths, fp64 where it holds integers past 2^24).
+ */
 function exposeAccumulators(model: Model, manifest: Manifest): {model: Model; accumulators: Record<string, string>} {
   const accumulators: Record<string, string> = {};
+  const exposed: Model['graph']['outputs'] = [];
   for (const layer of manifest.layers) {
     const deq = model.graph.nodes.find((n) => n.name === `${layer.emulation.prefix}dequantize`)!;
+    const scale = model.graph.initializers.find((t) => t.name === deq.inputs[1])!;
     accumulators[layer.node] = deq.inputs[0]!;
+    exposed.push({name: deq.inputs[0]!, elemType: scale.dataType});
   }
-  const outputs = [...model.graph.outputs, ...Object.values(accumulators).map((name) => ({name, elemType: DataType.FLOAT}))];
-  return {model: {...model, graph: {...model.graph, outputs}}, accumulators};
+  return {model: {...model, graph: {...model.graph, outputs: [...model.graph.outputs, ...exposed]}}, accumulators};
 }
+
+/** An exposed accumulator times the layer's power-of-two accumulator scale (shifted operands). */
+const scaled = (tensor: ort.Tensor, accumulatorScale = 1): number[] => Array.from(tensor.data as ArrayLike<number>, (v) => v * accumulatorScale);
 
 function weight(model: Model, name: string): Float32Array {
   return model.graph.initializers.find((t) => t.name === name)!.data as Float32Array;
@@ -71,7 +79,7 @@ describe('approximateModel: integer accumulators equal the lookup reference', ()
     const outputs = await run(model, feeds, zoo.inputs);
     const expected = referenceAccumulators(zoo, feeds, table);
     for (const layer of result.manifest.layers) {
-      const got = (outputs[accumulators[layer.node]!]!.data as Float32Array).map((v) => v * (layer.accumulatorScale ?? 1));
+      const got = scaled(outputs[accumulators[layer.node]!]!, layer.accumulatorScale);
       const want = expected[layer.node]!;
       expect(got.length, layer.node).toBe(want.length);
       let mismatches = 0;
@@ -90,8 +98,7 @@ describe('approximateModel: the comparison discriminates and options are checked
     const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, randomFloats(rng, shape.reduce((a, b) => a * b, 1))]));
     const result = approximateModel(zoo.model, {...base, default: 'mul8s_1L2H', layers: ['mm']});
     const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
-    const c = result.manifest.layers[0]!.accumulatorScale ?? 1;
-    const got = ((await run(model, feeds, zoo.inputs))[accumulators.mm!]!.data as Float32Array).map((v) => v * c);
+    const got = scaled((await run(model, feeds, zoo.inputs))[accumulators.mm!]!, result.manifest.layers[0]!.accumulatorScale);
     const exact = circuit('mul8s_1KV8');
     const want = referenceAccumulators(zoo, feeds, operandTable(exact.table, true)).mm!;
     expect(Array.from(got).some((v, i) => v !== want[i])).toBe(true);
@@ -130,8 +137,8 @@ describe('approximateModel: the comparison discriminates and options are checked
   });
 });
 
-describe('approximateModel: long reductions (accumulators beyond 2^24) stay exact in int32', () => {
-  const k = 2048;
+describe('approximateModel: long reductions (accumulators beyond 2^24) stay exact', () => {
+  const k = 8192;
   const weightData = randomFloats(new Random(17), k * 8);
   const model: Model = {
     ...layerZoo().model,
@@ -144,18 +151,31 @@ describe('approximateModel: long reductions (accumulators beyond 2^24) stay exac
       valueInfo: [],
     },
   };
-  it.each(['mul8s_1KV8', 'mul8s_1L2H', 'mul8s_1KX2'])('%s', async (name) => {
-    // saturating inputs whose signs follow the weights: |accumulator| ≈ 2048·127² > 2^24
-    const x = Float32Array.from({length: 4 * k}, (_, i) => (i < k ? 5 : -5) * (weightData[(i % k) * 8]! > 0 ? 1 : -1));
+  // Every row saturates with signs following (rows 0, 2) or against (rows 1, 3) the weights, |accumulator| ≈
+  // 8192·127² > 2^26; a few elements of other values make the sums odd (rows 0, 1: the first element, q = 2, 3;
+  // rows 2, 3: every 97th, random), so that many are not fp32 values.
+  const rng = new Random(29);
+  const x = Float32Array.from({length: 4 * k}, (_, i) => {
+    const row = Math.floor(i / k);
+    const sign = (weightData[(i % k) * 8]! > 0 ? 1 : -1) * (row % 2 === 0 ? 1 : -1);
+    if (row < 2 && i % k === 0) return ((2 + row) / 127) * sign;
+    if (row >= 2 && i % 97 === 0) return rng.next();
+    return 5 * sign;
+  });
+  // one circuit per path at this K: int8-exact, int8-shift, lowrank-int8, lowrank-fp64
+  it.each(['mul8s_1KV8', 'mul8s_1L2H', 'mul8u_1446', 'mul8u_125K'])('%s: accumulators and outputs equal the integer reference', async (name) => {
     const result = approximateModel(model, {calibration: fixedCalibration({x: 1}), resolveMultiplier, default: name});
     const layer = result.manifest.layers[0]!;
-    expect(layer.path).toMatch(/^int8-|lowrank-int8/);
     const {model: exposed, accumulators} = exposeAccumulators(result.model, result.manifest);
-    const got = ((await run(exposed, {x}, {x: [4, k]}))[accumulators.fc!]!.data as Float32Array).map((v) => v * (layer.accumulatorScale ?? 1));
+    const outputs = await run(exposed, {x}, {x: [4, k]});
     const w = weight(model, 'fc.weight');
-    const want = referenceMatMul(operandTable(resolveMultiplier(name).table, true), q(x, 1), q(w, maxAbs(w)), {batch: 1, m: 4, k, n: 8});
-    expect(Math.max(...Array.from(want, Math.abs))).toBeGreaterThan(2 ** 24);
-    expect(Array.from(got)).toEqual(Array.from(want, (v) => Math.fround(v)));
+    const mult = resolveMultiplier(name);
+    const want = referenceMatMul(operandTable(mult.table, mult.signed), q(x, 1), q(w, maxAbs(w)), {batch: 1, m: 4, k, n: 8});
+    expect(Array.from(want).some((v) => Math.abs(v) > 2 ** 24 && Math.fround(v) !== v), 'some accumulator is not an fp32 value').toBe(true);
+    expect(scaled(outputs[accumulators.fc!]!, layer.accumulatorScale)).toEqual(Array.from(want));
+    // Dequantised as the exact integer times the fp32 factor, rounded once to fp32.
+    const factor = Math.fround(layer.scales.first.step[0]! * layer.scales.second.step[0]!);
+    expect(Array.from(outputs.y!.data as Float32Array)).toEqual(Array.from(want, (v) => Math.fround(v * factor)));
   });
 });
 

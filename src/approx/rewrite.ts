@@ -8,10 +8,10 @@ import {inferShapes, type ValueType} from '../onnx/shapes.js';
 import {layerMacs} from '../onnx/stats.js';
 import type {CalibrationFile} from './calibration-format.js';
 import {findApproximableLayers, type ApproximableLayer} from './emulate/approximable.js';
-import {emitActivationProduct, emitConv, emitIntegerActivationProduct, emitIntegerLowRank, emitIntegerMatrixProduct, emitMatrixProduct, type EmulationInput, type QuantizedWeight} from './emulate/emit-layer.js';
+import {activationContraction, convContraction, emitEmulation, matrixContraction, type QuantizedWeight} from './emulate/emit-layer.js';
 import {LayerEmitter} from './emulate/emitter.js';
 import {operandTable} from './emulate/operand-table.js';
-import {planEmulation, type EmulationPlan} from './emulate/plan.js';
+import {accumulatorScale, planEmulation, type EmulationPlan} from './emulate/plan.js';
 import {maxAbs, quantizePerChannel, quantizeTensor, quantScale, type QuantScale} from './quantize.js';
 import {MANIFEST_FORMAT, type Manifest, type ManifestLayer, type ScaleRecord} from './rewrite-manifest.js';
 import {selectLayers, SelectionError, type SelectionOptions} from './rewrite-select.js';
@@ -180,7 +180,7 @@ function staticDim(c: LayerContext, value: string, axis: number): number {
 function plan(c: LayerContext, table: Int32Array, k: number): EmulationPlan {
   const conv = c.layer.op === 'Conv';
   const pair = c.layer.kind === 'activations';
-  const result = planEmulation(table, k, {fp64Allowed: !conv, integerAllowed: !pair, activationSide: conv ? 'v' : 'u', pair});
+  const result = planEmulation(table, k, {fp64Allowed: !conv, activationSide: conv ? 'v' : 'u', other: pair ? 'activation' : 'weight'});
   return 'error' in result ? fail(c, result.error) : result;
 }
 
@@ -233,16 +233,8 @@ function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): Emitte
   const p = plan(c, table, k);
   const a = activationScale(c, x);
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, [k, n], n, (i) => i % n);
-  const input = {plan: p, activationFactors: 'u' as const};
-  emitWeightProduct(e, input, x, shapeOf(c, x).length, a.scale, weight, {output: c.layer.node.outputs[0]!});
+  emitEmulation(e, p, matrixContraction({name: x, rank: shapeOf(c, x).length, scale: a.scale}, weight), c.layer.node.outputs[0]!);
   return {plan: p, k, scales: {first: a.record, second: record}};
-}
-
-/** x @ W by the plan's path: MatMulInteger (shift or integer low-rank) or fp32/fp64 GEMMs. */
-function emitWeightProduct(e: LayerEmitter, input: EmulationInput, x: string, xRank: number, scale: QuantScale, weight: QuantizedWeight, opts: {extraScale?: number; output?: string}): string {
-  if (input.plan.shift) return emitIntegerMatrixProduct(e, input, x, scale, weight, opts);
-  if (input.plan.zeroPoints) return emitIntegerLowRank(e, input, x, xRank, scale, weight, opts);
-  return emitMatrixProduct(e, input, x, xRank, scale, weight, opts);
 }
 
 function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedLayer {
@@ -266,9 +258,7 @@ function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedL
   const biasName = node.inputs[2];
   const output = node.outputs[0]!;
   const hasBias = biasName !== undefined && biasName !== '' && beta !== 0;
-  const input = {plan: p, activationFactors: 'u' as const};
-  const gemmOpts = {extraScale: alpha, ...(hasBias ? {} : {output})};
-  const y = emitWeightProduct(e, input, x, 2, scaleA.scale, weight, gemmOpts);
+  const y = emitEmulation(e, p, matrixContraction({name: x, rank: 2, scale: scaleA.scale}, weight, alpha), hasBias ? undefined : output);
   if (hasBias) {
     const bias = beta === 1 ? biasName : e.op('Mul', [biasName, e.scalar('bias.beta', beta)], 'bias.scale');
     e.op('Add', [y, bias], 'bias', [], output);
@@ -287,14 +277,20 @@ function emitConvLayer(c: LayerContext, e: LayerEmitter, table: Int32Array): Emi
   const autoPad = attribute(node, 'auto_pad', 'string') ?? 'NOTSET';
   if (autoPad !== 'NOTSET' && autoPad !== 'VALID') fail(c, `auto_pad ${autoPad} is not supported; export the model with explicit pads`);
   const pads = autoPad === 'VALID' ? Array<number>(2 * spatialRank).fill(0) : (attribute(node, 'pads', 'ints') ?? Array<number>(2 * spatialRank).fill(0));
-  const needsSpatial = p.groups.some((g) => g.rank > 1) && !p.shift;
+  const needsSpatial = p.groups.some((g) => g.rank > 1);
   const paddedSpatial = needsSpatial ? kernel.map((_, i) => staticDim(c, x, 2 + i) + pads[i]! + pads[i + spatialRank]!) : [];
   const kept = node.attributes.filter((a) => ['strides', 'dilations', 'group', 'kernel_shape'].includes(a.name));
   const scaleX = activationScale(c, x);
   const spatial = k / cg;
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, tensor.dims, o, (i) => Math.floor(i / (cg * spatial)));
   const bias = node.inputs[2] === '' ? undefined : node.inputs[2];
-  emitConv(e, {plan: p, activationFactors: 'v'}, x, scaleX.scale, weight, {pads, paddedSpatial, attributes: kept}, bias, node.outputs[0]!);
+  const contraction = convContraction(e, {name: x, rank: 2 + spatialRank, scale: scaleX.scale}, weight, {pads, paddedSpatial, attributes: kept});
+  if (bias === undefined) {
+    emitEmulation(e, p, contraction, node.outputs[0]!);
+  } else {
+    const shapedBias = e.op('Reshape', [bias, e.int64s('bias.shape', [o, ...Array<number>(spatialRank).fill(1)])], 'bias.shape');
+    e.op('Add', [emitEmulation(e, p, contraction), shapedBias], 'bias', [], node.outputs[0]!);
+  }
   return {plan: p, k, scales: {first: scaleX.record, second: record}};
 }
 
@@ -306,16 +302,7 @@ function emitAttention(c: LayerContext, e: LayerEmitter, table: Int32Array): Emi
   const scaleB = activationScale(c, b);
   const bRank = shapeOf(c, b).length;
   const columns = p.rank > 1 ? staticDim(c, b, -1) : 0;
-  const emit = p.pair ? emitIntegerActivationProduct : emitActivationProduct;
-  emit(e, p, {name: a, rank: shapeOf(c, a).length, scale: scaleA.scale}, {name: b, rank: bRank, scale: scaleB.scale, columns}, c.layer.node.outputs[0]!);
+  const contraction = activationContraction({name: a, rank: shapeOf(c, a).length, scale: scaleA.scale}, {name: b, rank: bRank, scale: scaleB.scale, columns});
+  emitEmulation(e, p, contraction, c.layer.node.outputs[0]!);
   return {plan: p, k, scales: {first: scaleA.record, second: scaleB.record}};
-}
-
-
-/** The power of two the integer op's result is multiplied by (shifted operands). */
-function accumulatorScale(plan: EmulationPlan): number {
-  if (plan.shift) return plan.shift.c;
-  if (!plan.pair) return 1;
-  const {a, b} = plan.pair;
-  return (a.kind === 'shift' ? a.c : 1) * (b.kind === 'shift' ? b.c : 1);
 }

@@ -1,12 +1,15 @@
-// The emulation subgraph of one layer (docs/design.md §1): quantise the activation(s), gather factor
-// rows by quantised value, run the SAME op (MatMul / Conv / grouped Conv) on the gathered operands
-// with the r factor copies laid side by side along the reduction axis, combine factor groups,
-// round (fp64 path), dequantise, add the bias. Weights are quantised and gathered here, offline.
+// The emulation subgraph of one layer (docs/emulation.md): quantise the activation(s), encode each
+// operand by its factors (gathered by quantised value, or shifted), run the SAME op (MatMul / Conv /
+// grouped Conv, or its integer form) with the r factor copies laid side by side along the reduction
+// axis, combine factor groups, round (fp64 path), dequantise. Weights are encoded here, offline.
+//
+// Two axes stay apart: a Contraction knows the layer's op and operand layout (weight MatMul, Conv,
+// product of two activations); the path emitters (ACCUMULATE, one per plan kind) know how a plan
+// encodes operands and sums its groups.
 import {DataType, type Attribute} from '../../onnx/ir.js';
-import type {FactorGroup} from '../lowrank.js';
 import type {QuantScale} from '../quantize.js';
-import type {LayerEmitter} from './emitter.js';
-import type {EmulationPlan, SideEncoding} from './plan.js';
+import type {FactorTable, LayerEmitter} from './emitter.js';
+import {accumulatorScale, type EmulationPlan, type FloatPlan, type IntegerEncoding, type IntegerPlan, type OperandEncoding} from './plan.js';
 
 /** A weight quantised offline: int8 values in the op's layout and the step(s) of one quantum. */
 export interface QuantizedWeight {
@@ -20,72 +23,149 @@ export interface QuantizedWeight {
    * when `transpose`, e.g. Gemm transB) instead of storing the gathered weight: the forward pass then
    * follows the float weight, as finetuning needs. onnxruntime folds the ops for inference.
    */
-  source?: {name: string; transpose: boolean};
+  source?: WeightSource;
 }
 
-export interface EmulationInput {
-  plan: EmulationPlan;
-  /** Where the activation's factors come from: 'u' when it is the table's row operand (Linear), 'v' when column (Conv). */
-  activationFactors: 'u' | 'v';
+interface WeightSource {
+  name: string;
+  transpose: boolean;
 }
 
-const precisionOf = (plan: EmulationPlan): 'fp32' | 'fp64' => (plan.path === 'lowrank-fp64' ? 'fp64' : 'fp32');
-const isIdentity = (plan: EmulationPlan): boolean => plan.path === 'int8-exact';
-
-/** Gathered copies of a quantised activation laid out [.., K·r] (r copies interleaved: index k·r + j). */
-function gatherAlongLastAxis(e: LayerEmitter, q: string, group: FactorGroup, factors: Float64Array, plan: EmulationPlan, rank: number, what: string): string {
-  if (isIdentity(plan)) return e.toFloat(q, what);
-  const gathered = e.gather(q, factors, group.rank, precisionOf(plan), what);
-  if (group.rank === 1) return gathered;
-  return e.op('Reshape', [gathered, e.int64s(`${what}.shape`, [...Array<number>(rank - 1).fill(0), -1])], `${what}.merge`);
+/** A run-time operand: the float value, the rank of its tensor and its quantisation scale. */
+export interface RuntimeOperand {
+  name: string;
+  rank: number;
+  scale: QuantScale;
 }
 
-/** How gathered weight factors are stored: element type and an offset added to each factor (a uint8 zero point). */
-interface FactorForm {
-  type: 'fp32' | 'fp64' | 'uint8';
-  offset: number;
+/**
+ * The bilinear op of one layer, whatever the plan: where the encoded activation's r factor copies go,
+ * how the other operand is encoded, the op contracting them and the dequantisation factors.
+ */
+export interface Contraction {
+  activation: RuntimeOperand;
+  /** The encoded activation [.., r] with its copies merged into the reduction axis. */
+  mergeActivation(e: LayerEmitter, encoded: string, rank: number, what: string): string;
+  /** The other operand encoded, its r copies laid along the reduction axis. */
+  other(e: LayerEmitter, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string): string;
+  opType: 'MatMul' | 'Conv';
+  attributes: Attribute[];
+  /** The other operand's step(s), shaped by channelDims to broadcast over the output; extra: e.g. Gemm's alpha. */
+  dequantization: {otherSteps: number[]; channelDims: number[]; extra: number};
+}
+
+/**
+ * The exact integer accumulator and its element type: fp32 (float paths: every value an integer below
+ * 2^24), int32 (integer ops) or fp64 (the fp64 path, rounded). Integers past 2^24 are not fp32 values, so
+ * only the fp32 paths may be dequantised in fp32.
+ */
+interface Accumulator {
+  value: string;
+  type: 'fp32' | 'int32' | 'fp64';
+}
+
+interface PlanByKind {
+  float: FloatPlan;
+  integer: IntegerPlan;
+}
+
+/** The path emitters: how each kind of plan computes the integer accumulator of a contraction. */
+const ACCUMULATE: {[K in keyof PlanByKind]: (e: LayerEmitter, plan: PlanByKind[K], c: Contraction) => Accumulator} = {
+  float(e, plan, c) {
+    const encoding = {kind: 'float', precision: plan.precision} as const;
+    const sums = plan.groups.map((group, g) => {
+      const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, encoding, `input.g${g}`), group.rank, `input.g${g}`);
+      const b = c.other(e, group.other, group.rank, encoding, `other.g${g}`);
+      return e.op(c.opType, [a, b], `product.g${g}`, c.attributes);
+    });
+    return combineGroups(e, plan, sums);
+  },
+  integer(e, plan, c) {
+    const [group] = plan.groups;
+    const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, plan.activation, 'input'), group.rank, 'input');
+    const b = c.other(e, group.other, group.rank, plan.other, 'other');
+    const zeros = [e.uint8('input.zero', zeroOf(plan.activation)), e.uint8('other.zero', zeroOf(plan.other))];
+    return {value: e.op(`${c.opType}Integer`, [a, b, ...zeros], 'product', c.attributes), type: 'int32'};
+  },
+};
+
+function accumulate<K extends keyof PlanByKind>(e: LayerEmitter, kind: K, plan: PlanByKind[K], c: Contraction): Accumulator {
+  return ACCUMULATE[kind](e, plan, c);
+}
+
+/** The layer's dequantised float output (named `output` when given). */
+export function emitEmulation(e: LayerEmitter, plan: EmulationPlan, c: Contraction, output?: string): string {
+  const acc = accumulate(e, plan.kind, plan, c);
+  const {otherSteps, channelDims, extra} = c.dequantization;
+  return dequantize(e, acc, c.activation.scale.step, otherSteps, channelDims, extra * accumulatorScale(plan), output);
+}
+
+/** Zero point of a uint8 encoding: the stored value that stands for factor 0. */
+const zeroOf = (encoding: IntegerEncoding): number => (encoding.kind === 'shift' ? 1 << (7 - encoding.s) : encoding.zero);
+
+/** The factor table [256, r] as the op reads it: float factors, or uint8 encoded values. */
+function encodedTable(factors: Float64Array, encoding: OperandEncoding): FactorTable {
+  switch (encoding.kind) {
+    case 'float':
+      return encoding.precision === 'fp64' ? {dataType: DataType.DOUBLE, data: Float64Array.from(factors)} : {dataType: DataType.FLOAT, data: Float32Array.from(factors)};
+    case 'shift': // factor c·floor(q/2^s) stored as floor(q/2^s) + 2^(7-s)
+      return {dataType: DataType.UINT8, data: Uint8Array.from(factors, (f) => f / encoding.c + zeroOf(encoding))};
+    case 'table':
+      return {dataType: DataType.UINT8, data: Uint8Array.from(factors, (f) => f + encoding.zero)};
+  }
+}
+
+function emptyLike(data: FactorTable['data'], length: number): FactorTable['data'] {
+  return data instanceof Float64Array ? new Float64Array(length) : data instanceof Uint8Array ? new Uint8Array(length) : new Float32Array(length);
+}
+
+/** A run-time operand quantised and encoded: [.., r] (rank 1: [..]). */
+function encodeRunTime(e: LayerEmitter, x: RuntimeOperand, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string): string {
+  if (encoding.kind === 'shift') return e.quantizeShifted(x.name, x.scale.step, encoding.s, what);
+  return e.gather(e.quantize(x.name, x.scale.step, what), encodedTable(factors, encoding), rank, what);
+}
+
+/** [.., K, r] → [.., K·r] (copy j of element k at k·r + j). */
+function mergeLastAxis(e: LayerEmitter, encoded: string, tensorRank: number, rank: number, what: string): string {
+  if (rank === 1) return encoded;
+  return e.op('Reshape', [encoded, e.int64s(`${what}.shape`, [...Array<number>(tensorRank - 1).fill(0), -1])], `${what}.merge`);
 }
 
 /**
  * The weight operand: factor copies of the quantised weight, r copies placed after the reduction
  * channel — MatMul [K, N] → [K·r, N] (row k·r + j), Conv [O, C, ...s] → [O, C·r, ...s] (channel c·r + j).
  */
-function weightOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, form: FactorForm, what: string): string {
+function weightOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string): string {
   const isMatrix = w.dims.length === 2;
   const gatheredDims = isMatrix ? [w.dims[0]! * rank, w.dims[1]!] : [w.dims[0]!, w.dims[1]! * rank, ...w.dims.slice(2)];
-  const dataType = form.type === 'fp64' ? DataType.DOUBLE : form.type === 'uint8' ? DataType.UINT8 : DataType.FLOAT;
-  if (w.source) return weightOperandInGraph(e, w, factors, rank, form, dataType, gatheredDims, what);
+  const table = encodedTable(factors, encoding);
+  if (w.source) return weightOperandInGraph(e, w, w.source, table, rank, gatheredDims, what);
   const inner = isMatrix ? w.dims[1]! : w.dims.slice(2).reduce((a, b) => a * b, 1);
   const outer = w.q.length / inner;
-  const out = form.type === 'fp64' ? new Float64Array(w.q.length * rank) : form.type === 'uint8' ? new Uint8Array(w.q.length * rank) : new Float32Array(w.q.length * rank);
+  const out = emptyLike(table.data, w.q.length * rank);
   for (let o = 0; o < outer; o++) {
     for (let j = 0; j < rank; j++) {
       const dst = (o * rank + j) * inner;
-      for (let i = 0; i < inner; i++) out[dst + i] = factors[(w.q[o * inner + i]! & 0xff) * rank + j]! + form.offset;
+      for (let i = 0; i < inner; i++) out[dst + i] = table.data[(w.q[o * inner + i]! & 0xff) * rank + j]!;
     }
   }
   const name = e.names.fresh(`${e.prefix}${what}`);
-  e.initializers.push({name, dataType, dims: gatheredDims, data: out});
+  e.initializers.push({name, dataType: table.dataType, dims: gatheredDims, data: out});
   return name;
 }
 
-function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, form: FactorForm, dataType: number, gatheredDims: number[], what: string): string {
+function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, source: WeightSource, table: FactorTable, rank: number, gatheredDims: number[], what: string): string {
   const isMatrix = w.dims.length === 2;
-  let source = w.source!.name;
-  if (w.source!.transpose) source = e.op('Transpose', [source], `${what}.transpose`, [{name: 'perm', type: 'ints', value: [1, 0]}]);
+  const float = source.transpose ? e.op('Transpose', [source.name], `${what}.transpose`, [{name: 'perm', type: 'ints', value: [1, 0]}]) : source.name;
   const perChannel = w.steps.length > 1;
   const stepDims = perChannel ? [w.steps.length] : [];
   const step = e.constant(`${what}.step`, stepDims, Float32Array.from(w.steps));
   const zero = e.names.fresh(`${e.prefix}${what}.zero`);
   e.initializers.push({name: zero, dataType: DataType.INT8, dims: stepDims, data: new Int8Array(w.steps.length)});
   const axis = perChannel ? [{name: 'axis', type: 'int' as const, value: isMatrix ? 1 : 0}] : [];
-  const q = e.op('QuantizeLinear', [source, step, zero], `${what}.quantize`, axis);
+  const q = e.op('QuantizeLinear', [float, step, zero], `${what}.quantize`, axis);
   const narrow = e.op('Clip', [q, e.int8(`${what}.qmin`, -127)], `${what}.narrow`);
-  const index = e.op('Cast', [narrow], `${what}.index`, [{name: 'to', type: 'int', value: DataType.INT32}]);
-  const tableName = e.names.fresh(`${e.prefix}${what}.factors`);
-  const tableData = form.type === 'fp64' ? Float64Array.from(factors, (f) => f + form.offset) : form.type === 'uint8' ? Uint8Array.from(factors, (f) => f + form.offset) : Float32Array.from(factors, (f) => f + form.offset);
-  e.initializers.push({name: tableName, dataType, dims: rank === 1 ? [256] : [256, rank], data: tableData});
-  const gathered = e.op('Gather', [tableName, index], `${what}.gather`, [{name: 'axis', type: 'int', value: 0}]);
+  const gathered = e.gather(narrow, table, rank, what);
   if (rank === 1) return gathered;
   // [.., r] → copies right after the reduction channel, then merged into it
   const d = w.dims.length;
@@ -94,79 +174,57 @@ function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, factors: Floa
   return e.op('Reshape', [moved, e.int64s(`${what}.shape`, gatheredDims)], `${what}.merge`);
 }
 
-/** Σ_g S_g / d_g, then (fp64) rounded and cast back: the exact integer accumulator as fp32. */
-function combineGroups(e: LayerEmitter, plan: EmulationPlan, sums: string[]): string {
-  let acc: string | undefined;
-  plan.groups.forEach((group, g) => {
-    let part = sums[g]!;
-    if (group.divisor !== 1) part = e.op('Div', [part, e.scalar(`group${g}.divisor`, group.divisor)], `group${g}.divide`);
-    acc = acc === undefined ? part : e.op('Add', [acc, part], `group${g}.add`);
-  });
-  if (precisionOf(plan) === 'fp32') return acc!;
-  const rounded = e.op('Round', [acc!], 'accumulator.round');
-  return e.op('Cast', [rounded], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
+/** Σ_g S_g / d_g, then (fp64) rounded to the exact integer accumulator. */
+function combineGroups(e: LayerEmitter, plan: FloatPlan, sums: string[]): Accumulator {
+  const parts = plan.groups.map((group, g) => (group.divisor === 1 ? sums[g]! : e.op('Div', [sums[g]!, e.scalar(`group${g}.divisor`, group.divisor)], `group${g}.divide`)));
+  const acc = parts.reduce((sum, part, g) => e.op('Add', [sum, part], `group${g}.add`));
+  if (plan.precision === 'fp32') return {value: acc, type: 'fp32'};
+  return {value: e.op('Round', [acc], 'accumulator.round'), type: 'fp64'};
 }
 
-function factorsFor(group: FactorGroup, side: 'u' | 'v'): Float64Array {
-  return side === 'u' ? group.u : group.v;
-}
-
-const other = (side: 'u' | 'v'): 'u' | 'v' => (side === 'u' ? 'v' : 'u');
-
-/** Dequantisation factor(s): scalar, or one per output channel shaped to broadcast over the output. */
-function dequantize(e: LayerEmitter, acc: string, activationStep: number, weightSteps: number[], channelDims: number[], extra = 1, output?: string): string {
+/**
+ * acc × factor rounded once to fp32, the factor fround(step_a·step_w·extra) a scalar or one per output
+ * channel shaped to broadcast over the output. An integer accumulator past 2^24 is multiplied in fp64 (int32
+ * → fp64 is exact): rounding it to fp32 first would change it. The fp64 product is exact while |acc| < 2^29.
+ */
+function dequantize(e: LayerEmitter, acc: Accumulator, activationStep: number, weightSteps: number[], channelDims: number[], extra: number, output?: string): string {
   const factors = weightSteps.map((s) => Math.fround(activationStep * s * extra));
-  const scale = factors.length === 1 ? e.scalar('dequantize.scale', factors[0]!) : e.constant('dequantize.scale', channelDims, Float32Array.from(factors));
-  return e.op('Mul', [acc, scale], 'dequantize', [], output);
+  const dims = factors.length === 1 ? [] : channelDims;
+  if (acc.type === 'fp32') return e.op('Mul', [acc.value, e.constant('dequantize.scale', dims, Float32Array.from(factors))], 'dequantize', [], output);
+  const wide = acc.type === 'int32' ? e.op('Cast', [acc.value], 'accumulator.widen', [{name: 'to', type: 'int', value: DataType.DOUBLE}]) : acc.value;
+  const product = e.op('Mul', [wide, e.constant('dequantize.scale', dims, Float64Array.from(factors))], 'dequantize');
+  return e.op('Cast', [product], 'dequantize.narrow', [{name: 'to', type: 'int', value: DataType.FLOAT}], output);
 }
 
-/** x[.., K] @ W[K, N] (MatMul, or Gemm after normalising transposes); returns the dequantised float output. */
-export function emitMatrixProduct(
-  e: LayerEmitter,
-  input: EmulationInput,
-  x: string,
-  xRank: number,
-  xScale: QuantScale,
-  weight: QuantizedWeight,
-  opts: {extraScale?: number; output?: string} = {},
-): string {
-  const {plan} = input;
-  const q = e.quantize(x, xScale.step, 'input');
-  const sums = plan.groups.map((group, g) => {
-    const gathered = gatherAlongLastAxis(e, q, group, factorsFor(group, input.activationFactors), plan, xRank, `input.g${g}`);
-    const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: precisionOf(plan), offset: 0}, `weight.g${g}`);
-    return e.op('MatMul', [gathered, w], `matmul.g${g}`);
-  });
-  const acc = combineGroups(e, plan, sums);
-  return dequantize(e, acc, xScale.step, weight.steps, [weight.dims[1]!], opts.extraScale, opts.output);
+/** x[.., K] @ W[K, N] (MatMul, or Gemm after normalising transposes); `extraScale`: Gemm's alpha. */
+export function matrixContraction(x: RuntimeOperand, weight: QuantizedWeight, extraScale = 1): Contraction {
+  return {
+    activation: x,
+    mergeActivation: (e, encoded, rank, what) => mergeLastAxis(e, encoded, x.rank, rank, what),
+    other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what),
+    opType: 'MatMul',
+    attributes: [],
+    dequantization: {otherSteps: weight.steps, channelDims: [weight.dims[1]!], extra: extraScale},
+  };
 }
 
 /** A[.., M, K] @ B[.., K, N] with both operands quantised at run time (attention products). */
-export function emitActivationProduct(
-  e: LayerEmitter,
-  plan: EmulationPlan,
-  a: {name: string; rank: number; scale: QuantScale},
-  b: {name: string; rank: number; scale: QuantScale; columns: number},
-  output: string,
-): string {
-  const qa = e.quantize(a.name, a.scale.step, 'a');
-  const qb = e.quantize(b.name, b.scale.step, 'b');
-  const sums = plan.groups.map((group, g) => {
-    const ga = gatherAlongLastAxis(e, qa, group, group.u, plan, a.rank, `a.g${g}`);
-    let gb = isIdentity(plan) ? e.toFloat(qb, 'b') : qb;
-    if (!isIdentity(plan)) {
-      gb = e.gather(qb, group.v, group.rank, precisionOf(plan), `b.g${g}`);
-      if (group.rank > 1) {
-        // [.., K, N, r] -> [.., K, r, N] -> [.., K·r, N]
-        const perm = [...Array.from({length: b.rank - 1}, (_, i) => i), b.rank, b.rank - 1];
-        const moved = e.op('Transpose', [gb], `b.g${g}.order`, [{name: 'perm', type: 'ints', value: perm}]);
-        gb = e.op('Reshape', [moved, e.int64s(`b.g${g}.shape`, [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], `b.g${g}.merge`);
-      }
-    }
-    return e.op('MatMul', [ga, gb], `matmul.g${g}`);
-  });
-  const acc = combineGroups(e, plan, sums);
-  return dequantize(e, acc, a.scale.step, [b.scale.step], [], 1, output);
+export function activationContraction(a: RuntimeOperand, b: RuntimeOperand & {columns: number}): Contraction {
+  return {
+    activation: a,
+    mergeActivation: (e, encoded, rank, what) => mergeLastAxis(e, encoded, a.rank, rank, what),
+    other(e, factors, rank, encoding, what) {
+      const encoded = encodeRunTime(e, b, factors, rank, encoding, what);
+      if (rank === 1) return encoded;
+      // [.., K, N, r] -> [.., K, r, N] -> [.., K·r, N]
+      const perm = [...Array.from({length: b.rank - 1}, (_, i) => i), b.rank, b.rank - 1];
+      const moved = e.op('Transpose', [encoded], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
+      return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], `${what}.merge`);
+    },
+    opType: 'MatMul',
+    attributes: [],
+    dequantization: {otherSteps: [b.scale.step], channelDims: [], extra: 1},
+  };
 }
 
 export interface ConvGeometry {
@@ -178,184 +236,27 @@ export interface ConvGeometry {
   attributes: Attribute[];
 }
 
-/** Conv(X, W) + B: quantise, pad in the quantised domain, gather, Conv on C·r channels, dequantise, bias. */
-export function emitConv(
-  e: LayerEmitter,
-  input: EmulationInput,
-  x: string,
-  xScale: QuantScale,
-  weight: QuantizedWeight,
-  geometry: ConvGeometry,
-  bias: string | undefined,
-  output: string,
-): string {
-  const {plan} = input;
-  if (precisionOf(plan) !== 'fp32') throw new Error('Conv emulation needs an fp32 plan');
+/**
+ * Conv(X, W) on C·r channels. The input is padded with 0 before it is quantised: a padded position is
+ * the quantised value 0 and contributes L[w][0] (not always 0), whatever the encoding.
+ */
+export function convContraction(e: LayerEmitter, x: RuntimeOperand, weight: QuantizedWeight, geometry: ConvGeometry): Contraction {
   const spatialRank = weight.dims.length - 2;
-  const acc = plan.shift || plan.zeroPoints ? integerConvAccumulator(e, input, x, xScale, weight, geometry) : floatConvAccumulator(e, input, x, xScale, weight, geometry);
-  const channelDims = [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)];
-  const extra = plan.shift?.c ?? 1;
-  if (bias === undefined) return dequantize(e, acc, xScale.step, weight.steps, channelDims, extra, output);
-  const y = dequantize(e, acc, xScale.step, weight.steps, channelDims, extra);
-  const shapedBias = e.op('Reshape', [bias, e.int64s('bias.shape', channelDims)], 'bias.shape');
-  return e.op('Add', [y, shapedBias], 'bias', [], output);
-}
-
-/** ONNX Pad's pads for [N, C, ...spatial] from Conv's [begin…, end…], or undefined without padding. */
-function tensorPads(geometry: ConvGeometry, spatialRank: number): number[] | undefined {
-  if (!geometry.pads.some((p) => p !== 0)) return undefined;
-  return [0, 0, ...geometry.pads.slice(0, spatialRank), 0, 0, ...geometry.pads.slice(spatialRank)];
-}
-
-/** [N, C, ...s, r] -> [N, C, r, ...s] -> [N, C·r, ...s]: channel c·r + j keeps each group's channels contiguous. */
-function mergeCopiesIntoChannels(e: LayerEmitter, gathered: string, rank: number, geometry: ConvGeometry, what: string): string {
-  if (rank === 1) return gathered;
-  const spatialRank = geometry.pads.length / 2;
-  const perm = [0, 1, spatialRank + 2, ...Array.from({length: spatialRank}, (_, i) => i + 2)];
-  const moved = e.op('Transpose', [gathered], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
-  return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [0, -1, ...geometry.paddedSpatial])], `${what}.merge`);
-}
-
-function floatConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): string {
-  const {plan} = input;
-  let q = e.quantize(x, xScale.step, 'input');
-  const pads = tensorPads(geometry, weight.dims.length - 2);
-  // A padded zero contributes L[w][0], not always 0: pad the int8 values, then gather.
-  if (pads) q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
-  const sums = plan.groups.map((group, g) => {
-    const gathered = isIdentity(plan)
-      ? e.toFloat(q, 'input')
-      : mergeCopiesIntoChannels(e, e.gather(q, factorsFor(group, input.activationFactors), group.rank, 'fp32', `input.g${g}`), group.rank, geometry, `input.g${g}`);
-    const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: 'fp32', offset: 0}, `weight.g${g}`);
-    return e.op('Conv', [gathered, w], `conv.g${g}`, geometry.attributes);
-  });
-  return combineGroups(e, plan, sums);
-}
-
-/**
- * ConvInteger on uint8 operands (plan.shift: the shifted activation; plan.zeroPoints: activation
- * factors gathered from a uint8 table), weight factors + zero point offline; int32 accumulation.
- */
-function integerConvAccumulator(e: LayerEmitter, input: EmulationInput, x: string, xScale: QuantScale, weight: QuantizedWeight, geometry: ConvGeometry): string {
-  const {plan} = input;
-  const group = plan.groups[0]!;
-  const pads = tensorPads(geometry, weight.dims.length - 2);
-  let activation: string;
-  let activationZero: number;
-  const weightZero = plan.zeroPoints?.weight ?? 128;
-  if (plan.shift) {
-    activationZero = 1 << (7 - plan.shift.s);
-    activation = e.quantizeShifted(x, xScale.step, plan.shift.s, 'input');
-    // the padded value must stand for q = 0, i.e. the zero point
-    if (pads) activation = e.op('Pad', [activation, e.int64s('input.pads', pads), e.uint8('input.pad_value', activationZero)], 'input.pad');
-  } else {
-    activationZero = plan.zeroPoints!.activation;
-    let q = e.quantize(x, xScale.step, 'input');
-    if (pads) q = e.op('Pad', [q, e.int64s('input.pads', pads)], 'input.pad');
-    const factors = factorsFor(group, input.activationFactors);
-    const table = e.names.fresh(`${e.prefix}input.factors`);
-    e.initializers.push({name: table, dataType: DataType.UINT8, dims: group.rank === 1 ? [256] : [256, group.rank], data: Uint8Array.from(factors, (f) => f + activationZero)});
-    const index = e.op('Cast', [q], 'input.index', [{name: 'to', type: 'int', value: DataType.INT32}]);
-    const gathered = e.op('Gather', [table, index], 'input.gather', [{name: 'axis', type: 'int', value: 0}]);
-    activation = mergeCopiesIntoChannels(e, gathered, group.rank, geometry, 'input');
-  }
-  const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), group.rank, {type: 'uint8', offset: weightZero}, 'weight.u8');
-  const acc = e.op('ConvInteger', [activation, w, e.uint8('input.zero', activationZero), e.uint8('weight.zero', weightZero)], 'conv', geometry.attributes);
-  return e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
-}
-
-/**
- * The integer path (plan.shift): rank-1 tables whose activation factor is c·floor(q / 2^s) (the
- * exact product: s = 0, c = 1; truncating circuits: s > 0). The activation becomes uint8
- * floor(q/2^s) + 2^(7-s) (QuantizeLinear, Clip, BitShift), the weight factor v(q_w) + 128 an
- * offline uint8 initializer, and MatMulInteger subtracts both zero points and accumulates in
- * int32 — exact by definition; c joins the dequantisation factor (a power of two: exact).
- */
-export function emitIntegerMatrixProduct(
-  e: LayerEmitter,
-  input: EmulationInput,
-  x: string,
-  xScale: QuantScale,
-  weight: QuantizedWeight,
-  opts: {extraScale?: number; output?: string} = {},
-): string {
-  const {plan} = input;
-  const shift = plan.shift!;
-  const group = plan.groups[0]!;
-  // u(q)·v(w) = c·floor(q/2^s)·v(w): the weight keeps its factor v (plan.ts checked it fits int8).
-  const w = weightOperand(e, weight, factorsFor(group, other(input.activationFactors)), 1, {type: 'uint8', offset: 128}, 'weight.u8');
-  const n = weight.dims[1]!;
-  const p = e.quantizeShifted(x, xScale.step, shift.s, 'input');
-  const acc = e.op('MatMulInteger', [p, w, e.uint8('input.offset', 1 << (7 - shift.s)), e.uint8('weight.zero', 128)], 'matmul');
-  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
-  return dequantize(e, accF, xScale.step, weight.steps, [n], (opts.extraScale ?? 1) * shift.c, opts.output);
-}
-
-/**
- * The integer low-rank path (plan.zeroPoints): activation factors gathered from a uint8 table
- * (u + za), weight factors an offline uint8 [K·r, N] (v + zb), MatMulInteger over K·r in int32.
- */
-export function emitIntegerLowRank(
-  e: LayerEmitter,
-  input: EmulationInput,
-  x: string,
-  xRank: number,
-  xScale: QuantScale,
-  weight: QuantizedWeight,
-  opts: {extraScale?: number; output?: string} = {},
-): string {
-  const {plan} = input;
-  const {activation: za, weight: zb} = plan.zeroPoints!;
-  const group = plan.groups[0]!;
-  const rank = group.rank;
-  const u = factorsFor(group, input.activationFactors);
-  const v = factorsFor(group, other(input.activationFactors));
-  const q = e.quantize(x, xScale.step, 'input');
-  const table = e.names.fresh(`${e.prefix}input.factors`);
-  e.initializers.push({name: table, dataType: DataType.UINT8, dims: rank === 1 ? [256] : [256, rank], data: Uint8Array.from(u, (f) => f + za)});
-  const index = e.op('Cast', [q], 'input.index', [{name: 'to', type: 'int', value: DataType.INT32}]);
-  let gathered = e.op('Gather', [table, index], 'input.gather', [{name: 'axis', type: 'int', value: 0}]);
-  if (rank > 1) gathered = e.op('Reshape', [gathered, e.int64s('input.shape', [...Array<number>(xRank - 1).fill(0), -1])], 'input.merge');
-  const w = weightOperand(e, weight, v, rank, {type: 'uint8', offset: zb}, 'weight.u8');
-  const n = weight.dims[1]!;
-  const acc = e.op('MatMulInteger', [gathered, w, e.uint8('input.zero', za), e.uint8('weight.zero', zb)], 'matmul');
-  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
-  return dequantize(e, accF, xScale.step, weight.steps, [n], opts.extraScale, opts.output);
-}
-
-/**
- * A[.., M, K] @ B[.., K, N] of two run-time operands on MatMulInteger (plan.pair): each side is
- * shifted or gathered from a uint8 table, the r copies laid along K (A: [.., M, K·r]; B: [.., K·r, N]).
- */
-export function emitIntegerActivationProduct(
-  e: LayerEmitter,
-  plan: EmulationPlan,
-  a: {name: string; rank: number; scale: QuantScale},
-  b: {name: string; rank: number; scale: QuantScale; columns: number},
-  output: string,
-): string {
-  const group = plan.groups[0]!;
-  const encode = (side: SideEncoding, name: string, step: number, factors: Float64Array, what: string): {value: string; zero: number} => {
-    if (side.kind === 'shift') return {value: e.quantizeShifted(name, step, side.s, what), zero: 1 << (7 - side.s)};
-    const q = e.quantize(name, step, what);
-    const table = e.names.fresh(`${e.prefix}${what}.factors`);
-    e.initializers.push({name: table, dataType: DataType.UINT8, dims: group.rank === 1 ? [256] : [256, group.rank], data: Uint8Array.from(factors, (f) => f + side.zero)});
-    const index = e.op('Cast', [q], `${what}.index`, [{name: 'to', type: 'int', value: DataType.INT32}]);
-    return {value: e.op('Gather', [table, index], `${what}.gather`, [{name: 'axis', type: 'int', value: 0}]), zero: side.zero};
+  const hasPads = geometry.pads.some((p) => p !== 0);
+  const pads = [0, 0, ...geometry.pads.slice(0, spatialRank), 0, 0, ...geometry.pads.slice(spatialRank)];
+  const padded = hasPads ? {...x, name: e.op('Pad', [x.name, e.int64s('input.pads', pads)], 'input.pad')} : x;
+  return {
+    activation: padded,
+    mergeActivation(e, encoded, rank, what) {
+      if (rank === 1) return encoded;
+      // [N, C, ...s, r] -> [N, C, r, ...s] -> [N, C·r, ...s]: channel c·r + j keeps each group's channels contiguous.
+      const perm = [0, 1, spatialRank + 2, ...Array.from({length: spatialRank}, (_, i) => i + 2)];
+      const moved = e.op('Transpose', [encoded], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
+      return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [0, -1, ...geometry.paddedSpatial])], `${what}.merge`);
+    },
+    other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what),
+    opType: 'Conv',
+    attributes: geometry.attributes,
+    dequantization: {otherSteps: weight.steps, channelDims: [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)], extra: 1},
   };
-  const left = encode(plan.pair!.a, a.name, a.scale.step, group.u, 'a');
-  const right = encode(plan.pair!.b, b.name, b.scale.step, group.v, 'b');
-  let av = left.value;
-  let bv = right.value;
-  if (group.rank > 1) {
-    av = e.op('Reshape', [av, e.int64s('a.shape', [...Array<number>(a.rank - 1).fill(0), -1])], 'a.merge');
-    // [.., K, N, r] -> [.., K, r, N] -> [.., K·r, N]
-    const perm = [...Array.from({length: b.rank - 1}, (_, i) => i), b.rank, b.rank - 1];
-    const moved = e.op('Transpose', [bv], 'b.order', [{name: 'perm', type: 'ints', value: perm}]);
-    bv = e.op('Reshape', [moved, e.int64s('b.shape', [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], 'b.merge');
-  }
-  const acc = e.op('MatMulInteger', [av, bv, e.uint8('a.zero', left.zero), e.uint8('b.zero', right.zero)], 'matmul');
-  const accF = e.op('Cast', [acc], 'accumulator.cast', [{name: 'to', type: 'int', value: DataType.FLOAT}]);
-  const c = (plan.pair!.a.kind === 'shift' ? plan.pair!.a.c : 1) * (plan.pair!.b.kind === 'shift' ? plan.pair!.b.c : 1);
-  return dequantize(e, accF, a.scale.step, [b.scale.step], [], c, output);
 }

@@ -1,9 +1,15 @@
 // Appends the nodes and initializers of one emulated layer. Every name starts with the layer's
 // prefix (`<node name>.axx.`), so the whole emulation subgraph of a layer is recognisable by name.
-import {DataType, type Attribute, type Node, type Tensor} from '../../onnx/ir.js';
+import {DataType, type Attribute, type DataTypeCode, type Node, type Tensor} from '../../onnx/ir.js';
 import type {NameGenerator} from '../../onnx/graph.js';
 import {doubleTensor, floatTensor, int64Tensor, int8Tensor, uint8Tensor} from '../../onnx/tensor.js';
 import {QMAX} from '../quantize.js';
+
+/** Factors by operand byte, [256, rank] row-major, in the element type the op reads. */
+export interface FactorTable {
+  dataType: DataTypeCode;
+  data: Float32Array | Float64Array | Uint8Array;
+}
 
 export class LayerEmitter {
   readonly nodes: Node[] = [];
@@ -67,16 +73,11 @@ export class LayerEmitter {
     return this.op('BitShift', [narrow, this.uint8(`${what}.shift`, shift)], `${what}.shift`, [{name: 'direction', type: 'string', value: 'RIGHT'}]);
   }
 
-  /** The int8 values as floats (exact). */
-  toFloat(q: string, what: string): string {
-    return this.op('DequantizeLinear', [q, this.scalar(`${what}.one`, 1), this.int8(`${what}.zero`, 0)], `${what}.float`);
-  }
-
-  /** Gathers factor rows by int8 value: [..] -> [.., rank] (rank 1: [..]). Negative indices address bytes 0x81…0xff. */
-  gather(quantized: string, factors: Float64Array, rank: number, precision: 'fp32' | 'fp64', what: string): string {
-    const data = precision === 'fp64' ? Float64Array.from(factors) : Float32Array.from(factors);
-    const table = this.constant(`${what}.factors`, rank === 1 ? [256] : [256, rank], data);
+  /** Gathers table rows [256, rank] by int8 value: [..] -> [.., rank] (rank 1: [..]). Negative indices address bytes 0x81…0xff. */
+  gather(quantized: string, table: FactorTable, rank: number, what: string): string {
+    const name = this.names.fresh(`${this.prefix}${what}.factors`);
+    this.initializers.push({name, dataType: table.dataType, dims: rank === 1 ? [256] : [256, rank], data: table.data});
     const index = this.op('Cast', [quantized], `${what}.index`, [{name: 'to', type: 'int', value: DataType.INT32}]);
-    return this.op('Gather', [table, index], `${what}.gather`, [{name: 'axis', type: 'int', value: 0}]);
+    return this.op('Gather', [name, index], `${what}.gather`, [{name: 'axis', type: 'int', value: 0}]);
   }
 }

@@ -1,14 +1,16 @@
 // How one layer emulates its multiplier exactly, given the multiplier's operand table and the
-// layer's reduction length K (products summed per output):
+// layer's reduction length K (products summed per output). A plan is one of two kinds, each with its
+// emitter in emit-layer.ts; its `path` names the formulation in the manifest (docs/emulation.md):
 //
-// - 'int8-exact': the table is the exact product: plain int8 quantised inference. Weight layers
-//   (MatMul/Gemm) run MatMulInteger (int32 accumulation); Conv and attention products run the
-//   float op on the int8 values (exact while K·127² ≤ 2^24).
+// 'integer' — one MatMulInteger/ConvInteger, int32 accumulation, both operands uint8:
+// - 'int8-exact': the table is the exact product: plain int8 quantised inference.
 // - 'int8-shift': rank-1 tables whose activation factor is c·floor(q/2^s), c a power of two (the
-//   truncating EvoApprox circuits: mul8s_1L2H, 1L2D, 1L1G, 1KR3, 1KR8, 1KTY): the activation is
-//   shifted, the weight factor fits int8, and MatMulInteger does the rest. Weight layers only.
+//   truncating EvoApprox circuits: mul8s_1L2H, 1L2D, 1L1G, 1KR3, 1KR8, 1KTY): the activation is shifted.
 // - 'lowrank-int8': integer factors that fit 8 bits (with zero points): the activation factors are
-//   gathered from a uint8 table and MatMulInteger sums the r copies along K in int32. Weight layers only.
+//   gathered from a uint8 table and the op sums the r copies along K.
+//
+// 'float' — one float GEMM per factor group, combined Σ_g S_g/d_g:
+// - 'int8-exact': the int8 values themselves (attention products too long for int32; exact while K·127² ≤ 2^24).
 // - 'lowrank-fp32': integer factor groups (lowrank.ts); the fp32 GEMM is exact by construction
 //   (every partial sum an integer below 2^24), error bound 0.
 // - 'lowrank-fp64': fp64 factors and an fp64 GEMM, accumulator rounded to the nearest integer; used
@@ -22,34 +24,66 @@ import {isUsedByte, signedByte} from './operand-table.js';
 
 export type EmulationPath = 'int8-exact' | 'int8-shift' | 'lowrank-int8' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
 
-export interface EmulationPlan {
-  path: EmulationPath;
-  /** Total rank (sum over groups): the number of GEMM copies along K. */
+/**
+ * A factor group oriented by operand role: the factors of the run-time activation (the table's row
+ * operand in MatMul/Gemm and attention's left operand, its column operand in Conv) and of the other
+ * operand (the weight, or attention's right operand), row-major [256, rank].
+ */
+export interface OrientedGroup {
   rank: number;
-  /** For 'int8-exact' a single identity group (u[a] = a, v[b] = b). */
-  groups: FactorGroup[];
-  /** Worst-case |fp accumulator - exact integer accumulator| before rounding. */
-  errorBound: number;
-  /** Integer path: the activation factor is c·floor(q / 2^s). */
-  shift?: {s: number; c: number};
-  /** Integer low-rank path: zero points making activation factors (u + za) and weight factors (v + zb) uint8. */
-  zeroPoints?: {activation: number; weight: number};
-  /** Integer path for a product of two activations: how each side becomes uint8 for MatMulInteger. */
-  pair?: {a: SideEncoding; b: SideEncoding};
+  activation: Float64Array;
+  other: Float64Array;
+  divisor: number;
 }
 
-/** A run-time operand as uint8: shifted (factor c·floor(q/2^s)) or gathered from a uint8 table (factor + zero). */
-export type SideEncoding = {kind: 'shift'; s: number; c: number} | {kind: 'table'; zero: number};
+/**
+ * How an operand becomes an op input: float factors gathered by quantised value ('float'), or uint8
+ * for MatMulInteger/ConvInteger: shifted (factor c·floor(q/2^s), stored floor(q/2^s) + 2^(7-s)) or
+ * gathered from a uint8 table (factor + zero).
+ */
+export type OperandEncoding = {kind: 'float'; precision: 'fp32' | 'fp64'} | {kind: 'shift'; s: number; c: number} | {kind: 'table'; zero: number};
+export type IntegerEncoding = Exclude<OperandEncoding, {kind: 'float'}>;
+
+interface PlanCommon {
+  /** Total rank (sum over groups): the number of GEMM copies along K. */
+  rank: number;
+  /** Worst-case |fp accumulator - exact integer accumulator| before rounding. */
+  errorBound: number;
+}
+
+/** Float GEMMs, one per factor group (the identity group for the exact product), combined Σ_g S_g/d_g. */
+export interface FloatPlan extends PlanCommon {
+  kind: 'float';
+  path: 'int8-exact' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
+  precision: 'fp32' | 'fp64';
+  groups: OrientedGroup[];
+}
+
+/** One MatMulInteger/ConvInteger over the r copies of one integer group, both operands encoded as uint8. */
+export interface IntegerPlan extends PlanCommon {
+  kind: 'integer';
+  path: 'int8-exact' | 'int8-shift' | 'lowrank-int8';
+  groups: [OrientedGroup];
+  activation: IntegerEncoding;
+  other: IntegerEncoding;
+}
+
+export type EmulationPlan = FloatPlan | IntegerPlan;
+
+/** The power of two the integer op's accumulator is multiplied by (the c of shifted operands). */
+export function accumulatorScale(plan: EmulationPlan): number {
+  if (plan.kind === 'float') return 1;
+  const scaleOf = (encoding: IntegerEncoding): number => (encoding.kind === 'shift' ? encoding.c : 1);
+  return scaleOf(plan.activation) * scaleOf(plan.other);
+}
 
 export interface PlanOptions {
   /** fp64 GEMMs are possible (MatMul/Gemm; onnxruntime has no fp64 Conv). */
   fp64Allowed: boolean;
-  /** MatMulInteger is possible (a constant weight in a MatMul/Gemm). */
-  integerAllowed: boolean;
-  /** Which factor the run-time activation takes: 'u' (row operand: MatMul/Gemm) or 'v' (Conv). */
+  /** Which factor the run-time activation takes: 'u' (row operand: MatMul/Gemm, attention) or 'v' (Conv). */
   activationSide: 'u' | 'v';
-  /** Both operands are run-time activations (attention products): MatMulInteger on two encoded sides. */
-  pair?: boolean;
+  /** The other operand: a constant weight (quantised offline) or a run-time activation (attention products). */
+  other: 'weight' | 'activation';
 }
 
 interface TableFactors {
@@ -84,51 +118,54 @@ function factorsOf(table: Int32Array): TableFactors {
 /** The plan for a K-term reduction, or an explanation of why no exact path exists. */
 export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): EmulationPlan | {error: string} {
   const f = factorsOf(table);
+  const orient = (group: FactorGroup): OrientedGroup =>
+    opts.activationSide === 'u' ? {rank: group.rank, activation: group.u, other: group.v, divisor: group.divisor} : {rank: group.rank, activation: group.v, other: group.u, divisor: group.divisor};
   // Float GEMMs over integer values are exact while every partial sum stays below 2^24; MatMulInteger and
   // ConvInteger accumulate in int32, exact while K·r·255² < 2^31 (uint8 operands minus zero points).
   const fitsFp32 = k * 127 * 128 <= 2 ** 24;
   const fitsInt32 = (rank: number) => k * rank * 255 * 255 < 2 ** 31;
-  if (opts.pair) {
-    const pair = pairPlan(f, k, fitsInt32);
-    if (pair) return pair;
-  }
-  if (f.exactProduct && (opts.integerAllowed ? fitsInt32(1) : fitsFp32)) {
-    return {path: 'int8-exact', rank: 1, groups: [identityGroup()], errorBound: 0, ...(opts.integerAllowed ? {shift: {s: 0, c: 1}} : {})};
-  }
-  const single = f.integer?.length === 1 && f.integer[0]!.rank === 1 && f.integer[0]!.divisor === 1 ? f.integer[0]! : undefined;
-  if (opts.integerAllowed && single && fitsInt32(1)) {
-    // Powers of two may move from the weight factor to the activation's c (u·v is unchanged), so the weight fits int8.
-    const weightSide = opts.activationSide === 'u' ? single.v : single.u;
-    const moved = commonPowerOfTwo(weightSide);
-    const activation = (opts.activationSide === 'u' ? single.u : single.v).map((x) => x * moved);
-    const weightFactor = weightSide.map((x) => x / moved);
-    const shift = shiftForm(activation);
-    if (shift && fitsInt8(weightFactor)) {
-      const group = opts.activationSide === 'u' ? {...single, u: activation, v: weightFactor} : {...single, u: weightFactor, v: activation};
-      return {path: 'int8-shift', rank: 1, groups: [group], errorBound: 0, shift};
-    }
-  }
-  if (opts.integerAllowed && single0(f.integer) && fitsInt32(f.integer![0]!.rank)) {
-    const group = f.integer![0]!;
-    const activation = zeroPointFor(opts.activationSide === 'u' ? group.u : group.v);
-    const weight = zeroPointFor(opts.activationSide === 'u' ? group.v : group.u);
-    if (activation !== undefined && weight !== undefined) {
-      return {path: 'lowrank-int8', rank: group.rank, groups: [group], errorBound: 0, zeroPoints: {activation, weight}};
-    }
-  }
+  const integer = integerPlan(f, opts.other, fitsInt32, orient);
+  if (integer) return integer;
+  if (f.exactProduct && fitsFp32) return {kind: 'float', path: 'int8-exact', precision: 'fp32', rank: 1, groups: [orient(identityGroup())], errorBound: 0};
   if (f.integer && k <= f.integerMaxK) {
     // An all-zero table (rank 0) still needs one (zero) GEMM to produce an accumulator of the right shape.
     const groups = f.integer.length > 0 ? f.integer : [{rank: 1, u: new Float64Array(256), v: new Float64Array(256), divisor: 1}];
-    return {path: 'lowrank-fp32', rank: groups.reduce((sum, g) => sum + g.rank, 0), groups, errorBound: 0};
+    return {kind: 'float', path: 'lowrank-fp32', precision: 'fp32', rank: groups.reduce((sum, g) => sum + g.rank, 0), groups: groups.map(orient), errorBound: 0};
   }
   const bound = fp64ErrorBound(f.fp64, k, isUsedByte);
   if (opts.fp64Allowed && bound < 0.5) {
-    return {path: 'lowrank-fp64', rank: f.fp64.rank, groups: [{rank: f.fp64.rank, u: f.fp64.u, v: f.fp64.v, divisor: 1}], errorBound: bound};
+    const group = orient({rank: f.fp64.rank, u: f.fp64.u, v: f.fp64.v, divisor: 1});
+    return {kind: 'float', path: 'lowrank-fp64', precision: 'fp64', rank: f.fp64.rank, groups: [group], errorBound: bound};
   }
-  if (k <= f.lookupMaxK) return {path: 'lookup-fp32', rank: f.lookup.rank, groups: [f.lookup], errorBound: 0};
+  if (k <= f.lookupMaxK) return {kind: 'float', path: 'lookup-fp32', precision: 'fp32', rank: f.lookup.rank, groups: [orient(f.lookup)], errorBound: 0};
   const why = f.integer ? `integer factors are exact in fp32 only up to K = ${f.integerMaxK}` : `no integer factorisation of rank ≤ 32 exists (rank ${f.fp64.rank})`;
   const fp64 = opts.fp64Allowed ? `the fp64 error bound is ${bound.toPrecision(3)} ≥ 0.5` : 'onnxruntime has no fp64 Conv for the fp64 path';
   return {error: `no exact emulation for K = ${k}: ${why}, ${fp64}, and a direct lookup is exact in fp32 only up to K = ${f.lookupMaxK}`};
+}
+
+/**
+ * MatMulInteger/ConvInteger on one integer group whose sides both encode as uint8, int32 accumulation.
+ * A constant weight is encoded offline, so it only needs a table encoding; powers of two may move from
+ * its factor to the activation's c (u·v is unchanged), so a truncating circuit's weight factor fits.
+ */
+function integerPlan(f: TableFactors, other: PlanOptions['other'], fitsInt32: (rank: number) => boolean, orient: (g: FactorGroup) => OrientedGroup): IntegerPlan | undefined {
+  const source = f.exactProduct ? identityGroup() : f.integer?.length === 1 && f.integer[0]?.divisor === 1 ? f.integer[0] : undefined;
+  if (!source || !fitsInt32(source.rank)) return undefined;
+  const group = orient(source);
+  const candidates = [group];
+  if (other === 'weight' && group.rank === 1) {
+    const moved = commonPowerOfTwo(group.other);
+    candidates.unshift({...group, activation: group.activation.map((x) => x * moved), other: group.other.map((x) => x / moved)});
+  }
+  for (const candidate of candidates) {
+    const activation = encodeSide(candidate.activation, candidate.rank);
+    const otherSide = other === 'weight' ? tableEncoding(candidate.other) : encodeSide(candidate.other, candidate.rank);
+    if (!activation || !otherSide) continue;
+    const shifted = activation.kind === 'shift' && (other === 'weight' || otherSide.kind === 'shift');
+    const path = f.exactProduct ? 'int8-exact' : shifted ? 'int8-shift' : 'lowrank-int8';
+    return {kind: 'integer', path, rank: candidate.rank, groups: [candidate], errorBound: 0, activation, other: otherSide};
+  }
+  return undefined;
 }
 
 function isExactProduct(table: Int32Array): boolean {
@@ -160,15 +197,6 @@ function shiftForm(factor: Float64Array): {s: number; c: number} | undefined {
   return undefined;
 }
 
-function fitsInt8(factor: Float64Array): boolean {
-  for (let byte = 0; byte < 256; byte++) if (isUsedByte(byte) && !(factor[byte]! >= -128 && factor[byte]! <= 127 && Number.isInteger(factor[byte]))) return false;
-  return true;
-}
-
-function single0(groups: FactorGroup[] | undefined): boolean {
-  return groups?.length === 1 && groups[0]!.divisor === 1;
-}
-
 /** A zero point z with factor + z in [0, 255] for every used byte, or undefined. */
 function zeroPointFor(factors: Float64Array): number | undefined {
   let min = 0;
@@ -197,19 +225,13 @@ function commonPowerOfTwo(factor: Float64Array): number {
   return power === 2 ** 30 ? 1 : power;
 }
 
-function pairPlan(f: TableFactors, k: number, fitsInt32: (rank: number) => boolean): EmulationPlan | undefined {
-  const group = f.exactProduct ? identityGroup() : single0(f.integer) ? f.integer![0]! : undefined;
-  if (!group || !fitsInt32(group.rank)) return undefined;
-  const a = encodeSide(group.u, group.rank);
-  const b = encodeSide(group.v, group.rank);
-  if (!a || !b) return undefined;
-  const path = f.exactProduct ? 'int8-exact' : a.kind === 'shift' && b.kind === 'shift' ? 'int8-shift' : 'lowrank-int8';
-  return {path, rank: group.rank, groups: [group], errorBound: 0, pair: {a, b}};
+/** A shift encoding when the factor has one (rank 1), else a uint8 table encoding, or undefined. */
+function encodeSide(factor: Float64Array, rank: number): IntegerEncoding | undefined {
+  const shift = rank === 1 ? shiftForm(factor) : undefined;
+  return shift ? {kind: 'shift', ...shift} : tableEncoding(factor);
 }
 
-function encodeSide(factor: Float64Array, rank: number): SideEncoding | undefined {
-  const shift = rank === 1 ? shiftForm(factor) : undefined;
-  if (shift) return {kind: 'shift', ...shift};
-  const zero = zeroPointFor(factor);
+function tableEncoding(factors: Float64Array): IntegerEncoding | undefined {
+  const zero = zeroPointFor(factors);
   return zero === undefined ? undefined : {kind: 'table', zero};
 }
