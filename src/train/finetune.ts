@@ -8,7 +8,7 @@ import {HISTOGRAM_BINS} from '../approx/calibration.js';
 import {approximateModel, type MultiplierTable} from '../approx/rewrite.js';
 import {operandTable} from '../approx/emulate/operand-table.js';
 import type {Manifest, ManifestLayer, ScaleRecord} from '../approx/rewrite-manifest.js';
-import type {SelectionOptions} from '../approx/rewrite-select.js';
+import {globToRegExp, type SelectionOptions} from '../approx/rewrite-select.js';
 import type {Model} from '../onnx/ir.js';
 import type {LabeledImages} from './labeled-images.js';
 import {train, type EpochRecord, type TrainCheckpoint, type TrainConfig, type TrainHooks} from './loop.js';
@@ -41,15 +41,15 @@ export interface GradientChoice {
   window: number;
   /** Rank terms kept of a 2-D slope (high-rank tables are truncated). */
   maxRank: number;
-  /** Per-layer override by node name; undefined keeps `estimator`. */
-  forLayer?: (node: string) => GradientEstimator | undefined;
+  /** Per-layer overrides: the first glob (over layer node names, as `approximate` takes them) that matches wins. */
+  layers?: readonly {pattern: string; estimator: GradientEstimator}[];
 }
 
 export class FinetuneError extends Error {
   constructor(
     message: string,
-    /** The input at fault: "manifest", "calibration" or "model". */
-    readonly field: 'manifest' | 'calibration' | 'model',
+    /** The input at fault: "manifest", "calibration", "model" or "gradientLayers". */
+    readonly field: 'manifest' | 'calibration' | 'model' | 'gradientLayers',
   ) {
     super(message);
     this.name = 'FinetuneError';
@@ -124,10 +124,11 @@ export function trainableApproximate(target: FinetuneTarget): TrainableApproxima
   const {model, manifest} = rewrite(target, target.float, true);
   const floatWeights = new Set(target.float.graph.initializers.map((t) => t.name));
   const slopes = slopesOf(target);
+  const estimatorOf = estimatorsByLayer(target.gradient, manifest);
   return {
     model,
     manifest,
-    regions: manifest.layers.map((layer) => regionOf(layer, target.gradient, slopes)),
+    regions: manifest.layers.map((layer) => regionOf(layer, estimatorOf(layer.node), target.gradient, slopes)),
     trainable: (t) => floatWeights.has(t.name) && defaultTrainable(t),
   };
 }
@@ -148,10 +149,20 @@ function slopesOf(target: FinetuneTarget): (layer: ManifestLayer, estimator: Tab
   };
 }
 
-function regionOf(layer: ManifestLayer, choice: GradientChoice | undefined, slopes: ReturnType<typeof slopesOf>): StraightThroughRegion {
+/** Each layer's estimator; a per-layer glob that matches no approximated layer is an error listing them. */
+function estimatorsByLayer(choice: GradientChoice | undefined, manifest: Manifest): (node: string) => GradientEstimator {
+  const overrides = (choice?.layers ?? []).map((o) => ({...o, re: globToRegExp(o.pattern)}));
+  const nodes = manifest.layers.map((l) => l.node);
+  const unmatched = overrides.filter((o) => !nodes.some((node) => o.re.test(node)));
+  if (unmatched.length > 0) {
+    throw new FinetuneError(`gradient layer pattern ${unmatched.map((o) => `"${o.pattern}"`).join(', ')} matches no approximated layer; the layers are: ${nodes.join(', ')}`, 'gradientLayers');
+  }
+  return (node) => overrides.find((o) => o.re.test(node))?.estimator ?? choice?.estimator ?? 'ste';
+}
+
+function regionOf(layer: ManifestLayer, estimator: GradientEstimator, choice: GradientChoice | undefined, slopes: ReturnType<typeof slopesOf>): StraightThroughRegion {
   const region: StraightThroughRegion = {output: layer.output, exact: layer.exact};
-  const estimator = choice?.forLayer?.(layer.node) ?? choice?.estimator ?? 'ste';
-  if (estimator === 'ste') return region;
+  if (estimator === 'ste' || choice === undefined) return region;
   const {first, second} = layer.scales;
   if (first.value !== layer.exact.inputs[0] || second.value !== layer.exact.inputs[1] || first.step.length !== 1 || second.step.length !== 1) {
     throw new FinetuneError(`layer "${layer.node}": table gradients need one per-tensor scale for each of the op's two operands`, 'manifest');

@@ -170,8 +170,9 @@ describe('lut-2d gradients in the backward graph', () => {
   }
 
   it('choose per layer, and travel in model metadata', async () => {
-    const {regions} = await gradientCheck(CASES[0]!, 'mul8s_1KX2', {estimator: 'lut-2d', window: WINDOW, maxRank: 8, forLayer: (node) => (node === 'mm' ? 'ste' : undefined)});
+    const {regions} = await gradientCheck(CASES[0]!, 'mul8s_1KX2', {estimator: 'lut-2d', window: WINDOW, maxRank: 8, layers: [{pattern: 'm?', estimator: 'ste'}]});
     expect(regions[0]!.gradient).toBeUndefined();
+    await expect(gradientCheck(CASES[0]!, 'mul8s_1KX2', {estimator: 'lut-2d', window: WINDOW, maxRank: 8, layers: [{pattern: 'nowhere', estimator: 'ste'}]})).rejects.toThrow(/"nowhere" matches no approximated layer; the layers are: mm/);
     const {regions: tabled} = await gradientCheck(CASES[0]!, 'mul8s_1KX2', {estimator: 'lut-1d', window: WINDOW, maxRank: 8});
     const tagged = withStraightThrough({metadataProps: []} as unknown as Model, tabled);
     expect(readStraightThrough(tagged)).toEqual(JSON.parse(JSON.stringify(tabled)));
