@@ -1,6 +1,6 @@
 // Emits ONNX IR nodes and initializers with unique value names. Used by the model builders and by
 // autodiff (which appends a backward pass to an existing graph, so it seeds the taken names).
-import {DataType, type Attribute, type Node, type Tensor} from '../onnx/ir.js';
+import {DataType, type Attribute, type DataTypeCode, type Node, type Tensor} from '../onnx/ir.js';
 
 export const attr = {
   int: (name: string, value: number): Attribute => ({name, type: 'int', value}),
@@ -86,6 +86,11 @@ export class GraphBuilder {
     const name = this.fresh(base);
     this.initializers.push({name, dataType: DataType.FLOAT, dims, data});
     return name;
+  }
+
+  /** A 0-D constant of any type (e.g. an int8 zero point); identical constants are shared. */
+  scalar(dataType: DataTypeCode, data: Int8Array | Uint8Array | Int32Array | Float32Array): string {
+    return this.#constant(`${dataType}(${data[0]})`, 'const_scalar', dataType, [], data);
   }
 
   /** A 1-D int64 constant (shapes, axes, indices); identical constants are shared. */

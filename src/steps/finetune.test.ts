@@ -96,6 +96,22 @@ describe('finetune step', () => {
     expect(layers.filter((l) => l.multiplier.name === 'mul8s_1KR3').map((l) => l.node)).toHaveLength(8);
   }, 30_000);
 
+  it('differentiates through the multiplier tables when asked, per layer', async () => {
+    const common = {model, calibration, manifest, dataset: trainDir, limit: 128, batchSize: 64};
+    const weightsOf = async (extra: Record<string, unknown>) => {
+      const out = await run(finetuneKind, {...common, ...extra});
+      return readModelFile(fileOf(out, 'floatModel')).graph.initializers.find((t) => t.name === 'blocks.1.mlp.fc1.weight')!.data as Float32Array;
+    };
+    const ste = await weightsOf({});
+    const table = await weightsOf({gradient: 'lut-2d'});
+    const blockOneStraightThrough = await weightsOf({gradient: 'lut-2d', gradientLayers: {'blocks.1.**': 'ste'}});
+    expect(table).not.toEqual(ste);
+    expect(blockOneStraightThrough).not.toEqual(table);
+    expect(() => params(finetuneKind, {...common, gradient: 'lut-3d'})).toThrow();
+    expect(() => params(finetuneKind, {...common, gradient: 'lut-2d', gradientWindow: 0})).toThrow();
+    await expect(run(finetuneKind, {...common, gradient: 'lut-2d', gradientLayers: {'block.*': 'ste'}})).rejects.toMatchObject({param: 'with.gradientLayers', message: expect.stringMatching(/blocks\.0\.attn\.qkv/)});
+  }, 60_000);
+
   it('explains a manifest that does not belong to the model', async () => {
     const foreign = {...manifest, layers: manifest.layers.map((l) => ({...l, node: `other.${l.node}`}))};
     const attempt = run(finetuneKind, {model, calibration, manifest: foreign, dataset: trainDir, limit: 64});

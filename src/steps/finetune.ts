@@ -12,9 +12,10 @@ import {StepError, type Json, type StepContext, type StepKind} from '../engine/s
 import {writeModelFile} from '../onnx/codec.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
-import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget} from '../train/finetune.js';
+import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget, type GradientChoice} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
 import {withStraightThrough} from '../train/straight-through.js';
+import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
 import {readModelParam} from './calibrate.js';
 import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
@@ -28,6 +29,10 @@ export interface FinetuneParams extends TrainingParams {
   evalDataset?: string;
   /** Train on this many samples of the dataset (a seeded random subset). */
   limit?: number;
+  gradient: GradientEstimator;
+  gradientWindow: number;
+  gradientRank: number;
+  gradientLayers?: Record<string, GradientEstimator>;
 }
 
 interface FinetuneCheckpoint {
@@ -61,6 +66,18 @@ const schema = {
     clipNorm: {type: 'number', minimum: 0, default: 1, description: 'Global gradient-norm clip; 0 disables.'},
     seed: {type: 'integer', default: 0, description: 'Seed of the subset and of the data order.'},
     checkpointEvery: {...positiveInt, default: 50, description: 'Steps between resumable checkpoints (and after each epoch): an interrupted run resumes there, losing at most this many steps.'},
+    gradient: {
+      enum: [...GRADIENT_ESTIMATORS],
+      default: 'ste',
+      description: "How approximate layers are differentiated: 'ste' as the exact op (straight-through, TransAxx), 'lut-2d' by the multiplier table's central-difference slope, 'lut-1d' by a one-factor-per-operand compression of it (docs/gradients.md).",
+    },
+    gradientWindow: {type: 'integer', minimum: 1, maximum: 64, default: 2, description: 'Half-width h of the central difference (f(a+h, b) − f(a−h, b)) / 2h, in quanta.'},
+    gradientRank: {type: 'integer', minimum: 1, maximum: 64, default: 8, description: 'lut-2d: rank terms kept of a slope table (exact for tables of at most this rank; higher-rank tables are truncated).'},
+    gradientLayers: {
+      type: 'object',
+      additionalProperties: {enum: [...GRADIENT_ESTIMATORS]},
+      description: 'Per-layer estimator: glob over layer node names → estimator; the first matching glob wins, other layers use `gradient`.',
+    },
   },
 };
 
@@ -79,14 +96,24 @@ function selection(p: FinetuneParams): FinetuneSelection {
 
 /** Library errors about the inputs become StepErrors naming the parameter at fault. */
 function asStepError(error: unknown, p: FinetuneParams): unknown {
+  if (error instanceof TableGradientError) return new StepError(error.message, 'see docs/gradients.md for the estimators and their parameters', 'with.gradient');
   if (error instanceof FinetuneError) {
-    const hint = error.field === 'manifest' ? 'pass the manifest output of an approximate step (weights: tensor) run on this model' : `check with.${error.field}`;
+    const hints: Partial<Record<FinetuneError['field'], string>> = {
+      manifest: 'pass the manifest output of an approximate step (weights: tensor) run on this model',
+      gradientLayers: 'use globs over the layer names listed (`*` stays within one dot-separated part, `**` crosses them)',
+    };
+    const hint = hints[error.field] ?? `check with.${error.field}`;
     return new StepError(error.message, hint, `with.${error.field}`);
   }
   if (!(error instanceof RewriteError)) return error;
   const field = p.manifest !== undefined ? 'manifest' : error.field === 'assign' || error.field === 'default' ? error.field : 'calibration';
   const hint = p.manifest !== undefined ? 'the manifest must come from an approximate step run on this model' : 'list multipliers with `axx multipliers`';
   return new StepError(error.message, hint, `with.${field}`);
+}
+
+function gradientChoice(p: FinetuneParams): GradientChoice {
+  const layers = Object.entries(p.gradientLayers ?? {}).map(([pattern, estimator]) => ({pattern, estimator}));
+  return {estimator: p.gradient, window: p.gradientWindow, maxRank: p.gradientRank, layers};
 }
 
 function multiplierNames(p: FinetuneParams): string[] {
@@ -97,7 +124,13 @@ function multiplierNames(p: FinetuneParams): string[] {
 async function run(ctx: StepContext<FinetuneParams>) {
   const p = ctx.params;
   const float = await readModelParam(p.model, 'with.model');
-  const target: FinetuneTarget = {float, calibration: await readCalibration(p.calibration), selection: await guarded(p, () => selection(p)), resolveMultiplier};
+  const target: FinetuneTarget = {
+    float,
+    calibration: await readCalibration(p.calibration),
+    selection: await guarded(p, () => selection(p)),
+    resolveMultiplier,
+    gradient: gradientChoice(p),
+  };
   const full = openImages(p.dataset, 'with.dataset');
   const trainSet = p.limit === undefined ? full : imageSubset(full, p.limit, p.seed);
   const evalSet = p.evalDataset === undefined ? undefined : openImages(p.evalDataset, 'with.evalDataset');
@@ -178,7 +211,7 @@ async function guarded<T>(p: FinetuneParams, f: () => T | Promise<T>): Promise<T
 export const finetuneKind: StepKind<FinetuneParams> = {
   name: 'finetune',
   version: 1,
-  description: 'Approximate-aware finetuning: train the float weights through the approximate forward pass (straight-through backward, frozen scales), re-emit the approximate model',
+  description: 'Approximate-aware finetuning: train the float weights through the approximate forward pass (straight-through or table-derived backward, frozen scales), re-emit the approximate model',
   schema,
   outputs: {
     model: {type: 'file', format: 'onnx', description: 'The finetuned approximate model.'},

@@ -8,6 +8,7 @@ import {linearAlgebraRules} from './rules/linear-algebra.js';
 import {nnRules} from './rules/nn.js';
 import {NON_DIFFERENTIABLE, shapeRules} from './rules/shape-ops.js';
 import type {StraightThroughRegion} from './straight-through.js';
+import {tableRegionGrad, type TableGradient} from './table-gradient-rule.js';
 
 export const GRAD_RULES: Readonly<Record<string, GradRule>> = {...elementwiseRules, ...linearAlgebraRules, ...shapeRules, ...nnRules};
 
@@ -27,7 +28,7 @@ export interface DifferentiateOptions {
 
 /** Appends the backward pass to `b` and returns the gradient value of each `wrt` value that influences a seed. */
 export function differentiate(b: GraphBuilder, options: DifferentiateOptions): Map<string, string> {
-  const nodes = backwardView(options.nodes, options.straightThrough ?? []);
+  const {nodes, tableGradients} = backwardView(options.nodes, options.straightThrough ?? []);
   const requires = new Set(options.wrt);
   for (const node of nodes) {
     if (NON_DIFFERENTIABLE.has(node.opType)) continue;
@@ -63,7 +64,8 @@ export function differentiate(b: GraphBuilder, options: DifferentiateOptions): M
       );
     }
     ctx.node = node;
-    const inputGrads = rule(node, outputGrads, ctx);
+    const table = tableGradients.get(node);
+    const inputGrads = table !== undefined && outputGrads[0] !== undefined ? tableRegionGrad(node, outputGrads[0], ctx, table, rule) : rule(node, outputGrads, ctx);
     node.inputs.forEach((input, k) => {
       const grad = inputGrads[k];
       if (grad !== undefined && requires.has(input)) add(input, grad);
@@ -80,10 +82,12 @@ export function differentiate(b: GraphBuilder, options: DifferentiateOptions): M
 
 /**
  * The nodes the backward pass walks: the producer of each straight-through region's output is
- * replaced by a virtual exact node, so the emulation nodes upstream never receive gradients.
+ * replaced by a virtual exact node, so the emulation nodes upstream never receive gradients. Virtual
+ * nodes of regions differentiated through their table come with that table gradient.
  */
-function backwardView(nodes: Node[], regions: readonly StraightThroughRegion[]): Node[] {
-  if (regions.length === 0) return nodes;
+function backwardView(nodes: Node[], regions: readonly StraightThroughRegion[]): {nodes: Node[]; tableGradients: Map<Node, TableGradient>} {
+  const tableGradients = new Map<Node, TableGradient>();
+  if (regions.length === 0) return {nodes, tableGradients};
   const byOutput = new Map(regions.map((r) => [r.output, r]));
   const seen = new Set<string>();
   const view = nodes.map((node) => {
@@ -91,9 +95,11 @@ function backwardView(nodes: Node[], regions: readonly StraightThroughRegion[]):
     if (region === undefined) return node;
     if (node.outputs.length !== 1) throw new AutodiffError(`autodiff: straight-through output '${region.output}' comes from multi-output node '${node.name}'`);
     seen.add(region.output);
-    return {name: `${node.name}.straight_through`, opType: region.exact.opType, domain: '', inputs: region.exact.inputs, outputs: [region.output], attributes: region.exact.attributes ?? []};
+    const exact: Node = {name: `${node.name}.straight_through`, opType: region.exact.opType, domain: '', inputs: region.exact.inputs, outputs: [region.output], attributes: region.exact.attributes ?? []};
+    if (region.gradient !== undefined && region.gradient !== 'exact') tableGradients.set(exact, region.gradient);
+    return exact;
   });
   const missing = regions.filter((r) => !seen.has(r.output));
   if (missing.length > 0) throw new AutodiffError(`autodiff: straight-through region outputs not produced by any node: ${missing.map((r) => r.output).join(', ')}`);
-  return view;
+  return {nodes: view, tableGradients};
 }

@@ -6,12 +6,14 @@
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {HISTOGRAM_BINS} from '../approx/calibration.js';
 import {approximateModel, type MultiplierTable} from '../approx/rewrite.js';
-import type {Manifest, ScaleRecord} from '../approx/rewrite-manifest.js';
-import type {SelectionOptions} from '../approx/rewrite-select.js';
+import {operandTable} from '../approx/emulate/operand-table.js';
+import type {Manifest, ManifestLayer, ScaleRecord} from '../approx/rewrite-manifest.js';
+import {globToRegExp, type SelectionOptions} from '../approx/rewrite-select.js';
 import type {Model} from '../onnx/ir.js';
 import type {LabeledImages} from './labeled-images.js';
 import {train, type EpochRecord, type TrainCheckpoint, type TrainConfig, type TrainHooks} from './loop.js';
 import type {StraightThroughRegion} from './straight-through.js';
+import {tableSlopes, type GradientEstimator, type OperandSlope, type TableEstimator, type TableSlopes} from './table-gradient.js';
 import {defaultTrainable} from './training-graph.js';
 import {TrainingSession} from './training-session.js';
 
@@ -28,13 +30,26 @@ export interface FinetuneTarget {
   calibration: CalibrationFile;
   selection: FinetuneSelection;
   resolveMultiplier: (name: string) => MultiplierTable;
+  /** How the approximate layers are differentiated; default: straight-through ('ste') everywhere. */
+  gradient?: GradientChoice;
+}
+
+/** The gradient estimator of each approximated layer (table-gradient.ts). */
+export interface GradientChoice {
+  estimator: GradientEstimator;
+  /** Half-width of the table's central difference, in quanta. */
+  window: number;
+  /** Rank terms kept of a 2-D slope (high-rank tables are truncated). */
+  maxRank: number;
+  /** Per-layer overrides: the first glob (over layer node names, as `approximate` takes them) that matches wins. */
+  layers?: readonly {pattern: string; estimator: GradientEstimator}[];
 }
 
 export class FinetuneError extends Error {
   constructor(
     message: string,
-    /** The input at fault: "manifest", "calibration" or "model". */
-    readonly field: 'manifest' | 'calibration' | 'model',
+    /** The input at fault: "manifest", "calibration", "model" or "gradientLayers". */
+    readonly field: 'manifest' | 'calibration' | 'model' | 'gradientLayers',
   ) {
     super(message);
     this.name = 'FinetuneError';
@@ -108,12 +123,54 @@ export interface TrainableApproximate {
 export function trainableApproximate(target: FinetuneTarget): TrainableApproximate {
   const {model, manifest} = rewrite(target, target.float, true);
   const floatWeights = new Set(target.float.graph.initializers.map((t) => t.name));
+  const slopes = slopesOf(target);
+  const estimatorOf = estimatorsByLayer(target.gradient, manifest);
   return {
     model,
     manifest,
-    regions: manifest.layers.map((l) => ({output: l.output, exact: l.exact})),
+    regions: manifest.layers.map((layer) => regionOf(layer, estimatorOf(layer.node), target.gradient, slopes)),
     trainable: (t) => floatWeights.has(t.name) && defaultTrainable(t),
   };
+}
+
+/** The table slopes of each multiplier by name, computed once per finetuning. */
+function slopesOf(target: FinetuneTarget): (layer: ManifestLayer, estimator: TableEstimator) => TableSlopes {
+  const memo = new Map<string, TableSlopes>();
+  return (layer, estimator) => {
+    const key = `${layer.multiplier.name}/${estimator}`;
+    let slopes = memo.get(key);
+    if (slopes === undefined) {
+      const multiplier = target.resolveMultiplier(layer.multiplier.name);
+      const {window, maxRank} = target.gradient!;
+      slopes = tableSlopes(operandTable(multiplier.table, multiplier.signed), {estimator, window, maxRank});
+      memo.set(key, slopes);
+    }
+    return slopes;
+  };
+}
+
+/** Each layer's estimator; a per-layer glob that matches no approximated layer is an error listing them. */
+function estimatorsByLayer(choice: GradientChoice | undefined, manifest: Manifest): (node: string) => GradientEstimator {
+  const overrides = (choice?.layers ?? []).map((o) => ({...o, re: globToRegExp(o.pattern)}));
+  const nodes = manifest.layers.map((l) => l.node);
+  const unmatched = overrides.filter((o) => !nodes.some((node) => o.re.test(node)));
+  if (unmatched.length > 0) {
+    throw new FinetuneError(`gradient layer pattern ${unmatched.map((o) => `"${o.pattern}"`).join(', ')} matches no approximated layer; the layers are: ${nodes.join(', ')}`, 'gradientLayers');
+  }
+  return (node) => overrides.find((o) => o.re.test(node))?.estimator ?? choice?.estimator ?? 'ste';
+}
+
+function regionOf(layer: ManifestLayer, estimator: GradientEstimator, choice: GradientChoice | undefined, slopes: ReturnType<typeof slopesOf>): StraightThroughRegion {
+  const region: StraightThroughRegion = {output: layer.output, exact: layer.exact};
+  if (estimator === 'ste' || choice === undefined) return region;
+  const {first, second} = layer.scales;
+  if (first.value !== layer.exact.inputs[0] || second.value !== layer.exact.inputs[1] || first.step.length !== 1 || second.step.length !== 1) {
+    throw new FinetuneError(`layer "${layer.node}": table gradients need one per-tensor scale for each of the op's two operands`, 'manifest');
+  }
+  const {row, column} = slopes(layer, estimator);
+  // Exact input 0 is the table's row operand unless the weight is (Conv, as TransAxx indexes its tables).
+  const inputSlopes: [OperandSlope, OperandSlope] = layer.tableRow === 'first' ? [row, column] : [column, row];
+  return {...region, gradient: {estimator, steps: [first.step[0]!, second.step[0]!], slopes: inputSlopes}};
 }
 
 /** `float` with the initializers `trained` holds under the same names (the trained weights). */

@@ -9,6 +9,8 @@
 // Regions travel with the model file as JSON under the metadata key `axx.straight_through`
 // (see `withStraightThrough`), or are passed to `buildTrainingGraph` directly.
 import type {Attribute, Model} from '../onnx/ir.js';
+import type {TableGradient} from './table-gradient-rule.js';
+import {GRADIENT_ESTIMATORS, OPERAND_LEVELS} from './table-gradient.js';
 
 export const STRAIGHT_THROUGH_KEY = 'axx.straight_through';
 
@@ -18,10 +20,10 @@ export interface StraightThroughRegion {
   /** The exact op whose gradient is used, e.g. {opType: 'MatMul', inputs: [x, 'blocks.0.attn.qkv.weight']}. */
   exact: {opType: 'MatMul' | 'Gemm' | 'Conv'; inputs: string[]; attributes?: Attribute[]};
   /**
-   * How the region is differentiated. Only 'exact' (straight-through) exists; a gradient derived
-   * from the multiplier's table (∂L/∂a from finite differences of L along a) would be a new variant.
+   * How the region is differentiated: 'exact' (default) as the exact op (straight-through), or through
+   * the slopes of the multiplier's table (table-gradient.ts).
    */
-  gradient?: 'exact';
+  gradient?: 'exact' | TableGradient;
 }
 
 export function readStraightThrough(model: Model): StraightThroughRegion[] {
@@ -33,7 +35,9 @@ export function readStraightThrough(model: Model): StraightThroughRegion[] {
     if (typeof region?.output !== 'string' || !Array.isArray(region.exact?.inputs) || !['MatMul', 'Gemm', 'Conv'].includes(region.exact?.opType)) {
       throw new Error(`model metadata ${STRAIGHT_THROUGH_KEY}: bad region ${JSON.stringify(region)} (need {output, exact: {opType: MatMul|Gemm|Conv, inputs}})`);
     }
-    if ((region.gradient ?? 'exact') !== 'exact') throw new Error(`model metadata ${STRAIGHT_THROUGH_KEY}: unknown gradient '${region.gradient}'`);
+    if ((region.gradient ?? 'exact') !== 'exact' && !isTableGradient(region.gradient)) {
+      throw new Error(`model metadata ${STRAIGHT_THROUGH_KEY}: region '${region.output}' has an unknown or malformed gradient (need 'exact' or {estimator, steps, slopes})`);
+    }
   }
   return parsed as StraightThroughRegion[];
 }
@@ -43,4 +47,21 @@ export function withStraightThrough(model: Model, regions: StraightThroughRegion
   const metadataProps = model.metadataProps.filter((p) => p.key !== STRAIGHT_THROUGH_KEY);
   metadataProps.push({key: STRAIGHT_THROUGH_KEY, value: JSON.stringify(regions)});
   return {...model, metadataProps};
+}
+
+function isTableGradient(gradient: unknown): gradient is TableGradient {
+  const g = gradient as TableGradient | undefined;
+  const isFactor = (f: unknown) => Array.isArray(f) && f.length === OPERAND_LEVELS && f.every(Number.isFinite);
+  return (
+    typeof g === 'object' &&
+    g !== null &&
+    GRADIENT_ESTIMATORS.includes(g.estimator) &&
+    g.estimator !== ('ste' as string) &&
+    Array.isArray(g.steps) &&
+    g.steps.length === 2 &&
+    g.steps.every((step) => Number.isFinite(step) && step > 0) &&
+    Array.isArray(g.slopes) &&
+    g.slopes.length === 2 &&
+    g.slopes.every((slope) => Number.isInteger(slope?.rank) && slope.rank >= 1 && [slope.own, slope.other].every((fs) => Array.isArray(fs) && fs.length === slope.rank && fs.every(isFactor)))
+  );
 }

@@ -18,8 +18,8 @@ params:
   multipliers: [mul8s_1L2H, mul8s_1KR3]
 steps:
   model: {uses: load/model, with: {name: vit-mnist}}
-  train-images: {uses: load/dataset, with: {source: mnist, split: train, limit: 512, seed: 0, stratified: true}}
-  test-images: {uses: load/dataset, with: {source: mnist, split: test, limit: 100, seed: 0, stratified: true}}
+  train-images: {uses: load/dataset, with: {source: mnist, split: train, limit: 512, seed: 0}}
+  test-images: {uses: load/dataset, with: {source: mnist, split: test, limit: 100, seed: 0}}
   calibrate:
     uses: calibrate
     with: {model: '\${{ steps.model.outputs.model }}', dataset: '\${{ steps.train-images.outputs.dataset }}', batches: 2, batchSize: 32}
