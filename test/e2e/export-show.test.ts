@@ -135,10 +135,18 @@ steps:
     const run = await cli(dir, 'run', 'p.yaml', '--renderer', 'plain', '--cache', 'my-cache');
     expect(run.code, run.err).toBe(0);
     const line = run.out.split('\n').find((l) => l.startsWith('report: '));
-    expect(line).toMatch(/^report: axx export page\.html out\/report\.html --run \S+ --cache my-cache$/);
+    expect(line).toMatch(/^report: axx export page\.html out\/report\.html --run \S+ --provenance --cache my-cache$/);
     const words = line!.slice('report: axx '.length).split(' ');
     const pasted = await cli(dir, ...words);
     expect(pasted.code, pasted.err).toBe(0);
     expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toBe('<p>hi</p>\n');
+    const provenance = JSON.parse(readFileSync(join(dir, 'out', 'report.html.provenance.json'), 'utf8'));
+    expect(provenance).toMatchObject({
+      format: 'axx-provenance',
+      exported: {output: 'page.html'},
+      run: {id: words[words.indexOf('--run') + 1], name: 'summary', status: 'passed'},
+      pipeline: {file: join(dir, 'p.yaml'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), modifiedSinceRun: false},
+      steps: [{instance: 'page', kind: 'exec', params: {run: "echo '<p>hi</p>' > r.html"}}],
+    });
   });
 });

@@ -7,14 +7,20 @@ import {chmod, cp, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/pr
 import {basename, dirname, join, resolve} from 'node:path';
 import type {StoredArtifact} from '../../engine/store/cas.js';
 import type {OutputRecord} from '../../engine/store/results.js';
+import type {RunRecord} from '../../engine/store/run-log.js';
 import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
 import {cacheOption, openStore} from '../project.js';
+import {runProvenance} from '../run-provenance.js';
 import {describeRun, earlierRunHint, findStepInRun, runScopeFromArgs, runScopeOptions, type Resolved, type RunScope} from '../run-scope.js';
 
 interface Found {
   output: OutputRecord;
+  /** The run the output was read from (absent for a digest). */
+  run?: RunRecord;
+  /** <step>.<output>, or the digest. */
+  name: string;
   /** The name the artifact gets inside a destination directory. */
   fileName: string;
   /** Where it came from, for the confirmation line. */
@@ -32,7 +38,7 @@ function findOutput(store: Store, name: string, scope: RunScope): Resolved<Found
   const output = result.outputs[outputName];
   if (output === undefined) return {ok: false, error: `step "${step.instance}" in ${describeRun(run)} has no output "${outputName}"; its outputs: ${Object.keys(result.outputs).join(', ')}`};
   const fileName = output.type === 'value' ? `${step.instance}.${outputName}.json` : `${step.instance}.${outputName}`;
-  return {ok: true, value: {output, fileName: fileName.replace(/[^\w.=,@+-]/g, '_'), origin: `${step.instance}.${outputName} of ${describeRun(run)}`}};
+  return {ok: true, value: {output, run, name: `${step.instance}.${outputName}`, fileName: fileName.replace(/[^\w.=,@+-]/g, '_'), origin: `${step.instance}.${outputName} of ${describeRun(run)}`}};
 }
 
 function findByDigest(store: Store, prefix: string): Resolved<Found> {
@@ -40,7 +46,7 @@ function findByDigest(store: Store, prefix: string): Resolved<Found> {
   if (matches.length > 1) return {ok: false, error: `digest prefix ${prefix} is ambiguous; give more characters`};
   const artifact: StoredArtifact | undefined = matches[0];
   if (artifact === undefined) return {ok: false, error: `no artifact with digest ${prefix}`};
-  return {ok: true, value: {output: artifact, fileName: artifact.digest.slice(0, 12), origin: `artifact ${artifact.digest.slice(0, 12)}`}};
+  return {ok: true, value: {output: artifact, name: artifact.digest, fileName: artifact.digest.slice(0, 12), origin: `artifact ${artifact.digest.slice(0, 12)}`}};
 }
 
 async function makeWritable(dir: string): Promise<void> {
@@ -77,14 +83,17 @@ export const exportCommand: Command = {
   name: 'export',
   summary: "copy a run's output (step.output) or an artifact (digest) out of the cache",
   usage: [
-    'Usage: axx export <step.output | digest> <path> [--run run-id | --pipeline name] [--cache dir]',
+    'Usage: axx export <step.output | digest> <path> [--run run-id | --pipeline name] [--provenance] [--cache dir]',
     '',
     'The step is read from the latest run that has it (of --pipeline, a pipeline name or file, when given),',
     'or from the run --run names (a unique id prefix; axx runs lists runs). A value output is written as',
     'JSON. When <path> is an existing directory the artifact goes inside it as <step>.<output>[.json].',
+    '',
+    '  --provenance   also write <path>.provenance.json: the run (id, command, dates), the pipeline file,',
+    "                 every step's parameters, input digests and cache key, and the versions used",
   ].join('\n'),
   async run(argv, io) {
-    const args = parseArgs(argv, [cacheOption, ...runScopeOptions]);
+    const args = parseArgs(argv, [cacheOption, ...runScopeOptions, {name: 'provenance', type: 'flag'}]);
     const [name, target, ...extra] = args.positionals;
     if (name === undefined || target === undefined || extra.length > 0) throw new UsageError('give an artifact and a destination path');
     const scope = runScopeFromArgs(args, io);
@@ -95,7 +104,8 @@ export const exportCommand: Command = {
       writeLine(io.stderr, `axx export: ${found.error}`);
       return ExitCode.usage;
     }
-    const {output, fileName, origin} = found.value;
+    const {output, run, name: exportedName, fileName, origin} = found.value;
+    if (args.flags.has('provenance') && run === undefined) throw new UsageError('--provenance needs <step>.<output> (a digest belongs to no run)');
     let dest = resolve(io.cwd, target);
     if ((await stat(dest).catch(() => undefined))?.isDirectory()) dest = join(dest, fileName);
     const existing = await stat(dest).catch(() => undefined);
@@ -107,6 +117,11 @@ export const exportCommand: Command = {
     await writeOutput(store, output, dest);
     const size = output.type === 'value' ? '' : ` (${output.size} B)`;
     writeLine(io.stdout, `exported ${kindOf(output)} ${origin}${size} to ${dest}`);
+    if (args.flags.has('provenance') && run !== undefined) {
+      const provenance = runProvenance(store, run, {output: exportedName, digest: output.digest});
+      await writeOutput(store, {type: 'value', digest: '', value: provenance}, `${dest}.provenance.json`);
+      writeLine(io.stdout, `provenance of run ${run.id} to ${dest}.provenance.json`);
+    }
     return ExitCode.ok;
   },
 };
