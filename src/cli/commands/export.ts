@@ -1,7 +1,9 @@
 // `axx export <step.output> <path>`: copy one run's output out of the CAS (writable, unlike the store's
-// copy). The step is looked up in one run (src/cli/run-scope.ts); a value output is written as JSON; a
-// destination that is an existing directory receives the artifact under its own name. The copy goes to a
-// temporary sibling first and is renamed into place, so an interrupted export leaves no half-written file.
+// copy). The step is looked up in one run (src/cli/run-scope.ts); a value output is written as JSON. A file
+// exported onto an existing directory goes inside it under its own name; a directory output exported onto
+// an existing directory is merged into it (its files replace same-named ones, others stay), so exporting
+// again to the same path gives the same tree. The copy goes to a temporary sibling first and is renamed
+// into place, so an interrupted export leaves no half-written file.
 import {randomBytes} from 'node:crypto';
 import {chmod, cp, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
@@ -69,9 +71,14 @@ async function writeOutput(store: Store, output: OutputRecord, dest: string): Pr
       if (output.type === 'dir') await makeWritable(temp);
       else await chmod(temp, 0o644);
     }
-    // A directory already at `dest` is an earlier export of this output (see the caller): replaced whole.
-    if (output.type === 'dir') await rm(dest, {recursive: true, force: true});
-    await rename(temp, dest);
+    if (output.type === 'dir' && (await stat(dest).catch(() => undefined))?.isDirectory()) {
+      for (const entry of await readdir(temp)) {
+        await rm(join(dest, entry), {recursive: true, force: true});
+        await rename(join(temp, entry), join(dest, entry));
+      }
+    } else {
+      await rename(temp, dest);
+    }
   } finally {
     await rm(temp, {recursive: true, force: true});
   }
@@ -87,7 +94,8 @@ export const exportCommand: Command = {
     '',
     'The step is read from the latest run that has it (of --pipeline, a pipeline name or file, when given),',
     'or from the run --run names (a unique id prefix; axx runs lists runs). A value output is written as',
-    'JSON. When <path> is an existing directory the artifact goes inside it as <step>.<output>[.json].',
+    'JSON. A file exported onto an existing directory goes inside it as <step>.<output>[.json]; a directory',
+    'output is merged into an existing directory (same-named files replaced, others kept).',
     '',
     '  --provenance   also write <path>.provenance.json: the run (id, command, dates), the pipeline file,',
     "                 every step's parameters, input digests and cache key, and the versions used",
@@ -107,7 +115,7 @@ export const exportCommand: Command = {
     const {output, run, name: exportedName, fileName, origin} = found.value;
     if (args.flags.has('provenance') && run === undefined) throw new UsageError('--provenance needs <step>.<output> (a digest belongs to no run)');
     let dest = resolve(io.cwd, target);
-    if ((await stat(dest).catch(() => undefined))?.isDirectory()) dest = join(dest, fileName);
+    if (output.type !== 'dir' && (await stat(dest).catch(() => undefined))?.isDirectory()) dest = join(dest, fileName);
     const existing = await stat(dest).catch(() => undefined);
     if (existing !== undefined && existing.isDirectory() !== (output.type === 'dir')) {
       writeLine(io.stderr, `axx export: ${dest} is a ${existing.isDirectory() ? 'directory' : 'file'} and ${origin} is ${output.type === 'dir' ? 'a directory' : 'not'}; give another path`);
