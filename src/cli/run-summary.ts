@@ -52,6 +52,6 @@ export function runSummaryLines(store: Store, runId: string, io: CliIo, cacheArg
   }
   const lines: string[] = [];
   if (headline.length > 0 || power.length > 0) lines.push(`results: ${[...headline.map((h) => `top-1 ${h}`), ...power].join('; ')}`);
-  if (report !== undefined) lines.push(`report: ${shellCommand([io.argv0, 'export', report, 'out/report.html', '--run', runId, ...cacheArgs])}`);
+  if (report !== undefined) lines.push(`report: ${shellCommand([io.argv0, 'export', report, 'out/report.html', '--run', runId, '--provenance', ...cacheArgs])}`);
   return lines;
 }

@@ -73,7 +73,7 @@ export const calibrateKind: StepKind<CalibrateParams> = {
   description: 'Per-operand quantisation statistics of the approximable layers (max, |x| histogram, amax, quantised-operand histograms)',
   schema,
   outputs: {
-    calibration: {type: 'file', format: 'calibration', description: 'calibration JSON (src/approx/calibration-format.ts)'},
+    calibration: {type: 'file', format: 'calibration', description: 'calibration JSON (src/approx/calibration-format.ts), plus the subset of samples it saw'},
   },
   resources: {cpu: 1},
   async run(ctx) {
@@ -98,7 +98,8 @@ export const calibrateKind: StepKind<CalibrateParams> = {
       throw new StepError(`calibration failed: ${(error as Error).message}`, 'check that the dataset matches the model input (shape and preprocessing)', 'with.dataset');
     }
     const file = join(ctx.scratchDir, 'calibration.json');
-    await writeFile(file, JSON.stringify(calibration));
+    // The subset rides along (calibration readers ignore extra fields), so the file says which samples it saw.
+    await writeFile(file, JSON.stringify({...calibration, subset: record}));
     ctx.log(
       `calibrated ${calibration.layers.length} layers on ${calibration.samples} samples (${record.order}${record.seed !== undefined ? `, seed ${record.seed}` : ''}; ` +
         `${p.method}${p.method === 'percentile' ? ` ${p.percentile}` : ''})`,

@@ -8,6 +8,7 @@ import {idxSource} from '../data/idx-source.js';
 import {writeSubset} from '../data/write-subset.js';
 import {StepError} from '../engine/step-kind.js';
 import {chanceLevelWarning, evaluateKind, type EvaluateMetrics, type EvaluateParams} from './evaluate.js';
+import {writeClassOrderedMnist} from '../../test/support/class-ordered-mnist.js';
 import {keyContext, stepContext} from '../../test/support/step-context.js';
 
 const shipped = fileURLToPath(new URL('../../assets/models/', import.meta.url));
@@ -57,10 +58,8 @@ describe('evaluate', () => {
   });
 
   it('takes limit as a seeded stratified subset of a class-ordered dataset, with per-sample correctness', async () => {
-    const mnist = idxSource({dataset: 'mnist', split: 'test'});
-    const byClass = Int32Array.from(mnist.labels.keys()).sort((a, b) => mnist.labels[a]! - mnist.labels[b]! || a - b);
     const ordered = join(work, 'mnist-class-ordered');
-    await writeSubset(ordered, {...mnist, labels: Int32Array.from(byClass, (i) => mnist.labels[i]!), read: (i, out) => mnist.read(byClass[i]!, out)}, {limit: 1000});
+    await writeClassOrderedMnist(ordered, 1000);
     const model = join(shipped, 'vit-mnist.onnx');
     const value = async (p: Record<string, unknown>, logs: string[] = []) => {
       const {ctx} = context(params({model, dataset: ordered, ...p}));

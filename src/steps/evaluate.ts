@@ -144,10 +144,15 @@ function topClass(logits: Float32Array, row: number, outputs: number): number {
   return best;
 }
 
-/** Identifies "these samples of this stored dataset": its manifest (which names every shard's content) and the chosen indices. */
+/**
+ * Identifies "these samples of this stored dataset" for pairing two evaluations: the manifest (source, split,
+ * subset and seed, preprocessing), every label and the chosen indices.
+ */
 function samplesDigest(dataset: Dataset, indices: Int32Array): string {
+  const labels = dataset.readLabels();
   return createHash('sha256')
     .update(readFileSync(join(dataset.dir, MANIFEST_FILE)))
+    .update(new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength))
     .update(new Uint8Array(indices.buffer, indices.byteOffset, indices.byteLength))
     .digest('hex')
     .slice(0, 32);

@@ -31,6 +31,11 @@ steps:
   model:
     uses: load/model
     with: {name: vit-mnist}
+  dirs:
+    uses: exec
+    with:
+      run: "mkdir d && echo in > d/inner.txt"
+      outputs: {d: {path: d, type: dir}}
 `;
 
 async function cli(dir: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
@@ -74,7 +79,7 @@ describe('axx export and show within one run', () => {
 
   it('writes a value output as a JSON file, and into an existing directory', async () => {
     const dir = tempProject({'p.yaml': pipeline});
-    expect((await cli(dir, 'run', 'p.yaml', '--only', 'model')).code).toBe(0);
+    expect((await cli(dir, 'run', 'p.yaml', '--only', 'model', '--only', 'dirs')).code).toBe(0);
     const value = await cli(dir, 'export', 'model.info', 'info.json');
     expect(value.code, value.err).toBe(0);
     expect(value.out.length).toBeLessThan(300);
@@ -86,6 +91,14 @@ describe('axx export and show within one run', () => {
     expect(readFileSync(join(dir, 'out', 'model.model')).length).toBeGreaterThan(1000);
     expect(readFileSync(join(dir, 'out', 'keep.txt'), 'utf8')).toBe('mine');
     expect((await cli(dir, 'export', 'model.info', 'out')).code).toBe(0);
+    // A directory output merges into an existing directory, the same tree however often it is exported.
+    for (let i = 0; i < 2; i++) expect((await cli(dir, 'export', 'dirs.d', 'out')).code).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'inner.txt'), 'utf8')).toBe('in\n');
+    expect(readFileSync(join(dir, 'out', 'keep.txt'), 'utf8')).toBe('mine');
+    writeFileSync(join(dir, 'file.txt'), '');
+    const onFile = await cli(dir, 'export', 'dirs.d', 'file.txt');
+    expect(onFile.code).toBe(2);
+    expect(onFile.err).toContain(`${join(dir, 'file.txt')} is a file and dirs.d of run`);
     expect(JSON.parse(readFileSync(join(dir, 'out', 'model.info.json'), 'utf8'))).toHaveProperty('macs');
   });
 
@@ -135,10 +148,18 @@ steps:
     const run = await cli(dir, 'run', 'p.yaml', '--renderer', 'plain', '--cache', 'my-cache');
     expect(run.code, run.err).toBe(0);
     const line = run.out.split('\n').find((l) => l.startsWith('report: '));
-    expect(line).toMatch(/^report: axx export page\.html out\/report\.html --run \S+ --cache my-cache$/);
+    expect(line).toMatch(/^report: axx export page\.html out\/report\.html --run \S+ --provenance --cache my-cache$/);
     const words = line!.slice('report: axx '.length).split(' ');
     const pasted = await cli(dir, ...words);
     expect(pasted.code, pasted.err).toBe(0);
     expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toBe('<p>hi</p>\n');
+    const provenance = JSON.parse(readFileSync(join(dir, 'out', 'report.html.provenance.json'), 'utf8'));
+    expect(provenance).toMatchObject({
+      format: 'axx-provenance',
+      exported: {output: 'page.html'},
+      run: {id: words[words.indexOf('--run') + 1], name: 'summary', status: 'passed'},
+      pipeline: {file: join(dir, 'p.yaml'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), modifiedSinceRun: false},
+      steps: [{instance: 'page', kind: 'exec', params: {run: "echo '<p>hi</p>' > r.html"}}],
+    });
   });
 });

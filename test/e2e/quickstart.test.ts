@@ -91,6 +91,8 @@ describe('quickstart pipeline', () => {
     const [html, resumedHtml] = await Promise.all([exportBytes(reference, 'report.html'), exportBytes(killed, 'report.html')]);
     expect(resumedHtml.equals(html)).toBe(true);
     expect(html.toString()).toContain('Quickstart');
+    // Intervals, paired tests, whole-model power and provenance (README "Quickstart").
+    for (const text of ['95% interval', 'Paired comparisons', 'int8 → approximate', 'power saving, whole model', 'Provenance', 'sha256 ']) expect(html.toString()).toContain(text);
     const typo = captureIo(root);
     expect(await runCli(['export', 'report.htm', join(tempDir(), 'r.html'), '--cache', killed], typo)).toBe(2);
     expect(typo.stderrText()).toMatch(/step "report" in run \S+ \(quickstart, passed\) has no output "htm"; its outputs: html, markdown, figures/);
@@ -98,6 +100,8 @@ describe('quickstart pipeline', () => {
     const again = await run(killed);
     expect(again.code, again.out).toBe(0);
     expect(again).toMatchObject({ran: 0, cached: STEP_COUNT});
+    expect(again.out).toMatch(/\nresults: top-1 eval-float \d+\.\d+% \(\d+\.\d–\d+\.\d, n=300\);.*; power saving \d+\.\d% whole model \(\d+\.\d% approximated layers\)\n/);
+    expect(again.out).toMatch(/\nreport: axx export report\.html out\/report\.html --run \S+ --provenance --cache \S+\n/);
     expect(again.ms).toBeLessThan(10_000);
   }, 150_000);
 });

@@ -32,5 +32,14 @@ export function provenanceBlocks(provenance: ProvenanceSection, environment: Rea
   for (const [name, value] of Object.entries(provenance.params ?? {})) rows.push([`param ${name}`, valueText(value)]);
   for (const [name, value] of Object.entries(environment)) rows.push([name, value]);
   if (rows.length === 0) return [];
-  return [{kind: 'heading', level: 2, text: 'Provenance'}, {kind: 'table', columns: ['', ''], rows}];
+  return [
+    {kind: 'heading', level: 2, text: 'Provenance'},
+    {kind: 'table', columns: ['', ''], rows},
+    {
+      kind: 'paragraph',
+      text:
+        "The run behind this report (its id, command and dates, the pipeline file and its digest, every step's parameters, " +
+        'input digests and cache key) is written next to it by axx export <step>.html <path> --provenance.',
+    },
+  ];
 }
