@@ -80,7 +80,7 @@ describe('axx run with exec steps', () => {
     await runCli(['run', 'q.yaml'], captureIo(dir));
     const again = captureIo(dir);
     await runCli(['plan', 'p.yaml', '-p', 'count=4'], again);
-    expect(again.stdoutText()).toContain('with.run: "seq 3 > n.txt" → "seq 4 > n.txt"');
+    expect(again.stdoutText()).toContain(`with.run: "seq '3' > n.txt" → "seq '4' > n.txt"`);
   });
 
   it('an upstream that re-runs with identical bytes leaves downstream cached (early cutoff)', async () => {
