@@ -78,6 +78,18 @@ describe('dataset directory format', () => {
     expect(() => dataset.readSamples([11], x, y)).toThrow(RangeError);
   });
 
+  it('reads every label of uint8 shards, whose samples take one byte per element', async () => {
+    const dir = tempDir();
+    function* bytes(): Generator<Sample> {
+      const x = new Uint8Array(4);
+      for (let i = 0; i < 11; i++) yield {x: x.fill(i), label: i % 3};
+    }
+    await writeDataset(dir, {sampleShape: [1, 2, 2], dtype: 'uint8', classes: ['a', 'b', 'c'], preprocessing: {description: 'none'}, samples: bytes()}, {shardBytes: 40});
+    const dataset = openDataset(dir);
+    expect(dataset.manifest.shards.length).toBeGreaterThan(1);
+    expect([...dataset.readLabels()]).toEqual(Array.from({length: 11}, (_, i) => i % 3));
+  });
+
   it('names the file when the manifest is missing, damaged or disagrees with a shard', async () => {
     const empty = tempDir();
     expect(() => openDataset(empty)).toThrow(`${join(empty, 'manifest.json')}: no dataset manifest here`);

@@ -170,7 +170,7 @@ export function openDataset(dir: string): Dataset {
       const bytes = new Uint8Array(labels.buffer);
       const files = fileCache();
       try {
-        manifest.shards.forEach((shard, i) => readExactly(files.fd(i), bytes, shardStarts[i]! * 4, shard.count * 4, shard.count * size * 4, dir));
+        manifest.shards.forEach((shard, i) => readExactly(files.fd(i), bytes, shardStarts[i]! * 4, shard.count * 4, shard.count * size * elementBytes, dir));
       } finally {
         files.done();
       }
