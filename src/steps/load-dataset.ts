@@ -248,10 +248,10 @@ export interface DatasetInfo {
 export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   name: 'load/dataset',
   version: 2,
-  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a deterministic subset, store preprocessed float32 shards',
+  description: 'Decode MNIST, Fashion-MNIST, an image folder (as many images at once as cpu resources granted) or NPY/NPZ tensors once, take a deterministic subset, store uint8 pixel shards (image folders) or preprocessed float32 shards',
   schema,
   outputs: {
-    dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
+    dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + uint8 or float32 sample / int32 label shards (src/data/manifest.ts)'},
     info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing'},
   },
   keyExtras(params): Json {
