@@ -171,6 +171,9 @@ function checkTransformFields(params: LoadDatasetParams, allowed: string[]): voi
 /** `cpus`: the step's cpu grant; image folders decode that many images at once, in sharp's threads. */
 function openSource(params: LoadDatasetParams, cpus: number): SampleSource {
   const t = params.transform ?? {};
+  for (const field of ['classFile', 'dtype'] as const) {
+    if (params[field] !== undefined && params.source !== 'image-folder') throw new StepError(`with.${field} applies to source image-folder only`, undefined, `with.${field}`);
+  }
   switch (params.source) {
     case 'mnist':
     case 'fashion-mnist': {
