@@ -90,6 +90,31 @@ describe('dataset directory format', () => {
     expect([...dataset.readLabels()]).toEqual(Array.from({length: 11}, (_, i) => i % 3));
   });
 
+  it('stores uint8 samples as bytes and reads them normalised, in batches and at random, across shards', async () => {
+    const dir = tempDir();
+    function* bytes(): Generator<Sample> {
+      const x = new Uint8Array(8);
+      for (let i = 0; i < 7; i++) {
+        for (let k = 0; k < 8; k++) x[k] = (i * 31 + k * 17) % 256;
+        yield {x, label: i % 3};
+      }
+    }
+    // Two channels of [2, 2]: channel 0 is (x/255 - 0.5)/0.25, channel 1 (x/255 - 0.25)/0.5.
+    const preprocessing = {description: 'test', scale: 1 / 255, mean: [0.5, 0.25], std: [0.25, 0.5]};
+    const manifest = await writeDataset(dir, {sampleShape: [2, 2, 2], dtype: 'uint8', classes: ['a', 'b', 'c'], preprocessing, samples: bytes()}, {shardBytes: 30});
+    expect(manifest.dtype).toBe('uint8');
+    expect(manifest.shards.map((s) => s.count)).toEqual([2, 2, 2, 1]); // 8 bytes + a 4-byte label per sample
+    const expected = (i: number, k: number) => Math.fround(((i * 31 + k * 17) % 256) * (1 / 255 / [0.25, 0.5][k >> 2]!) - [0.5, 0.25][k >> 2]! / [0.25, 0.5][k >> 2]!);
+    const dataset = openDataset(dir);
+    const [batch] = [...dataset.batches(7)];
+    expect(Array.from(batch!.x)).toEqual(Array.from({length: 56}, (_, j) => expected(j >> 3, j & 7)));
+    const x = new Float32Array(16);
+    const y = new Int32Array(2);
+    dataset.readSamples([6, 1], x, y);
+    expect(Array.from(x)).toEqual([...Array.from({length: 8}, (_, k) => expected(6, k)), ...Array.from({length: 8}, (_, k) => expected(1, k))]);
+    expect(Array.from(y)).toEqual([0, 1]);
+  });
+
   it('names the file when the manifest is missing, damaged or disagrees with a shard', async () => {
     const empty = tempDir();
     expect(() => openDataset(empty)).toThrow(`${join(empty, 'manifest.json')}: no dataset manifest here`);

@@ -178,6 +178,7 @@ describe('load/dataset', () => {
     pngFile(join(empty, 'a', '1.png'), 0);
     mkdirSync(join(empty, 'b'));
     expect((await failure(params({source: 'image-folder', path: empty}))).message).toBe(`${join(empty, 'b')}: class folder holds no .jpg/.jpeg/.png images`);
+    expect(await failure(params({source: 'mnist', dtype: 'uint8'}))).toMatchObject({param: 'with.dtype', message: 'with.dtype applies to source image-folder only'});
     expect(validate({source: 'cifar'})).toBe(false);
     expect(validate({source: 'mnist', limit: -1})).toBe(false);
   });

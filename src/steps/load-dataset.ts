@@ -165,6 +165,9 @@ function checkTransformFields(params: LoadDatasetParams, allowed: string[]): voi
 /** `cpus`: the step's cpu grant; image folders decode that many images at once, in sharp's threads. */
 function openSource(params: LoadDatasetParams, cpus: number): SampleSource {
   const t = params.transform ?? {};
+  for (const field of ['classFile', 'dtype'] as const) {
+    if (params[field] !== undefined && params.source !== 'image-folder') throw new StepError(`with.${field} applies to source image-folder only`, undefined, `with.${field}`);
+  }
   switch (params.source) {
     case 'mnist':
     case 'fashion-mnist': {
@@ -247,10 +250,10 @@ export interface DatasetInfo {
 export const loadDatasetKind: StepKind<LoadDatasetParams> = {
   name: 'load/dataset',
   version: 2,
-  description: 'Decode MNIST, Fashion-MNIST, an image folder (in as many threads as cpu resources granted) or NPY/NPZ tensors once, take a seeded stratified subset (or the first samples), store shards (float32, or uint8 pixel bytes for image folders)',
+  description: 'Decode MNIST, Fashion-MNIST, an image folder (as many images at once as cpu resources granted) or NPY/NPZ tensors once, take a seeded stratified subset (or the first samples), store uint8 pixel shards (image folders) or preprocessed float32 shards',
   schema,
   outputs: {
-    dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + float32 sample / int32 label shards (src/data/manifest.ts)'},
+    dataset: {type: 'dir', format: 'dataset', description: 'manifest.json + uint8 or float32 sample / int32 label shards (src/data/manifest.ts)'},
     info: {type: 'value', format: 'dataset-info', description: 'count, sample shape, classes, samples per class, preprocessing, the subset (order, seed, classes left out), warnings'},
   },
   async keyExtras(params, key): Promise<Json> {

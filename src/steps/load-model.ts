@@ -6,7 +6,7 @@ import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {StepError, type StepKind} from '../engine/step-kind.js';
-import {decodeModel, encodeModel, OnnxDecodeError} from '../onnx/codec.js';
+import {decodeModel, encodeModel, OnnxDecodeError, OnnxEncodeError} from '../onnx/codec.js';
 import type {Dim, Model, ValueInfo} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
 import {layerMacs, parameterCount} from '../onnx/stats.js';
@@ -71,6 +71,20 @@ function externalFiles(model: Model): string[] {
   const locations = new Set<string>();
   for (const tensor of model.graph.initializers) if (tensor.externalLocation !== undefined) locations.add(tensor.externalLocation);
   return [...locations].sort();
+}
+
+/** The model as one file, which a step's file output must be; past protobuf's 2 GiB limit that cannot be. */
+function selfContained(model: Model, source: Source): Uint8Array {
+  try {
+    return encodeModel(model);
+  } catch (error) {
+    if (!(error instanceof OnnxEncodeError)) throw error;
+    throw new StepError(
+      `${source.file} with its external data is too large for one ONNX file: ${error.message}`,
+      'a pipeline passes models between steps as single files, so models past 2 GiB are not supported as load/model inputs yet',
+      source.param,
+    );
+  }
 }
 
 type ValueSummary = {name: string; type: string; shape: Dim[] | null};
@@ -159,7 +173,7 @@ export const loadModelKind: StepKind<LoadModelParams> = {
     const info = describe(model, source.label, createHash('sha256').update(bytes).digest('hex'));
     const out = join(ctx.scratchDir, 'model.onnx');
     // A model with external data becomes one self-contained file; otherwise the bytes are kept as they are.
-    if (externalFiles(model).length > 0) await writeFile(out, encodeModel(model));
+    if (externalFiles(model).length > 0) await writeFile(out, selfContained(model, source));
     else await copyFile(source.file, out);
     ctx.progress(3, 3, 'check');
     ctx.log(`${source.label}: ${info.parameters} parameters, ${info.macs.total} MACs per sample`);
