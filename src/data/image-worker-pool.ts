@@ -1,7 +1,8 @@
 // Worker threads that decode and transform images in parallel (JPEG decoding in pure JS is the
 // slow part of loading an image folder). Each worker runs image-worker.ts with one transform;
-// jobs go to the first idle worker. Workers load TypeScript through tsx, as the CLI does.
+// jobs go to the first idle worker.
 import {Worker} from 'node:worker_threads';
+import {siblingEntry} from '../util/module-entry.js';
 import {DataError} from './data-error.js';
 import type {ImageTransform} from './image-folder.js';
 
@@ -15,8 +16,11 @@ interface Job {
   reject(error: Error): void;
 }
 
-const workerUrl = new URL('./image-worker.ts', import.meta.url).href;
-const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerUrl)}); });`;
+const workerEntry = siblingEntry(import.meta.url, 'image-worker');
+/** Run from source, a worker registers tsx itself: worker threads ignore the --import of their execArgv. */
+const workerScript = workerEntry.typescript
+  ? {code: `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(workerEntry.url.href)}); });`, eval: true}
+  : {code: workerEntry.url, eval: false};
 
 export class ImageWorkerPool {
   readonly #idle: Worker[] = [];
@@ -28,7 +32,7 @@ export class ImageWorkerPool {
 
   constructor(size: number, transform: ImageTransform) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(bootstrap, {eval: true, workerData: {transform}});
+      const worker = new Worker(workerScript.code, {eval: workerScript.eval, workerData: {transform}});
       worker.on('message', (reply: WorkerReply) => this.#finish(worker, reply));
       worker.on('error', (error) => this.#fail(error));
       this.#all.push(worker);

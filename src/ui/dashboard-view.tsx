@@ -21,8 +21,6 @@ export interface DashboardViewProps {
   showLog: boolean;
   /** Set once the user pressed q: the run goes on without this view. */
   detached?: boolean;
-  /** How the user invoked axx ("axx", "npx axx" …), for the commands the view prints. */
-  argv0?: string;
   /** Per step kind, what an interrupted run keeps of a running step (kinds without one restart). */
   interruptNotes?: Readonly<Record<string, string>>;
 }
@@ -71,10 +69,9 @@ export function planLayout(available: number, want: Layout): Layout {
 
 export function DashboardView(props: DashboardViewProps): React.ReactElement {
   const {view, rows, selected, now, columns} = props;
-  const argv0 = props.argv0 ?? 'axx';
   const focus = focusedInstance(view, rows[selected]);
   const errorLines = errorPanelLines(view, columns);
-  const footerLines = footerText(view, props, argv0);
+  const footerLines = footerText(view, props);
   const metricLines = props.showLog ? [] : metricsLines(view, focus, columns);
   const log = logLines(view, props.showLog ? focus : undefined);
   const layout = planLayout(props.height - 1 - HEADER_LINES - errorLines.length - footerLines.length, {
@@ -272,8 +269,9 @@ function errorPanelLines(view: RunView, columns: number): {text: string; color?:
   return lines;
 }
 
-function footerText(view: RunView, props: DashboardViewProps, argv0: string): string[] {
-  if (props.detached) return [`detached — the run continues; reattach with: ${argv0} watch ${view.runId ?? ''}`];
+function footerText(view: RunView, props: DashboardViewProps): string[] {
+  // The command to reattach is printed once the dashboard has let go of the terminal (it knows the cache).
+  if (props.detached) return [`detached — run ${view.runId ?? ''} continues`];
   if (view.outcome) return [`run ${view.outcome} · q quit`];
   return [`↑↓ select · enter expand · l ${props.showLog ? 'metrics' : 'log'} · f follow · q detach`, `ctrl-c stop: ${interruptEffect(view, props.interruptNotes ?? {})}`];
 }

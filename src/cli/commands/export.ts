@@ -35,7 +35,6 @@ async function makeWritable(dir: string): Promise<void> {
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: 'copy an artifact (step.output or digest) out of the cache',
   usage: 'Usage: axx export <step.output | digest> <path> [--cache dir]',
   async run(argv, io) {
     const args = parseArgs(argv, [cacheOption]);

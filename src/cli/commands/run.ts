@@ -11,7 +11,7 @@ import type {Store} from '../../engine/store/store.js';
 import {intOption, parseArgs, type ParsedArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
 import {executors} from '../executors.js';
-import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs, shellCommand} from '../project.js';
+import {axxCommand, cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs} from '../project.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
 
@@ -24,7 +24,6 @@ const EXECUTORS: readonly ExecutorName[] = ['in-process', 'child-process'];
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a pipeline (cached steps are reused)',
   usage: [
     'Usage: axx run <pipeline.yaml> [options]',
     '',
@@ -76,8 +75,10 @@ export const runCommand: Command = {
     if (io.signal.aborted) onSignal();
     io.signal.addEventListener('abort', onSignal, {once: true});
     const renderer = makeRenderer(io, {interrupt: () => stop.abort(new Error('interrupted from the dashboard'))});
-    // The resume command repeats this one minus --force (what was forced and finished is now cached).
+    // The resume command repeats this one minus --force (what was forced and finished is now cached),
+    // with --cache where the pasted command would not find this cache by itself.
     const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force=') && a !== `--${BACKGROUND_FLAG}`);
+    const resumeCommand = axxCommand(io, ['run', ...resumeArgs, ...(args.strings.has('cache') ? [] : cacheArgs(cacheDir(args, io, pipeline.file), io, pipeline.file))]);
     const summary = await runPipeline(pipeline, {
       store,
       executors: executors(),
@@ -89,12 +90,12 @@ export const runCommand: Command = {
       budget: {cpu: cpus().length},
       failFast: args.flags.has('fail-fast'),
       ...selection,
-      command: shellCommand([io.argv0, 'run', ...resumeArgs]),
+      command: resumeCommand,
     });
     io.signal.removeEventListener('abort', onSignal);
     await renderer.close();
     if (summary.reason === 'failed' && rendererName !== 'ndjson') {
-      writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${shellCommand([io.argv0, 'run', ...resumeArgs])}`);
+      writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${resumeCommand}`);
     }
     return summary.reason === 'passed' ? ExitCode.ok : summary.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.stepFailed;
   },
@@ -133,7 +134,7 @@ async function runInBackground(argv: readonly string[], args: ParsedArgs, io: Cl
     return exited === undefined || exited === null ? ExitCode.internal : exited;
   }
   const end = await followRun(store, run, io, {renderer: 'ink'});
-  printFollowEnd(io, run, end, recordedResumeCommand(store, run.id));
+  printFollowEnd(io, run, end, recordedResumeCommand(store, run.id), cacheDir(args, io, pipelineFile));
   if (end !== 'passed') writeLine(io.stdout, `run output: ${logFile}`);
   return exitCodeOf(end);
 }

@@ -53,7 +53,6 @@ function showStep(store: Store, name: string, runId: string | undefined, io: Cli
 
 export const showCommand: Command = {
   name: 'show',
-  summary: 'show a run (its steps) or a step (params, outputs, metrics, log)',
   usage: 'Usage: axx show <run-id | step | step[instance]> [--run run-id] [--cache dir] [--json]\n\nA run id may be a unique prefix. A step shows its latest run unless --run is given.',
   async run(argv, io) {
     const args = parseArgs(argv, [cacheOption, {name: 'run', type: 'string'}, {name: 'json', type: 'flag'}]);

@@ -23,7 +23,7 @@ export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
     else fallback = plainRenderer(io);
   };
   const interruptNotes = Object.fromEntries(stepKinds.flatMap((k) => (k.interruptNote !== undefined ? [[k.name, k.interruptNote]] : [])));
-  const dashboard = <Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} argv0={io.argv0} interruptNotes={interruptNotes} />;
+  const dashboard = <Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} interruptNotes={interruptNotes} />;
   const app = render(dashboard, {
     stdout: io.stdout as NodeJS.WriteStream,
     stderr: io.stderr as NodeJS.WriteStream,
