@@ -98,8 +98,10 @@ describe('dashboard in a terminal (tmux)', () => {
   }, 60_000);
 
   it.skipIf(!hasTmux)('at 80×24 every frame fits: the header stays on top while rows are selected, nothing scrolls off', async () => {
-    // 16 steps, more than the list has room for, each logging long lines; two run at a time.
+    // 16 steps, more than the list has room for, each logging long lines, two at a time; the first fails
+    // with a long stderr, which the error panel shows for the rest of the run.
     const steps = Array.from({length: 16}, (_, i) => `  step-number-${i}:\n    uses: exec\n    with:\n      run: "for n in 1 2 3; do echo step-${i}-line-$n-${'x'.repeat(100)}; sleep 0.3; done"`);
+    steps[0] = `  step-number-0:\n    uses: exec\n    with:\n      run: "for n in 1 2 3 4 5 6; do echo error-detail-$n-${'y'.repeat(100)} >&2; done; exit 3"`;
     const dir = tempProject({'many.yaml': `name: many-steps-at-eighty-columns\nsteps:\n${steps.join('\n')}\n`});
     const small = 'small';
     tmux('new-session', '-d', '-s', small, '-x', '80', '-y', '24', '-c', dir, 'bash --norc --noprofile');
@@ -117,7 +119,7 @@ describe('dashboard in a terminal (tmux)', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     // Frames of the live dashboard: not those after the viewer printed the outcome below its last frame.
-    const dashboardFrames = frames.filter((f) => f.text.includes('steps ') && !/^run \S+ passed$/m.test(f.text));
+    const dashboardFrames = frames.filter((f) => f.text.includes('steps ') && !/^run \S+ failed$/m.test(f.text));
     expect(dashboardFrames.length).toBeGreaterThan(5);
     for (const frame of dashboardFrames) {
       const lines = frame.text.split('\n');
@@ -127,6 +129,6 @@ describe('dashboard in a terminal (tmux)', () => {
       expect(frame.history, `a frame scrolled lines off the top:\n${frame.text}`).toBe(0);
       for (const line of lines) expect([...line].length).toBeLessThanOrEqual(80);
     }
-    expect(screen(small)).toContain('EXIT=0');
+    expect(screen(small)).toContain('EXIT=1');
   }, 180_000);
 });
