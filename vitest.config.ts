@@ -7,8 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
-    // The end-to-end tests run the shipped CLI (bin/axx.js → dist/): build it when the sources changed.
-    globalSetup: ['test/support/build-dist.ts'],
     // ink draws only the final frame when it believes it runs in CI; the dashboard tests look at live frames.
     env: {CI: 'false', CONTINUOUS_INTEGRATION: 'false'},
   },

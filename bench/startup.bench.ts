@@ -9,12 +9,12 @@ import {createRequire} from 'node:module';
 import {cpus, loadavg, tmpdir} from 'node:os';
 import {dirname, join} from 'node:path';
 import {pathToFileURL} from 'node:url';
-import buildDist from '../test/support/build-dist.js';
+import {ensureDist} from '../test/support/build-dist.js';
 
 const root = join(import.meta.dirname, '..');
 const rounds = Number(process.argv[2] ?? 7);
 const GOAL_SECONDS = 0.4;
-buildDist();
+ensureDist();
 const cache = mkdtempSync(join(tmpdir(), 'axx-bench-startup-'));
 const bin = join(root, 'bin', 'axx.js');
 const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;

@@ -62,7 +62,12 @@ export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[]):
 export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipeline | undefined> {
   const [file, ...extra] = args.positionals;
   if (file === undefined) throw new UsageError('give a pipeline file');
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+  if (extra.length > 0) {
+    // `-p layers=[a, b]` unquoted reaches axx as two words (and a * or [..] may have been expanded by the shell).
+    const splitParam = (args.lists.get('param') ?? []).length > 0;
+    const quoteHint = `; if it is part of a -p value, the shell split it at a space or expanded a * or [..]: quote the whole assignment, e.g. -p 'layers=[blocks.*.attn.qkv, blocks.*.mlp.fc1]'`;
+    throw new UsageError(`unexpected argument ${extra[0]}${splitParam ? quoteHint : ''}`);
+  }
   const path = resolve(io.cwd, file);
   const overrides: ParamOverride[] = [];
   const errors: Diagnostic[] = [];

@@ -3,7 +3,8 @@
 // run finishes on its own and `axx watch` shows it, then interrupts a second run with Ctrl-C.
 import {execFileSync, spawnSync} from 'node:child_process';
 import {join} from 'node:path';
-import {afterAll, describe, expect, it} from 'vitest';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {ensureDist} from '../support/build-dist.js';
 import {Store} from '../../src/engine/store/store.js';
 import {removeProjects, tempProject} from './engine-helpers.js';
 
@@ -55,6 +56,8 @@ afterAll(async () => {
 });
 
 describe('dashboard in a terminal (tmux)', () => {
+  beforeAll(ensureDist);
+
   it.skipIf(!hasTmux)('shows live rows, detaches on q while the run finishes, watch reattaches, Ctrl-C interrupts with the resume command', async () => {
     const dir = tempProject({'p.yaml': pipeline});
     tmux('new-session', '-d', '-s', session, '-x', '120', '-y', '40', '-c', dir, 'bash --norc --noprofile');

@@ -8,6 +8,7 @@ import {copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {ensureDist} from '../support/build-dist.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const manifest = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {name: string; version: string};
@@ -64,6 +65,7 @@ steps:
 `;
 
 beforeAll(() => {
+  ensureDist();
   installPacked();
   mkdirSync(join(user, 'models'), {recursive: true});
   copyFileSync(join(repo, 'assets', 'models', 'vit-mnist.onnx'), join(user, 'models', 'my-model.onnx'));
