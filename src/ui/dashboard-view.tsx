@@ -43,7 +43,7 @@ const KIND_COLUMN_MIN_WIDTH = 100;
 const LOG_LINES_ALL = 4;
 const LOG_LINES_FOCUSED = 12;
 
-export interface Layout {
+interface Layout {
   /** Lines for the step list, its "more" line included. */
   list: number;
   metrics: number;
@@ -54,7 +54,7 @@ export interface Layout {
  * Shares `available` lines: a few list rows first, then the metrics and log panels up to what they
  * want, then the rest of the list. Every count is a number of terminal lines.
  */
-export function planLayout(available: number, want: Layout): Layout {
+function planLayout(available: number, want: Layout): Layout {
   let left = Math.max(0, available);
   const take = (n: number): number => {
     const got = Math.max(0, Math.min(n, left));
@@ -240,7 +240,6 @@ function logLines(view: RunView, instance: string | undefined): {title: string; 
 
 /** Log text as one terminal line: escape sequences dropped, tabs and control characters as spaces. */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '').replace(/[\u0000-\u001F\u007F]/g, ' ');
 }
 
