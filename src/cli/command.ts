@@ -1,5 +1,5 @@
 // The shape of one `axx <command>`: each lives in its own file under src/cli/commands/ and is listed
-// once in src/cli/commands/index.ts. Commands get their streams, environment and working directory
+// once, with its one-line summary, in src/cli/commands/index.ts. Commands get their streams, environment and working directory
 // through `CliIo` (never the globals), so tests run them in-process with captured output.
 import type {Writable} from 'node:stream';
 
@@ -20,8 +20,6 @@ export interface CliIo {
 
 export interface Command {
   name: string;
-  /** One line for `axx --help`. */
-  summary: string;
   /** Full usage text for `axx <name> --help`. */
   usage: string;
   /** Returns the process exit code (see ExitCode). */

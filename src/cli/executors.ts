@@ -1,8 +1,8 @@
-// The executors `run` can use; the child-process one re-enters TypeScript through tsx's loader. With
-// --redis every step goes to the queue instead, and `axx worker` runs each job through the local ones.
-import {createRequire} from 'node:module';
-import {dirname, join, resolve} from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+// The executors `run` can use; the child-process one starts src/cli/step-child (compiled, or through
+// tsx when axx itself runs from source). With --redis every step goes to the queue instead, and
+// `axx worker` runs each job through the local ones.
+import {resolve} from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {childProcessExecutor} from '../engine/child-process-executor.js';
 import {inProcessExecutor, type Executor} from '../engine/executor.js';
 import type {ExecutorName} from '../engine/pipeline.js';
@@ -10,17 +10,15 @@ import {QueueExecutor} from '../engine/remote/queue-executor.js';
 import {parseRedisUrl, RedisUrlError} from '../engine/remote/resp-client.js';
 import type {StepKind} from '../engine/step-kind.js';
 import {Cas} from '../engine/store/cas.js';
+import {siblingEntry} from '../util/module-entry.js';
 import type {OptionSpec, ParsedArgs} from './args.js';
 import {UsageError, type CliIo} from './command.js';
 
 export function executors(): Record<ExecutorName, Executor> {
-  const tsxDir = dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
+  const child = siblingEntry(import.meta.url, 'step-child');
   return {
     'in-process': inProcessExecutor,
-    'child-process': childProcessExecutor({
-      entry: fileURLToPath(new URL('./step-child.ts', import.meta.url)),
-      execArgv: ['--import', pathToFileURL(join(tsxDir, 'dist', 'loader.mjs')).href],
-    }),
+    'child-process': childProcessExecutor({entry: fileURLToPath(child.url), execArgv: child.execArgv}),
   };
 }
 

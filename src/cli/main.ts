@@ -1,16 +1,21 @@
 // axx entry point: the only place that touches process.argv/env/exitCode and installs signal handlers.
+import {readFileSync} from 'node:fs';
 import {commands} from './commands/index.js';
-import {ExitCode, UsageError, writeLine, type CliIo, type Command} from './command.js';
+import {ExitCode, UsageError, writeLine, type CliIo} from './command.js';
 import {CUDA_PROCESS_ENVIRONMENT} from '../onnx/cuda-environment.js';
+import {invokedAs} from './invocation.js';
+
+/** Name and version of this package (src/ and dist/ both sit two levels below package.json). */
+const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version: string};
 
 const HELP_FLAGS = new Set(['-h', '--help', 'help']);
 
 function printHelp(io: CliIo): void {
   const width = Math.max(...commands.map((c) => c.name.length));
   writeLine(io.stdout, 'axx — approximate-multiplier experiments on neural networks as cached pipelines\n');
-  writeLine(io.stdout, 'Usage: axx <command> [options]\n\nCommands:');
+  writeLine(io.stdout, `Usage: ${io.argv0} <command> [options]\n\nCommands:`);
   for (const command of commands) writeLine(io.stdout, `  ${command.name.padEnd(width)}  ${command.summary}`);
-  writeLine(io.stdout, '\nRun "axx <command> --help" for its options. Exit codes: 0 ok, 1 a step failed, 2 usage/config error, 70 internal error, 130 interrupted.');
+  writeLine(io.stdout, `\nRun "${io.argv0} <command> --help" for its options. Exit codes: 0 ok, 1 a step failed, 2 usage/config error, 70 internal error, 130 interrupted.`);
 }
 
 /** Dispatches argv to a command; returns the exit code. Exported for in-process tests. */
@@ -21,14 +26,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return name === undefined ? ExitCode.usage : ExitCode.ok;
   }
   if (name === '--version' || name === '-V') {
-    writeLine(io.stdout, '0.1.0');
+    writeLine(io.stdout, manifest.version);
     return ExitCode.ok;
   }
-  const command: Command | undefined = commands.find((c) => c.name === name);
-  if (command === undefined) {
-    writeLine(io.stderr, `axx: unknown command "${name}"; run "axx --help" for the list`);
+  const entry = commands.find((c) => c.name === name);
+  if (entry === undefined) {
+    writeLine(io.stderr, `axx: unknown command "${name}"; run "${io.argv0} --help" for the list`);
     return ExitCode.usage;
   }
+  const command = await entry.load();
   if (rest.some((a) => a === '-h' || a === '--help')) {
     writeLine(io.stdout, command.usage);
     return ExitCode.ok;
@@ -45,7 +51,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   }
 }
 
-async function main(): Promise<void> {
+/** Runs the CLI as this process: argv, environment, signals and exit code (bin/axx.js calls it). */
+export async function main(): Promise<void> {
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
@@ -70,7 +77,7 @@ async function main(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     signal: controller.signal,
-    argv0: process.env['AXX_ARGV0'] ?? 'axx',
+    argv0: invokedAs({env: process.env, script: process.argv[1] ?? 'axx', cwd: process.cwd(), packageName: manifest.name}),
     // The entry script (bin/axx.js or src/cli/main.ts) and node flags (tsx's loader) of this very process.
     relaunch: {execPath: process.execPath, args: [...process.execArgv, ...process.argv.slice(1, 2)]},
   };
@@ -79,6 +86,5 @@ async function main(): Promise<void> {
   process.off('SIGTERM', onSignal);
 }
 
-// Only when executed as the program (bin/axx.js or tsx src/cli/main.ts), not when a test imports runCli.
-const entry = process.argv[1] ?? '';
-if (/(?:bin[\\/]axx(?:\.js)?|src[\\/]cli[\\/]main\.ts)$/.test(entry)) await main();
+// Run directly (`npm run axx`: tsx src/cli/main.ts); bin/axx.js imports it and calls main().
+if (/cli[\\/]main\.[jt]s$/.test(process.argv[1] ?? '')) await main();

@@ -1,7 +1,7 @@
 // What most commands share: where the cache is, loading a pipeline with param overrides, and
 // printing its diagnostics.
 import {existsSync} from 'node:fs';
-import {dirname, join, resolve} from 'node:path';
+import {dirname, isAbsolute, join, relative, resolve} from 'node:path';
 import type {Diagnostic} from '../engine/events.js';
 import type {Pipeline} from '../engine/pipeline.js';
 import {instancesNamed, withUpstream} from '../engine/select.js';
@@ -31,7 +31,22 @@ function projectDir(from: string): string {
 export function cacheDir(args: ParsedArgs, io: CliIo, pipelineFile?: string): string {
   const explicit = args.strings.get('cache') ?? io.env['AXX_CACHE'];
   if (explicit !== undefined && explicit !== '') return resolve(io.cwd, explicit);
-  return join(projectDir(pipelineFile !== undefined ? dirname(pipelineFile) : io.cwd), 'cache');
+  return defaultCacheDir(io.cwd, pipelineFile);
+}
+
+function defaultCacheDir(cwd: string, pipelineFile: string | undefined): string {
+  return join(projectDir(pipelineFile !== undefined ? dirname(pipelineFile) : cwd), 'cache');
+}
+
+/**
+ * `--cache <dir>` for a command axx prints, unless `dir` is the cache that command finds by itself when
+ * pasted in the same directory without options: watch/runs look next to the working directory, run next
+ * to its `pipelineFile` (they differ for a pipeline of another project; --cache and $AXX_CACHE differ too).
+ */
+export function cacheArgs(dir: string, io: CliIo, pipelineFile?: string): string[] {
+  if (dir === defaultCacheDir(io.cwd, pipelineFile)) return [];
+  const path = relative(io.cwd, dir);
+  return ['--cache', path === '' || path.startsWith('..') || isAbsolute(path) ? dir : path];
 }
 
 export function openStore(args: ParsedArgs, io: CliIo, pipelineFile?: string): Store {
@@ -58,7 +73,12 @@ function pipelineLimits(io: CliIo): Partial<PipelineLimits> {
 export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipeline | undefined> {
   const [file, ...extra] = args.positionals;
   if (file === undefined) throw new UsageError('give a pipeline file');
-  if (extra.length > 0) throw new UsageError(`unexpected argument ${extra[0]}`);
+  if (extra.length > 0) {
+    // `-p layers=[a, b]` unquoted reaches axx as two words (and a * or [..] may have been expanded by the shell).
+    const splitParam = (args.lists.get('param') ?? []).length > 0;
+    const quoteHint = `; if it is part of a -p value, the shell split it at a space or expanded a * or [..]: quote the whole assignment, e.g. -p 'layers=[blocks.*.attn.qkv, blocks.*.mlp.fc1]'`;
+    throw new UsageError(`unexpected argument ${extra[0]}${splitParam ? quoteHint : ''}`);
+  }
   const path = resolve(io.cwd, file);
   const overrides: ParamOverride[] = [];
   const errors: Diagnostic[] = [];
@@ -86,6 +106,11 @@ export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipelin
 /** Shell-quotes argv for a command the user can paste. */
 export function shellCommand(words: readonly string[]): string {
   return words.map((w) => (/^[A-Za-z0-9_./=:,@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** An axx command to print for pasting: the way axx was invoked (may be several words: "npx axx"), then the quoted arguments. */
+export function axxCommand(io: CliIo, args: readonly string[]): string {
+  return `${io.argv0} ${shellCommand(args)}`;
 }
 
 /** The step options --only and --force as the engine takes them. */

@@ -21,8 +21,6 @@ export interface DashboardViewProps {
   showLog: boolean;
   /** Set once the user pressed q: the run goes on without this view. */
   detached?: boolean;
-  /** How the user invoked axx ("axx", "npx axx" …), for the commands the view prints. */
-  argv0?: string;
   /** Per step kind, what an interrupted run keeps of a running step (kinds without one restart). */
   interruptNotes?: Readonly<Record<string, string>>;
 }
@@ -45,7 +43,7 @@ const KIND_COLUMN_MIN_WIDTH = 100;
 const LOG_LINES_ALL = 4;
 const LOG_LINES_FOCUSED = 12;
 
-export interface Layout {
+interface Layout {
   /** Lines for the step list, its "more" line included. */
   list: number;
   metrics: number;
@@ -56,7 +54,7 @@ export interface Layout {
  * Shares `available` lines: a few list rows first, then the metrics and log panels up to what they
  * want, then the rest of the list. Every count is a number of terminal lines.
  */
-export function planLayout(available: number, want: Layout): Layout {
+function planLayout(available: number, want: Layout): Layout {
   let left = Math.max(0, available);
   const take = (n: number): number => {
     const got = Math.max(0, Math.min(n, left));
@@ -71,10 +69,9 @@ export function planLayout(available: number, want: Layout): Layout {
 
 export function DashboardView(props: DashboardViewProps): React.ReactElement {
   const {view, rows, selected, now, columns} = props;
-  const argv0 = props.argv0 ?? 'axx';
   const focus = focusedInstance(view, rows[selected]);
   const errorLines = errorPanelLines(view, columns);
-  const footerLines = footerText(view, props, argv0);
+  const footerLines = footerText(view, props);
   const metricLines = props.showLog ? [] : metricsLines(view, focus, columns);
   const log = logLines(view, props.showLog ? focus : undefined);
   const layout = planLayout(props.height - 1 - HEADER_LINES - errorLines.length - footerLines.length, {
@@ -243,7 +240,6 @@ function logLines(view: RunView, instance: string | undefined): {title: string; 
 
 /** Log text as one terminal line: escape sequences dropped, tabs and control characters as spaces. */
 function printable(text: string): string {
-  // eslint-disable-next-line no-control-regex
   return text.replace(/\u001B\[[0-9;?]*[A-Za-z]/g, '').replace(/[\u0000-\u001F\u007F]/g, ' ');
 }
 
@@ -272,8 +268,9 @@ function errorPanelLines(view: RunView, columns: number): {text: string; color?:
   return lines;
 }
 
-function footerText(view: RunView, props: DashboardViewProps, argv0: string): string[] {
-  if (props.detached) return [`detached — the run continues; reattach with: ${argv0} watch ${view.runId ?? ''}`];
+function footerText(view: RunView, props: DashboardViewProps): string[] {
+  // The command to reattach is printed once the dashboard has let go of the terminal (it knows the cache).
+  if (props.detached) return [`detached — run ${view.runId ?? ''} continues`];
   if (view.outcome) return [`run ${view.outcome} · q quit`];
   return [`↑↓ select · enter expand · l ${props.showLog ? 'metrics' : 'log'} · f follow · q detach`, `ctrl-c stop: ${interruptEffect(view, props.interruptNotes ?? {})}`];
 }

@@ -58,7 +58,7 @@ describe('Dashboard', () => {
   it('detaches on q without interrupting the run', async () => {
     const {stdin, onDetach, onInterrupt, lastFrame} = setup();
     stdin.write('q');
-    expect(await frameWith(lastFrame, 'reattach with')).toContain('reattach with: axx watch r9');
+    expect(await frameWith(lastFrame, 'detached')).toContain('detached — run r9 continues');
     expect(onDetach).toHaveBeenCalledTimes(1);
     expect(onInterrupt).not.toHaveBeenCalled();
   });

@@ -13,8 +13,6 @@ export interface DashboardProps {
   onDetach: () => void;
   /** Ctrl-C: ask the run to stop cleanly (finished steps stay cached; the resume command is printed). */
   onInterrupt: () => void;
-  /** How the user invoked axx ("axx", "npx axx" …), for the commands the dashboard prints. */
-  argv0?: string;
   /** Per step kind, what an interrupted run keeps of a running step (see DashboardViewProps). */
   interruptNotes?: Readonly<Record<string, string>>;
   /** Redraw interval; ~10 frames per second at most. */
@@ -36,7 +34,7 @@ export function dashboardKey(input: string, key: Key): DashboardKey | undefined 
   return undefined;
 }
 
-export function Dashboard({store, onDetach, onInterrupt, argv0, interruptNotes, frameMs = 100, clock = Date.now}: DashboardProps): React.ReactElement {
+export function Dashboard({store, onDetach, onInterrupt, interruptNotes, frameMs = 100, clock = Date.now}: DashboardProps): React.ReactElement {
   const {exit} = useApp();
   const {stdout} = useStdout();
   const [frame, setFrame] = useState({version: store.version, now: clock()});
@@ -94,7 +92,6 @@ export function Dashboard({store, onDetach, onInterrupt, argv0, interruptNotes, 
       height={size.rows}
       showLog={state.showLog}
       detached={state.detached}
-      argv0={argv0}
       interruptNotes={interruptNotes}
     />
   );

@@ -42,6 +42,11 @@ export function formatNumber(v: number): string {
   return v.toFixed(a < 1 ? 4 : 3);
 }
 
+/** A measurement for reading, not for computing with: `digits` significant digits (0.0014636151706 → 0.001464). */
+export function formatSignificant(v: number, digits = 4): string {
+  return Number.isInteger(v) || !Number.isFinite(v) ? String(v) : String(Number(v.toPrecision(digits)));
+}
+
 export const STATE_ICONS: Readonly<Record<StepState, string>> = {
   waiting: '·',
   queued: '○',

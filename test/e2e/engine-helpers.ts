@@ -6,6 +6,7 @@ import {join} from 'node:path';
 import {Writable} from 'node:stream';
 import type {CliIo} from '../../src/cli/command.js';
 import {removeTree} from '../../src/engine/store/cas.js';
+import {ensureDist} from '../support/build-dist.js';
 
 export interface CapturedIo extends CliIo {
   stdoutText(): string;
@@ -42,6 +43,7 @@ const bin = join(import.meta.dirname, '..', '..', 'bin', 'axx.js');
 
 /** The real CLI as a child process (for kill -9 and concurrent runs). */
 export function spawnAxx(args: string[], cwd: string): ChildProcess & {output: () => string} {
+  ensureDist();
   const child = spawn(process.execPath, [bin, ...args], {cwd, stdio: ['ignore', 'pipe', 'pipe'], env: {...process.env, AXX_CACHE: ''}});
   let text = '';
   child.stdout!.on('data', (d: Buffer) => (text += d.toString()));

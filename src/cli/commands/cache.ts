@@ -6,7 +6,6 @@ import {cacheOption, openStore} from '../project.js';
 
 export const cacheCommand: Command = {
   name: 'cache',
-  summary: 'cache maintenance: "cache verify" rehashes every blob and quarantines corrupt ones',
   usage: 'Usage: axx cache verify [--cache dir] [--json]\n\nExit 0 if every blob matches its digest, 1 if corrupt blobs were found (they are moved to cas/quarantine/ and the results using them are dropped, so the next run recomputes them).',
   async run(argv, io) {
     const args = parseArgs(argv, [cacheOption, {name: 'json', type: 'flag'}]);

@@ -36,7 +36,6 @@ function snapshot(store: Store, runId: string): RunSnapshot {
 
 export const compareCommand: Command = {
   name: 'compare',
-  summary: 'compare runs side by side: parameters and final metrics of every step',
   usage: [
     'Usage: axx compare [run-id…] [--diff] [--json | --csv] [--cache dir]',
     '',

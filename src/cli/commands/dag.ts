@@ -6,7 +6,6 @@ import {loadFromArgs, paramOptions} from '../project.js';
 
 export const dagCommand: Command = {
   name: 'dag',
-  summary: 'print the step graph (text tree, --mermaid, --dot)',
   usage: 'Usage: axx dag <pipeline.yaml> [--mermaid | --dot | --json] [-p name=value]...',
   async run(argv, io) {
     const args = parseArgs(argv, [...paramOptions, {name: 'mermaid', type: 'flag'}, {name: 'dot', type: 'flag'}, {name: 'json', type: 'flag'}]);

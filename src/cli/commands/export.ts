@@ -88,7 +88,6 @@ const kindOf = (output: OutputRecord): string => (output.type === 'value' ? 'val
 
 export const exportCommand: Command = {
   name: 'export',
-  summary: "copy a run's output (step.output) or an artifact (digest) out of the cache",
   usage: [
     'Usage: axx export <step.output | digest> <path> [--run run-id | --pipeline name] [--provenance] [--cache dir]',
     '',

@@ -6,7 +6,6 @@ import {cacheOption, openStore} from '../project.js';
 
 export const gcCommand: Command = {
   name: 'gc',
-  summary: 'remove cache blobs no result needs (--keep-last N also drops results older runs used)',
   usage:
     'Usage: axx gc [--dry-run] [--keep-last N] [--cache dir] [--json]\n\n' +
     '  --keep-last N   keep only results used by the N most recent runs (default: keep every result)\n' +

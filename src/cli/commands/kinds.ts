@@ -5,7 +5,6 @@ import {ExitCode, writeLine, type Command} from '../command.js';
 
 export const kindsCommand: Command = {
   name: 'kinds',
-  summary: 'list the step kinds a pipeline can use',
   usage: 'Usage: axx kinds [--json]\n\n  --json   one JSON document with each kind\'s name, version, description, parameter schema and outputs',
   async run(argv, io) {
     const args = parseArgs(argv, [{name: 'json', type: 'flag'}]);

@@ -8,7 +8,6 @@ import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
 
 export const multiplierCommand: Command = {
   name: 'multiplier',
-  summary: 'show one multiplier: metrics, rank, hardware and an error heatmap',
   usage: [
     'Usage: axx multiplier show <name> [--json]',
     '',

@@ -13,7 +13,6 @@ const SORT_KEYS: Record<string, (c: Characterization) => number> = {
 
 export const multipliersCommand: Command = {
   name: 'multipliers',
-  summary: 'list the approximate multipliers (metrics, 45 nm power/area, rank)',
   usage: [
     'Usage: axx multipliers [--json] [--sort power|mae|rank]',
     '',

@@ -6,7 +6,6 @@ import {cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs} f
 
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'show which steps are cached and which would run, and why',
   usage:
     'Usage: axx plan <pipeline.yaml> [-p name=value]... [--params file.yaml] [--only step]... [--force step]... [--cache dir] [--json]\n\n' +
     'Per instance: "cached", "run" with the reasons (which key part changed since its last result), or "blocked" (waits for a step that will run).',

@@ -13,7 +13,7 @@ import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../comm
 import {executors, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
 import {QueueExecutor} from '../../engine/remote/queue-executor.js';
 import {redactRedisUrl} from '../../engine/remote/resp-client.js';
-import {cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs, shellCommand} from '../project.js';
+import {axxCommand, cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs} from '../project.js';
 import {runSummaryLines} from '../run-summary.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
@@ -27,7 +27,6 @@ const EXECUTORS: readonly ExecutorName[] = ['in-process', 'child-process'];
 
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run a pipeline (cached steps are reused)',
   usage: [
     'Usage: axx run <pipeline.yaml> [options]',
     '',
@@ -84,8 +83,10 @@ export const runCommand: Command = {
     if (io.signal.aborted) onSignal();
     io.signal.addEventListener('abort', onSignal, {once: true});
     const renderer = makeRenderer(io, {interrupt: () => stop.abort(new Error('interrupted from the dashboard'))});
-    // The resume command repeats this one minus --force (what was forced and finished is now cached).
+    // The resume command repeats this one minus --force (what was forced and finished is now cached),
+    // with --cache where the pasted command would not find this cache by itself, and never a Redis password.
     const resumeArgs = argv.filter((a, i) => a !== '--force' && argv[i - 1] !== '--force' && !a.startsWith('--force=') && a !== `--${BACKGROUND_FLAG}`).map(redactRedisUrl);
+    const resumeCommand = axxCommand(io, ['run', ...resumeArgs, ...(args.strings.has('cache') ? [] : cacheArgs(cacheDir(args, io, pipeline.file), io, pipeline.file))]);
     const queue = redisUrl !== undefined && sharedBlobs !== undefined ? new QueueExecutor({redisUrl, local: store.cas, shared: sharedBlobs}) : undefined;
     const summary = await runPipeline(pipeline, {
       store,
@@ -98,14 +99,14 @@ export const runCommand: Command = {
       budget: {cpu: cpus().length, gpu: 1}, // one GPU: steps holding a gpu token take turns on it
       failFast: args.flags.has('fail-fast'),
       ...selection,
-      command: shellCommand([io.argv0, 'run', ...resumeArgs]),
+      command: resumeCommand,
     });
     io.signal.removeEventListener('abort', onSignal);
     await queue?.close();
     await renderer.close();
     if (summary.reason === 'passed' && rendererName !== 'ndjson') for (const line of runSummaryLines(store, summary.runId, io, cacheWords(args))) writeLine(io.stdout, line);
     if (summary.reason === 'failed' && rendererName !== 'ndjson') {
-      writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${shellCommand([io.argv0, 'run', ...resumeArgs])}`);
+      writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${resumeCommand}`);
     }
     return summary.reason === 'passed' ? ExitCode.ok : summary.reason === 'interrupted' ? ExitCode.interrupted : ExitCode.stepFailed;
   },
@@ -150,7 +151,7 @@ async function runInBackground(argv: readonly string[], args: ParsedArgs, io: Cl
     return exited === undefined || exited === null ? ExitCode.internal : exited;
   }
   const end = await followRun(store, run, io, {renderer: 'ink'});
-  printFollowEnd(io, run, end, recordedResumeCommand(store, run.id));
+  printFollowEnd(io, run, end, recordedResumeCommand(store, run.id), cacheDir(args, io, pipelineFile));
   if (end === 'passed') for (const line of runSummaryLines(store, run.id, io, cacheWords(args))) writeLine(io.stdout, line);
   if (end !== 'passed') writeLine(io.stdout, `run output: ${logFile}`);
   return exitCodeOf(end);

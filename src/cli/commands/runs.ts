@@ -5,7 +5,6 @@ import {cacheOption, openStore} from '../project.js';
 
 export const runsCommand: Command = {
   name: 'runs',
-  summary: 'list recent runs with their status and step counts',
   usage:
     'Usage: axx runs [--limit N] [--pipeline name] [--cache dir] [--json]\n\n' +
     '  --pipeline name   only runs of this pipeline (its name: field or file name)\n' +

@@ -72,7 +72,6 @@ function showStep(store: Store, {step, result}: StepInRun, io: CliIo, json: bool
 
 export const showCommand: Command = {
   name: 'show',
-  summary: 'show a run (its steps) or a step (params, outputs, metrics, log)',
   usage:
     'Usage: axx show <run-id | step | step[instance]> [--run run-id | --pipeline name] [--cache dir] [--json]\n\n' +
     'A run id may be a unique prefix. A step is shown as it was in the latest run that has it (of --pipeline,\n' +

@@ -5,7 +5,6 @@ import {loadFromArgs, paramOptions} from '../project.js';
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'check a pipeline file (schema, kinds, parameters, references, cycles) without running it',
   usage: 'Usage: axx validate <pipeline.yaml> [-p name=value]... [--params file.yaml] [--json]\n\nPrints every problem as file:line:column with a hint; exit 2 if there is any.',
   async run(argv, io) {
     const args = parseArgs(argv, [...paramOptions, {name: 'json', type: 'flag'}]);

@@ -123,9 +123,13 @@ describe('axx watch', () => {
     const {dir} = project();
     const io = captureIo(dir);
     expect(await runCli(['watch'], io)).toBe(2);
-    expect(io.stderrText()).toContain('no runs in this cache yet');
+    expect(io.stderrText()).toContain(`no runs in ${join(dir, 'cache')} yet; start one with axx run <pipeline.yaml>`);
     expect(await runCli(['watch', 'nope'], io)).toBe(2);
-    expect(io.stderrText()).toContain('no run id starts with "nope"; list them with axx runs');
+    expect(io.stderrText()).toContain(`no run id starts with "nope" in ${join(dir, 'cache')}; list them with axx runs\n`);
+    // A cache the pasted command would not find by itself is named in it.
+    const elsewhere = captureIo(dir, {AXX_CACHE: 'other-cache'});
+    expect(await runCli(['watch', 'nope'], elsewhere)).toBe(2);
+    expect(elsewhere.stderrText()).toContain('list them with axx runs --cache other-cache\n');
   });
 
   it('draws the dashboard with recorded progress, detaches on q while the run goes on', async () => {

@@ -7,7 +7,7 @@ import type {RunRecord} from '../../engine/store/run-log.js';
 import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
-import {cacheOption, openStore} from '../project.js';
+import {axxCommand, cacheArgs, cacheDir, cacheOption, openStore} from '../project.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 
 /** ~10 polls per second: a watcher lags the run by at most this, and an idle poll is one indexed query. */
@@ -99,10 +99,10 @@ export function interruptRun(store: Store, runId: string): string | undefined {
   }
 }
 
-/** What the viewer prints once it lets go of the terminal (the dashboard's last frame is gone by then). */
-export function printFollowEnd(io: CliIo, run: RunRecord, end: FollowEnd, resumeCommand: string | undefined): void {
+/** What the viewer prints once it lets go of the terminal (the dashboard's last frame is gone by then); `cache` is the run's cache dir. */
+export function printFollowEnd(io: CliIo, run: RunRecord, end: FollowEnd, resumeCommand: string | undefined, cache: string): void {
   if (end === 'detached') {
-    writeLine(io.stdout, `detached; run ${run.id} continues (pid ${run.pid}). Reattach with: ${io.argv0} watch ${run.id}`);
+    writeLine(io.stdout, `detached; run ${run.id} continues (pid ${run.pid}). Reattach with: ${axxCommand(io, ['watch', run.id, ...cacheArgs(cache, io)])}`);
     return;
   }
   writeLine(io.stdout, `run ${run.id} ${end}`);
@@ -122,7 +122,6 @@ export function exitCodeOf(end: FollowEnd): number {
 
 export const watchCommand: Command = {
   name: 'watch',
-  summary: 'attach to a running or finished run (default: the newest) and show its progress',
   usage: [
     'Usage: axx watch [run-id or prefix] [options]',
     '',
@@ -140,11 +139,13 @@ export const watchCommand: Command = {
     const [prefix, extra] = args.positionals;
     if (extra !== undefined) throw new UsageError(`unexpected argument ${extra}`);
     const rendererName = args.flags.has('json') ? 'ndjson' : (args.strings.get('renderer') ?? defaultRenderer(io));
+    const cache = cacheDir(args, io);
     using store = openStore(args, io);
     const matches = store.runs.list(2, prefix ?? '');
     const run = matches[0];
     if (run === undefined) {
-      writeLine(io.stderr, prefix === undefined ? 'axx watch: no runs in this cache yet; start one with axx run <pipeline.yaml>' : `axx watch: no run id starts with "${prefix}"; list them with axx runs`);
+      const listRuns = axxCommand(io, ['runs', ...cacheArgs(cache, io)]);
+      writeLine(io.stderr, prefix === undefined ? `axx watch: no runs in ${cache} yet; start one with ${io.argv0} run <pipeline.yaml>` : `axx watch: no run id starts with "${prefix}" in ${cache}; list them with ${listRuns}`);
       return ExitCode.usage;
     }
     if (prefix !== undefined && matches.length > 1 && run.id !== prefix) {
@@ -152,7 +153,7 @@ export const watchCommand: Command = {
       return ExitCode.usage;
     }
     const end = await followRun(store, run, io, {renderer: rendererName});
-    if (rendererName === 'ink') printFollowEnd(io, run, end, recordedResumeCommand(store, run.id));
+    if (rendererName === 'ink') printFollowEnd(io, run, end, recordedResumeCommand(store, run.id), cache);
     return exitCodeOf(end);
   },
 };

@@ -13,7 +13,6 @@ import {cacheDir, cacheOption} from '../project.js';
 
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'run steps for `axx run --redis` on this machine',
   usage: [
     'Usage: axx worker --redis <url> --blobs <dir> [options]',
     '',

@@ -10,9 +10,6 @@ import type {CliIo} from '../command.js';
 import {plainRenderer} from './plain.js';
 import type {Renderer, RunControls} from './renderer.js';
 
-/** Gives the last frame time to draw the final state before unmounting. */
-const FINAL_FRAME_MS = 150;
-
 export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
   const store = new RunViewStore();
   let fallback: Renderer | undefined;
@@ -23,8 +20,9 @@ export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
     else fallback = plainRenderer(io);
   };
   const interruptNotes = Object.fromEntries(stepKinds.flatMap((k) => (k.interruptNote !== undefined ? [[k.name, k.interruptNote]] : [])));
-  const dashboard = <Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} argv0={io.argv0} interruptNotes={interruptNotes} />;
-  const app = render(dashboard, {
+  // A new element each time, so a rerender draws the store's current view (React skips identical props).
+  const dashboard = (): React.ReactElement => <Dashboard store={store} onDetach={onDetach} onInterrupt={() => controls.interrupt()} interruptNotes={interruptNotes} />;
+  const app = render(dashboard(), {
     stdout: io.stdout as NodeJS.WriteStream,
     stderr: io.stderr as NodeJS.WriteStream,
     ...(io.stdin !== undefined ? {stdin: io.stdin} : {}),
@@ -37,7 +35,8 @@ export function inkRenderer(io: CliIo, controls: RunControls): Renderer {
       else store.apply(event);
     },
     close: async () => {
-      if (!detached) await new Promise((r) => setTimeout(r, FINAL_FRAME_MS));
+      // The last frame shows the final state: drawn now (ink renders synchronously), not at the next redraw tick.
+      if (!detached) app.rerender(dashboard());
       app.unmount();
       // A dashboard that crashed may never report its exit; the run's result matters more than the view.
       await Promise.race([app.waitUntilExit().catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);

@@ -40,4 +40,22 @@ describe('plain renderer', () => {
       '… s[k=1] 30/1000 img 3%, 30.0 img/min',
     ]);
   });
+
+  it('rounds metrics to 4 significant digits and prints each at most every 10 s, the newest at the step end', () => {
+    const io = captureIo('/work');
+    const {sink} = plainRenderer(io);
+    sink({type: 'step-start', step: s, attempt: 1, at: 0});
+    // A loss every 100 ms for 25 s (lines at 0, 10 and 20 s, the newest at the end), then an accuracy once.
+    for (let i = 0; i <= 250; i++) sink({type: 'step-metric', step: s, name: 'loss', value: 0.0014636151706023763 * (1 + i / 1000), x: i, at: i * 100});
+    sink({type: 'step-metric', step: s, name: 'accuracy', value: 0.9, at: 1000});
+    sink({type: 'step-end', step: s, outcome: 'ran', at: 26_000});
+    const metricLines = io.stdoutText().split('\n').filter((l) => l.includes(' = '));
+    expect(metricLines).toEqual([
+      '  s[k=1] | loss = 0.001464 @ 0',
+      '  s[k=1] | loss = 0.00161 @ 100',
+      '  s[k=1] | loss = 0.001756 @ 200',
+      '  s[k=1] | accuracy = 0.9',
+      '  s[k=1] | loss = 0.00183 @ 250',
+    ]);
+  });
 });

@@ -1,14 +1,17 @@
 // Plain lines for CI logs and pipes: one line per step start/end, step logs prefixed with the
-// instance, failures with location and hint, a summary at the end.
+// instance, metrics rounded and throttled like progress, failures with location and hint, a summary
+// at the end. NDJSON (--json) carries every value unrounded.
 import type {AxxEvent} from '../../engine/events.js';
 import {writeLine, type CliIo} from '../command.js';
-import {formatRate, percent} from '../../ui/format.js';
+import {formatRate, formatSignificant, percent} from '../../ui/format.js';
 import {formatFailure, unreachable} from '../diagnostics.js';
 import type {Renderer} from './renderer.js';
 
 /** Progress lines are for humans reading a CI log: one per 10 % step, and at least every 10 s while a step reports. */
 const PROGRESS_PERCENT_STEP = 10;
 const PROGRESS_INTERVAL_MS = 10_000;
+/** A metric gets a line at most this often per step; the newest value not yet printed follows at the step's end. */
+const METRIC_INTERVAL_MS = 10_000;
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
@@ -19,6 +22,10 @@ export function plainRenderer(io: CliIo): Renderer {
   const lastProgress = new Map<string, {bucket: number; at: number}>();
   const progressOrigin = new Map<string, {at: number; done: number}>();
   const counts = {ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0};
+  /** Per step instance and metric name: when its last line was printed, and a newer value held back since. */
+  const metrics = new Map<string, Map<string, {printedAt: number; pending?: Extract<AxxEvent, {type: 'step-metric'}>}>>();
+  const metricLine = (event: Extract<AxxEvent, {type: 'step-metric'}>): void =>
+    writeLine(io.stdout, `  ${event.step.instance} | ${event.name} = ${formatSignificant(event.value)}${event.x !== undefined ? ` @ ${event.x}` : ''}`);
   let runStart = 0;
   const sink = (event: AxxEvent): void => {
     switch (event.type) {
@@ -54,13 +61,24 @@ export function plainRenderer(io: CliIo): Renderer {
       case 'step-log':
         writeLine(event.stream === 'stderr' ? io.stderr : io.stdout, `  ${event.step.instance} | ${event.text}`);
         return;
-      case 'step-metric':
-        writeLine(io.stdout, `  ${event.step.instance} | ${event.name} = ${event.value}${event.x !== undefined ? ` @ ${event.x}` : ''}`);
+      case 'step-metric': {
+        const forStep = metrics.get(event.step.instance) ?? new Map();
+        metrics.set(event.step.instance, forStep);
+        const last = forStep.get(event.name);
+        if (last !== undefined && event.at - last.printedAt < METRIC_INTERVAL_MS) {
+          last.pending = event;
+          return;
+        }
+        forStep.set(event.name, {printedAt: event.at});
+        metricLine(event);
         return;
+      }
       case 'step-retry':
         writeLine(io.stderr, `↻ ${event.step.instance}: ${event.message.split('\n')[0]}; retry ${event.attempt} in ${seconds(event.delayMs)}`);
         return;
       case 'step-end': {
+        for (const {pending} of metrics.get(event.step.instance)?.values() ?? []) if (pending !== undefined) metricLine(pending);
+        metrics.delete(event.step.instance);
         counts[event.outcome]++;
         const t0 = started.get(event.step.instance);
         const took = t0 !== undefined ? ` (${seconds(event.at - t0)})` : '';

@@ -1,0 +1,56 @@
+// Start-up of the shipped CLI (bin/axx.js → dist/), as a ratio against `node -e 0` measured in the same
+// run, variants interleaved (ABCD ABCD …) so machine load hits them alike. Goal: `axx --help` and
+// `axx plan` of the quickstart in < 0.4 s. For comparison, the same commands run from the TypeScript
+// source through tsx (how bin/axx.js ran before dist/).
+// Run: npx tsx bench/startup.bench.ts [rounds]
+import {spawnSync} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {createRequire} from 'node:module';
+import {cpus, loadavg, tmpdir} from 'node:os';
+import {dirname, join} from 'node:path';
+import {pathToFileURL} from 'node:url';
+import {ensureDist} from '../test/support/build-dist.js';
+
+const root = join(import.meta.dirname, '..');
+const rounds = Number(process.argv[2] ?? 7);
+const GOAL_SECONDS = 0.4;
+ensureDist();
+const cache = mkdtempSync(join(tmpdir(), 'axx-bench-startup-'));
+const bin = join(root, 'bin', 'axx.js');
+const tsxLoader = pathToFileURL(join(dirname(createRequire(import.meta.url).resolve('tsx/package.json')), 'dist', 'loader.mjs')).href;
+const source = ['--import', tsxLoader, join(root, 'src', 'cli', 'main.ts')];
+const plan = ['plan', join(root, 'pipelines', 'quickstart.yaml'), '--cache', cache];
+
+const variants: {name: string; args: string[]}[] = [
+  {name: 'node -e 0', args: ['-e', '0']},
+  {name: 'axx --help', args: [bin, '--help']},
+  {name: 'axx plan quickstart', args: [bin, ...plan]},
+  {name: 'tsx src: axx --help', args: [...source, '--help']},
+  {name: 'tsx src: axx plan quickstart', args: [...source, ...plan]},
+];
+
+function seconds(args: string[]): number {
+  const t0 = performance.now();
+  const result = spawnSync(process.execPath, args, {cwd: root, encoding: 'utf8', env: {...process.env, CI: 'true'}});
+  if (result.status !== 0) throw new Error(`node ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  return (performance.now() - t0) / 1000;
+}
+
+const times = new Map(variants.map((v) => [v.name, [] as number[]]));
+seconds(variants[2]!.args); // the first plan creates the cache database; time the ones after it
+for (let round = 0; round < rounds; round++) for (const v of variants) times.get(v.name)!.push(seconds(v.args));
+rmSync(cache, {recursive: true, force: true});
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const baseline = median(times.get('node -e 0')!);
+console.log(`${rounds} rounds on ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; medians:`);
+for (const v of variants) {
+  const m = median(times.get(v.name)!);
+  const goal = v.name.startsWith('axx') ? `  goal < ${GOAL_SECONDS}s: ${m < GOAL_SECONDS ? 'met' : 'NOT met'}` : '';
+  console.log(`  ${v.name.padEnd(30)} ${m.toFixed(3)}s  ${(m / baseline).toFixed(1)}× node -e 0${goal}`);
+}
+for (const command of ['--help', 'plan quickstart']) {
+  const dist = median(times.get(`axx ${command}`)!);
+  const tsx = median(times.get(`tsx src: axx ${command}`)!);
+  console.log(`  axx ${command}: dist/ is ${(tsx / dist).toFixed(1)}× faster than tsx from source`);
+}
