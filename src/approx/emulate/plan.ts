@@ -1,5 +1,5 @@
 // How one layer emulates its multiplier exactly, given the multiplier's operand table and the
-// layer's reduction length K (products summed per output). A plan is one of two kinds, each with its
+// layer's reduction length K (products summed per output). A plan is one of three kinds, each with its
 // emitter in emit-layer.ts; its `path` names the formulation in the manifest (docs/emulation.md):
 //
 // 'integer' — one MatMulInteger/ConvInteger, int32 accumulation, both operands uint8:
@@ -19,6 +19,10 @@
 // - 'lookup-fp32': the indicator factorisation (one factor per table row): a direct lookup written
 //   as a GEMM, exact in fp32 like the integer path but of rank ~255; the last resort (high-rank
 //   tables in Conv layers).
+//
+// 'digits' — 'lookup-int8': the direct lookup on MatMulInteger, weight rows as int8 digits (DigitsPlan).
+//
+// Integer plans win whenever they fit; otherwise the cheapest exact formulation by GEMM_COST.
 import {exactFp32MaxK, factorize, fp64ErrorBound, indicatorFactorization, integerFactorization, oddIndicatorFactorization, type FactorGroup} from '../lowrank.js';
 import {isUsedByte, signedByte} from './operand-table.js';
 
