@@ -1,8 +1,8 @@
 // Approximate-layer emulation speed: a ViT-Tiny-sized model (dim 192, 3 heads, 224 px, patch 16)
 // run by onnxruntime (same session settings) as float, and rewritten with the exact circuit
-// (int8 path), mul8s_1L2H (rank 1), mul8s_1KX2 (rank 5) and mul8u_12N4 (unsigned, rank 90: fp64
-// path), each time relative to float; plus the direct-lookup reference's speed on the qkv layer,
-// extrapolated per MAC to the whole model. Goals: ≤ 1.5× (rank 1), ≤ 6× (rank ≤ 5).
+// (int8 path), mul8s_1L2H (rank 1), mul8s_1KX2 (rank 5) and mul8u_12N4 (unsigned, rank 90: the int8
+// lookup path), each time relative to float; plus the direct-lookup reference's speed on the qkv layer,
+// extrapolated per MAC to the whole model. Goals: ≤ 1.5× (rank 1), ≤ 6× (rank ≤ 5), ≤ 30× (rank 90).
 // Run: npx tsx bench/approx.bench.ts  (AXX_BENCH_DEPTH=12 for the full 12 blocks; default 4)
 import * as ort from 'onnxruntime-node';
 import {runCalibration} from '../src/approx/calibration-run.js';
@@ -51,7 +51,7 @@ const circuits = [
   {name: 'mul8s_1KV8', label: 'exact circuit', goal: 1.5, attention: false},
   {name: 'mul8s_1L2H', label: 'rank 1', goal: 1.5, attention: false},
   {name: 'mul8s_1KX2', label: 'rank 5', goal: 6, attention: false},
-  {name: 'mul8u_12N4', label: 'unsigned high rank', goal: undefined, attention: false},
+  {name: 'mul8u_12N4', label: 'unsigned high rank', goal: 30, attention: false},
   {name: 'mul8s_1L2H', label: 'rank 1 + attention', goal: 1.5, attention: true},
   {name: 'mul8s_1KX2', label: 'rank 5 + attention', goal: 6, attention: true},
 ];
@@ -62,7 +62,7 @@ for (const {name, label, goal, attention} of circuits) {
   const rewriteMs = performance.now() - start;
   const ms = await timeModel(model);
   const paths = [...new Set(manifest.layers.map((l) => `${l.path}/r${l.rank}`))].join(', ');
-  const verdict = goal === undefined ? '' : ms / exactMs <= goal ? ` (goal ≤ ${goal}×: met)` : ` (goal ≤ ${goal}×: MISSED)`;
+  const verdict = ms / exactMs <= goal ? ` (goal ≤ ${goal}×: met)` : ` (goal ≤ ${goal}×: MISSED)`;
   console.log(`${name.padEnd(11)} ${label.padEnd(20)} ${ms.toFixed(1).padStart(7)} ms = ${(ms / exactMs).toFixed(2)}× float${verdict}; ${manifest.layers.length} layers [${paths}], rewrite ${rewriteMs.toFixed(0)} ms`);
 }
 

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {exactFp32MaxK, factorize, fp64ErrorBound, integerFactorization, maxAbsDeviation} from './lowrank.js';
+import {exactFp32MaxK, factorize, fp64ErrorBound, integerFactorization, maxAbsDeviation, oddIndicatorFactorization} from './lowrank.js';
 import {isUsedByte, operandTable} from './emulate/operand-table.js';
 import {evoApproxRecords, resolveMultiplier} from './library.js';
 
@@ -65,5 +65,23 @@ describe('every EvoApprox circuit on narrow-range signed operands', () => {
     } else {
       expect(fp64ErrorBound(f, 768, isUsedByte)).toBeLessThan(1e-3);
     }
+  });
+});
+
+describe('oddIndicatorFactorization', () => {
+  it('reproduces every sign-magnitude table with one factor per non-zero magnitude row', () => {
+    const circuit = resolveMultiplier('mul8u_12N4');
+    const table = operandTable(circuit.table, circuit.signed);
+    const group = oddIndicatorFactorization(table)!;
+    expect(maxAbsDeviation(table, [group])).toBe(0);
+    expect(group.rank).toBeLessThanOrEqual(127);
+  });
+
+  it('refuses a table that is not odd in its row operand', () => {
+    const table = exactProduct();
+    table.fill(0, 128 * 256, 129 * 256); // byte 0x80 never occurs (narrow range)
+    expect(oddIndicatorFactorization(table)?.rank).toBe(127);
+    table[1 * 256 + 1] = 2; // L[1][1] = 2 but L[-1][1] = -1
+    expect(oddIndicatorFactorization(table)).toBeUndefined();
   });
 });

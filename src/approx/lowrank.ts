@@ -123,6 +123,33 @@ export function indicatorFactorization(table: Int32Array | Float64Array): Factor
 }
 
 /**
+ * The indicator factorisation of a table odd in its row operand, L[-a][b] = -L[a][b] (every
+ * sign-magnitude circuit, bytes in two's complement; byte 0x80 has no negation and must hold a zero
+ * row): u_r[r] = 1, u_r[-r] = -1, v_r = L[r, :] for each non-zero row r in 1…127 — half the rank of
+ * `indicatorFactorization`. Undefined when the table is not odd.
+ */
+export function oddIndicatorFactorization(table: Int32Array | Float64Array): FactorGroup | undefined {
+  checkTable(table);
+  const half = TABLE_SIZE / 2;
+  for (let b = 0; b < TABLE_SIZE; b++) if (table[b] !== 0 || table[half * TABLE_SIZE + b] !== 0) return undefined;
+  const rows: number[] = [];
+  for (let a = 1; a < half; a++) {
+    const negated = (TABLE_SIZE - a) * TABLE_SIZE;
+    for (let b = 0; b < TABLE_SIZE; b++) if (table[negated + b] !== -table[a * TABLE_SIZE + b]!) return undefined;
+    if (table.subarray(a * TABLE_SIZE, (a + 1) * TABLE_SIZE).some((x) => x !== 0)) rows.push(a);
+  }
+  const rank = Math.max(rows.length, 1);
+  const u = new Float64Array(TABLE_SIZE * rank);
+  const v = new Float64Array(TABLE_SIZE * rank);
+  rows.forEach((row, k) => {
+    u[row * rank + k] = 1;
+    u[(TABLE_SIZE - row) * rank + k] = -1;
+    for (let b = 0; b < TABLE_SIZE; b++) v[b * rank + k] = table[row * TABLE_SIZE + b]!;
+  });
+  return {rank, u, v, divisor: 1};
+}
+
+/**
  * max over operand pairs of Σ_k |U[a,k]·V[b,k]| for one group: the largest contribution of one
  * product to the sum of absolute terms, so a K-term GEMM has Σ|terms| ≤ K × this.
  * `used` limits the operand bytes considered (e.g. narrow-range int8 never produces 0x80).

@@ -89,6 +89,23 @@ describe('approximateModel: integer accumulators equal the lookup reference', ()
   });
 });
 
+describe('approximateModel: every formulation of a high-rank table equals the lookup reference', () => {
+  const zoo = layerZoo(13);
+  const rng = new SeededRandom(31);
+  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, rng.fill(shape.reduce((a, b) => a * b, 1))]));
+  const cases = ['mul8u_12N4', 'mul8u_2HH'].flatMap((name) => (['lowrank-fp64', 'lookup-int8', 'lookup-fp32'] as const).map((path) => [name, path] as const));
+  it.each(cases)('%s on %s', async (name, path) => {
+    const mult = circuit(name);
+    const opts = {calibration: fixedCalibration(AMAX), resolveMultiplier: circuit, default: name, layers: ['mm', 'gemm'], emulationPaths: [path]};
+    const result = approximateModel(zoo.model, opts);
+    expect(result.manifest.layers.map((l) => l.path)).toEqual([path, path]);
+    const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
+    const outputs = await run(model, feeds, zoo.inputs);
+    const expected = referenceAccumulators(zoo, feeds, operandTable(mult.table, mult.signed));
+    for (const layer of result.manifest.layers) expect(scaled(outputs[accumulators[layer.node]!]!, layer.accumulatorScale), layer.node).toEqual(Array.from(expected[layer.node]!));
+  });
+});
+
 describe('approximateModel: the comparison discriminates and options are checked', () => {
   const zoo = layerZoo(3);
   const base = {calibration: fixedCalibration(AMAX), resolveMultiplier: circuit};
@@ -162,10 +179,11 @@ describe('approximateModel: long reductions (accumulators beyond 2^24) stay exac
     if (row >= 2 && i % 97 === 0) return rng.next();
     return 5 * sign;
   });
-  // one circuit per path at this K: int8-exact, int8-shift, lowrank-int8, lowrank-fp64
-  it.each(['mul8s_1KV8', 'mul8s_1L2H', 'mul8u_1446', 'mul8u_125K'])('%s: accumulators and outputs equal the integer reference', async (name) => {
+  // one circuit per path at this K: int8-exact, int8-shift, lowrank-int8, lowrank-fp64, lookup-int8
+  it.each(['mul8s_1KV8', 'mul8s_1L2H', 'mul8u_1446', 'mul8u_125K', 'mul8u_12N4'])('%s: accumulators and outputs equal the integer reference', async (name) => {
     const result = approximateModel(model, {calibration: fixedCalibration({x: 1}), resolveMultiplier, default: name});
     const layer = result.manifest.layers[0]!;
+    expect(layer.path).toBe({mul8s_1KV8: 'int8-exact', mul8s_1L2H: 'int8-shift', mul8u_1446: 'lowrank-int8', mul8u_125K: 'lowrank-fp64', mul8u_12N4: 'lookup-int8'}[name]);
     const {model: exposed, accumulators} = exposeAccumulators(result.model, result.manifest);
     const outputs = await run(exposed, {x}, {x: [4, k]});
     const w = weight(model, 'fc.weight');

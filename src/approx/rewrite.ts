@@ -11,7 +11,7 @@ import {findApproximableLayers, type ApproximableLayer} from './emulate/approxim
 import {activationContraction, convContraction, emitEmulation, matrixContraction, type QuantizedWeight} from './emulate/emit-layer.js';
 import {LayerEmitter} from './emulate/emitter.js';
 import {operandTable} from './emulate/operand-table.js';
-import {accumulatorScale, planEmulation, type EmulationPlan} from './emulate/plan.js';
+import {accumulatorScale, planEmulation, type EmulationPath, type EmulationPlan} from './emulate/plan.js';
 import {maxAbs, quantizePerChannel, quantizeTensor, quantScale, type QuantScale} from './quantize.js';
 import {MANIFEST_FORMAT, type Manifest, type ManifestLayer, type ScaleRecord} from './rewrite-manifest.js';
 import {selectLayers, SelectionError, type SelectionOptions} from './rewrite-select.js';
@@ -37,6 +37,8 @@ export interface ApproximateOptions extends SelectionOptions {
    * forward pass must follow the trained float weights. Default false (smaller, load-time-folded model).
    */
   weightsInGraph?: boolean;
+  /** The emulation formulations the planner may choose from (default: all, the cheapest exact one per layer). */
+  emulationPaths?: readonly EmulationPath[];
 }
 
 export class RewriteError extends Error {
@@ -180,7 +182,8 @@ function staticDim(c: LayerContext, value: string, axis: number): number {
 function plan(c: LayerContext, table: Int32Array, k: number): EmulationPlan {
   const conv = c.layer.op === 'Conv';
   const pair = c.layer.kind === 'activations';
-  const result = planEmulation(table, k, {fp64Allowed: !conv, activationSide: conv ? 'v' : 'u', other: pair ? 'activation' : 'weight'});
+  const paths = c.opts.emulationPaths ? {paths: c.opts.emulationPaths} : {};
+  const result = planEmulation(table, k, {fp64Allowed: !conv, activationSide: conv ? 'v' : 'u', other: pair ? 'activation' : 'weight', ...paths});
   return 'error' in result ? fail(c, result.error) : result;
 }
 

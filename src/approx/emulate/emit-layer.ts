@@ -9,7 +9,7 @@
 import {DataType, type Attribute} from '../../onnx/ir.js';
 import type {QuantScale} from '../quantize.js';
 import type {FactorTable, LayerEmitter} from './emitter.js';
-import {accumulatorScale, type EmulationPlan, type FloatPlan, type IntegerEncoding, type IntegerPlan, type OperandEncoding} from './plan.js';
+import {accumulatorScale, type DigitsPlan, type EmulationPlan, type FloatPlan, type IntegerEncoding, type IntegerPlan, type OperandEncoding} from './plan.js';
 
 /** A weight quantised offline: int8 values in the op's layout and the step(s) of one quantum. */
 export interface QuantizedWeight {
@@ -48,6 +48,8 @@ export interface Contraction {
   mergeActivation(e: LayerEmitter, encoded: string, rank: number, what: string): string;
   /** The other operand encoded, its r copies laid along the reduction axis. */
   other(e: LayerEmitter, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string): string;
+  /** A constant weight matrix as int8 digits [K·r, digits·N] (digit t in columns t·N…), for a lookup on MatMulInteger. */
+  weightDigits: ((e: LayerEmitter, factors: Float64Array, rank: number, digits: number, what: string) => {operand: string; columns: number}) | undefined;
   opType: 'MatMul' | 'Conv';
   attributes: Attribute[];
   /** The other operand's step(s), shaped by channelDims to broadcast over the output; extra: e.g. Gemm's alpha. */
@@ -67,6 +69,7 @@ interface Accumulator {
 interface PlanByKind {
   float: FloatPlan;
   integer: IntegerPlan;
+  digits: DigitsPlan;
 }
 
 /** The path emitters: how each kind of plan computes the integer accumulator of a contraction. */
@@ -86,6 +89,20 @@ const ACCUMULATE: {[K in keyof PlanByKind]: (e: LayerEmitter, plan: PlanByKind[K
     const b = c.other(e, group.other, group.rank, plan.other, 'other');
     const zeros = [e.uint8('input.zero', zeroOf(plan.activation)), e.uint8('other.zero', zeroOf(plan.other))];
     return {value: e.op(`${c.opType}Integer`, [a, b, ...zeros], 'product', c.attributes), type: 'int32'};
+  },
+  digits(e, plan, c) {
+    if (!c.weightDigits) throw new Error(`${e.prefix}: the lookup-int8 path needs a constant weight matrix (a planner bug)`);
+    const [group] = plan.groups;
+    const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, plan.activation, 'input'), group.rank, 'input');
+    const b = c.weightDigits(e, group.other, group.rank, plan.digits, 'other');
+    const blocks = e.op('MatMulInteger', [a, b.operand, e.uint8('input.zero', zeroOf(plan.activation)), e.int8('other.zero', 0)], 'product');
+    if (plan.digits === 1) return {value: blocks, type: 'int32'};
+    // Σ_t 256^t·block_t is the accumulator, whose magnitude stays below 2^31 like each block's
+    const parts = Array.from({length: plan.digits}, (_, t) => e.names.fresh(`${e.prefix}digit${t}`));
+    const sizes = e.int64s('digits.sizes', Array<number>(plan.digits).fill(b.columns));
+    e.nodes.push({name: e.names.fresh(`${e.prefix}digits.split`), opType: 'Split', domain: '', inputs: [blocks, sizes], outputs: parts, attributes: [{name: 'axis', type: 'int', value: -1}]});
+    const weighted = parts.map((part, t) => (t === 0 ? part : e.op('Mul', [part, e.int32(`digit${t}.weight`, 256 ** t)], `digit${t}.scale`)));
+    return {value: weighted.reduce((sum, part, t) => e.op('Add', [sum, part], `digit${t}.add`)), type: 'int32'};
   },
 };
 
@@ -154,6 +171,41 @@ function weightOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Arra
   return name;
 }
 
+/** x as `count` base-256 digits, low first: each in [-128, 127] (the last one holds the rest). */
+function int8Digits(x: number, count: number, out: number[]): number[] {
+  let rest = x;
+  for (let t = 0; t < count - 1; t++) {
+    const low = ((((rest + 128) % 256) + 256) % 256) - 128;
+    out[t] = low;
+    rest = (rest - low) / 256;
+  }
+  out[count - 1] = rest;
+  return out;
+}
+
+/** The weight [K, N] as int8 digits of its factors: [K·r, digits·N], row k·r + j, column t·N + n. */
+function weightDigitOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, digits: number, what: string): {operand: string; columns: number} {
+  const [k, n] = w.dims as [number, number];
+  const table = new Int8Array(256 * rank * digits);
+  const scratch: number[] = [];
+  for (let i = 0; i < 256 * rank; i++) table.set(int8Digits(factors[i]!, digits, scratch), i * digits);
+  if (w.source) {
+    const gathered = weightOperandInGraph(e, w, w.source, {dataType: DataType.INT8, data: table}, rank * digits, [k, n, rank, digits], what);
+    const moved = e.op('Transpose', [gathered], `${what}.digits.order`, [{name: 'perm', type: 'ints', value: [0, 2, 3, 1]}]);
+    return {operand: e.op('Reshape', [moved, e.int64s(`${what}.digits.shape`, [k * rank, digits * n])], `${what}.digits.merge`), columns: n};
+  }
+  const out = new Int8Array(k * rank * digits * n);
+  for (let kk = 0; kk < k; kk++) {
+    for (let col = 0; col < n; col++) {
+      const base = (w.q[kk * n + col]! & 0xff) * rank * digits;
+      for (let j = 0; j < rank; j++) for (let t = 0; t < digits; t++) out[(kk * rank + j) * digits * n + t * n + col] = table[base + j * digits + t]!;
+    }
+  }
+  const name = e.names.fresh(`${e.prefix}${what}`);
+  e.initializers.push({name, dataType: DataType.INT8, dims: [k * rank, digits * n], data: out});
+  return {operand: name, columns: n};
+}
+
 function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, source: WeightSource, table: FactorTable, rank: number, gatheredDims: number[], what: string): string {
   const isMatrix = w.dims.length === 2;
   const float = source.transpose ? e.op('Transpose', [source.name], `${what}.transpose`, [{name: 'perm', type: 'ints', value: [1, 0]}]) : source.name;
@@ -166,6 +218,7 @@ function weightOperandInGraph(e: LayerEmitter, w: QuantizedWeight, source: Weigh
   const q = e.op('QuantizeLinear', [float, step, zero], `${what}.quantize`, axis);
   const narrow = e.op('Clip', [q, e.int8(`${what}.qmin`, -127)], `${what}.narrow`);
   const gathered = e.gather(narrow, table, rank, what);
+  if (gatheredDims.length > w.dims.length) return e.op('Reshape', [gathered, e.int64s(`${what}.shape`, gatheredDims)], `${what}.split`);
   if (rank === 1) return gathered;
   // [.., r] → copies right after the reduction channel, then merged into it
   const d = w.dims.length;
@@ -202,6 +255,7 @@ export function matrixContraction(x: RuntimeOperand, weight: QuantizedWeight, ex
     activation: x,
     mergeActivation: (e, encoded, rank, what) => mergeLastAxis(e, encoded, x.rank, rank, what),
     other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what),
+    weightDigits: (e, factors, rank, digits, what) => weightDigitOperand(e, weight, factors, rank, digits, what),
     opType: 'MatMul',
     attributes: [],
     dequantization: {otherSteps: weight.steps, channelDims: [weight.dims[1]!], extra: extraScale},
@@ -221,6 +275,7 @@ export function activationContraction(a: RuntimeOperand, b: RuntimeOperand & {co
       const moved = e.op('Transpose', [encoded], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
       return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [...Array<number>(b.rank - 2).fill(0), -1, b.columns])], `${what}.merge`);
     },
+    weightDigits: undefined,
     opType: 'MatMul',
     attributes: [],
     dequantization: {otherSteps: [b.scale.step], channelDims: [], extra: 1},
@@ -255,6 +310,7 @@ export function convContraction(e: LayerEmitter, x: RuntimeOperand, weight: Quan
       return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [0, -1, ...geometry.paddedSpatial])], `${what}.merge`);
     },
     other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what),
+    weightDigits: undefined,
     opType: 'Conv',
     attributes: geometry.attributes,
     dequantization: {otherSteps: weight.steps, channelDims: [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)], extra: 1},

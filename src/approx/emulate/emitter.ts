@@ -2,13 +2,13 @@
 // prefix (`<node name>.axx.`), so the whole emulation subgraph of a layer is recognisable by name.
 import {DataType, type Attribute, type DataTypeCode, type Node, type Tensor} from '../../onnx/ir.js';
 import type {NameGenerator} from '../../onnx/graph.js';
-import {doubleTensor, floatTensor, int64Tensor, int8Tensor, uint8Tensor} from '../../onnx/tensor.js';
+import {doubleTensor, floatTensor, int32Tensor, int64Tensor, int8Tensor, uint8Tensor} from '../../onnx/tensor.js';
 import {QMAX} from '../quantize.js';
 
 /** Factors by operand byte, [256, rank] row-major, in the element type the op reads. */
 export interface FactorTable {
   dataType: DataTypeCode;
-  data: Float32Array | Float64Array | Uint8Array;
+  data: Float32Array | Float64Array | Uint8Array | Int8Array;
 }
 
 export class LayerEmitter {
@@ -47,6 +47,12 @@ export class LayerEmitter {
   int8(what: string, value: number): string {
     const name = this.names.fresh(`${this.prefix}${what}`);
     this.initializers.push(int8Tensor(name, [], [value]));
+    return name;
+  }
+
+  int32(what: string, value: number): string {
+    const name = this.names.fresh(`${this.prefix}${what}`);
+    this.initializers.push(int32Tensor(name, [], [value]));
     return name;
   }
 

@@ -1,5 +1,5 @@
 // How one layer emulates its multiplier exactly, given the multiplier's operand table and the
-// layer's reduction length K (products summed per output). A plan is one of two kinds, each with its
+// layer's reduction length K (products summed per output). A plan is one of three kinds, each with its
 // emitter in emit-layer.ts; its `path` names the formulation in the manifest (docs/emulation.md):
 //
 // 'integer' — one MatMulInteger/ConvInteger, int32 accumulation, both operands uint8:
@@ -19,10 +19,15 @@
 // - 'lookup-fp32': the indicator factorisation (one factor per table row): a direct lookup written
 //   as a GEMM, exact in fp32 like the integer path but of rank ~255; the last resort (high-rank
 //   tables in Conv layers).
-import {exactFp32MaxK, factorize, fp64ErrorBound, indicatorFactorization, integerFactorization, type FactorGroup} from '../lowrank.js';
+//
+// 'digits' — 'lookup-int8': the direct lookup on MatMulInteger, weight rows as int8 digits (DigitsPlan).
+//
+// Integer plans win whenever they fit; otherwise the cheapest exact formulation by GEMM_COST.
+import {exactFp32MaxK, factorize, fp64ErrorBound, indicatorFactorization, integerFactorization, oddIndicatorFactorization, type FactorGroup} from '../lowrank.js';
 import {isUsedByte, signedByte} from './operand-table.js';
 
-export type EmulationPath = 'int8-exact' | 'int8-shift' | 'lowrank-int8' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-fp32';
+export type EmulationPath = 'int8-exact' | 'int8-shift' | 'lowrank-int8' | 'lowrank-fp32' | 'lowrank-fp64' | 'lookup-int8' | 'lookup-fp32';
+export const EMULATION_PATHS: readonly EmulationPath[] = ['int8-exact', 'int8-shift', 'lowrank-int8', 'lowrank-fp32', 'lowrank-fp64', 'lookup-int8', 'lookup-fp32'];
 
 /**
  * A factor group oriented by operand role: the factors of the run-time activation (the table's row
@@ -68,11 +73,42 @@ export interface IntegerPlan extends PlanCommon {
   other: IntegerEncoding;
 }
 
-export type EmulationPlan = FloatPlan | IntegerPlan;
+/**
+ * A direct lookup on MatMulInteger: the activation one-hot (with its sign) over the table's non-zero
+ * rows, the weight's table row split into `digits` int8 base-256 digits, one output block per digit
+ * ([.., digits·N] int32), recombined Σ_t 256^t·block_t.
+ */
+export interface DigitsPlan extends PlanCommon {
+  kind: 'digits';
+  path: 'lookup-int8';
+  groups: [OrientedGroup];
+  activation: IntegerEncoding;
+  digits: number;
+}
+
+export type EmulationPlan = FloatPlan | IntegerPlan | DigitsPlan;
+
+/**
+ * The cost model: time per multiply-accumulate of each GEMM kind relative to an fp32 one, so a plan
+ * costs rank (× digits) × this per product of the layer. Measured by bench/emulation-paths.bench.ts
+ * (onnxruntime's MLAS kernels on x86-64: fp64 GEMMs run ~2.5× slower than fp32, u8·s8 ~3× faster).
+ */
+export const GEMM_COST = {fp32: 1, fp64: 2.5, int8: 0.35} as const;
+
+export function planCost(plan: EmulationPlan): number {
+  switch (plan.kind) {
+    case 'float':
+      return plan.rank * GEMM_COST[plan.precision];
+    case 'integer':
+      return plan.rank * GEMM_COST.int8;
+    case 'digits':
+      return plan.rank * plan.digits * GEMM_COST.int8;
+  }
+}
 
 /** The power of two the integer op's accumulator is multiplied by (the c of shifted operands). */
 export function accumulatorScale(plan: EmulationPlan): number {
-  if (plan.kind === 'float') return 1;
+  if (plan.kind !== 'integer') return 1;
   const scaleOf = (encoding: IntegerEncoding): number => (encoding.kind === 'shift' ? encoding.c : 1);
   return scaleOf(plan.activation) * scaleOf(plan.other);
 }
@@ -84,6 +120,8 @@ export interface PlanOptions {
   activationSide: 'u' | 'v';
   /** The other operand: a constant weight (quantised offline) or a run-time activation (attention products). */
   other: 'weight' | 'activation';
+  /** The formulations the planner may choose (default: all), e.g. to measure or test one of them. */
+  paths?: readonly EmulationPath[];
 }
 
 interface TableFactors {
@@ -93,6 +131,9 @@ interface TableFactors {
   fp64: ReturnType<typeof factorize>;
   lookup: FactorGroup;
   lookupMaxK: number;
+  /** The lookup over magnitudes (sign-magnitude tables), else the plain one; its int8 digits. */
+  oddLookup: FactorGroup;
+  lookupDigits: number;
 }
 
 const factorCache = new WeakMap<Int32Array, TableFactors>();
@@ -108,7 +149,10 @@ function factorsOf(table: Int32Array): TableFactors {
       fp64: factorize(table),
       lookup: indicatorFactorization(table),
       lookupMaxK: 0,
+      oddLookup: oddIndicatorFactorization(table) ?? indicatorFactorization(table),
+      lookupDigits: 0,
     };
+    cached.lookupDigits = int8DigitCount(cached.oddLookup.v);
     cached.lookupMaxK = exactFp32MaxK([cached.lookup], isUsedByte);
     factorCache.set(table, cached);
   }
@@ -124,20 +168,32 @@ export function planEmulation(table: Int32Array, k: number, opts: PlanOptions): 
   // ConvInteger accumulate in int32, exact while K·r·255² < 2^31 (uint8 operands minus zero points).
   const fitsFp32 = k * 127 * 128 <= 2 ** 24;
   const fitsInt32 = (rank: number) => k * rank * 255 * 255 < 2 ** 31;
-  const integer = integerPlan(f, opts.other, fitsInt32, orient);
-  if (integer) return integer;
-  if (f.exactProduct && fitsFp32) return {kind: 'float', path: 'int8-exact', precision: 'fp32', rank: 1, groups: [orient(identityGroup())], errorBound: 0};
+  const allowed = new Set(opts.paths ?? EMULATION_PATHS);
+  const integer = allowed.has('int8-exact') || allowed.has('int8-shift') || allowed.has('lowrank-int8') ? integerPlan(f, opts.other, fitsInt32, orient) : undefined;
+  if (integer && allowed.has(integer.path)) return integer;
+  // The exact float and lookup formulations that fit K; the cheapest by the cost model wins.
+  const candidates: EmulationPlan[] = [];
+  if (f.exactProduct && fitsFp32) candidates.push({kind: 'float', path: 'int8-exact', precision: 'fp32', rank: 1, groups: [orient(identityGroup())], errorBound: 0});
   if (f.integer && k <= f.integerMaxK) {
     // An all-zero table (rank 0) still needs one (zero) GEMM to produce an accumulator of the right shape.
     const groups = f.integer.length > 0 ? f.integer : [{rank: 1, u: new Float64Array(256), v: new Float64Array(256), divisor: 1}];
-    return {kind: 'float', path: 'lowrank-fp32', precision: 'fp32', rank: groups.reduce((sum, g) => sum + g.rank, 0), groups: groups.map(orient), errorBound: 0};
+    candidates.push({kind: 'float', path: 'lowrank-fp32', precision: 'fp32', rank: groups.reduce((sum, g) => sum + g.rank, 0), groups: groups.map(orient), errorBound: 0});
   }
   const bound = fp64ErrorBound(f.fp64, k, isUsedByte);
-  if (opts.fp64Allowed && bound < 0.5) {
+  if (opts.fp64Allowed && f.fp64.rank > 0 && bound < 0.5) {
     const group = orient({rank: f.fp64.rank, u: f.fp64.u, v: f.fp64.v, divisor: 1});
-    return {kind: 'float', path: 'lowrank-fp64', precision: 'fp64', rank: f.fp64.rank, groups: [group], errorBound: bound};
+    candidates.push({kind: 'float', path: 'lowrank-fp64', precision: 'fp64', rank: f.fp64.rank, groups: [group], errorBound: bound});
   }
-  if (k <= f.lookupMaxK) return {kind: 'float', path: 'lookup-fp32', precision: 'fp32', rank: f.lookup.rank, groups: [orient(f.lookup)], errorBound: 0};
+  // One-hot activation (|u| ≤ 1, stored 0…2 with zero point 1) times int8 digits (|d| ≤ 128), K·r terms in int32.
+  const oneHot = f.oddLookup;
+  if (opts.other === 'weight' && opts.activationSide === 'u' && opts.fp64Allowed && k * oneHot.rank * 2 * 128 < 2 ** 31) {
+    const group = orient(oneHot);
+    const activation = tableEncoding(group.activation);
+    if (activation) candidates.push({kind: 'digits', path: 'lookup-int8', rank: oneHot.rank, groups: [group], activation, digits: f.lookupDigits, errorBound: 0});
+  }
+  if (k <= f.lookupMaxK) candidates.push({kind: 'float', path: 'lookup-fp32', precision: 'fp32', rank: f.lookup.rank, groups: [orient(f.lookup)], errorBound: 0});
+  const cheapest = candidates.filter((plan) => allowed.has(plan.path)).reduce<EmulationPlan | undefined>((best, plan) => (best === undefined || planCost(plan) < planCost(best) ? plan : best), undefined);
+  if (cheapest) return cheapest;
   const why = f.integer ? `integer factors are exact in fp32 only up to K = ${f.integerMaxK}` : `no integer factorisation of rank ≤ 32 exists (rank ${f.fp64.rank})`;
   const fp64 = opts.fp64Allowed ? `the fp64 error bound is ${bound.toPrecision(3)} ≥ 0.5` : 'onnxruntime has no fp64 Conv for the fp64 path';
   return {error: `no exact emulation for K = ${k}: ${why}, ${fp64}, and a direct lookup is exact in fp32 only up to K = ${f.lookupMaxK}`};
@@ -166,6 +222,18 @@ function integerPlan(f: TableFactors, other: PlanOptions['other'], fitsInt32: (r
     return {kind: 'integer', path, rank: candidate.rank, groups: [candidate], errorBound: 0, activation, other: otherSide};
   }
   return undefined;
+}
+
+/** How many int8 base-256 digits (the last one signed, the others in [-128, 127]) hold every factor. */
+function int8DigitCount(factors: Float64Array): number {
+  let largest = 0;
+  for (const x of factors) largest = Math.max(largest, Math.abs(x));
+  let digits = 1;
+  while (largest > 127) {
+    largest = Math.ceil(largest / 256);
+    digits++;
+  }
+  return digits;
 }
 
 function isExactProduct(table: Int32Array): boolean {
