@@ -10,7 +10,8 @@ import {planCost, planEmulation, type EmulationPath} from '../src/approx/emulate
 import {operandTable} from '../src/approx/emulate/operand-table.js';
 import {evoApproxRecords, resolveMultiplier} from '../src/approx/library.js';
 import {approximateModel} from '../src/approx/rewrite.js';
-import {SeededRandom} from '../src/approx/rewrite-test-models.js';
+import {randomFloats} from '../test/support/rewrite-test-models.js';
+import {Random} from '../src/util/random.js';
 import {buildVit, VIT_DEFAULTS} from '../src/models/vit.js';
 import type {Model} from '../src/onnx/ir.js';
 import {createSession, type ModelSession} from '../src/onnx/session.js';
@@ -23,7 +24,7 @@ const config = {...VIT_DEFAULTS, imageSize: 224, channels: 3, patchSize: 16, dim
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 
 const float = buildVit(config);
-const x = Float32Array.from(new SeededRandom(1).fill(BATCH * 3 * 224 * 224), (v) => Math.abs(v));
+const x = Float32Array.from(randomFloats(new Random(1), BATCH * 3 * 224 * 224), (v) => Math.abs(v));
 const feeds = {input: new ort.Tensor('float32', x, [BATCH, 3, 224, 224])};
 const calibration = await runCalibration(float, () => [{x, count: BATCH}], {createSession, threads: THREADS});
 

@@ -6,7 +6,7 @@ import type {Json} from '../engine/step-kind.js';
 import type {Store} from '../engine/store/store.js';
 import {wilsonInterval} from '../util/statistics.js';
 import type {CliIo} from './command.js';
-import {shellCommand} from './project.js';
+import {axxCommand} from './project.js';
 
 type JsonObject = {[key: string]: Json};
 
@@ -29,8 +29,8 @@ function powerText(summary: JsonObject): string | undefined {
 }
 
 /**
- * Lines for the end of a passed run; `cacheArgs` are the --cache words the user gave (repeated in the
- * export command so that it works when pasted).
+ * Lines for the end of a passed run; `cacheArgs` are the --cache words a pasted command needs to find
+ * this cache (project.ts cacheArgs).
  */
 export function runSummaryLines(store: Store, runId: string, io: CliIo, cacheArgs: readonly string[]): string[] {
   const headline: string[] = [];
@@ -52,6 +52,6 @@ export function runSummaryLines(store: Store, runId: string, io: CliIo, cacheArg
   }
   const lines: string[] = [];
   if (headline.length > 0 || power.length > 0) lines.push(`results: ${[...headline.map((h) => `top-1 ${h}`), ...power].join('; ')}`);
-  if (report !== undefined) lines.push(`report: ${shellCommand([io.argv0, 'export', report, 'out/report.html', '--run', runId, '--provenance', ...cacheArgs])}`);
+  if (report !== undefined) lines.push(`report: ${axxCommand(io, ['export', report, 'out/report.html', '--run', runId, '--provenance', ...cacheArgs])}`);
   return lines;
 }

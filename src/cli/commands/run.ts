@@ -104,7 +104,7 @@ export const runCommand: Command = {
     io.signal.removeEventListener('abort', onSignal);
     await queue?.close();
     await renderer.close();
-    if (summary.reason === 'passed' && rendererName !== 'ndjson') for (const line of runSummaryLines(store, summary.runId, io, cacheWords(args))) writeLine(io.stdout, line);
+    if (summary.reason === 'passed' && rendererName !== 'ndjson') for (const line of runSummaryLines(store, summary.runId, io, cacheArgs(cacheDir(args, io, pipeline.file), io, pipeline.file))) writeLine(io.stdout, line);
     if (summary.reason === 'failed' && rendererName !== 'ndjson') {
       writeLine(io.stderr, `after fixing, re-run (finished steps stay cached):\n  ${resumeCommand}`);
     }
@@ -113,11 +113,6 @@ export const runCommand: Command = {
 };
 
 /** The --cache the user gave, for commands printed to paste. */
-function cacheWords(args: ParsedArgs): string[] {
-  const cache = args.strings.get('cache');
-  return cache === undefined ? [] : ['--cache', cache];
-}
-
 /**
  * Starts this same command with --background in a detached process (own session, output to a log file
  * under the cache dir), waits until it records its run (its pid is in the run row), then follows it
@@ -152,7 +147,7 @@ async function runInBackground(argv: readonly string[], args: ParsedArgs, io: Cl
   }
   const end = await followRun(store, run, io, {renderer: 'ink'});
   printFollowEnd(io, run, end, recordedResumeCommand(store, run.id), cacheDir(args, io, pipelineFile));
-  if (end === 'passed') for (const line of runSummaryLines(store, run.id, io, cacheWords(args))) writeLine(io.stdout, line);
+  if (end === 'passed') for (const line of runSummaryLines(store, run.id, io, cacheArgs(cacheDir(args, io, pipelineFile), io, pipelineFile))) writeLine(io.stdout, line);
   if (end !== 'passed') writeLine(io.stdout, `run output: ${logFile}`);
   return exitCodeOf(end);
 }
