@@ -15,7 +15,7 @@ const SEEDS = Array.from({length: 8}, (_, i) => i + 1);
 // The whole space: every method can reach the target, so no run is censored.
 const BUDGET = 4096;
 const TARGET = 0.95;
-const METHODS: SearchMethod[] = ['mcts', 'random', 'greedy', 'genetic'];
+const METHODS: SearchMethod[] = ['mcts', 'random', 'greedy', 'genetic', 'knapsack'];
 
 function enumerate(instance: SyntheticInstance): {optimum: number; hits: number; feasible: number; total: number} {
   const space = compileSpace(instance.problem);

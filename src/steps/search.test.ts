@@ -38,7 +38,7 @@ describe('search', () => {
 
   it('finds an assignment within the threshold that approximate turns into a model evaluating as predicted', async () => {
     using store = Store.open(join(work, 'cache-a'));
-    const {ctx, progress, metrics} = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search')});
+    const {ctx, progress, metrics, logs} = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search')});
     const out = await searchKind.run(ctx);
     const result = valueOf<SearchOutput>(out, 'result');
     const assignment = valueOf<Record<string, string>>(out, 'assignment');
@@ -54,7 +54,18 @@ describe('search', () => {
     expect(progress.at(-1)).toEqual([10, 10]);
     expect(metrics.bestSaving).toBeCloseTo(1 - result.best!.relativePower, 12);
     expect(metrics.evaluationsRun).toBe(11); // 10 configurations + the all-exact baseline
-    expect(readFileSync((out.plot as {file: string}).file, 'utf8')).toContain('<svg');
+    expect(readFileSync((out.plot as {file: string}).file, 'utf8')).toContain('whole-model relative power');
+    // Whole-model power: the layers left out of the search (patch embedding, head, other blocks) at exact power.
+    const share = result.power.approximatedMacs / result.power.modelMacs;
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThan(0.5);
+    for (const point of result.front) {
+      expect(point.wholeModelPower).toBeCloseTo(1 - share * (1 - point.relativePower), 12);
+      expect(point.interval.low).toBeLessThanOrEqual(point.accuracy);
+      expect(point.interval.high).toBeGreaterThanOrEqual(point.accuracy);
+    }
+    expect(result.searchBest!.evidence.samples).toBe(100);
+    expect(logs.some((line) => line.includes('UNCONFIRMED'))).toBe(true);
 
     // The assignment output is approximate's `assign` as is; the model it makes scores what search measured.
     const approximate = recordedContext(withDefaults<ApproximateParams>(approximateKind.schema, {model: fixture.model, calibration: fixture.calibration, layers: LAYERS, assign: assignment}), scratchDir());

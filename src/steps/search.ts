@@ -29,7 +29,7 @@ import {
   type SearchResult,
   type SensitivityMatrix,
 } from '../approx/search/index.js';
-import {dropVerdict, pairedDropInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
+import {dropVerdict, pairedDropInterval, wilsonInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
@@ -79,6 +79,13 @@ export type SearchOutput = Omit<SearchResult, 'storeHits'> & {
   searchBest?: EvaluatedPoint & {evidence: SubsetEvidence};
   /** The hold-out confirmation; absent when `holdout` is 0 (then the answer is unconfirmed). */
   confirmation?: Confirmation;
+  /**
+   * Two power figures per point: `relativePower` over the approximated layers only, `wholeModelPower` over
+   * every multiply of the model (the layers left exact, e.g. patch embedding and head, at exact power).
+   */
+  power: {approximatedMacs: number; modelMacs: number};
+  /** The Pareto front with the whole-model power and a 95 % Wilson interval of each accuracy. */
+  front: (EvaluatedPoint & {wholeModelPower: number; interval: Interval})[];
 };
 
 export const searchKind: StepKind<SearchParams> = {
@@ -172,6 +179,9 @@ export const searchKind: StepKind<SearchParams> = {
         const evaluator = memoise((assignment, signal) => subset.evaluate(assignment, signal), {store, scope: subset.scope, multipliers});
         return {samples: subset.samples, evaluate: (assignment: Assignment, signal: AbortSignal) => evaluator.evaluate(assignment, signal)};
       };
+      const approximatedMacs = runtime.layers.reduce((sum, l) => sum + l.macs, 0);
+      // Layers outside the search run on the exact multiplier: relative power 1 for their share of the MACs.
+      const wholeModel = (relativePower: number): number => 1 - (approximatedMacs / runtime.modelMacs) * (1 - relativePower);
       const allExact = Object.fromEntries(runtime.layers.map((l) => [l.name, runtime.exact.name]));
       const confirmation =
         runtime.holdout.length === 0
@@ -186,6 +196,8 @@ export const searchKind: StepKind<SearchParams> = {
         samples: runtime.samples,
         powerModel: power.description,
         sampling: {...runtime.sampling, searchSamples: runtime.samples, holdoutSamples: runtime.holdout.reduce((sum, stage) => sum + stage.samples, 0)},
+        power: {approximatedMacs, modelMacs: runtime.modelMacs},
+        front: result.pareto.map((point) => ({...point, wholeModelPower: wholeModel(point.relativePower), interval: wilsonInterval(Math.round(point.accuracy * runtime.samples), runtime.samples)})),
       };
       if (searchBest !== undefined) {
         const evaluated = await memoised(runtime).evaluate(searchBest.assignment, ctx.signal);
@@ -198,7 +210,10 @@ export const searchKind: StepKind<SearchParams> = {
       }
       if (confirmation !== undefined) output.confirmation = confirmation;
       const plot = join(ctx.scratchDir, 'search.svg');
-      await writeFile(plot, searchPlotSvg({...result, ...(answer !== undefined ? {best: answer} : {best: undefined})}, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title: `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples`}));
+      const onWholeModel = <T extends EvaluatedPoint>(point: T): T => ({...point, relativePower: wholeModel(point.relativePower)});
+      const plotted = {method: result.method, points: result.points.map(onWholeModel), pareto: result.pareto.map(onWholeModel), ...(answer !== undefined ? {best: onWholeModel(answer)} : {})};
+      const title = `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples${confirmation === undefined ? ' (unconfirmed)' : ''}`;
+      await writeFile(plot, searchPlotSvg(plotted, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title, powerLabel: 'whole-model relative power (every multiply; 1 = exact multipliers)'}));
       ctx.log(summary(output, storeHits, runtime.evaluations, p));
       const assignment = answer?.assignment ?? allExact;
       return {result: {value: output as unknown as Json}, assignment: {value: assignment}, plot: {file: plot}};

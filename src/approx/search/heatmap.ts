@@ -15,7 +15,9 @@ export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measu
   const width = labelWidth + cellWidth * columns.length + 20;
   const height = top + cellHeight * matrix.layers.length + 20;
   const max = Math.max(0, ...values.values());
-  const title = options.title ?? `sensitivity: ${measure === 'drop' ? 'accuracy drop' : measure} per layer × multiplier`;
+  const title = options.title ?? `sensitivity: ${measure === 'drop' ? 'accuracy change, points (negative = worse)' : measure} per layer × multiplier`;
+  // Drops print as accuracy changes in points, the one unit and sign of every axx output.
+  const label = (value: number): string => (measure === 'drop' ? fmt(-100 * value) : fmt(value));
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<title>${escapeXml(title)}</title>`,
@@ -37,7 +39,7 @@ export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measu
       const shade = Math.round(255 * (1 - 0.85 * heat));
       parts.push(
         `<rect class="cell" x="${cellX}" y="${rowY}" width="${cellWidth}" height="${cellHeight}" fill="rgb(255,${shade},${shade})" stroke="white"/>`,
-        `<text x="${cellX + cellWidth / 2}" y="${rowY + 15}" text-anchor="middle">${fmt(value)}</text>`,
+        `<text x="${cellX + cellWidth / 2}" y="${rowY + 15}" text-anchor="middle">${label(value)}</text>`,
       );
     });
   });
