@@ -16,7 +16,6 @@ import {
   predictedDrops,
   runSearch,
   SearchInputError,
-  searchPlotSvg,
   SEARCH_METHODS,
   type Assignment,
   type Confirmation,
@@ -29,6 +28,7 @@ import {
   type SearchResult,
   type SensitivityMatrix,
 } from '../approx/search/index.js';
+import {searchPlotSvg} from '../report/svg/search-plot.js';
 import {dropVerdict, pairedDropInterval, wilsonInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';

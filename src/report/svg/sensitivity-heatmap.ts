@@ -1,7 +1,7 @@
 // The sensitivity matrix as an SVG heatmap: layers as rows, multipliers as columns, white → red by
 // the chosen measure, the value printed in each cell.
-import {cellValue, type SensitivityMatrix} from './sensitivity.js';
-import {escapeXml, fmt} from './svg.js';
+import {cellValue, type SensitivityMatrix} from '../../approx/search/index.js';
+import {escapeXml, fmt} from './primitives.js';
 
 export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measure?: string; title?: string} = {}): string {
   const measure = options.measure ?? 'drop';

@@ -1,7 +1,7 @@
 // Accuracy vs relative power of every evaluated configuration, the Pareto front, the accuracy
 // threshold and the chosen point: one self-contained SVG string.
-import type {SearchResult} from './search.js';
-import {escapeXml, fmt, linearScale, niceTicks} from './svg.js';
+import type {SearchResult} from '../../approx/search/index.js';
+import {escapeXml, fmt, linearScale, niceTicks} from './primitives.js';
 
 export interface PlotOptions {
   baselineAccuracy: number;
