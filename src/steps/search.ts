@@ -91,7 +91,7 @@ export type SearchOutput = Omit<SearchResult, 'storeHits'> & {
 export const searchKind: StepKind<SearchParams> = {
   name: 'search',
   version: 1,
-  description: 'Search per-layer multiplier assignments (MCTS, random, greedy, genetic) for the lowest power within an accuracy-drop threshold',
+  description: 'Search per-layer multiplier assignments (MCTS, random, greedy, genetic, knapsack) for the lowest power within an accuracy-drop threshold, confirmed on held-out images',
   schema: {
     type: 'object',
     additionalProperties: false,
@@ -120,9 +120,9 @@ export const searchKind: StepKind<SearchParams> = {
     },
   },
   outputs: {
-    result: {type: 'value', format: 'search', description: 'all evaluated points, Pareto front, best, MCTS greedy path, baseline and threshold'},
-    assignment: {type: 'value', format: 'assignment', description: "layer → multiplier of the best point: pass it as approximate's `assign`"},
-    plot: {type: 'file', format: 'svg', description: 'accuracy vs relative power, Pareto front, threshold, best'},
+    result: {type: 'value', format: 'search', description: "all evaluated points, Pareto front (whole-model power, intervals), the search's best with its paired evidence, the hold-out confirmation, baseline, threshold and sampling"},
+    assignment: {type: 'value', format: 'assignment', description: "layer → multiplier of the confirmed answer (unconfirmed best without a hold-out; all exact when none): pass it as approximate's `assign`"},
+    plot: {type: 'file', format: 'svg', description: 'accuracy vs whole-model relative power, Pareto front, threshold, answer'},
   },
   resources: {cpu: 2},
   keyExtras: multiplierKeyExtras,
