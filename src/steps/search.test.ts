@@ -28,7 +28,7 @@ function withDefaults<T>(schema: Record<string, unknown>, given: Record<string, 
 
 const LAYERS = ['blocks.0.mlp.fc1', 'blocks.1.attn.qkv', 'blocks.2.mlp.fc2'];
 const searchParams = (given: Record<string, unknown> = {}): SearchParams =>
-  withDefaults(searchKind.schema, {model: fixture.model, calibration: fixture.calibration, dataset: fixture.dataset, multipliers: ['mul8s_1L2H', 'mul8s_1KR3'], layers: LAYERS, budget: 10, threshold: 2, seed: 3, ...given});
+  withDefaults(searchKind.schema, {model: fixture.model, calibration: fixture.calibration, dataset: fixture.dataset, multipliers: ['mul8s_1L2H', 'mul8s_1KR3'], layers: LAYERS, method: 'mcts', budget: 10, threshold: 2, seed: 3, ...given});
 let scratch = 0;
 const scratchDir = () => join(work, `s${scratch++}`);
 const valueOf = <T>(out: Record<string, unknown>, name: string): T => (out[name] as {value: T}).value;
@@ -102,6 +102,13 @@ describe('search', () => {
     expect(resumed.metrics.evaluationsRun).toBe(6);
     expect(valueOf(out, 'result')).toEqual(reference.result);
     expect(valueOf(out, 'assignment')).toEqual(reference.assignment);
+  });
+
+  it('the default method (knapsack) without a sensitivity matrix is an error pointing at the parameter', async () => {
+    const {method: _, ...rest} = searchParams();
+    const {ctx} = recordedContext(withDefaults<SearchParams>(searchKind.schema, rest as unknown as Record<string, unknown>), scratchDir());
+    expect(ctx.params.method).toBe('knapsack');
+    await expect(searchKind.run(ctx)).rejects.toMatchObject({name: 'StepError', param: 'with.sensitivity'});
   });
 
   it('rejects a sensitivity matrix that lacks a searched cell, pointing at it', async () => {

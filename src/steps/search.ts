@@ -108,7 +108,7 @@ export const searchKind: StepKind<SearchParams> = {
       confidence: {type: 'number', exclusiveMinimum: 0.5, exclusiveMaximum: 1, default: 0.9, description: "Wanted probability that the confirmed answer's true drop is within the threshold."},
       margin: {type: 'number', minimum: 0, default: 0, description: 'Safety margin, percentage points: confirmation demands a drop within threshold − margin.'},
       confirmCandidates: {type: 'integer', minimum: 1, default: 4, description: "Candidates from the search's front scored on the hold-out at most (the error rate is split over them)."},
-      sensitivity: {type: 'object', 'x-axx-input': {type: 'value', format: 'sensitivity'}, description: 'A sensitivity matrix steering the rollout policy and greedy order.'},
+      sensitivity: {type: 'object', 'x-axx-input': {type: 'value', format: 'sensitivity'}, description: "A sensitivity matrix: knapsack's predicted drops (required by it), MCTS's rollout policy, greedy's order."},
       sensitivityMeasure: {enum: ['drop', ...PROXIES], default: 'drop', description: 'Which cell value predicts drops (a proxy is rescaled to drop units by least squares).'},
       powerModel: {enum: [...POWER_MODELS], default: 'transaxx', description: 'transaxx: Σ MAC share × P(mult)/P(exact); energy: with an accumulator per MAC (clockMHz, accumulatePj).'},
       clockMHz: {type: 'number', exclusiveMinimum: 0, default: 100, description: 'energy model: operations per second per multiplier.'},
@@ -259,7 +259,7 @@ function libraryError(error: unknown): unknown {
   if (!(error instanceof SearchInputError)) return asStepError(error);
   switch (error.subject) {
     case 'sensitivity':
-      return new StepError(error.message, 'measure the matrix with the same layers and multipliers', 'with.sensitivity');
+      return new StepError(error.message, 'pass a sensitivity matrix measured with the same layers and multipliers', 'with.sensitivity');
     case 'problem':
     case 'options':
     case 'checkpoint':

@@ -20,7 +20,7 @@ const MAX_EXPANSIONS = 200_000;
 const MAX_LEVELS = 40;
 
 export function knapsackSearch(space: SearchSpace): SearchStrategy {
-  if (space.drops === undefined) throw new SearchInputError('options', 'search: method "knapsack" needs a sensitivity matrix; pass the sensitivity step\'s matrix or choose another method');
+  if (space.drops === undefined) throw new SearchInputError('sensitivity', 'search: method "knapsack" (the default) needs a sensitivity matrix; pass the sensitivity step\'s matrix as `sensitivity`, or choose another method (e.g. mcts)');
   const drops = space.drops.map((row) => row.map((d) => Math.max(0, d)));
   const powerShare = space.candidates.map((list, l) => list.map((m) => space.macShare[l]! * m.relativePower));
   const threshold = space.problem.maxAccuracyDrop;
