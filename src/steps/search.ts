@@ -10,8 +10,10 @@ import type {Multiplier} from '../approx/multiplier.js';
 import type {ApproximationRuntime, EvaluationSubset} from '../approx/search-runtime/approximation-runtime.js';
 import {memoise} from '../approx/search/memo.js';
 import {
+  bestFeasible,
   confirm,
   DEFAULT_SEARCH_METHOD,
+  paretoFront,
   pairedAgainst,
   predictedDrops,
   runSearch,
@@ -25,12 +27,14 @@ import {
   type MultiplierCandidate,
   type RelativePower,
   type SearchMethod,
+  type SearchOptions,
+  type SearchProblem,
   type SearchResult,
   type SensitivityMatrix,
 } from '../approx/search/index.js';
 import {searchPlotSvg} from '../report/svg/search-plot.js';
 import {dropVerdict, pairedDropInterval, wilsonInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
-import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
 import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
@@ -49,6 +53,7 @@ export interface SearchParams extends EvaluationParams {
   confidence: number;
   margin: number;
   confirmCandidates: number;
+  searchRounds: number;
   sensitivity?: SensitivityMatrix;
   sensitivityMeasure: 'drop' | (typeof PROXIES)[number];
   powerModel: (typeof POWER_MODELS)[number];
@@ -79,6 +84,8 @@ export type SearchOutput = Omit<SearchResult, 'storeHits'> & {
   searchBest?: EvaluatedPoint & {evidence: SubsetEvidence};
   /** The hold-out confirmation; absent when `holdout` is 0 (then the answer is unconfirmed). */
   confirmation?: Confirmation;
+  /** The threshold (points) each search round aimed at on the search subset: the user's, then lowered ones. */
+  searchThresholds: number[];
   /**
    * Two power figures per point: `relativePower` over the approximated layers only, `wholeModelPower` over
    * every multiply of the model (the layers left exact, e.g. patch embedding and head, at exact power).
@@ -107,6 +114,7 @@ export const searchKind: StepKind<SearchParams> = {
       holdoutStages: {type: 'integer', minimum: 1, default: 2, description: 'The hold-out is scored in this many stages; a candidate stops as soon as its verdict is clear.'},
       confidence: {type: 'number', exclusiveMinimum: 0.5, exclusiveMaximum: 1, default: 0.9, description: "Wanted probability that the confirmed answer's true drop is within the threshold."},
       margin: {type: 'number', minimum: 0, default: 0, description: 'Safety margin, percentage points: confirmation demands a drop within threshold − margin.'},
+      searchRounds: {type: 'integer', minimum: 1, default: 3, description: 'With a hold-out: when no candidate is confirmed, search again (`budget` more evaluations each time) aiming below the threshold by the excess the hold-out showed; at most this many rounds in all.'},
       confirmCandidates: {type: 'integer', minimum: 1, default: 4, description: "Candidates from the search's front scored on the hold-out at most (the error rate is split over them)."},
       sensitivity: {type: 'object', 'x-axx-input': {type: 'value', format: 'sensitivity'}, description: "A sensitivity matrix: knapsack's predicted drops (required by it), MCTS's rollout policy, greedy's order."},
       sensitivityMeasure: {enum: ['drop', ...PROXIES], default: 'drop', description: 'Which cell value predicts drops (a proxy is rescaled to drop units by least squares).'},
@@ -165,16 +173,7 @@ export const searchKind: StepKind<SearchParams> = {
           if (best !== undefined) ctx.metric('bestSaving', 1 - best.relativePower);
         },
       };
-      let result: SearchResult;
-      try {
-        result = await runSearch(problem, saved === undefined ? options : {...options, resumeFrom: saved.state});
-        if (saved !== undefined) ctx.log(`resumed from a checkpoint with ${countPoints(saved.state)} evaluated configurations`);
-      } catch (error) {
-        // A checkpoint this version cannot continue is not worth failing for: start over.
-        if (saved === undefined || !(error instanceof SearchInputError) || error.subject !== 'checkpoint') throw error;
-        ctx.log(`ignoring the checkpoint (${error.message}); starting over`, 'stderr');
-        result = await runSearch(problem, options);
-      }
+      let result = await searchResumable(problem, options, saved?.state, ctx);
       const memoised = (subset: EvaluationSubset) => {
         const evaluator = memoise((assignment, signal) => subset.evaluate(assignment, signal), {store, scope: subset.scope, multipliers});
         return {samples: subset.samples, evaluate: (assignment: Assignment, signal: AbortSignal) => evaluator.evaluate(assignment, signal)};
@@ -183,10 +182,23 @@ export const searchKind: StepKind<SearchParams> = {
       // Layers outside the search run on the exact multiplier: relative power 1 for their share of the MACs.
       const wholeModel = (relativePower: number): number => 1 - (approximatedMacs / runtime.modelMacs) * (1 - relativePower);
       const allExact = Object.fromEntries(runtime.layers.map((l) => [l.name, runtime.exact.name]));
-      const confirmation =
-        runtime.holdout.length === 0
-          ? undefined
-          : await confirm(result.points, runtime.holdout.map(memoised), {maxAccuracyDrop: feasibleDrop, confidence: p.confidence, margin: p.margin / 100, maxCandidates: p.confirmCandidates, baseline: allExact, signal: ctx.signal});
+      const stages = runtime.holdout.map(memoised);
+      // Every round confirms anew: the error rate is split over the rounds too (Bonferroni), so the answer holds at `confidence`.
+      const confirmOptions = {maxAccuracyDrop: feasibleDrop, confidence: 1 - (1 - p.confidence) / p.searchRounds, margin: p.margin / 100, maxCandidates: p.confirmCandidates, baseline: allExact, signal: ctx.signal};
+      let confirmation = stages.length === 0 ? undefined : await confirm(result.points, stages, confirmOptions);
+      // No candidate confirmed: the search's points sit too close to the threshold for the hold-out to tell.
+      // Search again aiming below it by the excess the hold-out showed, and confirm among everything found.
+      const searchThresholds = [feasibleDrop];
+      for (let round = 1; round < p.searchRounds && confirmation?.answer === undefined && confirmation?.closest !== undefined; round++) {
+        const excess = confirmation.closest.holdout.interval.high - (feasibleDrop - p.margin / 100);
+        const lowered = searchThresholds.at(-1)! - Math.max(excess, 1 / runtime.samples);
+        if (!(lowered > 0)) break;
+        searchThresholds.push(lowered);
+        ctx.log(`no candidate confirmed; searching again within ${points(lowered)} points on the search subset`);
+        const {checkpoint: _, ...uncheckpointed} = options;
+        result = mergeRounds(result, await runSearch({...problem, maxAccuracyDrop: lowered}, uncheckpointed), feasibleDrop);
+        confirmation = await confirm(result.points, stages, confirmOptions);
+      }
       ctx.metric('evaluationsRun', runtime.evaluations);
       const {storeHits, best: searchBest, bestConfig: _, ...rest} = result;
       const output: SearchOutput = {
@@ -196,6 +208,7 @@ export const searchKind: StepKind<SearchParams> = {
         samples: runtime.samples,
         powerModel: power.description,
         sampling: {...runtime.sampling, searchSamples: runtime.samples, holdoutSamples: runtime.holdout.reduce((sum, stage) => sum + stage.samples, 0)},
+        searchThresholds: searchThresholds.map((drop) => Number((100 * drop).toFixed(4))),
         power: {approximatedMacs, modelMacs: runtime.modelMacs},
         front: result.pareto.map((point) => ({...point, wholeModelPower: wholeModel(point.relativePower), interval: wilsonInterval(Math.round(point.accuracy * runtime.samples), runtime.samples)})),
       };
@@ -222,6 +235,32 @@ export const searchKind: StepKind<SearchParams> = {
     }
   },
 };
+
+/** Runs the search, resuming a checkpoint when there is one; a checkpoint this version cannot continue is not worth failing for. */
+async function searchResumable(problem: SearchProblem, options: SearchOptions, saved: Json | undefined, ctx: StepContext<SearchParams>): Promise<SearchResult> {
+  if (saved === undefined) return runSearch(problem, options);
+  try {
+    const result = await runSearch(problem, {...options, resumeFrom: saved});
+    ctx.log(`resumed from a checkpoint with ${countPoints(saved)} evaluated configurations`);
+    return result;
+  } catch (error) {
+    if (!(error instanceof SearchInputError) || error.subject !== 'checkpoint') throw error;
+    ctx.log(`ignoring the checkpoint (${error.message}); starting over`, 'stderr');
+    return runSearch(problem, options);
+  }
+}
+
+/** Both rounds' points (first occurrence kept, renumbered), feasible against the user's threshold. */
+function mergeRounds(first: SearchResult, next: SearchResult, maxAccuracyDrop: number): SearchResult {
+  const seen = new Set(first.points.map((point) => JSON.stringify(point.assignment)));
+  const added = next.points.filter((point) => !seen.has(JSON.stringify(point.assignment)));
+  const points = [...first.points, ...added].map((point, i) => ({...point, order: i + 1, feasible: point.drop <= maxAccuracyDrop}));
+  const {best: _, ...rest} = first;
+  const merged: SearchResult = {...rest, points, pareto: paretoFront(points), evaluations: first.evaluations + next.evaluations, storeHits: first.storeHits + next.storeHits, iterations: first.iterations + next.iterations};
+  const best = bestFeasible(points);
+  if (best !== undefined) merged.best = best;
+  return merged;
+}
 
 function sameAssignment(a: Assignment, b: Assignment): boolean {
   const keys = Object.keys(a);
