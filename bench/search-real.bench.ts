@@ -5,7 +5,7 @@
 // (~1 s per configuration per core). Any subset's accuracy is then read off the per-image correctness, so
 // each seed draws its own stratified search subset and disjoint hold-out, as the search step does.
 //
-// Per instance and seed (dataSeed = searchSeed = seed):
+// Per instance, search-subset size (1000 and 200 images) and seed (dataSeed = searchSeed = seed):
 //  1. methods: evaluations until the best point within the threshold on the search subset reaches 95 % of
 //     that subset's optimal saving, charging the sensitivity cells to every method that reads the matrix;
 //  2. confirmation: the default method's answer with a budget, unconfirmed vs confirmed on the hold-out
@@ -30,13 +30,15 @@ interface Instance {
   threshold: number;
 }
 
+// Small on purpose: each configuration is scored on all 10,000 test images once (~1 s on an idle core).
 const INSTANCES: Instance[] = [
-  {name: 'fc', layers: ['blocks.0.mlp.fc1', 'blocks.1.mlp.fc2', 'blocks.2.mlp.fc1', 'blocks.3.mlp.fc2'], circuits: ['mul8s_1L2H', 'mul8s_1L2D', 'mul8s_1KR3'], threshold: 1},
-  {name: 'attn', layers: ['blocks.0.attn.qkv', 'blocks.1.attn.proj', 'blocks.2.attn.qkv', 'blocks.3.attn.qkv'], circuits: ['mul8s_1L2D', 'mul8s_1L1G'], threshold: 0.5},
-  {name: 'mixed', layers: ['blocks.0.attn.proj', 'blocks.1.mlp.fc1', 'blocks.2.attn.qkv', 'blocks.3.mlp.fc1'], circuits: ['mul8s_1KR8', 'mul8s_1KR3'], threshold: 2},
+  {name: 'fc', layers: ['blocks.0.mlp.fc1', 'blocks.1.mlp.fc2', 'blocks.2.mlp.fc1', 'blocks.3.mlp.fc2'], circuits: ['mul8s_1L2H', 'mul8s_1L2D'], threshold: 1},
+  {name: 'attn', layers: ['blocks.0.attn.qkv', 'blocks.2.attn.qkv', 'blocks.3.attn.qkv'], circuits: ['mul8s_1L2D', 'mul8s_1L1G'], threshold: 0.5},
+  {name: 'mixed', layers: ['blocks.0.attn.proj', 'blocks.1.mlp.fc1', 'blocks.3.mlp.fc1'], circuits: ['mul8s_1KR8', 'mul8s_1KR3'], threshold: 2},
 ];
 const SEEDS = Array.from({length: 8}, (_, i) => i + 1);
-const SEARCH_SAMPLES = 1000;
+// Search subsets of the quickstart's size and of a small one (where one image is 0.5 point).
+const SEARCH_SAMPLES = [1000, 200];
 const HOLDOUT = [1500, 1500];
 const CONFIDENCE = 0.9;
 const CONFIRM_BUDGET = 60;
@@ -78,7 +80,7 @@ for (const instance of INSTANCES.filter((i) => only.length === 0 || only.include
     if (outcome === undefined) {
       outcome = await runtime.evaluate(assignment, signal);
       await memo.set(key, outcome);
-      if (++fresh % 32 === 0) console.log(`  ${instance.name}: enumerated ${fresh} new configurations (${((performance.now() - started) / 1000).toFixed(0)} s)`);
+      if (++fresh % 16 === 0) console.log(`  ${instance.name}: enumerated ${fresh} new configurations (${((performance.now() - started) / 1000).toFixed(0)} s)`);
     }
     return decodeCorrect(outcome.correct!, TEST_IMAGES);
   });
@@ -103,54 +105,57 @@ for (const instance of INSTANCES.filter((i) => only.length === 0 || only.include
       `full test set: baseline ${(100 * fullBaseline).toFixed(2)}%, optimal saving ${pct(fullOptimum)}`,
   );
   const cells = layers.length * (multipliers.length - 1);
-  const methodRuns = new Map<SearchMethod, {needed: number[]; misses: number}>(SEARCH_METHODS.map((m) => [m, {needed: [], misses: 0}]));
-  const confirmation = {unconfirmedMeets: 0, confirmedMeets: 0, noAnswer: 0, savingUnconfirmed: [] as number[], savingConfirmed: [] as number[], evaluations: [] as number[], images: [] as number[]};
-  for (const seed of SEEDS) {
-    const [searchImages, ...stages] = disjointStratifiedSubsets(labels, 10, [SEARCH_SAMPLES, ...HOLDOUT], seed);
-    const accuracy = configs.map((_, c) => accuracyOn(c, searchImages));
-    const baseline = accuracy[exactIndex]!;
-    const drops: PredictedDrops = {};
-    for (const l of layers) for (const m of multipliers) if (!m.exact) (drops[l.name] ??= {})[m.name] = baseline - accuracy[index.get(id({...allExact, [l.name]: m.name}))!]!;
-    const problem = {layers, multipliers, baselineAccuracy: baseline, maxAccuracyDrop, sensitivity: drops, evaluate: async (a: Assignment) => ({accuracy: accuracy[index.get(id(a))!]!}), relativePower: power};
-    const optimum = Math.max(...configs.filter((_, c) => baseline - accuracy[c]! <= maxAccuracyDrop).map((a) => 1 - power(a)));
+  for (const searchSamples of SEARCH_SAMPLES) {
+    const methodRuns = new Map<SearchMethod, {needed: number[]; misses: number}>(SEARCH_METHODS.map((m) => [m, {needed: [], misses: 0}]));
+    const confirmation = {unconfirmedMeets: 0, confirmedMeets: 0, noAnswer: 0, savingUnconfirmed: [] as number[], savingConfirmed: [] as number[], evaluations: [] as number[], images: [] as number[]};
+    for (const seed of SEEDS) {
+      const [searchImages, ...stages] = disjointStratifiedSubsets(labels, 10, [searchSamples, ...HOLDOUT], seed);
+      const accuracy = configs.map((_, c) => accuracyOn(c, searchImages));
+      const baseline = accuracy[exactIndex]!;
+      const drops: PredictedDrops = {};
+      for (const l of layers) for (const m of multipliers) if (!m.exact) (drops[l.name] ??= {})[m.name] = baseline - accuracy[index.get(id({...allExact, [l.name]: m.name}))!]!;
+      const problem = {layers, multipliers, baselineAccuracy: baseline, maxAccuracyDrop, sensitivity: drops, evaluate: async (a: Assignment) => ({accuracy: accuracy[index.get(id(a))!]!}), relativePower: power};
+      const optimum = Math.max(...configs.filter((_, c) => baseline - accuracy[c]! <= maxAccuracyDrop).map((a) => 1 - power(a)));
 
-    for (const method of SEARCH_METHODS) {
-      const charged = method === 'random' || method === 'genetic' ? 0 : cells;
-      const result = await runSearch(problem, {method, budget: configs.length, seed});
-      const reached = result.points.find((p) => p.feasible && 1 - p.relativePower >= TARGET * optimum - 1e-12)?.order;
-      const tally = methodRuns.get(method)!;
-      if (reached === undefined) tally.misses++;
-      else tally.needed.push(reached + charged);
+      for (const method of SEARCH_METHODS) {
+        const charged = method === 'random' || method === 'genetic' ? 0 : cells;
+        const result = await runSearch(problem, {method, budget: configs.length, seed});
+        const reached = result.points.find((p) => p.feasible && 1 - p.relativePower >= TARGET * optimum - 1e-12)?.order;
+        const tally = methodRuns.get(method)!;
+        if (reached === undefined) tally.misses++;
+        else tally.needed.push(reached + charged);
+      }
+
+      const result = await runSearch(problem, {method: DEFAULT_SEARCH_METHOD, budget: CONFIRM_BUDGET, seed});
+      if (result.best === undefined) continue;
+      const holdout = stages.map((images) => ({
+        samples: images!.length,
+        evaluate: async (a: Assignment) => {
+          const bits = correct[index.get(id(a))!]!;
+          return {accuracy: accuracyOn(index.get(id(a))!, images), correct: encodeCorrect(Array.from(images!, (i) => bits[i]!))};
+        },
+      }));
+      const confirmed = await confirm(result.points, holdout, {maxAccuracyDrop, confidence: CONFIDENCE, baseline: allExact});
+      if (fullDrop(result.best.assignment) <= maxAccuracyDrop) confirmation.unconfirmedMeets++;
+      confirmation.savingUnconfirmed.push((1 - result.best.relativePower) / fullOptimum);
+      confirmation.evaluations.push(confirmed.evaluations);
+      confirmation.images.push(confirmed.images);
+      // No answer keeps every layer exact: within the threshold, with no saving.
+      const answer = confirmed.answer?.assignment ?? allExact;
+      if (confirmed.answer === undefined) confirmation.noAnswer++;
+      if (fullDrop(answer) <= maxAccuracyDrop) confirmation.confirmedMeets++;
+      confirmation.savingConfirmed.push((1 - power(answer)) / fullOptimum);
     }
-
-    const result = await runSearch(problem, {method: DEFAULT_SEARCH_METHOD, budget: CONFIRM_BUDGET, seed});
-    if (result.best === undefined) continue;
-    const holdout = stages.map((images) => ({
-      samples: images!.length,
-      evaluate: async (a: Assignment) => {
-        const bits = correct[index.get(id(a))!]!;
-        return {accuracy: accuracyOn(index.get(id(a))!, images), correct: encodeCorrect(Array.from(images!, (i) => bits[i]!))};
-      },
-    }));
-    const confirmed = await confirm(result.points, holdout, {maxAccuracyDrop, confidence: CONFIDENCE, baseline: allExact});
-    if (fullDrop(result.best.assignment) <= maxAccuracyDrop) confirmation.unconfirmedMeets++;
-    confirmation.savingUnconfirmed.push((1 - result.best.relativePower) / fullOptimum);
-    confirmation.evaluations.push(confirmed.evaluations);
-    confirmation.images.push(confirmed.images);
-    // No answer keeps every layer exact: within the threshold, with no saving.
-    const answer = confirmed.answer?.assignment ?? allExact;
-    if (confirmed.answer === undefined) confirmation.noAnswer++;
-    if (fullDrop(answer) <= maxAccuracyDrop) confirmation.confirmedMeets++;
-    confirmation.savingConfirmed.push((1 - power(answer)) / fullOptimum);
+    console.log(`  search subset of ${searchSamples} images:`);
+    for (const [method, tally] of methodRuns) {
+      console.log(`    ${method.padEnd(8)} 95 % of the optimum: mean ${mean(tally.needed).toFixed(1)}, median ${median(tally.needed)} evaluations (sensitivity cells charged: ${method === 'random' || method === 'genetic' ? 0 : cells}), misses ${tally.misses}/${SEEDS.length}`);
+    }
+    const runs = confirmation.savingConfirmed.length;
+    console.log(
+      `    confirmation (${DEFAULT_SEARCH_METHOD}, budget ${CONFIRM_BUDGET}, hold-out ${HOLDOUT.join(' + ')}, confidence ${CONFIDENCE}): ` +
+        `meets the threshold on the full test set: unconfirmed ${confirmation.unconfirmedMeets}/${runs}, confirmed ${confirmation.confirmedMeets}/${runs} (${confirmation.noAnswer} without an answer); ` +
+        `saving / full-set optimum: unconfirmed ${pct(mean(confirmation.savingUnconfirmed))}, confirmed ${pct(mean(confirmation.savingConfirmed))}; ` +
+        `cost: ${mean(confirmation.evaluations).toFixed(1)} hold-out evaluations, ${(mean(confirmation.images) / searchSamples).toFixed(1)} search-evaluation equivalents`,
+    );
   }
-  for (const [method, tally] of methodRuns) {
-    console.log(`  ${method.padEnd(8)} 95 % of the optimum: mean ${mean(tally.needed).toFixed(1)}, median ${median(tally.needed)} evaluations (sensitivity cells charged: ${method === 'random' || method === 'genetic' ? 0 : cells}), misses ${tally.misses}/${SEEDS.length}`);
-  }
-  const runs = confirmation.savingConfirmed.length;
-  console.log(
-    `  confirmation (${DEFAULT_SEARCH_METHOD}, budget ${CONFIRM_BUDGET}, ${SEARCH_SAMPLES} search images, hold-out ${HOLDOUT.join(' + ')}, confidence ${CONFIDENCE}): ` +
-      `meets the threshold on the full test set: unconfirmed ${confirmation.unconfirmedMeets}/${runs}, confirmed ${confirmation.confirmedMeets}/${runs} (${confirmation.noAnswer} without an answer); ` +
-      `saving / full-set optimum: unconfirmed ${pct(mean(confirmation.savingUnconfirmed))}, confirmed ${pct(mean(confirmation.savingConfirmed))}; ` +
-      `cost: ${mean(confirmation.evaluations).toFixed(1)} hold-out evaluations, ${(mean(confirmation.images) / SEARCH_SAMPLES).toFixed(1)} search-evaluation equivalents`,
-  );
 }

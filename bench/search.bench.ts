@@ -15,7 +15,11 @@ const SEEDS = Array.from({length: 8}, (_, i) => i + 1);
 // The whole space: every method can reach the target, so no run is censored.
 const BUDGET = 4096;
 const TARGET = 0.95;
-const METHODS: SearchMethod[] = ['mcts', 'random', 'greedy', 'genetic'];
+const ALL_METHODS: SearchMethod[] = ['mcts', 'random', 'greedy', 'genetic', 'knapsack'];
+// `npx tsx bench/search.bench.ts mcts knapsack` runs only those methods.
+const METHODS = process.argv.length > 2 ? ALL_METHODS.filter((m) => process.argv.includes(m)) : ALL_METHODS;
+// What the matrix costs in evaluations (layers × approximate circuits), charged to the methods that read it.
+const usesMatrix = (method: SearchMethod): boolean => method !== 'random' && method !== 'genetic';
 
 function enumerate(instance: SyntheticInstance): {optimum: number; hits: number; feasible: number; total: number} {
   const space = compileSpace(instance.problem);
@@ -42,6 +46,7 @@ function evaluationsToTarget(points: {order: number; feasible: boolean; relative
 }
 
 const started = performance.now();
+const CELLS = 6 * 3;
 const CHECKPOINTS = [25, 50, 100, 200];
 interface Tally {
   needed: number[];
@@ -59,7 +64,8 @@ for (const instanceSeed of INSTANCES) {
   for (const method of METHODS) {
     const tally = tallies.get(method)!;
     const needed: number[] = [];
-    for (const seed of method === 'greedy' ? [1] : SEEDS) {
+    // greedy and knapsack use no randomness: one run stands for every seed.
+    for (const seed of method === 'greedy' || method === 'knapsack' ? [1] : SEEDS) {
       const result = await runSearch(instance.problem, {method, budget: BUDGET, seed});
       const n = evaluationsToTarget(result.points, TARGET * truth.optimum);
       if (n === undefined) tally.misses++;
@@ -79,13 +85,14 @@ for (const method of METHODS) {
   const runs = t.needed.length + t.misses;
   const quality = CHECKPOINTS.map((budget, i) => `${budget}: ${(mean(t.quality[i]!) * 100).toFixed(0)}%`).join(', ');
   console.log(
-    `  ${method.padEnd(6)}: reached the target in ${t.needed.length}/${runs} runs, mean ${mean(t.needed).toFixed(1)} (median ${median(t.needed)}) evaluations when reached; ` +
+    `  ${method.padEnd(8)}: reached the target in ${t.needed.length}/${runs} runs, mean ${mean(t.needed).toFixed(1)} (median ${median(t.needed)}) evaluations when reached` +
+      `${usesMatrix(method) ? ` (+ ${CELLS} sensitivity cells = ${(mean(t.needed) + CELLS).toFixed(1)} charged)` : ''}; ` +
       `mean evaluations used ${mean(t.evaluations).toFixed(0)}; best saving / optimum after ${quality}`,
   );
 }
-const mcts = tallies.get('mcts')!;
-const random = tallies.get('random')!;
-console.log(
+const mcts = tallies.get('mcts');
+const random = tallies.get('random');
+if (mcts !== undefined && random !== undefined) console.log(
   `  random / mcts evaluations to target = ${(mean(random.needed) / mean(mcts.needed)).toFixed(2)}× (goal >= 3×; both reached it in every run: ${mcts.misses + random.misses === 0}); ${((performance.now() - started) / 1000).toFixed(1)} s`,
 );
 

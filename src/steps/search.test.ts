@@ -28,7 +28,7 @@ function withDefaults<T>(schema: Record<string, unknown>, given: Record<string, 
 
 const LAYERS = ['blocks.0.mlp.fc1', 'blocks.1.attn.qkv', 'blocks.2.mlp.fc2'];
 const searchParams = (given: Record<string, unknown> = {}): SearchParams =>
-  withDefaults(searchKind.schema, {model: fixture.model, calibration: fixture.calibration, dataset: fixture.dataset, multipliers: ['mul8s_1L2H', 'mul8s_1KR3'], layers: LAYERS, budget: 10, threshold: 2, seed: 3, ...given});
+  withDefaults(searchKind.schema, {model: fixture.model, calibration: fixture.calibration, dataset: fixture.dataset, multipliers: ['mul8s_1L2H', 'mul8s_1KR3'], layers: LAYERS, method: 'mcts', budget: 10, threshold: 2, seed: 3, ...given});
 let scratch = 0;
 const scratchDir = () => join(work, `s${scratch++}`);
 const valueOf = <T>(out: Record<string, unknown>, name: string): T => (out[name] as {value: T}).value;
@@ -38,7 +38,7 @@ describe('search', () => {
 
   it('finds an assignment within the threshold that approximate turns into a model evaluating as predicted', async () => {
     using store = Store.open(join(work, 'cache-a'));
-    const {ctx, progress, metrics} = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search')});
+    const {ctx, progress, metrics, logs} = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search')});
     const out = await searchKind.run(ctx);
     const result = valueOf<SearchOutput>(out, 'result');
     const assignment = valueOf<Record<string, string>>(out, 'assignment');
@@ -54,7 +54,18 @@ describe('search', () => {
     expect(progress.at(-1)).toEqual([10, 10]);
     expect(metrics.bestSaving).toBeCloseTo(1 - result.best!.relativePower, 12);
     expect(metrics.evaluationsRun).toBe(11); // 10 configurations + the all-exact baseline
-    expect(readFileSync((out.plot as {file: string}).file, 'utf8')).toContain('<svg');
+    expect(readFileSync((out.plot as {file: string}).file, 'utf8')).toContain('whole-model relative power');
+    // Whole-model power: the layers left out of the search (patch embedding, head, other blocks) at exact power.
+    const share = result.power.approximatedMacs / result.power.modelMacs;
+    expect(share).toBeGreaterThan(0);
+    expect(share).toBeLessThan(0.5);
+    for (const point of result.front) {
+      expect(point.wholeModelPower).toBeCloseTo(1 - share * (1 - point.relativePower), 12);
+      expect(point.interval.low).toBeLessThanOrEqual(point.accuracy);
+      expect(point.interval.high).toBeGreaterThanOrEqual(point.accuracy);
+    }
+    expect(result.searchBest!.evidence.samples).toBe(100);
+    expect(logs.some((line) => line.includes('UNCONFIRMED'))).toBe(true);
 
     // The assignment output is approximate's `assign` as is; the model it makes scores what search measured.
     const approximate = recordedContext(withDefaults<ApproximateParams>(approximateKind.schema, {model: fixture.model, calibration: fixture.calibration, layers: LAYERS, assign: assignment}), scratchDir());
@@ -91,6 +102,13 @@ describe('search', () => {
     expect(resumed.metrics.evaluationsRun).toBe(6);
     expect(valueOf(out, 'result')).toEqual(reference.result);
     expect(valueOf(out, 'assignment')).toEqual(reference.assignment);
+  });
+
+  it('the default method (knapsack) without a sensitivity matrix is an error pointing at the parameter', async () => {
+    const {method: _, ...rest} = searchParams();
+    const {ctx} = recordedContext(withDefaults<SearchParams>(searchKind.schema, rest as unknown as Record<string, unknown>), scratchDir());
+    expect(ctx.params.method).toBe('knapsack');
+    await expect(searchKind.run(ctx)).rejects.toMatchObject({name: 'StepError', param: 'with.sensitivity'});
   });
 
   it('rejects a sensitivity matrix that lacks a searched cell, pointing at it', async () => {

@@ -10,13 +10,14 @@ import type {Multiplier} from '../approx/multiplier.js';
 import type {ApproximationRuntime, EvaluationSubset} from '../approx/search-runtime/approximation-runtime.js';
 import {memoise} from '../approx/search/memo.js';
 import {
+  bestFeasible,
   confirm,
   DEFAULT_SEARCH_METHOD,
+  paretoFront,
   pairedAgainst,
   predictedDrops,
   runSearch,
   SearchInputError,
-  searchPlotSvg,
   SEARCH_METHODS,
   type Assignment,
   type Confirmation,
@@ -26,11 +27,14 @@ import {
   type MultiplierCandidate,
   type RelativePower,
   type SearchMethod,
+  type SearchOptions,
+  type SearchProblem,
   type SearchResult,
   type SensitivityMatrix,
 } from '../approx/search/index.js';
-import {dropVerdict, pairedDropInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
-import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
+import {searchPlotSvg} from '../report/svg/search-plot.js';
+import {dropVerdict, pairedDropInterval, wilsonInterval, type DropVerdict, type Interval, type PairedDrop} from '../util/statistics.js';
+import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
 import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
@@ -49,6 +53,7 @@ export interface SearchParams extends EvaluationParams {
   confidence: number;
   margin: number;
   confirmCandidates: number;
+  searchRounds: number;
   sensitivity?: SensitivityMatrix;
   sensitivityMeasure: 'drop' | (typeof PROXIES)[number];
   powerModel: (typeof POWER_MODELS)[number];
@@ -79,12 +84,21 @@ export type SearchOutput = Omit<SearchResult, 'storeHits'> & {
   searchBest?: EvaluatedPoint & {evidence: SubsetEvidence};
   /** The hold-out confirmation; absent when `holdout` is 0 (then the answer is unconfirmed). */
   confirmation?: Confirmation;
+  /** The threshold (points) each search round aimed at on the search subset: the user's, then lowered ones. */
+  searchThresholds: number[];
+  /**
+   * Two power figures per point: `relativePower` over the approximated layers only, `wholeModelPower` over
+   * every multiply of the model (the layers left exact, e.g. patch embedding and head, at exact power).
+   */
+  power: {approximatedMacs: number; modelMacs: number};
+  /** The Pareto front with the whole-model power and a 95 % Wilson interval of each accuracy. */
+  front: (EvaluatedPoint & {wholeModelPower: number; interval: Interval})[];
 };
 
 export const searchKind: StepKind<SearchParams> = {
   name: 'search',
   version: 1,
-  description: 'Search per-layer multiplier assignments (MCTS, random, greedy, genetic) for the lowest power within an accuracy-drop threshold',
+  description: 'Search per-layer multiplier assignments (MCTS, random, greedy, genetic, knapsack) for the lowest power within an accuracy-drop threshold, confirmed on held-out images',
   interruptNote: 'resumes from its last checkpoint (every checkpointEvery iterations)',
   schema: {
     type: 'object',
@@ -101,8 +115,9 @@ export const searchKind: StepKind<SearchParams> = {
       holdoutStages: {type: 'integer', minimum: 1, default: 2, description: 'The hold-out is scored in this many stages; a candidate stops as soon as its verdict is clear.'},
       confidence: {type: 'number', exclusiveMinimum: 0.5, exclusiveMaximum: 1, default: 0.9, description: "Wanted probability that the confirmed answer's true drop is within the threshold."},
       margin: {type: 'number', minimum: 0, default: 0, description: 'Safety margin, percentage points: confirmation demands a drop within threshold − margin.'},
+      searchRounds: {type: 'integer', minimum: 1, default: 3, description: 'With a hold-out: when no candidate is confirmed, search again (`budget` more evaluations each time) aiming below the threshold by the excess the hold-out showed; at most this many rounds in all.'},
       confirmCandidates: {type: 'integer', minimum: 1, default: 4, description: "Candidates from the search's front scored on the hold-out at most (the error rate is split over them)."},
-      sensitivity: {type: 'object', 'x-axx-input': {type: 'value', format: 'sensitivity'}, description: 'A sensitivity matrix steering the rollout policy and greedy order.'},
+      sensitivity: {type: 'object', 'x-axx-input': {type: 'value', format: 'sensitivity'}, description: "A sensitivity matrix: knapsack's predicted drops (required by it), MCTS's rollout policy, greedy's order."},
       sensitivityMeasure: {enum: ['drop', ...PROXIES], default: 'drop', description: 'Which cell value predicts drops (a proxy is rescaled to drop units by least squares).'},
       powerModel: {enum: [...POWER_MODELS], default: 'transaxx', description: 'transaxx: Σ MAC share × P(mult)/P(exact); energy: with an accumulator per MAC (clockMHz, accumulatePj).'},
       clockMHz: {type: 'number', exclusiveMinimum: 0, default: 100, description: 'energy model: operations per second per multiplier.'},
@@ -114,9 +129,9 @@ export const searchKind: StepKind<SearchParams> = {
     },
   },
   outputs: {
-    result: {type: 'value', format: 'search', description: 'all evaluated points, Pareto front, best, MCTS greedy path, baseline and threshold'},
-    assignment: {type: 'value', format: 'assignment', description: "layer → multiplier of the best point: pass it as approximate's `assign`"},
-    plot: {type: 'file', format: 'svg', description: 'accuracy vs relative power, Pareto front, threshold, best'},
+    result: {type: 'value', format: 'search', description: "all evaluated points, Pareto front (whole-model power, intervals), the search's best with its paired evidence, the hold-out confirmation, baseline, threshold and sampling"},
+    assignment: {type: 'value', format: 'assignment', description: "layer → multiplier of the confirmed answer (unconfirmed best without a hold-out; all exact when none): pass it as approximate's `assign`"},
+    plot: {type: 'file', format: 'svg', description: 'accuracy vs whole-model relative power, Pareto front, threshold, answer'},
   },
   resources: {cpu: 2},
   keyExtras: multiplierKeyExtras,
@@ -159,25 +174,32 @@ export const searchKind: StepKind<SearchParams> = {
           if (best !== undefined) ctx.metric('bestSaving', 1 - best.relativePower);
         },
       };
-      let result: SearchResult;
-      try {
-        result = await runSearch(problem, saved === undefined ? options : {...options, resumeFrom: saved.state});
-        if (saved !== undefined) ctx.log(`resumed from a checkpoint with ${countPoints(saved.state)} evaluated configurations`);
-      } catch (error) {
-        // A checkpoint this version cannot continue is not worth failing for: start over.
-        if (saved === undefined || !(error instanceof SearchInputError) || error.subject !== 'checkpoint') throw error;
-        ctx.log(`ignoring the checkpoint (${error.message}); starting over`, 'stderr');
-        result = await runSearch(problem, options);
-      }
+      let result = await searchResumable(problem, options, saved?.state, ctx);
       const memoised = (subset: EvaluationSubset) => {
         const evaluator = memoise((assignment, signal) => subset.evaluate(assignment, signal), {store, scope: subset.scope, multipliers});
         return {samples: subset.samples, evaluate: (assignment: Assignment, signal: AbortSignal) => evaluator.evaluate(assignment, signal)};
       };
+      const approximatedMacs = runtime.layers.reduce((sum, l) => sum + l.macs, 0);
+      // Layers outside the search run on the exact multiplier: relative power 1 for their share of the MACs.
+      const wholeModel = (relativePower: number): number => 1 - (approximatedMacs / runtime.modelMacs) * (1 - relativePower);
       const allExact = Object.fromEntries(runtime.layers.map((l) => [l.name, runtime.exact.name]));
-      const confirmation =
-        runtime.holdout.length === 0
-          ? undefined
-          : await confirm(result.points, runtime.holdout.map(memoised), {maxAccuracyDrop: feasibleDrop, confidence: p.confidence, margin: p.margin / 100, maxCandidates: p.confirmCandidates, baseline: allExact, signal: ctx.signal});
+      const stages = runtime.holdout.map(memoised);
+      // Every round confirms anew: the error rate is split over the rounds too (Bonferroni), so the answer holds at `confidence`.
+      const confirmOptions = {maxAccuracyDrop: feasibleDrop, confidence: 1 - (1 - p.confidence) / p.searchRounds, margin: p.margin / 100, maxCandidates: p.confirmCandidates, baseline: allExact, signal: ctx.signal};
+      let confirmation = stages.length === 0 ? undefined : await confirm(result.points, stages, confirmOptions);
+      // No candidate confirmed: the search's points sit too close to the threshold for the hold-out to tell.
+      // Search again aiming below it by the excess the hold-out showed, and confirm among everything found.
+      const searchThresholds = [feasibleDrop];
+      for (let round = 1; round < p.searchRounds && confirmation?.answer === undefined && confirmation?.closest !== undefined; round++) {
+        const excess = confirmation.closest.holdout.interval.high - (feasibleDrop - p.margin / 100);
+        const lowered = searchThresholds.at(-1)! - Math.max(excess, 1 / runtime.samples);
+        if (!(lowered > 0)) break;
+        searchThresholds.push(lowered);
+        ctx.log(`no candidate confirmed; searching again within ${points(lowered)} points on the search subset`);
+        const {checkpoint: _, ...uncheckpointed} = options;
+        result = mergeRounds(result, await runSearch({...problem, maxAccuracyDrop: lowered}, uncheckpointed), feasibleDrop);
+        confirmation = await confirm(result.points, stages, confirmOptions);
+      }
       ctx.metric('evaluationsRun', runtime.evaluations);
       const {storeHits, best: searchBest, bestConfig: _, ...rest} = result;
       const output: SearchOutput = {
@@ -187,6 +209,9 @@ export const searchKind: StepKind<SearchParams> = {
         samples: runtime.samples,
         powerModel: power.description,
         sampling: {...runtime.sampling, searchSamples: runtime.samples, holdoutSamples: runtime.holdout.reduce((sum, stage) => sum + stage.samples, 0)},
+        searchThresholds: searchThresholds.map((drop) => Number((100 * drop).toFixed(4))),
+        power: {approximatedMacs, modelMacs: runtime.modelMacs},
+        front: result.pareto.map((point) => ({...point, wholeModelPower: wholeModel(point.relativePower), interval: wilsonInterval(Math.round(point.accuracy * runtime.samples), runtime.samples)})),
       };
       if (searchBest !== undefined) {
         const evaluated = await memoised(runtime).evaluate(searchBest.assignment, ctx.signal);
@@ -199,7 +224,10 @@ export const searchKind: StepKind<SearchParams> = {
       }
       if (confirmation !== undefined) output.confirmation = confirmation;
       const plot = join(ctx.scratchDir, 'search.svg');
-      await writeFile(plot, searchPlotSvg({...result, ...(answer !== undefined ? {best: answer} : {best: undefined})}, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title: `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples`}));
+      const onWholeModel = <T extends EvaluatedPoint>(point: T): T => ({...point, relativePower: wholeModel(point.relativePower)});
+      const plotted = {method: result.method, points: result.points.map(onWholeModel), pareto: result.pareto.map(onWholeModel), ...(answer !== undefined ? {best: onWholeModel(answer)} : {})};
+      const title = `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples${confirmation === undefined ? ' (unconfirmed)' : ''}`;
+      await writeFile(plot, searchPlotSvg(plotted, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title, powerLabel: 'whole-model relative power (every multiply; 1 = exact multipliers)'}));
       ctx.log(summary(output, storeHits, runtime.evaluations, p));
       const assignment = answer?.assignment ?? allExact;
       return {result: {value: output as unknown as Json}, assignment: {value: assignment}, plot: {file: plot}};
@@ -208,6 +236,32 @@ export const searchKind: StepKind<SearchParams> = {
     }
   },
 };
+
+/** Runs the search, resuming a checkpoint when there is one; a checkpoint this version cannot continue is not worth failing for. */
+async function searchResumable(problem: SearchProblem, options: SearchOptions, saved: Json | undefined, ctx: StepContext<SearchParams>): Promise<SearchResult> {
+  if (saved === undefined) return runSearch(problem, options);
+  try {
+    const result = await runSearch(problem, {...options, resumeFrom: saved});
+    ctx.log(`resumed from a checkpoint with ${countPoints(saved)} evaluated configurations`);
+    return result;
+  } catch (error) {
+    if (!(error instanceof SearchInputError) || error.subject !== 'checkpoint') throw error;
+    ctx.log(`ignoring the checkpoint (${error.message}); starting over`, 'stderr');
+    return runSearch(problem, options);
+  }
+}
+
+/** Both rounds' points (first occurrence kept, renumbered), feasible against the user's threshold. */
+function mergeRounds(first: SearchResult, next: SearchResult, maxAccuracyDrop: number): SearchResult {
+  const seen = new Set(first.points.map((point) => JSON.stringify(point.assignment)));
+  const added = next.points.filter((point) => !seen.has(JSON.stringify(point.assignment)));
+  const points = [...first.points, ...added].map((point, i) => ({...point, order: i + 1, feasible: point.drop <= maxAccuracyDrop}));
+  const {best: _, ...rest} = first;
+  const merged: SearchResult = {...rest, points, pareto: paretoFront(points), evaluations: first.evaluations + next.evaluations, storeHits: first.storeHits + next.storeHits, iterations: first.iterations + next.iterations};
+  const best = bestFeasible(points);
+  if (best !== undefined) merged.best = best;
+  return merged;
+}
 
 function sameAssignment(a: Assignment, b: Assignment): boolean {
   const keys = Object.keys(a);
@@ -245,7 +299,7 @@ function libraryError(error: unknown): unknown {
   if (!(error instanceof SearchInputError)) return asStepError(error);
   switch (error.subject) {
     case 'sensitivity':
-      return new StepError(error.message, 'measure the matrix with the same layers and multipliers', 'with.sensitivity');
+      return new StepError(error.message, 'pass a sensitivity matrix measured with the same layers and multipliers', 'with.sensitivity');
     case 'problem':
     case 'options':
     case 'checkpoint':

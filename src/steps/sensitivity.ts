@@ -4,7 +4,8 @@
 // What it shares with `search` lives in shared/approximate-evaluation.ts.
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {measureSensitivity, sensitivityHeatmapSvg, type SensitivityMatrix} from '../approx/search/index.js';
+import {measureSensitivity, type SensitivityMatrix} from '../approx/search/index.js';
+import {sensitivityHeatmapSvg} from '../report/svg/sensitivity-heatmap.js';
 import type {ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
 import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';

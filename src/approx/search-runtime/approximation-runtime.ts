@@ -80,6 +80,8 @@ export interface ApproximationRuntime extends EvaluationSubset {
   exact: Multiplier;
   /** How the subsets were drawn from the dataset, for the outputs. */
   sampling: {seed: number; of: number; stratified: true};
+  /** Multiply-accumulates per inference of the whole model, approximable or not (whole-model power). */
+  modelMacs: number;
   /** Samples per class in the whole dataset the subsets are drawn from. */
   datasetLabelCounts: number[];
   /** Disjoint from the search subset and from each other. */
@@ -121,7 +123,8 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
       throw new RuntimeInputError(error.message, field, field === 'calibration' ? 'pass the calibrate output of this model' : 'check the layer names in the load/model info output');
     }
   };
-  const layers = selectedLayers(rewrite({}).manifest);
+  const {manifest} = rewrite({});
+  const layers = selectedLayers(manifest);
   const batchSize = options.batchSize ?? 64;
   const threads = options.threads ?? 1;
   const modelId = sha256(
@@ -174,6 +177,7 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
     exact,
     sampling: {seed, of: dataset.set.manifest.count, stratified: true},
     datasetLabelCounts: dataset.set.manifest.labelCounts,
+    modelMacs: manifest.macs.total,
     holdout,
     get evaluations() {
       return evaluations;

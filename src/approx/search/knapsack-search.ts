@@ -20,7 +20,7 @@ const MAX_EXPANSIONS = 200_000;
 const MAX_LEVELS = 40;
 
 export function knapsackSearch(space: SearchSpace): SearchStrategy {
-  if (space.drops === undefined) throw new SearchInputError('options', 'search: method "knapsack" needs a sensitivity matrix; pass the sensitivity step\'s matrix or choose another method');
+  if (space.drops === undefined) throw new SearchInputError('sensitivity', 'search: method "knapsack" (the default) needs a sensitivity matrix; pass the sensitivity step\'s matrix as `sensitivity`, or choose another method (e.g. mcts)');
   const drops = space.drops.map((row) => row.map((d) => Math.max(0, d)));
   const powerShare = space.candidates.map((list, l) => list.map((m) => space.macShare[l]! * m.relativePower));
   const threshold = space.problem.maxAccuracyDrop;
@@ -67,21 +67,24 @@ interface Node {
   config: number[];
 }
 
+/** Drop bins of the bound table: finer bins prune more, at L × BINS × candidates work per query. */
+const BINS = 256;
+
 /**
  * The configuration of least power with Σ drops <= `budget` and power < `below` that `measured` rejects
- * not, by best-first branch and bound over layers (bound: power so far + the cheapest rest).
+ * not, by best-first branch and bound over layers. The bound adds to the power so far the least power the
+ * remaining layers reach within the remaining drop budget, from a table over drops rounded down to bins
+ * (a relaxation, so the bound never overestimates and the first complete configuration popped is optimal).
  */
 function cheapestUnmeasured(drops: number[][], powerShare: number[][], budget: number, below: number, measured: (config: number[]) => boolean): number[] | undefined {
-  const layers = drops.length;
-  const cheapestRest = new Array<number>(layers + 1).fill(0);
-  for (let l = layers - 1; l >= 0; l--) cheapestRest[l] = cheapestRest[l + 1]! + Math.min(...powerShare[l]!);
+  const rest = restBound(drops, powerShare, budget);
   const heap = new MinHeap<Node>((a, b) => a.bound - b.bound || a.drop - b.drop);
-  heap.push({bound: cheapestRest[0]!, power: 0, drop: 0, config: []});
+  heap.push({bound: rest(0, 0), power: 0, drop: 0, config: []});
   for (let expansions = 0; heap.size > 0 && expansions < MAX_EXPANSIONS; expansions++) {
     const node = heap.pop()!;
     if (node.bound >= below - 1e-12) return undefined;
     const l = node.config.length;
-    if (l === layers) {
+    if (l === drops.length) {
       if (!measured(node.config)) return node.config;
       continue;
     }
@@ -89,10 +92,35 @@ function cheapestUnmeasured(drops: number[][], powerShare: number[][], budget: n
       const drop = node.drop + drops[l]![c]!;
       if (drop > budget + 1e-12) continue;
       const power = node.power + powerShare[l]![c]!;
-      heap.push({bound: power + cheapestRest[l + 1]!, power, drop, config: [...node.config, c]});
+      const bound = power + rest(l + 1, drop);
+      if (bound < Infinity) heap.push({bound, power, drop, config: [...node.config, c]});
     }
   }
   return undefined;
+}
+
+/** rest(l, drop): a lower bound on the power of layers l… whose drops fit in `budget − drop`. */
+function restBound(drops: number[][], powerShare: number[][], budget: number): (layer: number, drop: number) => number {
+  const layers = drops.length;
+  if (!Number.isFinite(budget) || budget <= 0) {
+    const cheapest = new Array<number>(layers + 1).fill(0);
+    for (let l = layers - 1; l >= 0; l--) cheapest[l] = cheapest[l + 1]! + Math.min(...powerShare[l]!);
+    return (layer) => cheapest[layer]!;
+  }
+  const width = budget / BINS;
+  // table[l][b]: least power of layers l… with Σ floor(drop / width) <= b.
+  const table = Array.from({length: layers + 1}, () => new Float64Array(BINS + 1));
+  for (let l = layers - 1; l >= 0; l--) {
+    const next = table[l + 1]!;
+    const row = table[l]!;
+    const bins = drops[l]!.map((d) => Math.floor(d / width));
+    for (let b = 0; b <= BINS; b++) {
+      let least = Infinity;
+      for (let c = 0; c < bins.length; c++) if (bins[c]! <= b) least = Math.min(least, powerShare[l]![c]! + next[b - bins[c]!]!);
+      row[b] = least;
+    }
+  }
+  return (layer, drop) => table[layer]![Math.min(BINS, Math.floor(Math.max(0, budget - drop) / width + 1e-9))]!;
 }
 
 class MinHeap<T> {

@@ -6,7 +6,6 @@ import {reward} from './reward.js';
 import {Random} from '../../util/random.js';
 import {compileSpace} from './space.js';
 import type {SearchProblem} from './types.js';
-import {niceTicks} from './svg.js';
 import {DEFAULT_EXPLORATION, uctScore} from './uct.js';
 
 const multipliers = [
@@ -125,13 +124,5 @@ describe('Random', () => {
     expect(counts[1]).toBe(0);
     expect(counts[2]! / counts[0]!).toBeGreaterThan(2.5);
     expect(counts[2]! / counts[0]!).toBeLessThan(3.5);
-  });
-});
-
-describe('niceTicks', () => {
-  it('covers the range with round steps', () => {
-    expect(niceTicks(0.57, 1)).toEqual([0.5, 0.6, 0.7, 0.8, 0.9, 1]);
-    expect(niceTicks(0.9213, 0.97)).toEqual([0.92, 0.93, 0.94, 0.95, 0.96, 0.97]);
-    expect(niceTicks(2, 2)).toEqual([2]);
   });
 });

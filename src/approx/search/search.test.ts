@@ -91,7 +91,7 @@ describe('knapsack', () => {
 
   it('needs a sensitivity matrix', async () => {
     const {sensitivity: _, ...blind} = tinyProblem();
-    await expect(runSearch(blind, {method: 'knapsack', budget: 10, seed: 1})).rejects.toMatchObject({name: 'SearchInputError', subject: 'options'});
+    await expect(runSearch(blind, {method: 'knapsack', budget: 10, seed: 1})).rejects.toMatchObject({name: 'SearchInputError', subject: 'sensitivity'});
   });
 });
 

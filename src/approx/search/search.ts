@@ -20,8 +20,8 @@ import {DEFAULT_EXPLORATION} from './uct.js';
 
 export const SEARCH_METHODS = ['mcts', 'random', 'greedy', 'genetic', 'knapsack'] as const;
 export type SearchMethod = (typeof SEARCH_METHODS)[number];
-/** What the `search` step uses unless told otherwise (docs/search.md has the measurements behind it). */
-export const DEFAULT_SEARCH_METHOD: SearchMethod = 'mcts';
+/** What the `search` step uses unless told otherwise (docs/search.md has the measurements behind it); it needs a sensitivity matrix. */
+export const DEFAULT_SEARCH_METHOD: SearchMethod = 'knapsack';
 
 export interface SearchOptions {
   method: SearchMethod;

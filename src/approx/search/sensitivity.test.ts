@@ -1,7 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {sensitivityHeatmapSvg} from './heatmap.js';
 import {InMemoryEvaluationStore} from './memo.js';
-import {searchPlotSvg} from './plot.js';
 import {runSearch} from './search.js';
 import {measureSensitivity, predictedDrops} from './sensitivity.js';
 import {syntheticInstance} from './synthetic.js';
@@ -65,29 +63,5 @@ describe('measureSensitivity', () => {
       expect(fromKl[cell.layer]![cell.multiplier]).toBeCloseTo(cell.drop, 3);
     }
     expect(() => predictedDrops(matrix, 'mse')).toThrow(/has no metric "mse"; use "drop" or one of: kl/);
-  });
-});
-
-describe('SVG output', () => {
-  it('plots every point, the front, the threshold and the best point', async () => {
-    const result = await runSearch(problem, {method: 'mcts', budget: 30, seed: 3});
-    const svg = searchPlotSvg(result, {baselineAccuracy: problem.baselineAccuracy, maxAccuracyDrop: problem.maxAccuracyDrop});
-    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg.trimEnd().endsWith('</svg>')).toBe(true);
-    expect(svg.match(/class="point"/g)).toHaveLength(30);
-    expect(svg.match(/<polyline class="pareto" points="([^"]+)"/)![1]!.split(' ')).toHaveLength(result.pareto.length);
-    expect(svg).toContain('class="threshold"');
-    expect(svg).toContain('class="best"');
-    expect(svg).toContain('relative power');
-    expect(svg).not.toMatch(/NaN|undefined/);
-  });
-
-  it('draws one heatmap cell per measured cell', async () => {
-    const matrix = await measureSensitivity({layers: problem.layers, multipliers: problem.multipliers, baselineAccuracy: problem.baselineAccuracy, evaluateCell: cellEvaluator([])});
-    const svg = sensitivityHeatmapSvg(matrix, {measure: 'kl'});
-    expect(svg.match(/class="cell"/g)).toHaveLength(18);
-    expect(svg).toContain('blocks.1.attn.proj');
-    expect(svg).not.toMatch(/NaN|undefined/);
-    expect(() => sensitivityHeatmapSvg(matrix, {measure: 'mse'})).toThrow(/no metric "mse"/);
   });
 });

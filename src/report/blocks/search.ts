@@ -1,6 +1,7 @@
 // The search: every evaluated configuration, the Pareto front and the chosen point (the search
 // library's plot), plus the front and the best assignment as tables.
-import {bestFeasible, paretoFront, searchPlotSvg, type EvaluatedPoint, type SearchMethod} from '../../approx/search/index.js';
+import {bestFeasible, paretoFront, type EvaluatedPoint, type SearchMethod} from '../../approx/search/index.js';
+import {searchPlotSvg} from '../svg/search-plot.js';
 import {decimal, percent, points, type Block} from '../document.js';
 import type {SearchPoint, SearchSection} from '../sections.js';
 

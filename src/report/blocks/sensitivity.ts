@@ -1,7 +1,7 @@
 // Per-layer sensitivity: the search library's heatmap (layers × multipliers) and the same values as a
 // table, so the Markdown rendering carries the numbers too. Accuracy drops on a small subset are often
 // all zero; a smoother proxy the sensitivity step measured (logit KL …) then gets its own heatmap.
-import {sensitivityHeatmapSvg} from '../../approx/search/index.js';
+import {sensitivityHeatmapSvg} from '../svg/sensitivity-heatmap.js';
 import {decimal, percent, points, type Block} from '../document.js';
 import type {SensitivitySection} from '../sections.js';
 

@@ -1,7 +1,7 @@
 // A line chart of one or more series (finetune loss/accuracy curves): axes with round ticks, axis
 // labels, a legend, one polyline plus point markers per series. Pure and deterministic: the same
-// series give the same SVG string. Scales and number formatting are the search plot's (approx/search/svg.ts).
-import {escapeXml, fmt, linearScale, niceTicks} from '../../approx/search/svg.js';
+// series give the same SVG string. Scales and number formatting are the search plot's (primitives.ts).
+import {escapeXml, fmt, linearScale, niceTicks} from './primitives.js';
 
 export interface LineSeries {
   name: string;

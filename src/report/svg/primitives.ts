@@ -1,5 +1,5 @@
-// Just enough SVG for the search plot and the sensitivity heatmap: self-contained strings that the
-// report step can embed as they are.
+// Just enough SVG for the report's figures (search plot, sensitivity heatmap, line charts): self-contained
+// strings that the report step can embed as they are.
 
 export function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);

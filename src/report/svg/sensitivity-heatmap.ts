@@ -1,9 +1,9 @@
 // The sensitivity matrix as an SVG heatmap: layers as rows, multipliers as columns, white → red by
 // the chosen measure, the value printed in each cell.
-import {cellValue, type SensitivityMatrix} from './sensitivity.js';
-import {escapeXml, fmt} from './svg.js';
+import {cellValue, type SensitivityMatrix} from '../../approx/search/index.js';
+import {escapeXml, fmt} from './primitives.js';
 
-/** `label` writes a cell's value (default: the number); colour always grows with the value. */
+/** `label` writes a cell's value (default: a drop in signed points, other measures as numbers); colour always grows with the value. */
 export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measure?: string; title?: string; label?: (value: number) => string} = {}): string {
   const measure = options.measure ?? 'drop';
   const values = new Map<string, number>();
@@ -16,7 +16,10 @@ export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measu
   const width = labelWidth + cellWidth * columns.length + 20;
   const height = top + cellHeight * matrix.layers.length + 20;
   const max = Math.max(0, ...values.values());
-  const title = options.title ?? `sensitivity: ${measure === 'drop' ? 'accuracy drop' : measure} per layer × multiplier`;
+  const title = options.title ?? `sensitivity: ${measure === 'drop' ? 'accuracy change, points (negative = worse)' : measure} per layer × multiplier`;
+  // Drops print as accuracy changes in points, the one unit and sign of every axx output.
+  // Drops read as accuracy changes in points (negative = worse), as everywhere else.
+  const pointsLabel = (value: number): string => (measure === 'drop' ? fmt(-100 * value) : fmt(value));
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">`,
     `<title>${escapeXml(title)}</title>`,
@@ -38,7 +41,7 @@ export function sensitivityHeatmapSvg(matrix: SensitivityMatrix, options: {measu
       const shade = Math.round(255 * (1 - 0.85 * heat));
       parts.push(
         `<rect class="cell" x="${cellX}" y="${rowY}" width="${cellWidth}" height="${cellHeight}" fill="rgb(255,${shade},${shade})" stroke="white"/>`,
-        `<text x="${cellX + cellWidth / 2}" y="${rowY + 15}" text-anchor="middle">${escapeXml(options.label?.(value) ?? fmt(value))}</text>`,
+        `<text x="${cellX + cellWidth / 2}" y="${rowY + 15}" text-anchor="middle">${escapeXml(options.label?.(value) ?? pointsLabel(value))}</text>`,
       );
     });
   });

@@ -1,12 +1,14 @@
 // Accuracy vs relative power of every evaluated configuration, the Pareto front, the accuracy
 // threshold and the chosen point: one self-contained SVG string.
-import type {SearchResult} from './search.js';
-import {escapeXml, fmt, linearScale, niceTicks} from './svg.js';
+import type {SearchResult} from '../../approx/search/index.js';
+import {escapeXml, fmt, linearScale, niceTicks} from './primitives.js';
 
 export interface PlotOptions {
   baselineAccuracy: number;
   maxAccuracyDrop: number;
   title?: string;
+  /** The x axis label; relative power over the approximated layers by default. */
+  powerLabel?: string;
   width?: number;
   height?: number;
 }
@@ -40,10 +42,10 @@ export function searchPlotSvg(result: Pick<SearchResult, 'points' | 'pareto' | '
   }
   parts.push(
     `<rect x="${margin.left}" y="${margin.top}" width="${width - margin.left - margin.right}" height="${height - margin.top - margin.bottom}" fill="none" stroke="#444"/>`,
-    `<text x="${(margin.left + width - margin.right) / 2}" y="${height - 12}" text-anchor="middle">relative power (1 = exact multipliers)</text>`,
+    `<text x="${(margin.left + width - margin.right) / 2}" y="${height - 12}" text-anchor="middle">${escapeXml(options.powerLabel ?? 'relative power of the approximated layers (1 = exact multipliers)')}</text>`,
     `<text transform="translate(16 ${(margin.top + height - margin.bottom) / 2}) rotate(-90)" text-anchor="middle">accuracy</text>`,
     `<line class="threshold" x1="${margin.left}" y1="${y(threshold)}" x2="${width - margin.right}" y2="${y(threshold)}" stroke="#c00" stroke-dasharray="5 4"/>`,
-    `<text x="${width - margin.right - 4}" y="${y(threshold) - 5}" text-anchor="end" fill="#c00">threshold ${fmt(threshold, 4)} (drop ${fmt(options.maxAccuracyDrop)})</text>`,
+    `<text x="${width - margin.right - 4}" y="${y(threshold) - 5}" text-anchor="end" fill="#c00">threshold ${fmt(threshold, 4)} (accuracy −${fmt(100 * options.maxAccuracyDrop)} points)</text>`,
   );
   for (const p of result.points) {
     parts.push(`<circle class="point" cx="${x(p.relativePower).toFixed(1)}" cy="${y(p.accuracy).toFixed(1)}" r="3" fill="${p.feasible ? '#4a7ebb' : '#bbb'}" fill-opacity="0.7"/>`);
