@@ -95,7 +95,7 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
       notes.push((error as Error).message);
       continue;
     }
-    await verifyRtl(rtl, multiplier, tools, notes);
+    await verifyRtl(rtl, multiplier, tools, notes, request.signal);
     rtlById.set(multiplier.id, rtl);
   }
 
@@ -164,12 +164,12 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
 }
 
 /** The hardware costed must be the multiplier emulated: simulate all operand pairs and compare with the table. */
-async function verifyRtl(rtl: RtlModule, multiplier: Multiplier, tools: HwTools, notes: string[]): Promise<void> {
+async function verifyRtl(rtl: RtlModule, multiplier: Multiplier, tools: HwTools, notes: string[], signal?: AbortSignal): Promise<void> {
   if (tools.iverilog === undefined || tools.vvp === undefined) {
     notes.push(`RTL of ${multiplier.name} not verified against its table (Icarus Verilog not installed)`);
     return;
   }
-  const simulated = await simulateTable(rtl, tools);
+  const simulated = await simulateTable(rtl, tools, signal);
   for (let index = 0; index < simulated.length; index++) {
     if (simulated[index] !== multiplier.table[index]) {
       throw new Error(

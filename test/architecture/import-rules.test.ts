@@ -56,3 +56,14 @@ describe('import rules', () => {
     expect(await violations('engine', ['steps', 'cli', 'ui', ...LIBRARIES, 'models'])).toEqual([]);
   });
 });
+
+describe('side effects stay in cli/', () => {
+  it('nothing outside src/cli ends the process', async () => {
+    const found: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      if (file.startsWith(join(SRC, 'cli') + sep) || /\.test\.tsx?$/.test(file)) continue;
+      if (/\bprocess\.(exit|reallyExit|abort)\s*\(/.test(await readFile(file, 'utf8'))) found.push(`src/${relative(SRC, file)}`);
+    }
+    expect(found).toEqual([]);
+  });
+});
