@@ -8,10 +8,11 @@ import {join} from 'node:path';
 import {importVerilogAsync} from '../approx/import/verilog.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
 import type {RtlModule} from './verilog/rtl.js';
+import {HwError} from './hw-error.js';
 
 export async function simulateTable(rtl: RtlModule, tools: HwTools, signal?: AbortSignal): Promise<Int32Array> {
   if (tools.iverilog === undefined || tools.vvp === undefined) {
-    throw new Error(`cannot simulate ${rtl.name}: Icarus Verilog (iverilog, vvp) is not installed; ${INSTALL_HINT}`);
+    throw new HwError(`cannot simulate ${rtl.name}: Icarus Verilog (iverilog, vvp) is not installed; ${INSTALL_HINT}`);
   }
   const dir = await mkdtemp(join(tmpdir(), 'axx-sim-'));
   try {

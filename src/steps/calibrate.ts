@@ -1,16 +1,15 @@
 // Step kind "calibrate": runs the float model on a few batches and records, for every operand of
 // every MatMul/Gemm/Conv, the statistics quantisation needs (max, 2048-bin |x| histogram, chosen
 // amax) and the histogram of quantised operand bytes (for search and power models).
-import {readFile, writeFile} from 'node:fs/promises';
+import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {CALIBRATION_METHODS, CalibrationError, DEFAULT_PERCENTILE, type CalibrationMethod} from '../approx/calibration.js';
 import {runCalibration} from '../approx/calibration-run.js';
 import {DataError} from '../data/data-error.js';
 import {openDataset, type Dataset} from '../data/dataset-reader.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
-import {decodeModel, OnnxDecodeError} from '../onnx/codec.js';
-import type {Model} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
+import {readModelParam} from './shared/step-inputs.js';
 
 export interface CalibrateParams {
   model: string;
@@ -34,15 +33,6 @@ const schema = {
     method: {enum: [...CALIBRATION_METHODS], default: 'percentile', description: 'How amax is chosen from the histogram.'},
   },
 };
-
-export async function readModelParam(path: string, param: string): Promise<Model> {
-  try {
-    return decodeModel(await readFile(path));
-  } catch (error) {
-    if (error instanceof OnnxDecodeError) throw new StepError(`${path} is not a usable ONNX model: ${error.message}`, 'pass the model output of a load/model step', param);
-    throw error;
-  }
-}
 
 function openCalibrationSet(dir: string): Dataset {
   try {
