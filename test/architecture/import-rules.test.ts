@@ -52,6 +52,17 @@ describe('import rules', () => {
     });
   }
 
+  it('a step kind imports no other step kind (what steps share lives in src/steps/shared)', async () => {
+    const found: string[] = [];
+    for (const file of await sourceFiles(join(SRC, 'steps'))) {
+      if (dirname(file) !== join(SRC, 'steps') || file.endsWith('index.ts') || /\.test\.tsx?$/.test(file)) continue;
+      for (const specifier of importedModules(await readFile(file, 'utf8'))) {
+        if (/^\.\/(?!shared\/)/.test(specifier)) found.push(`src/${relative(SRC, file)} → ${specifier}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
   it('src/engine imports no step, library, renderer or CLI', async () => {
     expect(await violations('engine', ['steps', 'cli', 'ui', ...LIBRARIES, 'models'])).toEqual([]);
   });
