@@ -6,7 +6,6 @@ import type {ShapeRule} from './rule.js';
 
 const matMulRule: ShapeRule = (n) => {
   n.set(matmulShape(n.inShape(0), n.inShape(1)), n.node.opType === 'MatMulInteger' ? DataType.INT32 : n.firstType);
-  return;
 };
 
 const gemmRule: ShapeRule = (n) => {
@@ -15,18 +14,15 @@ const gemmRule: ShapeRule = (n) => {
   const transA = attribute(n.node, 'transA', 'int') ?? 0;
   const transB = attribute(n.node, 'transB', 'int') ?? 0;
   n.set(a && b ? [a[transA ? 1 : 0] ?? null, b[transB ? 0 : 1] ?? null] : undefined);
-  return;
 };
 
 const convRule: ShapeRule = (n) => {
   n.set(windowShape(n.node, n.inShape(0), n.node.opType.startsWith('Conv') ? n.inShape(1) : undefined), n.node.opType === 'ConvInteger' ? DataType.INT32 : n.firstType);
-  return;
 };
 
 const globalAveragePoolRule: ShapeRule = (n) => {
   const x = n.inShape(0);
   n.set(x ? [...x.slice(0, 2), ...x.slice(2).map(() => 1)] : undefined);
-  return;
 };
 
 /** Conv / pooling output: floor((in + pads - dilation*(k-1) - 1) / stride) + 1 per spatial axis. */

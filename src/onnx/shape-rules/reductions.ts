@@ -13,7 +13,6 @@ const layerNormalizationRule: ShapeRule = (n) => {
     n.set(reduced, DataType.FLOAT, 1);
     n.set(reduced, DataType.FLOAT, 2);
   }
-  return;
 };
 
 const reduceMeanRule: ShapeRule = (n) => {
@@ -22,14 +21,12 @@ const reduceMeanRule: ShapeRule = (n) => {
   const axes = axesFromInput ? (n.node.inputs[1] ? n.value(1)?.values : []) : (attribute(n.node, 'axes', 'ints') ?? []);
   const keep = (attribute(n.node, 'keepdims', 'int') ?? 1) === 1;
   n.set(reduceShape(n.inShape(0), axes, keep, (attribute(n.node, 'noop_with_empty_axes', 'int') ?? 0) === 1));
-  return;
 };
 
 const argMaxRule: ShapeRule = (n) => {
   const x = n.inShape(0);
   const keep = (attribute(n.node, 'keepdims', 'int') ?? 1) === 1;
   n.set(x ? reduceShape(x, [attribute(n.node, 'axis', 'int') ?? 0], keep, false) : undefined, DataType.INT64);
-  return;
 };
 
 export const reductionShapeRules: Record<string, ShapeRule> = {

@@ -24,13 +24,11 @@ const constantRule: ShapeRule = (n) => {
     n.setKnown([int], true);
   } else if (floats) n.set([floats.length], DataType.FLOAT);
   else n.set([], DataType.FLOAT);
-  return;
 };
 
 const castRule: ShapeRule = (n) => {
   n.set(n.inShape(0), attribute(n.node, 'to', 'int') ?? DataType.UNDEFINED);
   if (n.value(0)) n.setKnown(n.value(0)!.values, n.value(0)!.scalar);
-  return;
 };
 
 const shapeRule: ShapeRule = (n) => {
@@ -40,12 +38,10 @@ const shapeRule: ShapeRule = (n) => {
   const end = normalizeRange(attribute(n.node, 'end', 'int') ?? rank ?? 0, rank);
   n.set(rank === undefined ? [null] : [Math.max(0, end - start)], DataType.INT64);
   if (shape) n.setKnown(shape.slice(start, end));
-  return;
 };
 
 const sizeRule: ShapeRule = (n) => {
   n.set([], DataType.INT64);
-  return;
 };
 
 const flattenRule: ShapeRule = (n) => {
@@ -53,13 +49,11 @@ const flattenRule: ShapeRule = (n) => {
   if (!x) return n.set([null, null]);
   const axis = normalizeAxis(attribute(n.node, 'axis', 'int') ?? 1, x.length + 1);
   n.set([product(x.slice(0, axis)), product(x.slice(axis))]);
-  return;
 };
 
 const reshapeRule: ShapeRule = (n) => {
   n.set(reshapeShape(n.inShape(0), n.value(1)?.values, attribute(n.node, 'allowzero', 'int') ?? 0));
   if (n.value(0)) n.setKnown(n.value(0)!.values);
-  return;
 };
 
 const transposeRule: ShapeRule = (n) => {
@@ -67,7 +61,6 @@ const transposeRule: ShapeRule = (n) => {
   if (!x) return n.set(undefined);
   const perm = attribute(n.node, 'perm', 'ints') ?? x.map((_, i) => x.length - 1 - i);
   n.set(perm.map((p) => x[p] ?? null));
-  return;
 };
 
 const concatRule: ShapeRule = (n) => {
@@ -80,7 +73,6 @@ const concatRule: ShapeRule = (n) => {
   n.set(out);
   const values = n.node.inputs.map((_, i) => n.value(i));
   if (first.length === 1 && values.every((v) => v)) n.setKnown(values.flatMap((v) => v!.values));
-  return;
 };
 
 const gatherRule: ShapeRule = (n) => {
@@ -95,7 +87,6 @@ const gatherRule: ShapeRule = (n) => {
     const picked = index.values.map((i) => (typeof i === 'number' ? (source.values[i < 0 ? i + source.values.length : i] ?? null) : null));
     n.setKnown(picked, index.scalar);
   }
-  return;
 };
 
 /** Slice: the output dims, and the picked values when a 1-D tracked tensor is sliced. */
@@ -142,14 +133,12 @@ const squeezeRule: ShapeRule = (n) => {
   n.set(n.node.opType === 'Squeeze' ? squeezeShape(n.inShape(0), axes) : unsqueezeShape(n.inShape(0), axes));
   const v = n.value(0);
   if (v) n.setKnown(v.values, n.node.opType === 'Squeeze' && v.values.length === 1);
-  return;
 };
 
 const expandRule: ShapeRule = (n) => {
   const x = n.inShape(0);
   const target = n.value(1)?.values;
   n.set(x && target ? broadcast([x, target]) : undefined);
-  return;
 };
 
 const constantOfShapeRule: ShapeRule = (n) => {
@@ -160,7 +149,6 @@ const constantOfShapeRule: ShapeRule = (n) => {
   if (fill && isIntegerType(fill.dataType) && typeof count === 'number' && count <= MAX_TRACKED_ELEMENTS) {
     n.setKnown(new Array<Dim>(count).fill(tensorNumbers(fill)[0] ?? 0), shape!.length === 0);
   }
-  return;
 };
 
 const padRule: ShapeRule = (n) => {
@@ -168,7 +156,6 @@ const padRule: ShapeRule = (n) => {
   const pads = n.opset >= 11 ? n.value(1)?.values : attribute(n.node, 'pads', 'ints');
   if (!x || !pads || (n.opset >= 18 && n.node.inputs[3])) return n.set(x ? x.map(() => null) : undefined);
   n.set(x.map((d, i) => addDims(d, addDims(pads[i] ?? 0, pads[i + x.length] ?? 0))));
-  return;
 };
 
 const splitRule: ShapeRule = (n) => {
@@ -181,7 +168,6 @@ const splitRule: ShapeRule = (n) => {
     out[axis] = sizes[i] ?? null;
     n.set(out, n.firstType, i);
   });
-  return;
 };
 
 export const tensorShapeRules: Record<string, ShapeRule> = {
