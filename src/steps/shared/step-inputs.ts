@@ -1,10 +1,10 @@
 // Reading the files that step parameters name (a model, a calibration), with the library's typed
 // errors turned into StepErrors that point at the parameter; any other exception stays a bug.
+import {readFile} from 'node:fs/promises';
 import {CalibrationFormatError, readCalibrationFile, type CalibrationFile} from '../../approx/calibration-format.js';
 import {StepError} from '../../engine/step-kind.js';
 import {decodeModel, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
-import {readFile} from 'node:fs/promises';
 
 export async function readModelParam(path: string, param: string): Promise<Model> {
   try {
