@@ -12,7 +12,16 @@
 //   "layers": [{"node": "blocks.0.attn.qkv", "op": "MatMul", "kind": "weight" | "activations",
 //               "operands": [first operand value, second operand value]}]
 // }
+import {readFile} from 'node:fs/promises';
 import {CALIBRATION_METHODS, HISTOGRAM_BINS, type CalibrationMethod} from './calibration.js';
+
+/** A calibration file that cannot be read or is not a valid calibration; the message names the file and field. */
+export class CalibrationFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CalibrationFormatError';
+  }
+}
 
 export const CALIBRATION_FORMAT = 'axx-calibration';
 
@@ -35,10 +44,27 @@ export interface CalibrationFile {
   layers: {node: string; op: string; kind: 'weight' | 'activations'; operands: [string, string]}[];
 }
 
-/** Checks a parsed calibration file; errors name the file and the field. */
+/** Reads and checks a calibration file; every problem is a CalibrationFormatError. */
+export async function readCalibrationFile(file: string): Promise<CalibrationFile> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new CalibrationFormatError(`cannot read the calibration ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new CalibrationFormatError(`${file}: not JSON (${(error as Error).message})`);
+  }
+  return parseCalibration(json, file);
+}
+
+/** Checks a parsed calibration file; errors (CalibrationFormatError) name the file and the field. */
 export function parseCalibration(json: unknown, file: string): CalibrationFile {
   const fail = (what: string): never => {
-    throw new Error(`${file}: not a valid axx calibration file: ${what} (re-run the calibrate step to regenerate it)`);
+    throw new CalibrationFormatError(`${file}: not a valid axx calibration file: ${what} (re-run the calibrate step to regenerate it)`);
   };
   if (typeof json !== 'object' || json === null) return fail('expected a JSON object');
   const c = json as Partial<CalibrationFile>;

@@ -5,7 +5,7 @@ import {dirname, isAbsolute, join, relative, resolve} from 'node:path';
 import type {Diagnostic} from '../engine/events.js';
 import type {Pipeline} from '../engine/pipeline.js';
 import {instancesNamed, withUpstream} from '../engine/select.js';
-import {loadPipelineFile, type PipelineLimits} from '../engine/spec/load-pipeline.js';
+import {loadDiagnostics, loadPipelineFile, type LoadFailure, type PipelineLimits} from '../engine/spec/load-pipeline.js';
 import {parseParamAssignment, readParamsFile, type ParamOverride} from '../engine/spec/param-overrides.js';
 import {Store} from '../engine/store/store.js';
 import {stepKinds} from '../steps/index.js';
@@ -69,8 +69,20 @@ function pipelineLimits(io: CliIo): Partial<PipelineLimits> {
   return {...(documentBytes !== undefined ? {documentBytes} : {}), ...(instancesPerStep !== undefined ? {instancesPerStep} : {})};
 }
 
-/** Loads the pipeline named by the first positional; diagnostics printed and undefined on errors. */
-export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipeline | undefined> {
+/** Prints every diagnostic of a failed load to stderr. */
+export function printLoadFailures(io: CliIo, failures: readonly LoadFailure[]): void {
+  printDiagnostics(io, loadDiagnostics(failures));
+}
+
+/**
+ * Loads the pipeline named by the first positional. On errors `onFailures` gets them (default: printed)
+ * and the result is undefined.
+ */
+export async function loadFromArgs(
+  args: ParsedArgs,
+  io: CliIo,
+  onFailures: (failures: readonly LoadFailure[]) => void = (failures) => printLoadFailures(io, failures),
+): Promise<Pipeline | undefined> {
   const [file, ...extra] = args.positionals;
   if (file === undefined) throw new UsageError('give a pipeline file');
   if (extra.length > 0) {
@@ -95,9 +107,9 @@ export async function loadFromArgs(args: ParsedArgs, io: CliIo): Promise<Pipelin
     else errors.push(parsed);
   }
   const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides, limits: pipelineLimits(io)});
-  if (!loaded.ok) errors.push(...loaded.error);
-  if (errors.length > 0 || !loaded.ok) {
-    printDiagnostics(io, errors);
+  const failures: LoadFailure[] = [...(errors.length > 0 ? [{reason: 'schema-invalid' as const, diagnostics: errors}] : []), ...(loaded.ok ? [] : loaded.error)];
+  if (failures.length > 0 || !loaded.ok) {
+    onFailures(failures);
     return undefined;
   }
   return loaded.value;

@@ -2,4 +2,5 @@
 import {serveStepInChild} from '../engine/child-step-server.js';
 import {stepKinds} from '../steps/index.js';
 
-serveStepInChild(stepKinds);
+// Without a parent the step's result has nowhere to go: end at once, whatever the step still holds open.
+serveStepInChild(stepKinds, () => process.exit(0));

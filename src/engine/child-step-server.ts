@@ -2,7 +2,8 @@
 import type {FromChild, ToChild} from './child-protocol.js';
 import {StepError, type Json, type StepKind} from './step-kind.js';
 
-export function serveStepInChild(kinds: readonly StepKind[]): void {
+/** Serves steps to the parent process; `onParentGone` runs when the IPC channel closes (the caller decides how to end). */
+export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () => void): void {
   const send = (message: FromChild): void => {
     process.send?.(message);
   };
@@ -69,5 +70,5 @@ export function serveStepInChild(kinds: readonly StepKind[]): void {
       }
     }
   });
-  process.on('disconnect', () => process.exit(0));
+  process.on('disconnect', onParentGone);
 }

@@ -21,6 +21,7 @@ import {macArrayRtl, PE_MODULE, type ArrayTemplate, type MacArrayRtl} from './ve
 import {exactMultiplierRtl} from './verilog/matrix-multiplier.js';
 import {multiplierRtl} from './verilog/multiplier-rtl.js';
 import type {RtlModule} from './verilog/rtl.js';
+import {HwError} from './hw-error.js';
 
 export type CostModelName = 'mac-weighted' | 'energy' | 'data-aware';
 export type FigureChoice = 'auto' | 'tabulated' | 'synthesised';
@@ -95,7 +96,7 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
       notes.push((error as Error).message);
       continue;
     }
-    await verifyRtl(rtl, multiplier, tools, notes);
+    await verifyRtl(rtl, multiplier, tools, notes, request.signal);
     rtlById.set(multiplier.id, rtl);
   }
 
@@ -164,15 +165,15 @@ export async function costAccelerator(request: AcceleratorRequest, tools: HwTool
 }
 
 /** The hardware costed must be the multiplier emulated: simulate all operand pairs and compare with the table. */
-async function verifyRtl(rtl: RtlModule, multiplier: Multiplier, tools: HwTools, notes: string[]): Promise<void> {
+async function verifyRtl(rtl: RtlModule, multiplier: Multiplier, tools: HwTools, notes: string[], signal?: AbortSignal): Promise<void> {
   if (tools.iverilog === undefined || tools.vvp === undefined) {
     notes.push(`RTL of ${multiplier.name} not verified against its table (Icarus Verilog not installed)`);
     return;
   }
-  const simulated = await simulateTable(rtl, tools);
+  const simulated = await simulateTable(rtl, tools, signal);
   for (let index = 0; index < simulated.length; index++) {
     if (simulated[index] !== multiplier.table[index]) {
-      throw new Error(
+      throw new HwError(
         `the RTL of ${multiplier.name} does not implement its table: for operand bytes a=${index >> 8}, b=${index & 255} ` +
           `it gives ${simulated[index]}, the table says ${multiplier.table[index]}` +
           (rtl.source.includes('wrapped to axx') ? ' (check the netlist path given for it)' : ''),
@@ -194,17 +195,17 @@ function distinctMultipliers(layers: readonly LayerAssignment[]): Multiplier[] {
 function chooseSource(choice: FigureChoice, multipliers: readonly Multiplier[], tabulated: FigureSource, library: SynthesisedLibrary | undefined): FigureSource {
   const untabulated = multipliers.filter((m) => m.hardware.powerMw === null).map((m) => m.name);
   if (choice === 'tabulated' || (choice === 'auto' && untabulated.length === 0)) {
-    if (untabulated.length > 0) throw new Error(`figures "tabulated": ${untabulated.join(', ')} have no tabulated power; use figures "synthesised"`);
+    if (untabulated.length > 0) throw new HwError(`figures "tabulated": ${untabulated.join(', ')} have no tabulated power; use figures "synthesised"`);
     return tabulated;
   }
   if (library === undefined) {
-    throw new Error(`${untabulated.join(', ') || 'these multipliers'} can only be costed by synthesis, and Yosys is not installed; ${INSTALL_HINT}`);
+    throw new HwError(`${untabulated.join(', ') || 'these multipliers'} can only be costed by synthesis, and Yosys is not installed; ${INSTALL_HINT}`);
   }
   const unsynthesised = multipliers.filter((m) => !library.circuits.has(m.id)).map((m) => m.name);
   if (unsynthesised.length > 0) {
-    throw new Error(`synthesised figures need RTL for ${unsynthesised.join(', ')}: give their netlists (netlists: {name: path})`);
+    throw new HwError(`synthesised figures need RTL for ${unsynthesised.join(', ')}: give their netlists (netlists: {name: path})`);
   }
-  if (library.exact.signed.figures.powerMw === null) throw new Error(`synthesised power needs OpenSTA and a Liberty file; ${INSTALL_HINT}`);
+  if (library.exact.signed.figures.powerMw === null) throw new HwError(`synthesised power needs OpenSTA and a Liberty file; ${INSTALL_HINT}`);
   return library.source;
 }
 
@@ -222,12 +223,12 @@ async function buildModel(
     case 'energy':
       return energyModel(source, {clockMHz: request.template.clockMHz, accumulatePj: accumulator?.energyPj ?? 0});
     case 'data-aware': {
-      if (library === undefined || tools.sta === undefined) throw new Error(`the data-aware cost model needs Yosys and OpenSTA; ${INSTALL_HINT}`);
+      if (library === undefined || tools.sta === undefined) throw new HwError(`the data-aware cost model needs Yosys and OpenSTA; ${INSTALL_HINT}`);
       const histograms = request.histograms;
-      if (histograms === undefined) throw new Error('the data-aware cost model needs operand histograms (with.histograms: a calibration)');
+      if (histograms === undefined) throw new HwError('the data-aware cost model needs operand histograms (with.histograms: a calibration)');
       const layers = request.layers.map(({layer, multiplier}) => {
         const operands = histograms.get(layer);
-        if (operands === undefined) throw new Error(`the calibration has no operand histograms for layer ${layer}`);
+        if (operands === undefined) throw new HwError(`the calibration has no operand histograms for layer ${layer}`);
         return {layer, histograms: operands, multipliers: [multiplier]};
       });
       return dataAwarePowerModel(await measureLayerPower(layers, library, tools, {...measure, dataflow: request.template.dataflow}));

@@ -4,6 +4,7 @@
 // histogram (a bit with P(1) = p then toggles with probability 2p(1-p) per cycle), and in a
 // weight-stationary array the weight operand is loaded once per tile, so its bits do not toggle.
 import type {BitActivity} from './opensta.js';
+import {HwError} from './hw-error.js';
 
 export type Dataflow = 'output-stationary' | 'weight-stationary';
 
@@ -18,16 +19,16 @@ export interface OperandHistograms {
 
 /** P(bit = 1) for bits 0..7 of a raw-byte histogram. */
 export function bitProbabilities(histogram: ArrayLike<number>): number[] {
-  if (histogram.length !== 256) throw new Error(`an operand histogram needs 256 bins (raw bytes), got ${histogram.length}`);
+  if (histogram.length !== 256) throw new HwError(`an operand histogram needs 256 bins (raw bytes), got ${histogram.length}`);
   let total = 0;
   const ones = new Array<number>(8).fill(0);
   for (let value = 0; value < 256; value++) {
     const count = histogram[value] ?? 0;
-    if (!(count >= 0)) throw new Error(`operand histogram bin ${value} is ${count}; counts must be non-negative numbers`);
+    if (!(count >= 0)) throw new HwError(`operand histogram bin ${value} is ${count}; counts must be non-negative numbers`);
     total += count;
     for (let bit = 0; bit < 8; bit++) if ((value >> bit) & 1) ones[bit] = (ones[bit] ?? 0) + count;
   }
-  if (total === 0) throw new Error('an operand histogram is empty (all 256 bins are zero)');
+  if (total === 0) throw new HwError('an operand histogram is empty (all 256 bins are zero)');
   return ones.map((count) => count / total);
 }
 

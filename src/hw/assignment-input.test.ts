@@ -1,6 +1,7 @@
 import {expect, test} from 'vitest';
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {readLayerEntries, readOperandHistograms} from './assignment-input.js';
+import {HwError} from './hw-error.js';
 
 test('reads a manifest with extra fields, multiplier as name or {name, id}', () => {
   const manifest = {
@@ -59,4 +60,10 @@ test('operand histograms from a calibration: the manifest’s tableRow, else fir
   expect(readOperandHistograms(calibration, [{layer: 'fc', tableRow: 'second'}], 'h').get('fc')?.a[3]).toBe(7);
   expect(() => readOperandHistograms(calibration, [{layer: 'head'}], 'with.histograms')).toThrow(/no layer head/);
   expect(() => readOperandHistograms(calibration, [{layer: 'broken'}], 'with.histograms')).toThrow(/lacks statistics of nope/);
+});
+
+test('bad input is a HwError, which callers map by type (not by message)', () => {
+  for (const input of [{}, [], [{layer: 'fc', macs: -1, multiplier: 'x'}]]) {
+    expect(() => readLayerEntries(input, 'with.manifest')).toThrow(HwError);
+  }
 });

@@ -3,6 +3,7 @@
 // the manifest can grow without breaking `synthesize`.
 import type {CalibrationFile, OperandStatistics} from '../approx/calibration-format.js';
 import type {OperandHistograms} from './activity.js';
+import {HwError} from './hw-error.js';
 
 export interface LayerEntry {
   layer: string;
@@ -22,23 +23,23 @@ type JsonObject = Record<string, unknown>;
 export function readLayerEntries(input: unknown, where: string): LayerEntry[] {
   const list = Array.isArray(input) ? input : isObject(input) && Array.isArray(input.layers) ? input.layers : undefined;
   if (list === undefined) {
-    throw new Error(`${where}: expected a manifest with a "layers" list (or a list of {layer, macs, multiplier}), got ${describe(input)}`);
+    throw new HwError(`${where}: expected a manifest with a "layers" list (or a list of {layer, macs, multiplier}), got ${describe(input)}`);
   }
-  if (list.length === 0) throw new Error(`${where}: the manifest lists no layers`);
+  if (list.length === 0) throw new HwError(`${where}: the manifest lists no layers`);
   const seen = new Set<string>();
   return list.map((item: unknown, index) => {
     const at = `${where}.layers[${index}]`;
-    if (!isObject(item)) throw new Error(`${at}: expected an object, got ${describe(item)}`);
+    if (!isObject(item)) throw new HwError(`${at}: expected an object, got ${describe(item)}`);
     const layer = firstString(item, ['layer', 'name', 'node', 'nodeName']);
-    if (layer === undefined) throw new Error(`${at}: no layer name (field "layer", "name" or "node")`);
-    if (seen.has(layer)) throw new Error(`${at}: layer ${layer} is listed twice`);
+    if (layer === undefined) throw new HwError(`${at}: no layer name (field "layer", "name" or "node")`);
+    if (seen.has(layer)) throw new HwError(`${at}: layer ${layer} is listed twice`);
     seen.add(layer);
     const macs = item.macs;
     if (macs === null) {
-      throw new Error(`${at} (${layer}): MACs unknown (the producer could not infer this layer's shapes); give the model static input shapes`);
+      throw new HwError(`${at} (${layer}): MACs unknown (the producer could not infer this layer's shapes); give the model static input shapes`);
     }
     if (typeof macs !== 'number' || !Number.isFinite(macs) || macs < 0) {
-      throw new Error(`${at} (${layer}): "macs" must be a non-negative number, got ${describe(macs)}`);
+      throw new HwError(`${at} (${layer}): "macs" must be a non-negative number, got ${describe(macs)}`);
     }
     const entry: LayerEntry = {layer, macs, ...readMultiplier(item, at, layer)};
     if (item.tableRow === 'first' || item.tableRow === 'second') entry.tableRow = item.tableRow;
@@ -59,7 +60,7 @@ function readMultiplier(item: JsonObject, at: string, layer: string): Pick<Layer
       ...(value.operands === 'sign-magnitude wrapper' ? {signMagnitude: true as const} : {}),
     };
   }
-  throw new Error(`${at} (${layer}): "multiplier" must be a name or {name, id}, got ${describe(value)}`);
+  throw new HwError(`${at} (${layer}): "multiplier" must be a name or {name, id}, got ${describe(value)}`);
 }
 
 function firstString(item: JsonObject, keys: readonly string[]): string | undefined {
@@ -94,10 +95,10 @@ export function readOperandHistograms(
   const result = new Map<string, OperandHistograms>();
   for (const {layer, tableRow} of layers) {
     const entry = calibration.layers.find((candidate) => candidate.node === layer);
-    if (entry === undefined) throw new Error(`${where}: the calibration has no layer ${layer} (it lists ${calibration.layers.length} layers)`);
+    if (entry === undefined) throw new HwError(`${where}: the calibration has no layer ${layer} (it lists ${calibration.layers.length} layers)`);
     const [first, second] = entry.operands.map((name) => {
       const statistics = calibration.values[name];
-      if (statistics === undefined) throw new Error(`${where}: the calibration lacks statistics of ${name} (operand of ${layer})`);
+      if (statistics === undefined) throw new HwError(`${where}: the calibration lacks statistics of ${name} (operand of ${layer})`);
       return statistics;
     }) as [OperandStatistics, OperandStatistics];
     const rowIsSecond = (tableRow ?? (entry.op === 'Conv' ? 'second' : 'first')) === 'second';

@@ -8,6 +8,7 @@
 // 45 nm numbers and axx's synthesised 0.18 um numbers comparable at all.
 import type {Multiplier} from '../approx/multiplier.js';
 import type {FigureSource} from './figures.js';
+import {HwError} from './hw-error.js';
 
 export interface LayerAssignment {
   layer: string;
@@ -70,7 +71,7 @@ export interface EnergyOptions {
  * share dilutes the multiplier saving as it does in silicon.
  */
 export function energyModel(source: FigureSource, options: EnergyOptions): EnergyModel {
-  if (!(options.clockMHz > 0)) throw new Error(`energy model: clockMHz must be > 0, got ${options.clockMHz}`);
+  if (!(options.clockMHz > 0)) throw new HwError(`energy model: clockMHz must be > 0, got ${options.clockMHz}`);
   const picojoules = (powerMw: number): number => (powerMw / options.clockMHz) * 1e3; // mW / MHz = nJ
   const energy = (assignment: readonly LayerAssignment[]): EnergyBreakdown => {
     totalMacs(assignment);
@@ -121,7 +122,7 @@ export function dataAwarePowerModel(table: LayerPowerTable): PowerModel {
     const power = table.byLayer.get(layer)?.get(multiplier.id);
     const exact = table.exactByLayer.get(layer);
     if (power === undefined || exact === undefined) {
-      throw new Error(`data-aware power: no measurement for layer ${layer} with ${multiplier.name}; include both in the candidates`);
+      throw new HwError(`data-aware power: no measurement for layer ${layer} with ${multiplier.name}; include both in the candidates`);
     }
     return {power, exact};
   };
@@ -143,26 +144,26 @@ export function dataAwarePowerModel(table: LayerPowerTable): PowerModel {
 }
 
 function totalMacs(assignment: readonly LayerAssignment[]): number {
-  if (assignment.length === 0) throw new Error('cost model: the assignment lists no layers');
+  if (assignment.length === 0) throw new HwError('cost model: the assignment lists no layers');
   let total = 0;
   for (const {layer, macs} of assignment) {
-    if (!(Number.isFinite(macs) && macs >= 0)) throw new Error(`cost model: layer ${layer} has MACs ${macs}; expected a non-negative number`);
+    if (!(Number.isFinite(macs) && macs >= 0)) throw new HwError(`cost model: layer ${layer} has MACs ${macs}; expected a non-negative number`);
     total += macs;
   }
-  if (total === 0) throw new Error('cost model: every layer has 0 MACs');
+  if (total === 0) throw new HwError('cost model: every layer has 0 MACs');
   return total;
 }
 
 function powerOf(source: FigureSource, multiplier: Multiplier): number {
   const power = source.figures(multiplier).powerMw;
-  if (power === null) throw new Error(`${source.name} states no power for multiplier ${multiplier.name}`);
+  if (power === null) throw new HwError(`${source.name} states no power for multiplier ${multiplier.name}`);
   return power;
 }
 
 function exactPower(source: FigureSource, signed: boolean): number {
   const exact = source.exact(signed);
   if (exact.powerMw === null || !(exact.powerMw > 0)) {
-    throw new Error(`${source.name} states no power for its exact ${signed ? 'signed' : 'unsigned'} multiplier ${exact.multiplier}`);
+    throw new HwError(`${source.name} states no power for its exact ${signed ? 'signed' : 'unsigned'} multiplier ${exact.multiplier}`);
   }
   return exact.powerMw;
 }

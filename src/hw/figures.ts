@@ -3,6 +3,7 @@
 // 0.18 um osu018 cells), so they are only ever compared as ratios to the exact multiplier of the SAME
 // source and operand kind.
 import type {Multiplier} from '../approx/multiplier.js';
+import {HwError} from './hw-error.js';
 
 export interface CircuitFigures {
   multiplier: string;
@@ -51,7 +52,7 @@ export function tabulatedSource(exactSigned: Multiplier, exactUnsigned: Multipli
     figures(multiplier) {
       const figures = tabulatedFigures(multiplier);
       if (figures.powerMw === null) {
-        throw new Error(
+        throw new HwError(
           `multiplier ${multiplier.name} has no tabulated power (${multiplier.provenance.source} circuit); ` +
             `cost it by synthesis instead (costModel "energy" or "data-aware", which need Yosys)`,
         );

@@ -8,6 +8,7 @@ import {join} from 'node:path';
 import {figureKey, memoised, withNumbers, type FigureMemo} from './figure-memo.js';
 import {runTool} from './run-tool.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
+import {HwError} from './hw-error.js';
 
 const SCRIPT_VERSION = '1';
 
@@ -53,7 +54,7 @@ export async function analysePower(
   const sta = tools.sta;
   const liberty = tools.liberty;
   if (sta === undefined || liberty === undefined) {
-    throw new Error(`cannot estimate the power of ${moduleName}: OpenSTA (sta) and a Liberty file are needed; ${INSTALL_HINT}`);
+    throw new HwError(`cannot estimate the power of ${moduleName}: OpenSTA (sta) and a Liberty file are needed; ${INSTALL_HINT}`);
   }
   const fallback = options.defaultActivity ?? {toggleRate: 0.5, duty: 0.5};
   const activityLines = Object.entries(options.inputActivity ?? {})
@@ -111,6 +112,6 @@ function parseReport(text: string, moduleName: string, tool: string, technology:
 }
 
 function num(value: number): string {
-  if (!Number.isFinite(value)) throw new Error(`activity/clock value must be finite, got ${value}`);
+  if (!Number.isFinite(value)) throw new HwError(`activity/clock value must be finite, got ${value}`);
   return String(Number(value.toPrecision(9)));
 }

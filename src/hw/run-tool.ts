@@ -1,6 +1,7 @@
 // Runs an external EDA tool (yosys, iverilog, vvp, sta) and turns a failure into a message that names
 // the tool, its arguments and the tail of what it printed, so the user sees the tool's own complaint.
 import {execFile} from 'node:child_process';
+import {HwError} from './hw-error.js';
 
 export interface ToolOutput {
   stdout: string;
@@ -26,7 +27,7 @@ export function runTool(command: string, args: readonly string[], options: RunTo
           return;
         }
         const printed = `${stdout}\n${stderr}`.trim().split('\n').slice(-15).join('\n');
-        reject(new Error(`${command} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${printed}`));
+        reject(new HwError(`${command} ${args.join(' ')} failed (${error.message.split('\n')[0]}):\n${printed}`));
       },
     );
   });

@@ -8,6 +8,7 @@ import {figureKey, memoised, withNumbers, type FigureMemo} from './figure-memo.j
 import {runTool} from './run-tool.js';
 import {INSTALL_HINT, type HwTools} from './tools.js';
 import type {RtlModule} from './verilog/rtl.js';
+import {HwError} from './hw-error.js';
 
 /** Bumped when the synthesis script changes, so cached figures from an older script are not reused. */
 const SCRIPT_VERSION = '1';
@@ -40,7 +41,7 @@ export interface SynthesisOptions {
 
 export async function synthesize(rtl: RtlModule, tools: HwTools, options: SynthesisOptions = {}): Promise<SynthesisFigures> {
   const yosys = tools.yosys;
-  if (yosys === undefined) throw new Error(`cannot synthesise ${rtl.name}: Yosys is not installed; ${INSTALL_HINT}`);
+  if (yosys === undefined) throw new HwError(`cannot synthesise ${rtl.name}: Yosys is not installed; ${INSTALL_HINT}`);
   const liberty = tools.liberty;
   const key = figureKey('yosys-synthesis', [SCRIPT_VERSION, yosys.version, liberty?.digest ?? 'none', rtl.name, rtl.source]);
   return memoised(options.memo, key, async () => {

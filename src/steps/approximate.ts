@@ -1,9 +1,9 @@
 // Step kind "approximate": rewrites the selected layers of a float model into exact emulations of
 // approximate multipliers (src/approx/rewrite.ts), producing a plain ONNX model, the per-layer
 // manifest, and straight-through regions in the model metadata for finetuning.
-import {readFile, writeFile} from 'node:fs/promises';
+import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
+import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {approximateModel, RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
@@ -11,7 +11,7 @@ import {DEFAULT_EXCLUDE} from '../approx/rewrite-select.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {encodeModel} from '../onnx/codec.js';
 import {withStraightThrough} from '../train/straight-through.js';
-import {readModelParam} from './calibrate.js';
+import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 
 export interface ApproximateParams {
   model: string;
@@ -52,12 +52,8 @@ function multiplierNames(p: ApproximateParams): string[] {
   return [...new Set([...(p.default ? [p.default] : []), ...Object.values(p.assign ?? {})])].sort();
 }
 
-async function readCalibration(path: string): Promise<CalibrationFile> {
-  try {
-    return parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
-  } catch (error) {
-    throw new StepError((error as Error).message, 'pass the calibration output of a calibrate step run on this model', 'with.calibration');
-  }
+function readCalibration(path: string): Promise<CalibrationFile> {
+  return readCalibrationParam(path, 'with.calibration', 'pass the calibration output of a calibrate step run on this model');
 }
 
 export const approximateKind: StepKind<ApproximateParams> = {

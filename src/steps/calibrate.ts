@@ -11,10 +11,9 @@ import {openDataset, type Dataset} from '../data/dataset-reader.js';
 import {datasetSubset} from '../data/dataset-subset.js';
 import {missingClassesWarning} from '../data/subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
-import {decodeModel, OnnxDecodeError} from '../onnx/codec.js';
-import type {Model} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
 import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
+import {readModelParam} from './shared/step-inputs.js';
 
 export interface CalibrateParams extends Omit<SubsetParams, 'limit'> {
   model: string;
@@ -48,15 +47,6 @@ const schema = {
     method: {enum: [...CALIBRATION_METHODS], default: 'percentile', description: 'How amax is chosen from the histogram.'},
   },
 };
-
-export async function readModelParam(path: string, param: string): Promise<Model> {
-  try {
-    return decodeModel(await readFile(path));
-  } catch (error) {
-    if (error instanceof OnnxDecodeError) throw new StepError(`${path} is not a usable ONNX model: ${error.message}`, 'pass the model output of a load/model step', param);
-    throw error;
-  }
-}
 
 function openCalibrationSet(dir: string): Dataset {
   try {

@@ -2,9 +2,8 @@
 // weights are trained through the bit-exact approximate forward pass with straight-through
 // gradients and frozen scales; outputs the re-emitted approximate model, the trained float model,
 // its manifest and the training history (the train step's history shape, which the report reads).
-import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
+import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
@@ -16,7 +15,7 @@ import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, ty
 import {imageSubset} from '../train/finetune-subset.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
-import {readModelParam} from './calibrate.js';
+import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
 export interface FinetuneParams extends TrainingParams {
@@ -81,12 +80,8 @@ const schema = {
   },
 };
 
-async function readCalibration(path: string): Promise<CalibrationFile> {
-  try {
-    return parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
-  } catch (error) {
-    throw new StepError((error as Error).message, 'pass the calibration output of the calibrate step the approximate step used', 'with.calibration');
-  }
+function readCalibration(path: string): Promise<CalibrationFile> {
+  return readCalibrationParam(path, 'with.calibration', 'pass the calibration output of the calibrate step the approximate step used');
 }
 
 function selection(p: FinetuneParams): FinetuneSelection {

@@ -3,19 +3,20 @@
 // multipliers with Yosys when installed, and reports the chosen cost model relative to the exact design.
 // Synthesis and power figures are memoised in the engine's memo (the run's cache), keyed by RTL text,
 // tool versions and the Liberty file's content.
-import {readFile, writeFile, mkdir} from 'node:fs/promises';
+import {writeFile, mkdir} from 'node:fs/promises';
 import {join, resolve} from 'node:path';
-import {parseCalibration, type CalibrationFile} from '../approx/calibration-format.js';
 import {SIGN_MAGNITUDE_PREFIX} from '../approx/families/sign-magnitude.js';
-import {resolveMultiplier} from '../approx/library.js';
+import {isMultiplierInputError, resolveMultiplier} from '../approx/library.js';
 import type {Multiplier} from '../approx/multiplier.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
 import {StepError} from '../engine/step-kind.js';
 import {costAccelerator, type AcceleratorTemplate, type CostModelName, type FigureChoice} from '../hw/accelerator.js';
 import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/assignment-input.js';
 import type {LayerAssignment} from '../hw/cost.js';
+import {HwError} from '../hw/hw-error.js';
 import {detectHwTools} from '../hw/tools.js';
 import {wholeModelPower} from '../hw/whole-model-power.js';
+import {readCalibrationParam} from './shared/step-inputs.js';
 
 export interface SynthesizeParams {
   manifest: unknown;
@@ -125,8 +126,8 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
         tools,
       );
     } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      throw new StepError((error as Error).message, 'see the accelerator template, costModel/figures and netlists of this step');
+      if (ctx.signal.aborted || !(error instanceof HwError)) throw error;
+      throw new StepError(error.message, 'see the accelerator template, costModel/figures and netlists of this step');
     }
     const {report, rtl} = result;
     for (const note of report.tools.notes) ctx.log(`note: ${note}`, 'stderr');
@@ -168,8 +169,9 @@ function manifestTotalMacs(manifest: unknown): number | undefined {
 function multiplierIdsOf(manifest: unknown): Json {
   try {
     return readLayerEntries(manifest, 'with.manifest').map((entry) => resolveLayer(entry).multiplier.id);
-  } catch {
-    return 'unresolved'; // run() reports the problem
+  } catch (error) {
+    if (error instanceof HwError || error instanceof StepError) return 'unresolved'; // run() reports the problem
+    throw error;
   }
 }
 
@@ -177,7 +179,8 @@ function readEntries(manifest: unknown): LayerEntry[] {
   try {
     return readLayerEntries(manifest, 'with.manifest');
   } catch (error) {
-    throw new StepError((error as Error).message, "pass the approximate step's manifest output", 'with.manifest');
+    if (!(error instanceof HwError)) throw error;
+    throw new StepError(error.message, "pass the approximate step's manifest output", 'with.manifest');
   }
 }
 
@@ -186,7 +189,8 @@ function resolveLayer(entry: LayerEntry): LayerAssignment {
   try {
     multiplier = resolveMultiplier(entry.multiplier);
   } catch (error) {
-    throw new StepError(`layer ${entry.layer}: ${(error as Error).message}`, 'run `axx multipliers` to list known names', 'with.manifest');
+    if (!isMultiplierInputError(error)) throw error;
+    throw new StepError(`layer ${entry.layer}: ${error.message}`, 'run `axx multipliers` to list known names', 'with.manifest');
   }
   if (entry.multiplierId !== undefined && entry.multiplierId !== multiplier.id) {
     throw new StepError(
@@ -200,15 +204,11 @@ function resolveLayer(entry: LayerEntry): LayerAssignment {
 }
 
 async function loadHistograms(path: string, entries: readonly LayerEntry[]) {
-  let calibration: CalibrationFile;
-  try {
-    calibration = parseCalibration(JSON.parse(await readFile(path, 'utf8')), path);
-  } catch (error) {
-    throw new StepError(`cannot read the calibration ${path}: ${(error as Error).message}`, 'pass the calibrate step output', 'with.histograms');
-  }
+  const calibration = await readCalibrationParam(path, 'with.histograms', 'pass the calibrate step output');
   try {
     return readOperandHistograms(calibration, entries, 'with.histograms');
   } catch (error) {
-    throw new StepError((error as Error).message, 'calibrate the same model the manifest describes', 'with.histograms');
+    if (!(error instanceof HwError)) throw error;
+    throw new StepError(error.message, 'calibrate the same model the manifest describes', 'with.histograms');
   }
 }

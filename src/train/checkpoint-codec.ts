@@ -18,6 +18,37 @@ interface CheckpointJson {
   windowLoss?: number;
 }
 
+/** A saved checkpoint this code cannot resume from (another format, a damaged state, another model's weights). */
+export class CheckpointFormatError extends Error {
+  constructor(message: string) {
+    super(`${message}; delete the checkpoint to start over`);
+    this.name = 'CheckpointFormatError';
+  }
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isCount = (value: unknown): value is number => Number.isInteger(value) && (value as number) >= 0;
+const isNumber = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
+
+/** The state as saved by encodeCheckpoint, checked field by field: a checkpoint is read back from disk. */
+function checkedState(state: Json): CheckpointJson {
+  const fail = (what: string): never => {
+    throw new CheckpointFormatError(`checkpoint state: ${what}`);
+  };
+  if (!isRecord(state)) return fail('not an object');
+  if (state.version !== 1) fail(`unknown format version ${JSON.stringify(state.version)}`);
+  for (const field of ['epoch', 'batch', 'epochCorrect', 'epochSeen'] as const) if (!isCount(state[field])) fail(`"${field}" must be a non-negative integer`);
+  for (const field of ['epochLoss', 'epochSeconds'] as const) if (!isNumber(state[field])) fail(`"${field}" must be a finite number`);
+  const optimizer = state.optimizer;
+  if (!isRecord(optimizer) || (optimizer.kind !== 'adamw' && optimizer.kind !== 'sgd') || !isCount(optimizer.step)) fail('"optimizer" must be {kind: adamw | sgd, step}');
+  const history = state.history;
+  if (!Array.isArray(history)) return fail('"history" must be a list');
+  history.forEach((record, i) => {
+    if (!isRecord(record) || !(['epoch', 'loss', 'trainAccuracy', 'lr', 'seconds'] as const).every((field) => isNumber(record[field]))) fail(`history[${i}] is not an epoch record`);
+  });
+  return state as unknown as CheckpointJson;
+}
+
 function concat(arrays: readonly Float32Array[]): Uint8Array {
   const total = arrays.reduce((n, a) => n + a.length, 0);
   const out = new Float32Array(total);
@@ -32,7 +63,7 @@ function concat(arrays: readonly Float32Array[]): Uint8Array {
 function split(bytes: Uint8Array | undefined, sizes: readonly number[], what: string): Float32Array[] {
   const expected = sizes.reduce((n, s) => n + s, 0) * 4;
   if (bytes === undefined || bytes.byteLength !== expected) {
-    throw new Error(`checkpoint ${what} has ${bytes?.byteLength ?? 0} bytes, expected ${expected}: it belongs to a different model; delete the checkpoint to start over`);
+    throw new CheckpointFormatError(`checkpoint ${what} has ${bytes?.byteLength ?? 0} bytes, expected ${expected}: it belongs to a different model`);
   }
   const all = new Float32Array(bytes.slice().buffer);
   let offset = 0;
@@ -49,8 +80,7 @@ export function encodeCheckpoint(c: TrainCheckpoint): {state: Json; files: Recor
 
 /** Restores a checkpoint for parameters of the given sizes (in training-session order). */
 export function decodeCheckpoint(state: Json, files: Record<string, Uint8Array>, session: {params: readonly Float32Array[]}): TrainCheckpoint {
-  const s = state as unknown as CheckpointJson;
-  if (s?.version !== 1) throw new Error('unknown checkpoint format; delete the checkpoint to start over');
+  const s = checkedState(state);
   const sizes = session.params.map((p) => p.length);
   const momentSizes = s.optimizer.kind === 'adamw' ? sizes.flatMap((n) => [n, n]) : sizes;
   return {

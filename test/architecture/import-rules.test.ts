@@ -52,7 +52,29 @@ describe('import rules', () => {
     });
   }
 
+  it('a step kind imports no other step kind (what steps share lives in src/steps/shared)', async () => {
+    const found: string[] = [];
+    for (const file of await sourceFiles(join(SRC, 'steps'))) {
+      if (dirname(file) !== join(SRC, 'steps') || file.endsWith('index.ts') || /\.test\.tsx?$/.test(file)) continue;
+      for (const specifier of importedModules(await readFile(file, 'utf8'))) {
+        if (/^\.\/(?!shared\/)/.test(specifier)) found.push(`src/${relative(SRC, file)} → ${specifier}`);
+      }
+    }
+    expect(found).toEqual([]);
+  });
+
   it('src/engine imports no step, library, renderer or CLI', async () => {
     expect(await violations('engine', ['steps', 'cli', 'ui', ...LIBRARIES, 'models'])).toEqual([]);
+  });
+});
+
+describe('side effects stay in cli/', () => {
+  it('nothing outside src/cli ends the process', async () => {
+    const found: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      if (file.startsWith(join(SRC, 'cli') + sep) || /\.test\.tsx?$/.test(file)) continue;
+      if (/\bprocess\.(exit|reallyExit|abort)\s*\(/.test(await readFile(file, 'utf8'))) found.push(`src/${relative(SRC, file)}`);
+    }
+    expect(found).toEqual([]);
   });
 });

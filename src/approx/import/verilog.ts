@@ -1,7 +1,10 @@
 // Import a multiplier from a Verilog module: its table comes from exhaustive simulation with Icarus
 // Verilog (a generated testbench drives all 65,536 operand pairs; vvp prints the results).
-import {spawnSync} from 'node:child_process';
+// `importVerilog` blocks (the multiplier library resolves names synchronously); `importVerilogAsync`
+// runs the simulator without blocking the event loop and stops it on abort.
+import {execFile, spawnSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {basename, extname, join} from 'node:path';
 import {makeMultiplier, NO_HARDWARE, TABLE_SIZE, type Multiplier} from '../multiplier.js';
@@ -29,9 +32,32 @@ export class VerilogImportError extends Error {
 }
 
 export function importVerilog(file: string, options: VerilogImportOptions = {}): Multiplier {
-  const source = readFileSync(file, 'utf8');
-  const {module, ports} = chooseModule(file, source, options);
-  const words = simulate(file, module, ports, options.tools ?? {iverilog: 'iverilog', vvp: 'vvp'});
+  const {module, ports} = chooseModule(file, readFileSync(file, 'utf8'), options);
+  const dir = mkdtempSync(join(tmpdir(), 'axx-import-'));
+  try {
+    const {bench, compile, simulate} = simulation(dir, file, module, ports, options.tools);
+    writeFileSync(bench.path, bench.text);
+    runSync(file, compile);
+    return multiplierOf(file, module, ports, parseRows(file, runSync(file, simulate)), options);
+  } finally {
+    rmSync(dir, {recursive: true, force: true});
+  }
+}
+
+export async function importVerilogAsync(file: string, options: VerilogImportOptions & {signal?: AbortSignal} = {}): Promise<Multiplier> {
+  const {module, ports} = chooseModule(file, await readFile(file, 'utf8'), options);
+  const dir = await mkdtemp(join(tmpdir(), 'axx-import-'));
+  try {
+    const {bench, compile, simulate} = simulation(dir, file, module, ports, options.tools);
+    await writeFile(bench.path, bench.text);
+    await runAsync(file, compile, options.signal);
+    return multiplierOf(file, module, ports, parseRows(file, await runAsync(file, simulate, options.signal)), options);
+  } finally {
+    await rm(dir, {recursive: true, force: true});
+  }
+}
+
+function multiplierOf(file: string, module: string, ports: MultiplierPorts, words: Int32Array, options: VerilogImportOptions): Multiplier {
   const readings = [true, false]
     .filter((signed) => options.signed === undefined || options.signed === signed)
     .map((signed) => ({signed, table: signed ? words.map((w) => twosComplement(w, ports.outWidth)) : words}));
@@ -103,30 +129,49 @@ endmodule
 `;
 }
 
-function simulate(file: string, module: string, ports: MultiplierPorts, tools: {iverilog: string; vvp: string}): Int32Array {
-  const dir = mkdtempSync(join(tmpdir(), 'axx-import-'));
-  try {
-    const bench = join(dir, 'tb.v');
-    const compiled = join(dir, 'sim.vvp');
-    writeFileSync(bench, testbench(module, ports));
-    run(file, tools.iverilog, ['-g2012', '-o', compiled, bench, file]);
-    return parseRows(file, run(file, tools.vvp, ['-n', compiled]));
-  } finally {
-    rmSync(dir, {recursive: true, force: true});
-  }
+interface Invocation {
+  command: string;
+  args: string[];
 }
 
-function run(file: string, command: string, args: string[]): string {
-  const result = spawnSync(command, args, {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000});
-  if (result.error) {
-    const missing = (result.error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new VerilogImportError(
-      file,
-      missing ? `${command} not found: Verilog import needs Icarus Verilog (apt-get install iverilog)` : `${command} failed: ${result.error.message}`,
-    );
-  }
-  if (result.status !== 0) throw new VerilogImportError(file, `${basename(command)} exited with ${result.status}:\n${result.stderr.trim().slice(0, 2000)}`);
+/** The testbench to write into `dir`, then the compile and simulate commands. */
+function simulation(dir: string, file: string, module: string, ports: MultiplierPorts, tools = {iverilog: 'iverilog', vvp: 'vvp'}) {
+  const bench = {path: join(dir, 'tb.v'), text: testbench(module, ports)};
+  const compiled = join(dir, 'sim.vvp');
+  return {
+    bench,
+    compile: {command: tools.iverilog, args: ['-g2012', '-o', compiled, bench.path, file]},
+    simulate: {command: tools.vvp, args: ['-n', compiled]},
+  };
+}
+
+const SIMULATION_LIMITS = {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 120_000} as const;
+
+function runSync(file: string, {command, args}: Invocation): string {
+  const result = spawnSync(command, args, SIMULATION_LIMITS);
+  if (result.error) throw launchError(file, command, result.error);
+  if (result.status !== 0) throw exitError(file, command, result.status, result.stderr);
   return result.stdout;
+}
+
+function runAsync(file: string, {command, args}: Invocation, signal?: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(command, args, {...SIMULATION_LIMITS, ...(signal === undefined ? {} : {signal})}, (error, stdout, stderr) => {
+      if (error === null) resolve(stdout);
+      else if (signal?.aborted) reject(signal.reason);
+      else if (typeof error.code === 'number') reject(exitError(file, command, error.code, stderr));
+      else reject(launchError(file, command, error));
+    });
+  });
+}
+
+function launchError(file: string, command: string, error: Error): VerilogImportError {
+  const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+  return new VerilogImportError(file, missing ? `${command} not found: Verilog import needs Icarus Verilog (apt-get install iverilog)` : `${command} failed: ${error.message}`);
+}
+
+function exitError(file: string, command: string, status: number | null, stderr: string): VerilogImportError {
+  return new VerilogImportError(file, `${basename(command)} exited with ${status}:\n${stderr.trim().slice(0, 2000)}`);
 }
 
 /** Rows start with "R" so the simulator's own messages are skipped. */

@@ -13,9 +13,10 @@ import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../comm
 import {executors, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
 import {QueueExecutor} from '../../engine/remote/queue-executor.js';
 import {redactRedisUrl} from '../../engine/remote/resp-client.js';
-import {axxCommand, cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs} from '../project.js';
+import {axxCommand, cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, printLoadFailures, selectionFromArgs} from '../project.js';
 import {runSummaryLines} from '../run-summary.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
+import {ndjsonRenderer} from '../renderers/ndjson.js';
 import {exitCodeOf, followRun, printFollowEnd, recordedResumeCommand} from './watch.js';
 
 /** Hidden: marks the background process that `axx run` on a terminal starts (see runInBackground). */
@@ -69,7 +70,13 @@ export const runCommand: Command = {
     const makeRenderer = renderers[rendererName];
     if (makeRenderer === undefined) throw new UsageError(`unknown renderer "${rendererName}"; known: ${Object.keys(renderers).join(', ')}`);
 
-    const pipeline = await loadFromArgs(args, io);
+    // NDJSON consumers learn why a run never started from failure events, as they learn why one failed.
+    const pipeline = await loadFromArgs(args, io, (failures) => {
+      printLoadFailures(io, failures);
+      if (rendererName !== 'ndjson') return;
+      const {sink} = ndjsonRenderer(io);
+      for (const failure of failures) sink({type: 'failure', failure, at: Date.now()});
+    });
     if (pipeline === undefined) return ExitCode.usage;
     const selection = selectionFromArgs(pipeline, args, io);
     if (selection === undefined) return ExitCode.usage;

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import type {StepKind} from '../step-kind.js';
-import {loadPipeline, type LoadResult} from './load-pipeline.js';
+import {loadDiagnostics, loadPipeline, type LoadResult} from './load-pipeline.js';
 import type {ParamOverride} from './param-overrides.js';
 
 const produce: StepKind = {
@@ -34,7 +34,7 @@ function load(text: string, overrides: ParamOverride[] = []): LoadResult {
 }
 
 function ok(result: LoadResult) {
-  if (!result.ok) throw new Error(result.error.map((d) => `${d.location?.line}:${d.location?.column} ${d.message}`).join('\n'));
+  if (!result.ok) throw new Error(loadDiagnostics(result.error).map((d) => `${d.location?.line}:${d.location?.column} ${d.message}`).join('\n'));
   return result.value;
 }
 
@@ -73,7 +73,7 @@ describe('loadPipeline', () => {
   d: {uses: test/consume, with: {factor: "\${{ steps.a.outputs.stats }}"}}
 `);
     expect(result.ok).toBe(false);
-    const messages = result.ok ? [] : result.error.map((d) => `${d.location!.line}: ${d.message}`);
+    const messages = result.ok ? [] : loadDiagnostics(result.error).map((d) => `${d.location!.line}: ${d.message}`);
     expect(messages).toEqual([
       '4: step "b": with.model expects a file (format "onnx") but ${{ steps.a.outputs.stats }} is a value (format "stats")',
       '5: step "c": ${{ steps.s.outputs.model }} gives a list (one per instance of matrix step "s"), but with.model takes one',
@@ -82,7 +82,7 @@ describe('loadPipeline', () => {
 
   it('reports every problem at once, sorted by position', () => {
     const result = load('steps:\n  a: {uses: nope}\n  b: {uses: test/produce, with: {size: x, extra: 1}}\n  c: {uses: test/consume, needs: [zz]}\n');
-    expect(result.ok ? [] : result.error.map((d) => `${d.location!.line}:${d.location!.column}`)).toEqual(['2:13', '3:40', '3:43', '4:35']);
+    expect(result.ok ? [] : loadDiagnostics(result.error).map((d) => `${d.location!.line}:${d.location!.column}`)).toEqual(['2:13', '3:40', '3:43', '4:35']);
   });
 
   it('applies overrides and rejects unknown names and wrong types', () => {
@@ -92,7 +92,7 @@ describe('loadPipeline', () => {
       {name: 'm', value: 7, origin: '-p m=7'},
       {name: 'n', value: 'seven', origin: '-p n=seven'},
     ]);
-    expect(bad.ok ? [] : bad.error.map((d) => d.message)).toEqual([
+    expect(bad.ok ? [] : loadDiagnostics(bad.error).map((d) => d.message)).toEqual([
       '-p m=7: the pipeline has no param "m"',
       '-p n=seven: param "n" is a number (default 1), got a string',
     ]);
@@ -115,7 +115,7 @@ describe('loadPipeline', () => {
 });
 
 describe('hostile pipeline files', () => {
-  const messages = (result: LoadResult): string => (result.ok ? 'accepted' : result.error.map((d) => `${d.location?.line}: ${d.message}`).join('\n'));
+  const messages = (result: LoadResult): string => (result.ok ? 'accepted' : loadDiagnostics(result.error).map((d) => `${d.location?.line}: ${d.message}`).join('\n'));
 
   it('refuses a 300×300 matrix at once, naming the limit and how to raise it', () => {
     const values = (prefix: string) => `[${Array.from({length: 300}, (_, i) => `${prefix}${i}`).join(', ')}]`;
@@ -123,7 +123,7 @@ describe('hostile pipeline files', () => {
     const result = load(`steps:\n  a:\n    uses: test/produce\n    matrix:\n      x: ${values('x')}\n      y: ${values('y')}\n    with: {tag: "\${{ matrix.x }}"}\n`);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(messages(result)).toMatch(/^4: step "a": the matrix expands to 90000 instances \(x: 300 × y: 300\), more than the limit of 2000/);
-    expect(result.ok || result.error[0]!.hint).toMatch(/AXX_MAX_INSTANCES=90000/);
+    expect(result.ok || loadDiagnostics(result.error)[0]!.hint).toMatch(/AXX_MAX_INSTANCES=90000/);
   });
 
   it('refuses an alias bomb, deep nesting and numbers that are not finite', () => {

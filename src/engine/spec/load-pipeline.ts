@@ -4,7 +4,7 @@
 import {readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {basename, extname} from 'node:path';
-import type {Diagnostic} from '../events.js';
+import type {Diagnostic, Failure} from '../events.js';
 import {findCycles, topologicalOrder} from '../graph.js';
 import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
 import type {Json, OutputDecl, StepKind} from '../step-kind.js';
@@ -29,7 +29,19 @@ export interface LoadOptions {
   limits?: Partial<PipelineLimits>;
 }
 
-export type LoadResult = {ok: true; value: Pipeline} | {ok: false; error: Diagnostic[]};
+/** Why a pipeline cannot run: its problems (`schema-invalid`, all of them at once) and its cycles. */
+export type LoadFailure = Extract<Failure, {reason: 'schema-invalid' | 'cycle'}>;
+
+export type LoadResult = {ok: true; value: Pipeline} | {ok: false; error: LoadFailure[]};
+
+/** Every diagnostic of a failed load, in file order, for printing. */
+export function loadDiagnostics(failures: readonly LoadFailure[]): Diagnostic[] {
+  return dedupe(failures.flatMap((f) => (f.reason === 'cycle' ? [f.diagnostic] : f.diagnostics)));
+}
+
+function invalid(diagnostics: Diagnostic[]): LoadResult {
+  return {ok: false, error: [{reason: 'schema-invalid', diagnostics}]};
+}
 
 const ajv = createAjv();
 let pipelineValidator: ValidateFunction | undefined;
@@ -71,15 +83,15 @@ export async function loadPipelineFile(file: string, options: LoadOptions): Prom
   try {
     const info = await stat(file);
     if (info.size > documentBytes) {
-      return {ok: false, error: [{message: `${file} has ${info.size} bytes, more than the limit of ${documentBytes} for a pipeline file`, hint: `keep data out of the pipeline (pass files as inputs), or raise the limit with AXX_MAX_PIPELINE_BYTES=${info.size}`}]};
+      return invalid([{message: `${file} has ${info.size} bytes, more than the limit of ${documentBytes} for a pipeline file`, hint: `keep data out of the pipeline (pass files as inputs), or raise the limit with AXX_MAX_PIPELINE_BYTES=${info.size}`}]);
     }
     bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return {ok: false, error: [{message: code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, hint: 'give the path of a pipeline YAML file (see README "Pipeline files")'}]};
+    return invalid([{message: code === 'ENOENT' ? `pipeline file not found: ${file}` : `cannot read ${file}: ${(error as Error).message}`, hint: 'give the path of a pipeline YAML file (see README "Pipeline files")'}]);
   }
   const decoded = decodeYamlBytes(file, bytes);
-  if (!decoded.ok) return {ok: false, error: [decoded.error]};
+  if (!decoded.ok) return invalid([decoded.error]);
   return loadPipeline(file, decoded.text, options);
 }
 
@@ -112,13 +124,13 @@ interface Draft {
 
 export function loadPipeline(file: string, text: string, options: LoadOptions): LoadResult {
   const source = parseYamlSource(file, text);
-  if (source.errors.length > 0) return {ok: false, error: source.errors};
+  if (source.errors.length > 0) return invalid(source.errors);
   if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
-    return {ok: false, error: [{message: 'a pipeline file must be a YAML mapping with a "steps:" key', location: source.locate([]), hint: 'see README "Pipeline files" for the format'}]};
+    return invalid([{message: 'a pipeline file must be a YAML mapping with a "steps:" key', location: source.locate([]), hint: 'see README "Pipeline files" for the format'}]);
   }
   const diagnostics: Diagnostic[] = [];
-  const report = (message: string, path: JsonPath, hint?: string, key = false): void => {
-    diagnostics.push({message, location: source.locate(path, {key}), ...(hint !== undefined ? {hint} : {})});
+  const report = (message: string, path: JsonPath, hint?: string): void => {
+    diagnostics.push({message, location: source.locate(path), ...(hint !== undefined ? {hint} : {})});
   };
 
   const validate = validatePipelineShape(source.value);
@@ -181,10 +193,17 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
     }
     stepDeps.set(draft.id, [...deps].filter((d) => d !== draft.id));
   }
-  for (const cycle of findCycles([...drafts.keys()], stepDeps)) {
-    report(`steps form a cycle: ${cycle.join(' → ')}`, ['steps', cycle[0]!], 'a step cannot (indirectly) depend on its own outputs; remove one of these references or needs', true);
+  const cycles: LoadFailure[] = findCycles([...drafts.keys()], stepDeps).map((cycle) => ({
+    reason: 'cycle',
+    diagnostic: {
+      message: `steps form a cycle: ${cycle.join(' → ')}`,
+      location: source.locate(['steps', cycle[0]!], {key: true}),
+      hint: 'a step cannot (indirectly) depend on its own outputs; remove one of these references or needs',
+    },
+  }));
+  if (diagnostics.length > 0 || cycles.length > 0) {
+    return {ok: false, error: [...(diagnostics.length > 0 ? [{reason: 'schema-invalid' as const, diagnostics: dedupe(diagnostics)}] : []), ...cycles]};
   }
-  if (diagnostics.length > 0) return {ok: false, error: dedupe(diagnostics)};
 
   const pipeline: Pipeline = {
     file,

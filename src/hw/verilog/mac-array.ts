@@ -4,6 +4,7 @@
 // switch and cost only area and leakage. Operands are broadcast: `a` along a row, `b` down a column;
 // each PE accumulates its own output (output-stationary).
 import type {RtlModule} from './rtl.js';
+import {HwError} from '../hw-error.js';
 
 export interface ArrayTemplate {
   rows: number;
@@ -25,7 +26,7 @@ export const ARRAY_MODULE = 'axx_mac_array';
 /** `groups[i]` is selected by `sel == i`. */
 export function macArrayRtl(template: ArrayTemplate, groups: readonly RtlModule[]): MacArrayRtl {
   validateTemplate(template);
-  if (groups.length === 0) throw new Error('MAC array: no multipliers given');
+  if (groups.length === 0) throw new HwError('MAC array: no multipliers given');
   const pe = peModule(groups, template.accWidth);
   const files: Record<string, string> = {};
   for (const group of groups) files[`${group.name}.v`] = group.source;
@@ -37,10 +38,10 @@ export function macArrayRtl(template: ArrayTemplate, groups: readonly RtlModule[
 export function validateTemplate(template: ArrayTemplate): void {
   for (const field of ['rows', 'cols', 'accWidth'] as const) {
     const value = template[field];
-    if (!Number.isInteger(value) || value < 1) throw new Error(`accelerator template: ${field} must be a positive integer, got ${value}`);
+    if (!Number.isInteger(value) || value < 1) throw new HwError(`accelerator template: ${field} must be a positive integer, got ${value}`);
   }
   if (template.accWidth < 16 || template.accWidth > 64) {
-    throw new Error(`accelerator template: accWidth must be 16..64 bits (products are 16 bits), got ${template.accWidth}`);
+    throw new HwError(`accelerator template: accWidth must be 16..64 bits (products are 16 bits), got ${template.accWidth}`);
   }
 }
 

@@ -9,6 +9,7 @@ import {exactMultiplierRtl} from './matrix-multiplier.js';
 import {moduleNameFor, type RtlModule} from './rtl.js';
 import {signMagnitudeRtl} from './sign-magnitude.js';
 import {userNetlistRtl} from './user-netlist.js';
+import {HwError} from '../hw-error.js';
 
 export async function multiplierRtl(
   multiplier: Multiplier,
@@ -26,7 +27,7 @@ export async function multiplierRtl(
   const family = multiplier.provenance.family;
   const generated = family === undefined ? undefined : familyRtl(name, multiplier.signed, family);
   if (generated !== undefined) return generated;
-  throw new Error(
+  throw new HwError(
     `no RTL for multiplier ${multiplier.name} (${multiplier.provenance.source}${family === undefined ? '' : `, family ${family.name}`}): ` +
       `axx generates Verilog only for its own families; give this circuit's netlist as netlists: {${multiplier.name}: path/to/${multiplier.name}.v}` +
       (multiplier.provenance.source === 'evoapprox' ? ' (EvoApprox publishes the Verilog of every circuit; axx does not bundle them)' : ''),
