@@ -51,18 +51,34 @@ export interface GcReport {
   removedBlobs: number;
   removedDirs: number;
   freedBytes: number;
+  /** Scratch and temp dirs of processes that are gone. */
   tempDirs: number;
+  /** Unreferenced blobs and trees kept because they arrived while a run may still be publishing them. */
+  keptRecent: number;
   dryRun: boolean;
 }
 
+/**
+ * Unreferenced blobs and trees that arrived (or were reused) after the oldest live run started, or after
+ * gc itself started, are kept: a run may have moved them in and not yet committed its result. File times
+ * come from the kernel's coarse clock, which may lag Date.now() by a tick: this margin covers it.
+ */
+export const GC_CLOCK_MARGIN_MS = 100;
+
+/**
+ * Removes what no kept result or checkpoint needs. Safe beside running runs: their results are kept,
+ * anything that arrived since the oldest of them (or gc) started is kept, and only dead
+ * processes' temp dirs are removed. Files go before index rows, so a full disk can be freed.
+ */
 export async function collectGarbage(store: Store, options: {dryRun: boolean; keepLast?: number; now: number}): Promise<GcReport> {
+  const live = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
+  const keepSince = Math.min(options.now, ...live.map((r) => r.startedAt)) - GC_CLOCK_MARGIN_MS;
   let results = store.results.all();
-  let droppedResults = 0;
+  let drop: string[] = [];
   if (options.keepLast !== undefined) {
     const keep = store.runs.keysOfRecentRuns(options.keepLast);
-    const drop = results.filter((r) => !keep.has(r.key));
-    droppedResults = drop.length;
-    if (!options.dryRun) for (const r of drop) store.results.delete(r.key);
+    for (const key of store.runs.keysOfRuns(live.map((r) => r.id))) keep.add(key);
+    drop = results.filter((r) => !keep.has(r.key)).map((r) => r.key);
     results = results.filter((r) => keep.has(r.key));
   }
   const liveBlobs = store.checkpoints.referencedDigests();
@@ -76,10 +92,17 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
       }
     }
   }
+  const recent = async (artifact: {type: 'file' | 'dir'; digest: string}): Promise<boolean> => ((await store.cas.arrivedAt(artifact)) ?? 0) >= keepSince;
+  let keptRecent = 0;
   let freedBytes = 0;
   let removedBlobs = 0;
   for (const digest of await store.cas.listBlobs()) {
     if (liveBlobs.has(digest)) continue;
+    // Checked right before removing: a run may have reused it since the listing.
+    if (await recent({type: 'file', digest})) {
+      keptRecent++;
+      continue;
+    }
     freedBytes += (await stat(store.cas.blobPath(digest)).catch(() => ({size: 0}))).size;
     removedBlobs++;
     if (!options.dryRun) await store.cas.removeBlob(digest);
@@ -87,12 +110,17 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
   let removedDirs = 0;
   for (const digest of await store.cas.listDirs()) {
     if (liveDirs.has(digest)) continue;
+    if (await recent({type: 'dir', digest})) {
+      keptRecent++;
+      continue;
+    }
     removedDirs++;
     if (!options.dryRun) await store.cas.removeDir(digest);
   }
-  // Temp dirs belong to running steps unless no run is alive.
-  const active = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
-  const tempDirs = active.length === 0 && !options.dryRun ? await store.cas.clearTemp() : 0;
-  if (!options.dryRun) store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
-  return {droppedResults, removedBlobs, removedDirs, freedBytes, tempDirs, dryRun: options.dryRun};
+  const tempDirs = await store.cas.clearDeadTemp({dryRun: options.dryRun, now: options.now});
+  if (!options.dryRun) {
+    for (const key of drop) store.results.delete(key);
+    store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
+  }
+  return {droppedResults: drop.length, removedBlobs, removedDirs, freedBytes, tempDirs, keptRecent, dryRun: options.dryRun};
 }

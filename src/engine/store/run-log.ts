@@ -219,4 +219,10 @@ export class RunLog {
       .all(count) as {key: string}[];
     return new Set(rows.map((r) => r.key));
   }
+
+  /** Keys the given runs bound so far (gc keeps their results while they run). */
+  keysOfRuns(runIds: readonly string[]): Set<string> {
+    const select = this.db.prepare('SELECT DISTINCT key FROM run_steps WHERE run_id = ? AND key IS NOT NULL');
+    return new Set(runIds.flatMap((id) => (select.all(id) as {key: string}[]).map((r) => r.key)));
+  }
 }

@@ -111,10 +111,12 @@ describe('Store', () => {
     const orphan = await store.cas.putFile(await scratchFile(store, 'orphan'));
     await store.checkpoints.slot('ck').save({epoch: 1}, {weights: new Uint8Array([1, 2, 3])});
     store.results.publish({key: 'k1', stepId: 's', instance: 's', kind: 'k', keyParts, outputs: {o: kept}, runId: 'r', durationMs: 5}, 1);
-    const dry = await collectGarbage(store, {dryRun: true, now: Date.now()});
+    // gc spares what arrived after it started; a second later the orphan is old enough.
+    const later = Date.now() + 1000;
+    const dry = await collectGarbage(store, {dryRun: true, now: later});
     expect(dry.removedBlobs).toBe(1);
     expect(await store.cas.has(orphan)).toBe(true);
-    await collectGarbage(store, {dryRun: false, now: Date.now()});
+    await collectGarbage(store, {dryRun: false, now: later});
     expect(await store.cas.has(orphan)).toBe(false);
     expect(await store.cas.has(kept)).toBe(true);
     expect((await store.checkpoints.slot('ck').load())!.files['weights']).toEqual(new Uint8Array([1, 2, 3]));
