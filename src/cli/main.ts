@@ -1,4 +1,5 @@
 // axx entry point: the only place that touches process.argv/env/exitCode and installs signal handlers.
+import {asStoreError} from '../engine/store/errors.js';
 import {commands} from './commands/index.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from './command.js';
 
@@ -38,6 +39,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof UsageError) {
       writeLine(io.stderr, `axx ${command.name}: ${error.message}\n\n${command.usage}`);
       return ExitCode.usage;
+    }
+    const storeError = asStoreError(error, 'the cache directory');
+    if (storeError !== undefined) {
+      writeLine(io.stderr, `axx ${command.name}: ${storeError.message}\n  hint: ${storeError.hint}`);
+      return storeError.kind === 'disk-full' ? ExitCode.stepFailed : ExitCode.usage;
     }
     writeLine(io.stderr, `axx ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return ExitCode.internal;

@@ -1,10 +1,11 @@
 // The user's worst day, through the real CLI: hostile params, outputs that link out of the scratch
 // dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
 import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
-import {captureIo, removeProjects, tempProject} from './engine-helpers.js';
+import {captureIo, exited, removeProjects, spawnAxx, tempProject} from './engine-helpers.js';
 
 afterAll(removeProjects);
 
@@ -128,4 +129,79 @@ describe('hostile pipeline files get a located error and exit 2, fast', () => {
       expect(result.err).toMatch(error);
     });
   }
+});
+
+describe('gc beside running runs', () => {
+  it('gc --keep-last 1 in a loop beside 5 real runs breaks none of them', async () => {
+    // Each run publishes its own files and directory trees (tag) and one shared file, in a chain, so
+    // gc sees blobs moved in but not yet committed, and trees about to be read.
+    const step = (id: string, input: string | undefined) => `
+  ${id}:
+    uses: exec
+    with:
+      run: "mkdir -p tree/sub; seq 2000 | sed s/^/\${{ params.tag }}-${id}-/ > tree/sub/lines; ${input === undefined ? '' : 'cat $AXX_IN_0/sub/lines | wc -l > tree/count;'} echo shared > common"
+      ${input === undefined ? '' : `inputs: ["\${{ steps.${input}.outputs.tree }}"]`}
+      outputs: {tree: {path: tree, type: dir}, common: {path: common}}`;
+    const ids = ['s1', 's2', 's3', 's4'];
+    const pipeline = `params: {tag: t}\nsteps:${ids.map((id, i) => step(id, ids[i - 1])).join('')}\n`;
+    const dir = tempProject({'p.yaml': pipeline});
+    expect((await axx(dir, 'run', 'p.yaml', '-p', 'tag=old')).code).toBe(0);
+    const children = [1, 2, 3, 4, 5].map((n) => spawnAxx(['run', 'p.yaml', '-p', `tag=run${n}`], dir));
+    const codes = Promise.all(children.map((c) => exited(c)));
+    let running = true;
+    void codes.then(() => (running = false));
+    let passes = 0;
+    while (running) {
+      const gc = await axx(dir, 'gc', '--keep-last', '1');
+      expect(gc.code, gc.err).toBe(0);
+      passes++;
+    }
+    expect(await codes, children.map((c) => c.output()).join('\n')).toEqual([0, 0, 0, 0, 0]);
+    expect(passes).toBeGreaterThan(1);
+    expect((await axx(dir, 'cache', 'verify')).code).toBe(0);
+    for (const n of [1, 2, 3, 4, 5]) {
+      const again = await axx(dir, 'run', 'p.yaml', '-p', `tag=run${n}`);
+      expect(again.code, again.err).toBe(0);
+    }
+  }, 180_000);
+});
+
+describe('a full disk', () => {
+  it('fails the step with "no space left", leaves runs/gc/verify working, and gc frees the space', async (context) => {
+    const dir = tempProject({
+      'p.yaml': `
+params: {kb: 3000, tag: a}
+steps:
+  big:
+    uses: exec
+    with:
+      run: "head -c \${{ params.kb }}k /dev/urandom > big; echo \${{ params.tag }}"
+      outputs: {big: {path: big}}
+`,
+    });
+    const cache = join(dir, 'cache');
+    mkdirSync(cache);
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', cache]);
+    if (mount.status !== 0) {
+      context.skip(`needs permission to mount a tmpfs (root): ${mount.stderr.toString().trim()}`);
+      return;
+    }
+    try {
+      expect((await axx(dir, 'run', 'p.yaml', '-p', 'kb=3000', '-p', 'tag=a')).code).toBe(0);
+      const full = await axx(dir, 'run', 'p.yaml', '-p', 'kb=5000', '-p', 'tag=b');
+      expect(full.code).toBe(1);
+      expect(full.err).toMatch(/no space left on|No space left on device/);
+      for (const command of [['runs'], ['cache', 'verify'], ['gc', '--dry-run']]) {
+        const result = await axx(dir, ...command);
+        expect(result.code, `${command.join(' ')}: ${result.err}`).toBe(0);
+      }
+      const gc = await axx(dir, 'gc', '--keep-last', '1');
+      expect(gc.code, gc.err).toBe(0);
+      expect(gc.out).toMatch(/removed 1 results, [1-9]/);
+      const again = await axx(dir, 'run', 'p.yaml', '-p', 'kb=5000', '-p', 'tag=b');
+      expect(again.code, again.err).toBe(0);
+    } finally {
+      spawnSync('umount', ['-l', cache]);
+    }
+  });
 });
