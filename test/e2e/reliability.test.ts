@@ -205,3 +205,42 @@ steps:
     }
   });
 });
+
+describe('a damaged index', () => {
+  const chain = `
+steps:
+  a:
+    uses: exec
+    with: {run: "seq 5 > a", outputs: {a: {path: a}}}
+  b:
+    uses: exec
+    with: {run: "wc -l < $AXX_IN_0 > b", inputs: ["\${{ steps.a.outputs.a }}"], outputs: {b: {path: b}}}
+`;
+  it('is reported with the repair command (exit 2, not 70); cache repair keeps what it can read and the next run works', async () => {
+    const dir = tempProject({'p.yaml': chain});
+    expect((await axx(dir, 'run', 'p.yaml')).code).toBe(0);
+    const index = join(dir, 'cache', 'index.sqlite');
+    writeFileSync(index, readFileSync(index).subarray(0, 100));
+    for (const command of [['runs'], ['run', 'p.yaml'], ['gc']]) {
+      const result = await axx(dir, ...command);
+      expect(result.code, `${command.join(' ')}: ${result.err}`).toBe(2);
+      expect(result.err).toMatch(/index.sqlite is damaged\n {2}hint: run "axx cache repair --cache .*cache"/);
+    }
+    const repair = await axx(dir, 'cache', 'repair');
+    expect(repair.code, repair.err).toBe(0);
+    expect(repair.out).toMatch(/new index started; .*; 2 blobs registered; the damaged index is in .*index-damaged-\d+/);
+    expect(existsSync(join(repair.out.split(' is in ')[1]!.trim(), 'index.sqlite'))).toBe(true);
+    const again = await axx(dir, 'run', 'p.yaml');
+    expect(again.code, again.err).toBe(0);
+    await axx(dir, 'export', 'b.b', 'b.txt');
+    expect(readFileSync(join(dir, 'b.txt'), 'utf8').trim()).toBe('5');
+  });
+
+  it('a readable index keeps its results through cache repair', async () => {
+    const dir = tempProject({'p.yaml': chain});
+    expect((await axx(dir, 'run', 'p.yaml')).code).toBe(0);
+    const repair = await axx(dir, 'cache', 'repair');
+    expect(repair.out).toMatch(/2 results kept, 0 dropped/);
+    expect((await axx(dir, 'run', 'p.yaml')).out).toMatch(/= a cached[\s\S]*= b cached/);
+  });
+});

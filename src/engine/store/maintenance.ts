@@ -1,12 +1,16 @@
 // Store upkeep: `cache verify` (rehash every blob, quarantine corrupt ones, drop the results that
-// used them so the next run recomputes) and `gc` (remove what no kept result or checkpoint needs).
-import {stat} from 'node:fs/promises';
+// used them so the next run recomputes), `gc` (remove what no kept result or checkpoint needs) and
+// `cache repair` (replace a damaged index, keeping what it still yields).
+import {mkdir, rename, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import Database from 'better-sqlite3';
 import {mapLimit} from '../map-limit.js';
 import {isAlive} from './liveness.js';
+import type {ResultRecord} from './results.js';
+import {Store} from './store.js';
 
 /** Blobs rehashed at once: enough to overlap reads of small blobs with hashing. */
 const VERIFY_CONCURRENCY = 4;
-import type {Store} from './store.js';
 
 export interface VerifyReport {
   checked: number;
@@ -123,4 +127,85 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
     store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
   }
   return {droppedResults: drop.length, removedBlobs, removedDirs, freedBytes, tempDirs, keptRecent, dryRun: options.dryRun};
+}
+
+export interface RepairReport {
+  /** Where the damaged index files were moved. */
+  movedTo: string;
+  /** Results read back from the damaged index whose artifacts are all in the CAS. */
+  salvagedResults: number;
+  /** Results read back but dropped because an artifact is missing. */
+  droppedResults: number;
+  /** Whether the damaged index could be read at all. */
+  readable: boolean;
+  /** Blobs registered as artifacts, so `axx export <digest>` finds them. */
+  registeredBlobs: number;
+}
+
+/**
+ * `axx cache repair`: moves a damaged index aside (never deleting it), opens a fresh one, copies over
+ * every result the damaged file still yields whose artifacts are present, and registers the CAS's blobs.
+ * What cannot be read is recomputed by the next run.
+ */
+export async function repairStore(dir: string, now: number): Promise<RepairReport> {
+  const movedTo = join(dir, `index-damaged-${now}`);
+  await mkdir(movedTo, {recursive: true});
+  for (const suffix of ['', '-wal', '-shm']) {
+    await rename(join(dir, `index.sqlite${suffix}`), join(movedTo, `index.sqlite${suffix}`)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  const rows = readResultRows(join(movedTo, 'index.sqlite'));
+  using store = Store.open(dir);
+  let salvagedResults = 0;
+  let droppedResults = 0;
+  for (const row of rows ?? []) {
+    const record = resultFromRow(row);
+    if (record === undefined || !(await store.results.usable(record))) {
+      droppedResults++;
+      continue;
+    }
+    store.results.publish(record, record.createdAt);
+    salvagedResults++;
+  }
+  const register = store.db.prepare("INSERT OR IGNORE INTO artifacts (digest, type, size, created_at) VALUES (?, 'file', ?, ?)");
+  let registeredBlobs = 0;
+  for (const digest of await store.cas.listBlobs()) {
+    const size = (await stat(store.cas.blobPath(digest)).catch(() => undefined))?.size;
+    if (size !== undefined && register.run(digest, size, now).changes > 0) registeredBlobs++;
+  }
+  return {movedTo, salvagedResults, droppedResults, readable: rows !== undefined, registeredBlobs};
+}
+
+/** The results table of a damaged index, as far as SQLite can still read it; undefined if not at all. */
+function readResultRows(file: string): Record<string, unknown>[] | undefined {
+  try {
+    const db = new Database(file, {readonly: true, fileMustExist: true});
+    try {
+      return db.prepare('SELECT * FROM results').all() as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Unreadable (truncated header, corrupt pages): nothing to salvage, the next run recomputes.
+    return undefined;
+  }
+}
+
+function resultFromRow(row: Record<string, unknown>): ResultRecord | undefined {
+  try {
+    return {
+      key: String(row['key']),
+      stepId: String(row['step_id']),
+      instance: String(row['instance']),
+      kind: String(row['kind']),
+      keyParts: JSON.parse(String(row['key_parts'])) as ResultRecord['keyParts'],
+      outputs: JSON.parse(String(row['outputs'])) as ResultRecord['outputs'],
+      runId: String(row['run_id']),
+      durationMs: Number(row['duration_ms']),
+      createdAt: Number(row['created_at']),
+    };
+  } catch {
+    return undefined;
+  }
 }
