@@ -73,6 +73,56 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** After a timeout, how long a step has to stop before the engine gives up waiting for it. */
+const TIMEOUT_GRACE_MS = 10_000;
+
+/**
+ * A step attempt's `timeout:`: aborts the step's signal when it passes (exec then stops its process
+ * group with SIGTERM and SIGKILL; the child-process executor kills its child), and stops waiting for a
+ * step that ignores the signal after a grace period.
+ */
+class StepDeadline {
+  readonly #controller = new AbortController();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #giveUp: (() => void) | undefined;
+
+  constructor(readonly seconds: number | undefined) {
+    if (seconds === undefined) return;
+    this.#timers.push(setTimeout(() => this.#controller.abort(), seconds * 1000));
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  error(): StepError {
+    return new StepError(`timed out after ${this.seconds} s`, 'the step was stopped; if it needs longer, raise timeout: (seconds) on the step', 'timeout');
+  }
+
+  /** Throws the timeout error if it passed while the step was finishing. */
+  check(): void {
+    if (this.expired) throw this.error();
+  }
+
+  race<T>(execution: Promise<T>): Promise<T> {
+    if (this.seconds === undefined) return execution;
+    const abandoned = new Promise<never>((_, reject) => {
+      this.#giveUp = () => reject(this.error());
+      this.#controller.signal.addEventListener('abort', () => this.#timers.push(setTimeout(() => this.#giveUp?.(), TIMEOUT_GRACE_MS)), {once: true});
+    });
+    return Promise.race([execution, abandoned]);
+  }
+
+  clear(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#giveUp = undefined;
+  }
+}
+
 export function runPipeline(pipeline: Pipeline, options: RunOptions): Promise<RunSummary> {
   return new PipelineRun(pipeline, options).run();
 }
@@ -271,32 +321,36 @@ class PipelineRun {
         this.#emit({type: 'step-start', step: instance.ref, attempt, at: startedAt});
         this.#record(() => store.runs.setStep(this.#runId, this.#row(instance), {state: 'running', attempts: attempt, startedAt}));
         const scratchDir = await store.cas.tempDir(instance.ref.instance);
+        const deadline = new StepDeadline(step.timeout);
         try {
-          const outputs = await this.#executor(instance).execute({
+          const outputs = await deadline.race(this.#executor(instance).execute({
             kind: step.kind,
             params: bound.params,
             scratchDir,
             resources: tokens,
-            signal: this.#stop.signal,
+            signal: AbortSignal.any([this.#stop.signal, deadline.signal]),
             checkpoint: store.checkpoints.slot(bound.key),
             memo: store.memo.forKind(step.kind.name),
             progress: (done, total, unit) => this.#emit({type: 'step-progress', step: instance.ref, done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {}), at: this.#clock()}),
             log: (text, stream) => this.#emit({type: 'step-log', step: instance.ref, stream, text, at: this.#clock()}),
             metric: (name, value, x) => this.#emit({type: 'step-metric', step: instance.ref, name, value, ...(x !== undefined ? {x} : {}), at: this.#clock()}),
-          });
+          }));
           if (this.#stop.signal.aborted) throw new Interrupted();
+          deadline.check();
           const record = await this.#publish(instance, bound, outputs, scratchDir, startedAt);
           store.checkpoints.delete(bound.key);
           this.#results.set(instance.ref.instance, record);
           this.#finish(instance.ref, 'ran');
           return;
-        } catch (error) {
-          if (error instanceof Interrupted || this.#stop.signal.aborted) throw new Interrupted();
+        } catch (caught) {
+          if (caught instanceof Interrupted || this.#stop.signal.aborted) throw new Interrupted();
+          const error = deadline.expired ? deadline.error() : caught;
           if (attempt > step.retries) throw error;
           const delayMs = (this.options.retryBaseMs ?? 1000) * 2 ** (attempt - 1);
           this.#emit({type: 'step-retry', step: instance.ref, attempt: attempt + 1, delayMs, message: error instanceof Error ? error.message : String(error), at: this.#clock()});
           await delay(delayMs, this.#stop.signal);
         } finally {
+          deadline.clear();
           await removeTree(scratchDir);
         }
       }

@@ -109,6 +109,8 @@ export interface StepKind<P = any> {
    * might crash. A step's `executor:` and `axx run --executor` override it.
    */
   executor?: 'in-process' | 'child-process';
+  /** Default seconds an attempt may run before it is stopped, overridable per step (`timeout:`); none if absent. */
+  timeout?: number;
   /** Default resource tokens, overridable per step in YAML (`resources:`). */
   resources?: Record<string, number>;
   run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;

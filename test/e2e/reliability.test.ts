@@ -1,6 +1,6 @@
 // The user's worst day, through the real CLI: hostile params, outputs that link out of the scratch
 // dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
-import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
 import {spawnSync} from 'node:child_process';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -242,5 +242,31 @@ steps:
     const repair = await axx(dir, 'cache', 'repair');
     expect(repair.out).toMatch(/2 results kept, 0 dropped/);
     expect((await axx(dir, 'run', 'p.yaml')).out).toMatch(/= a cached[\s\S]*= b cached/);
+  });
+});
+
+describe('a flood of output', () => {
+  it('1 MB of stdout in many lines runs in seconds and leaves a small index; the last line without a newline is kept', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  chatty:\n    uses: exec\n    with: {run: "seq 150000; printf tail-without-newline"}\n'});
+    const started = performance.now();
+    const result = await axx(dir, 'run', 'p.yaml');
+    // Generous for a loaded machine; it took 82 s before output was recorded in chunks with a cap.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toContain('tail-without-newline');
+    expect(statSync(join(dir, 'cache', 'index.sqlite')).size + (statSync(join(dir, 'cache', 'index.sqlite-wal'), {throwIfNoEntry: false})?.size ?? 0)).toBeLessThan(8 << 20);
+    const shown = await axx(dir, 'show', 'chatty');
+    expect(shown.out).toMatch(/the rest of its output is shown live but not recorded/);
+  });
+});
+
+describe('step timeouts', () => {
+  it('timeout: stops the whole command tree and fails the step, pointing at the timeout line', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  hang:\n    uses: exec\n    timeout: 1\n    with: {run: "sleep 60 & sleep 60; wait"}\n'});
+    const started = performance.now();
+    const result = await axx(dir, 'run', 'p.yaml');
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/p\.yaml:4:\d+: step hang failed: timed out after 1 s\n {2}hint: .*raise timeout:/);
   });
 });
