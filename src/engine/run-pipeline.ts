@@ -165,6 +165,8 @@ class PipelineRun {
     const onAbort = (): void => this.#stop.abort(this.options.signal.reason);
     this.options.signal.addEventListener('abort', onAbort, {once: true});
     store.runs.recoverStale(this.#startedAt);
+    // Scratch dirs of killed runs would otherwise wait for `axx gc`.
+    await store.cas.clearDeadTemp({dryRun: false, now: this.#startedAt});
     store.runs.start({id: this.#runId, pipeline: this.pipeline.file, name: this.pipeline.name, command: this.options.command, params: this.pipeline.params, at: this.#startedAt});
     for (const instance of this.#selected) store.runs.setStep(this.#runId, this.#row(instance), {state: 'waiting'});
     this.#emit({type: 'run-start', runId: this.#runId, pipeline: this.pipeline.name, steps: this.#selected.map((i) => i.ref), at: this.#clock()});
