@@ -1,5 +1,6 @@
 // axx entry point: the only place that touches process.argv/env/exitCode and installs signal handlers.
 import {readFileSync} from 'node:fs';
+import {asStoreError} from '../engine/store/errors.js';
 import {commands} from './commands/index.js';
 import {ExitCode, UsageError, writeLine, type CliIo} from './command.js';
 import {CUDA_PROCESS_ENVIRONMENT} from '../onnx/cuda-environment.js';
@@ -45,6 +46,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof UsageError) {
       writeLine(io.stderr, `axx ${command.name}: ${error.message}\n\n${command.usage}`);
       return ExitCode.usage;
+    }
+    const storeError = asStoreError(error, 'the cache directory');
+    if (storeError !== undefined) {
+      writeLine(io.stderr, `axx ${command.name}: ${storeError.message}\n  hint: ${storeError.hint}`);
+      return storeError.kind === 'disk-full' ? ExitCode.stepFailed : ExitCode.usage;
     }
     writeLine(io.stderr, `axx ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return ExitCode.internal;

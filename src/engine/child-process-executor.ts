@@ -20,7 +20,8 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
     name: 'child-process',
     execute: (e: StepExecution) =>
       new Promise<Record<string, OutputValue>>((resolve, reject) => {
-        const child = fork(options.entry, [], {execArgv: options.execArgv, serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc']});
+        // Own process group, so an abort or a timeout also stops what the step started (a child of the child).
+        const child = fork(options.entry, [], {execArgv: options.execArgv, serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true});
         let settled = false;
         const settle = (fn: () => void): void => {
           if (settled) return;
@@ -31,9 +32,19 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
         const send = (message: ToChild): void => {
           if (child.connected) child.send(message);
         };
+        const signalGroup = (signal: NodeJS.Signals): void => {
+          if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+          try {
+            process.kill(-child.pid, signal);
+          } catch {
+            // Already gone.
+          }
+        };
+        // First the step's own abort (it may checkpoint), then SIGTERM, then SIGKILL of the whole group.
         const onAbort = (): void => {
           send({type: 'abort'});
-          setTimeout(() => child.kill('SIGKILL'), ABORT_GRACE_MS).unref();
+          setTimeout(() => signalGroup('SIGTERM'), ABORT_GRACE_MS).unref();
+          setTimeout(() => signalGroup('SIGKILL'), 2 * ABORT_GRACE_MS).unref();
         };
         e.signal.addEventListener('abort', onAbort, {once: true});
         // Anything a native library prints goes to the step log, not the terminal.

@@ -13,6 +13,8 @@ export interface StepSpec {
   matrix: {key: string; values: Json[]}[];
   needs: string[];
   retries: number;
+  /** Seconds an attempt may run (the step's `timeout:`, else its kind's); undefined: no limit. */
+  timeout?: number;
   resources: Record<string, number>;
   executor?: ExecutorName;
   outputs: Record<string, OutputDecl>;

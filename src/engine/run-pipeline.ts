@@ -14,6 +14,7 @@ import {bindInstance, type BoundInstance} from './resolve.js';
 import {checkResolvedParams} from './spec/load-pipeline.js';
 import {StepError, type OutputValue} from './step-kind.js';
 import {removeTree} from './store/cas.js';
+import {diskFullError, isDiskFull} from './store/errors.js';
 import {HEARTBEAT_MS} from './store/liveness.js';
 import type {OutputRecord, ResultRecord} from './store/results.js';
 import type {Store} from './store/store.js';
@@ -72,6 +73,56 @@ function delay(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** After a timeout, how long a step has to stop before the engine gives up waiting for it. */
+const TIMEOUT_GRACE_MS = 10_000;
+
+/**
+ * A step attempt's `timeout:`: aborts the step's signal when it passes (exec then stops its process
+ * group with SIGTERM and SIGKILL; the child-process executor kills its child), and stops waiting for a
+ * step that ignores the signal after a grace period.
+ */
+class StepDeadline {
+  readonly #controller = new AbortController();
+  readonly #timers: NodeJS.Timeout[] = [];
+  #giveUp: (() => void) | undefined;
+
+  constructor(readonly seconds: number | undefined) {
+    if (seconds === undefined) return;
+    this.#timers.push(setTimeout(() => this.#controller.abort(), seconds * 1000));
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  get expired(): boolean {
+    return this.#controller.signal.aborted;
+  }
+
+  error(): StepError {
+    return new StepError(`timed out after ${this.seconds} s`, 'the step was stopped; if it needs longer, raise timeout: (seconds) on the step', 'timeout');
+  }
+
+  /** Throws the timeout error if it passed while the step was finishing. */
+  check(): void {
+    if (this.expired) throw this.error();
+  }
+
+  race<T>(execution: Promise<T>): Promise<T> {
+    if (this.seconds === undefined) return execution;
+    const abandoned = new Promise<never>((_, reject) => {
+      this.#giveUp = () => reject(this.error());
+      this.#controller.signal.addEventListener('abort', () => this.#timers.push(setTimeout(() => this.#giveUp?.(), TIMEOUT_GRACE_MS)), {once: true});
+    });
+    return Promise.race([execution, abandoned]);
+  }
+
+  clear(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#giveUp = undefined;
+  }
+}
+
 export function runPipeline(pipeline: Pipeline, options: RunOptions): Promise<RunSummary> {
   return new PipelineRun(pipeline, options).run();
 }
@@ -114,12 +165,16 @@ class PipelineRun {
     const onAbort = (): void => this.#stop.abort(this.options.signal.reason);
     this.options.signal.addEventListener('abort', onAbort, {once: true});
     store.runs.recoverStale(this.#startedAt);
+    // Scratch dirs of killed runs would otherwise wait for `axx gc`.
+    await store.cas.clearDeadTemp({dryRun: false, now: this.#startedAt});
     store.runs.start({id: this.#runId, pipeline: this.pipeline.file, name: this.pipeline.name, command: this.options.command, params: this.pipeline.params, at: this.#startedAt});
     for (const instance of this.#selected) store.runs.setStep(this.#runId, this.#row(instance), {state: 'waiting'});
     this.#emit({type: 'run-start', runId: this.#runId, pipeline: this.pipeline.name, steps: this.#selected.map((i) => i.ref), at: this.#clock()});
     const heartbeat = setInterval(() => {
-      store.leases.heartbeat(this.#runId);
-      store.runs.heartbeat(this.#runId, this.#clock());
+      this.#record(() => {
+        store.leases.heartbeat(this.#runId);
+        store.runs.heartbeat(this.#runId, this.#clock());
+      });
     }, HEARTBEAT_MS);
     heartbeat.unref();
     try {
@@ -128,7 +183,7 @@ class PipelineRun {
     } finally {
       clearInterval(heartbeat);
       this.options.signal.removeEventListener('abort', onAbort);
-      store.leases.releaseAll(this.#runId);
+      this.#record(() => store.leases.releaseAll(this.#runId));
     }
     const interrupted = this.options.signal.aborted;
     for (const instance of this.#selected) {
@@ -136,7 +191,7 @@ class PipelineRun {
     }
     const reason = interrupted ? 'interrupted' : this.#failed ? 'failed' : 'passed';
     if (interrupted) this.#failure({reason: 'interrupted', resumeCommand: this.options.command});
-    store.runs.end(this.#runId, reason, this.#clock());
+    this.#record(() => store.runs.end(this.#runId, reason, this.#clock()));
     this.#emit({type: 'run-end', runId: this.#runId, reason, at: this.#clock()});
     const counts = {ran: 0, cached: 0, failed: 0, skipped: 0, interrupted: 0};
     for (const outcome of this.#outcomes.values()) counts[outcome]++;
@@ -148,8 +203,20 @@ class PipelineRun {
   }
 
   #emit(event: AxxEvent): void {
-    this.options.store.runs.record(this.#runId, event);
+    this.#record(() => this.options.store.runs.record(this.#runId, event));
     this.options.emit(event);
+  }
+
+  /**
+   * Writes to the run's record in the index. On a full disk the run goes on without its record (the
+   * events still reach the user) rather than crash; the step that needs space fails with a clear message.
+   */
+  #record(write: () => void): void {
+    try {
+      write();
+    } catch (error) {
+      if (!isDiskFull(error)) throw error;
+    }
   }
 
   #failure(failure: Failure): void {
@@ -159,7 +226,7 @@ class PipelineRun {
   #enqueue(instance: StepInstance): void {
     if (this.#stop.signal.aborted) return;
     this.#emit({type: 'step-queued', step: instance.ref, at: this.#clock()});
-    this.options.store.runs.setStep(this.#runId, this.#row(instance), {state: 'queued'});
+    this.#record(() => this.options.store.runs.setStep(this.#runId, this.#row(instance), {state: 'queued'}));
     void this.#queue.add(() => this.#process(instance));
   }
 
@@ -167,7 +234,7 @@ class PipelineRun {
     if (this.#outcomes.has(step.instance)) return;
     this.#outcomes.set(step.instance, outcome);
     const instance = this.pipeline.instances.get(step.instance)!;
-    this.options.store.runs.setStep(this.#runId, this.#row(instance), {state: outcome, cached: outcome === 'cached', endedAt: this.#clock()});
+    this.#record(() => this.options.store.runs.setStep(this.#runId, this.#row(instance), {state: outcome, cached: outcome === 'cached', endedAt: this.#clock()}));
     this.#emit({type: 'step-end', step, outcome, at: this.#clock()});
     if (outcome === 'ran' || outcome === 'cached') {
       for (const dependent of this.#dependents.get(step.instance) ?? []) {
@@ -192,7 +259,7 @@ class PipelineRun {
       const bound = await bindInstance(this.pipeline, instance, this.#results, this.options.store.cas, this.options.store.fileDigests);
       const misfit = checkResolvedParams(instance.step.kind, bound.params);
       if (misfit !== undefined) throw new StepError(misfit.message, 'the referenced output does not fit this parameter; check which output the reference names', misfit.param);
-      this.options.store.runs.setStep(this.#runId, this.#row(instance), {key: bound.key});
+      this.#record(() => this.options.store.runs.setStep(this.#runId, this.#row(instance), {key: bound.key}));
       if (await this.#reuse(instance, bound)) return;
       await this.#withLease(instance, bound);
     } catch (error) {
@@ -239,7 +306,7 @@ class PipelineRun {
       if (await this.#reuse(instance, bound)) return;
       await this.#execute(instance, bound);
     } finally {
-      store.leases.release(bound.key, this.#runId);
+      this.#record(() => store.leases.release(bound.key, this.#runId));
     }
   }
 
@@ -254,35 +321,39 @@ class PipelineRun {
       for (let attempt = 1; ; attempt++) {
         const startedAt = this.#clock();
         this.#emit({type: 'step-start', step: instance.ref, attempt, at: startedAt});
-        store.runs.setStep(this.#runId, this.#row(instance), {state: 'running', attempts: attempt, startedAt});
+        this.#record(() => store.runs.setStep(this.#runId, this.#row(instance), {state: 'running', attempts: attempt, startedAt}));
         const scratchDir = await store.cas.tempDir(instance.ref.instance);
+        const deadline = new StepDeadline(step.timeout);
         try {
-          const outputs = await this.#executor(instance).execute({
+          const outputs = await deadline.race(this.#executor(instance).execute({
             key: bound.key,
             kind: step.kind,
             params: bound.params,
             scratchDir,
             resources: tokens,
-            signal: this.#stop.signal,
+            signal: AbortSignal.any([this.#stop.signal, deadline.signal]),
             checkpoint: store.checkpoints.slot(bound.key),
             memo: store.memo.forKind(step.kind.name),
             progress: (done, total, unit) => this.#emit({type: 'step-progress', step: instance.ref, done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {}), at: this.#clock()}),
             log: (text, stream) => this.#emit({type: 'step-log', step: instance.ref, stream, text, at: this.#clock()}),
             metric: (name, value, x) => this.#emit({type: 'step-metric', step: instance.ref, name, value, ...(x !== undefined ? {x} : {}), at: this.#clock()}),
-          });
+          }));
           if (this.#stop.signal.aborted) throw new Interrupted();
+          deadline.check();
           const record = await this.#publish(instance, bound, outputs, scratchDir, startedAt);
           store.checkpoints.delete(bound.key);
           this.#results.set(instance.ref.instance, record);
           this.#finish(instance.ref, 'ran');
           return;
-        } catch (error) {
-          if (error instanceof Interrupted || this.#stop.signal.aborted) throw new Interrupted();
+        } catch (caught) {
+          if (caught instanceof Interrupted || this.#stop.signal.aborted) throw new Interrupted();
+          const error = deadline.expired ? deadline.error() : caught;
           if (attempt > step.retries) throw error;
           const delayMs = (this.options.retryBaseMs ?? 1000) * 2 ** (attempt - 1);
           this.#emit({type: 'step-retry', step: instance.ref, attempt: attempt + 1, delayMs, message: error instanceof Error ? error.message : String(error), at: this.#clock()});
           await delay(delayMs, this.#stop.signal);
         } finally {
+          deadline.clear();
           await removeTree(scratchDir);
         }
       }
@@ -310,6 +381,29 @@ class PipelineRun {
       }
       return full;
     };
+    try {
+      return await this.#commit(instance, bound, returned, outputs, inScratch, startedAt);
+    } catch (error) {
+      // Out of space: give back what this step moved into the store that no result uses, so that at
+      // least the run's failure can be recorded and the user's next command has room.
+      if (isDiskFull(error)) {
+        for (const output of Object.values(outputs)) {
+          if (output.type === 'file' && this.options.store.results.keysUsing(output.digest).length === 0) await cas.removeBlob(output.digest);
+        }
+      }
+      throw error;
+    }
+  }
+
+  async #commit(
+    instance: StepInstance,
+    bound: BoundInstance,
+    returned: Record<string, OutputValue>,
+    outputs: Record<string, OutputRecord>,
+    inScratch: (path: string) => Promise<string>,
+    startedAt: number,
+  ): Promise<ResultRecord> {
+    const {cas} = this.options.store;
     for (const [name, decl] of Object.entries(instance.step.outputs)) {
       const value = returned[name];
       if (value === undefined) throw new Error(`step kind "${instance.step.kind.name}" did not return its declared output "${name}"`);
@@ -334,9 +428,11 @@ class PipelineRun {
     return record;
   }
 
-  #fail(instance: StepInstance, error: unknown): void {
+  #fail(instance: StepInstance, cause: unknown): void {
     this.#failed = true;
     const step = instance.ref;
+    const full = isDiskFull(cause) ? diskFullError(this.options.store.dir) : undefined;
+    const error = full !== undefined ? new StepError(full.message, full.hint) : cause;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof StepError) {
       const diagnostic = {message, location: locateStep(this.pipeline, step.id, error.param), ...(error.hint !== undefined ? {hint: error.hint} : {})};
@@ -344,7 +440,7 @@ class PipelineRun {
     } else {
       this.#failure({reason: 'internal', step, error: error instanceof Error ? (error.stack ?? message) : message});
     }
-    this.options.store.runs.setStep(this.#runId, this.#row(instance), {error: message});
+    this.#record(() => this.options.store.runs.setStep(this.#runId, this.#row(instance), {error: message}));
     this.#finish(step, 'failed');
     if (this.options.failFast) this.#stop.abort(new Error('--fail-fast: a step failed'));
   }

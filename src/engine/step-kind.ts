@@ -115,6 +115,8 @@ export interface StepKind<P = any> {
    * Absent: the step restarts from scratch.
    */
   interruptNote?: string;
+  /** Default seconds an attempt may run before it is stopped, overridable per step (`timeout:`); none if absent. */
+  timeout?: number;
   /** Default resource tokens, overridable per step in YAML (`resources:`). */
   resources?: Record<string, number>;
   run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;

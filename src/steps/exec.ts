@@ -178,6 +178,8 @@ export const exec: StepKind<ExecParams> = {
   description: 'Run a shell command with declared input files and output files/directories.',
   schema,
   outputs: {},
+  // A hung command must not hold a run forever; a step's `timeout:` raises it.
+  timeout: 6 * 3600,
   outputsOf(params: ExecParams): Record<string, OutputDecl> {
     // Checked here too, so `axx validate` rejects an escaping path before anything runs.
     for (const [name, output] of Object.entries(params.outputs ?? {})) checkOutputPath(name, output.path);

@@ -168,11 +168,11 @@ steps:
     uses: exec
     retries: 2
     with:
-      run: "n=$(cat ../../../../count 2>/dev/null || echo 0); echo $((n+1)) > ../../../../count; [ $n -ge 1 ] && echo ok > o"
+      run: "n=$(cat ../../../../../count 2>/dev/null || echo 0); echo $((n+1)) > ../../../../../count; [ $n -ge 1 ] && echo ok > o"
       outputs: {o: {path: o}}
 `,
     });
-    // The scratch dir is <project>/cache/cas/tmp/<name>; the counter lives in the project dir.
+    // The scratch dir is <project>/cache/cas/tmp/<owner>/<name>; the counter lives in the project dir.
     const result = await run(dir);
     expect(result.outcomes['flaky']).toBe('ran');
     expect(result.out).toContain('"type":"step-retry"');
@@ -283,7 +283,7 @@ steps:
   slow:
     uses: exec
     with:
-      run: "head -c 100000 /dev/zero > partial; touch ../../../../started; for i in $(seq 600); do [ -f ../../../../release ] && break; sleep 0.1; done; cat $AXX_IN_0 > b"
+      run: "head -c 100000 /dev/zero > partial; touch ../../../../../started; for i in $(seq 600); do [ -f ../../../../../release ] && break; sleep 0.1; done; cat $AXX_IN_0 > b"
       inputs: ["\${{ steps.first.outputs.a }}"]
       outputs: {b: {path: b}}
 `;

@@ -1,10 +1,11 @@
 // The user's worst day, through the real CLI: hostile params, outputs that link out of the scratch
 // dir, corrupt blobs, gc beside runs, a full disk, a damaged index, floods of output.
-import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs';
+import {spawnSync} from 'node:child_process';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
-import {captureIo, removeProjects, tempProject} from './engine-helpers.js';
+import {captureIo, exited, removeProjects, spawnAxx, tempProject} from './engine-helpers.js';
 
 afterAll(removeProjects);
 
@@ -128,4 +129,144 @@ describe('hostile pipeline files get a located error and exit 2, fast', () => {
       expect(result.err).toMatch(error);
     });
   }
+});
+
+describe('gc beside running runs', () => {
+  it('gc --keep-last 1 in a loop beside 5 real runs breaks none of them', async () => {
+    // Each run publishes its own files and directory trees (tag) and one shared file, in a chain, so
+    // gc sees blobs moved in but not yet committed, and trees about to be read.
+    const step = (id: string, input: string | undefined) => `
+  ${id}:
+    uses: exec
+    with:
+      run: "mkdir -p tree/sub; seq 2000 | sed s/^/\${{ params.tag }}-${id}-/ > tree/sub/lines; ${input === undefined ? '' : 'cat $AXX_IN_0/sub/lines | wc -l > tree/count;'} echo shared > common"
+      ${input === undefined ? '' : `inputs: ["\${{ steps.${input}.outputs.tree }}"]`}
+      outputs: {tree: {path: tree, type: dir}, common: {path: common}}`;
+    const ids = ['s1', 's2', 's3', 's4'];
+    const pipeline = `params: {tag: t}\nsteps:${ids.map((id, i) => step(id, ids[i - 1])).join('')}\n`;
+    const dir = tempProject({'p.yaml': pipeline});
+    expect((await axx(dir, 'run', 'p.yaml', '-p', 'tag=old')).code).toBe(0);
+    const children = [1, 2, 3, 4, 5].map((n) => spawnAxx(['run', 'p.yaml', '-p', `tag=run${n}`], dir));
+    const codes = Promise.all(children.map((c) => exited(c)));
+    let running = true;
+    void codes.then(() => (running = false));
+    let passes = 0;
+    while (running) {
+      const gc = await axx(dir, 'gc', '--keep-last', '1');
+      expect(gc.code, gc.err).toBe(0);
+      passes++;
+    }
+    expect(await codes, children.map((c) => c.output()).join('\n')).toEqual([0, 0, 0, 0, 0]);
+    expect(passes).toBeGreaterThan(1);
+    expect((await axx(dir, 'cache', 'verify')).code).toBe(0);
+    for (const n of [1, 2, 3, 4, 5]) {
+      const again = await axx(dir, 'run', 'p.yaml', '-p', `tag=run${n}`);
+      expect(again.code, again.err).toBe(0);
+    }
+  }, 180_000);
+});
+
+describe('a full disk', () => {
+  it('fails the step with "no space left", leaves runs/gc/verify working, and gc frees the space', async (context) => {
+    const dir = tempProject({
+      'p.yaml': `
+params: {kb: 3000, tag: a}
+steps:
+  big:
+    uses: exec
+    with:
+      run: "head -c \${{ params.kb }}k /dev/urandom > big; echo \${{ params.tag }}"
+      outputs: {big: {path: big}}
+`,
+    });
+    const cache = join(dir, 'cache');
+    mkdirSync(cache);
+    const mount = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=8m', 'tmpfs', cache]);
+    if (mount.status !== 0) {
+      context.skip(`needs permission to mount a tmpfs (root): ${mount.stderr.toString().trim()}`);
+      return;
+    }
+    try {
+      expect((await axx(dir, 'run', 'p.yaml', '-p', 'kb=3000', '-p', 'tag=a')).code).toBe(0);
+      const full = await axx(dir, 'run', 'p.yaml', '-p', 'kb=5000', '-p', 'tag=b');
+      expect(full.code).toBe(1);
+      expect(full.err).toMatch(/no space left on|No space left on device/);
+      for (const command of [['runs'], ['cache', 'verify'], ['gc', '--dry-run']]) {
+        const result = await axx(dir, ...command);
+        expect(result.code, `${command.join(' ')}: ${result.err}`).toBe(0);
+      }
+      const gc = await axx(dir, 'gc', '--keep-last', '1');
+      expect(gc.code, gc.err).toBe(0);
+      expect(gc.out).toMatch(/removed 1 results, [1-9]/);
+      const again = await axx(dir, 'run', 'p.yaml', '-p', 'kb=5000', '-p', 'tag=b');
+      expect(again.code, again.err).toBe(0);
+    } finally {
+      spawnSync('umount', ['-l', cache]);
+    }
+  });
+});
+
+describe('a damaged index', () => {
+  const chain = `
+steps:
+  a:
+    uses: exec
+    with: {run: "seq 5 > a", outputs: {a: {path: a}}}
+  b:
+    uses: exec
+    with: {run: "wc -l < $AXX_IN_0 > b", inputs: ["\${{ steps.a.outputs.a }}"], outputs: {b: {path: b}}}
+`;
+  it('is reported with the repair command (exit 2, not 70); cache repair keeps what it can read and the next run works', async () => {
+    const dir = tempProject({'p.yaml': chain});
+    expect((await axx(dir, 'run', 'p.yaml')).code).toBe(0);
+    const index = join(dir, 'cache', 'index.sqlite');
+    writeFileSync(index, readFileSync(index).subarray(0, 100));
+    for (const command of [['runs'], ['run', 'p.yaml'], ['gc']]) {
+      const result = await axx(dir, ...command);
+      expect(result.code, `${command.join(' ')}: ${result.err}`).toBe(2);
+      expect(result.err).toMatch(/index.sqlite is damaged\n {2}hint: run "axx cache repair --cache .*cache"/);
+    }
+    const repair = await axx(dir, 'cache', 'repair');
+    expect(repair.code, repair.err).toBe(0);
+    expect(repair.out).toMatch(/new index started; .*; 2 blobs registered; the damaged index is in .*index-damaged-\d+/);
+    expect(existsSync(join(repair.out.split(' is in ')[1]!.trim(), 'index.sqlite'))).toBe(true);
+    const again = await axx(dir, 'run', 'p.yaml');
+    expect(again.code, again.err).toBe(0);
+    await axx(dir, 'export', 'b.b', 'b.txt');
+    expect(readFileSync(join(dir, 'b.txt'), 'utf8').trim()).toBe('5');
+  });
+
+  it('a readable index keeps its results through cache repair', async () => {
+    const dir = tempProject({'p.yaml': chain});
+    expect((await axx(dir, 'run', 'p.yaml')).code).toBe(0);
+    const repair = await axx(dir, 'cache', 'repair');
+    expect(repair.out).toMatch(/2 results kept, 0 dropped/);
+    expect((await axx(dir, 'run', 'p.yaml')).out).toMatch(/= a cached[\s\S]*= b cached/);
+  });
+});
+
+describe('a flood of output', () => {
+  it('1 MB of stdout in many lines runs in seconds and leaves a small index; the last line without a newline is kept', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  chatty:\n    uses: exec\n    with: {run: "seq 150000; printf tail-without-newline"}\n'});
+    const started = performance.now();
+    const result = await axx(dir, 'run', 'p.yaml');
+    // Generous for a loaded machine; it took 82 s before output was recorded in chunks with a cap.
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(result.code, result.err).toBe(0);
+    expect(result.out).toContain('tail-without-newline');
+    expect(statSync(join(dir, 'cache', 'index.sqlite')).size + (statSync(join(dir, 'cache', 'index.sqlite-wal'), {throwIfNoEntry: false})?.size ?? 0)).toBeLessThan(8 << 20);
+    const shown = await axx(dir, 'show', 'chatty');
+    expect(shown.out).toMatch(/the rest of its output is shown live but not recorded/);
+  });
+});
+
+describe('step timeouts', () => {
+  it('timeout: stops the whole command tree and fails the step, pointing at the timeout line', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  hang:\n    uses: exec\n    timeout: 1\n    with: {run: "sleep 60 & sleep 60; wait"}\n'});
+    const started = performance.now();
+    const result = await axx(dir, 'run', 'p.yaml');
+    expect(performance.now() - started).toBeLessThan(30_000);
+    expect(result.code).toBe(1);
+    expect(result.err).toMatch(/p\.yaml:4:\d+: step hang failed: timed out after 1 s\n {2}hint: .*raise timeout:/);
+  });
 });

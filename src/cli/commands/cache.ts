@@ -1,16 +1,29 @@
 // `axx cache verify`: rehash the CAS; corrupt blobs are quarantined and their results dropped.
-import {verifyStore} from '../../engine/store/maintenance.js';
+// `axx cache repair`: replace a damaged index, keeping every result it still yields.
+import {repairStore, verifyStore} from '../../engine/store/maintenance.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
-import {cacheOption, openStore} from '../project.js';
+import {cacheDir, cacheOption, openStore} from '../project.js';
 
 export const cacheCommand: Command = {
   name: 'cache',
-  usage: 'Usage: axx cache verify [--cache dir] [--json]\n\nExit 0 if every blob matches its digest, 1 if corrupt blobs were found (they are moved to cas/quarantine/ and the results using them are dropped, so the next run recomputes them).',
+  usage:
+    'Usage: axx cache verify [--cache dir] [--json]\n       axx cache repair [--cache dir] [--json]\n\n' +
+    'verify: exit 0 if every blob matches its digest, 1 if corrupt blobs were found (they are moved to cas/quarantine/ and the results using them are dropped, so the next run recomputes them).\n' +
+    'repair: moves a damaged index.sqlite aside (to index-damaged-<time>/, never deleted), starts a fresh one with every result the damaged file still yields whose blobs are present, and registers all blobs; the next run recomputes the rest.',
   async run(argv, io) {
     const args = parseArgs(argv, [cacheOption, {name: 'json', type: 'flag'}]);
     const [sub, ...rest] = args.positionals;
-    if (sub !== 'verify' || rest.length > 0) throw new UsageError(sub === undefined ? 'give a subcommand: verify' : `unknown subcommand "${sub}"; known: verify`);
+    if ((sub !== 'verify' && sub !== 'repair') || rest.length > 0) throw new UsageError(sub === undefined ? 'give a subcommand: verify or repair' : `unknown subcommand "${sub}"; known: verify, repair`);
+    if (sub === 'repair') {
+      const repaired = await repairStore(cacheDir(args, io), Date.now());
+      if (args.flags.has('json')) writeLine(io.stdout, JSON.stringify(repaired));
+      else {
+        const read = repaired.readable ? `${repaired.salvagedResults} results kept, ${repaired.droppedResults} dropped (blobs missing)` : 'the damaged index could not be read: no results kept (the next run recomputes them)';
+        writeLine(io.stdout, `new index started; ${read}; ${repaired.registeredBlobs} blobs registered; the damaged index is in ${repaired.movedTo}`);
+      }
+      return ExitCode.ok;
+    }
     using store = openStore(args, io);
     const report = await verifyStore(store);
     if (args.flags.has('json')) writeLine(io.stdout, JSON.stringify(report));

@@ -101,6 +101,7 @@ interface RawStep {
   needs?: string[];
   matrix?: Record<string, Json[] | string>;
   retries?: number;
+  timeout?: number;
   resources?: Record<string, number>;
   executor?: 'in-process' | 'child-process';
 }
@@ -162,12 +163,14 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
       else if (need === id) report(`step "${id}" needs itself`, ['steps', id, 'needs', i], 'remove it from needs');
     }
     if (brokenSteps.has(id) || matrix === undefined) continue;
+    const timeout = step.timeout ?? kind.timeout;
     const spec: StepSpec = {
       id,
       kind,
       matrix,
       needs: step.needs ?? [],
       retries: step.retries ?? 0,
+      ...(timeout !== undefined ? {timeout} : {}),
       resources: {...(kind.resources ?? {cpu: 1}), ...(step.resources ?? {})},
       ...(step.executor !== undefined ? {executor: step.executor} : {}),
       outputs: kind.outputs,

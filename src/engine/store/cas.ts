@@ -8,6 +8,13 @@ import {sha256Hex} from '../canonical-json.js';
 import {hashFile} from '../../util/hash-file.js';
 import {dirManifest, FILE_CONCURRENCY, FileDigestMemo, type DirEntry} from '../file-digest.js';
 import {mapLimit} from '../map-limit.js';
+import {isAlive, thisHost} from './liveness.js';
+
+/** Temp dirs live under tmp/pid<pid>@<host>/, so gc can tell a dead process's leftovers from a live one's. */
+const OWNER = /^pid(\d+)@(.+)$/;
+const ownerName = (pid: number, host: string): string => `pid${pid}@${host.replace(/[^A-Za-z0-9._-]/g, '_')}`;
+/** Leftovers of a process on another host (whose pid we cannot ask about) are removed after this long. */
+const FOREIGN_TEMP_TTL_MS = 24 * 3600_000;
 
 export interface StoredArtifact {
   type: 'file' | 'dir';
@@ -64,9 +71,9 @@ export class Cas {
     );
   }
 
-  /** A directory next to the store (same filesystem, so outputs can be renamed in). */
+  /** A directory next to the store (same filesystem, so outputs can be renamed in), owned by this process. */
   async tempDir(prefix: string): Promise<string> {
-    const dir = join(this.#tmp, `${prefix.replace(/[^A-Za-z0-9._=,-]/g, '_').slice(0, 80)}-${randomBytes(6).toString('hex')}`);
+    const dir = join(this.#tmp, ownerName(process.pid, thisHost), `${prefix.replace(/[^A-Za-z0-9._=,-]/g, '_').slice(0, 80)}-${randomBytes(6).toString('hex')}`);
     await mkdir(dir, {recursive: true});
     return dir;
   }
@@ -81,10 +88,15 @@ export class Cas {
 
   async putBytes(bytes: Uint8Array): Promise<StoredArtifact> {
     const digest = sha256Hex(bytes);
-    if (!(await this.has({type: 'file', digest}))) {
-      const tmp = join(await this.tempDir('bytes'), 'blob');
-      await writeFile(tmp, bytes);
-      await this.#adopt(tmp, digest);
+    if (await this.has({type: 'file', digest})) await this.#touch(this.blobPath(digest));
+    else {
+      const dir = await this.tempDir('bytes');
+      try {
+        await writeFile(join(dir, 'blob'), bytes);
+        await this.#adopt(join(dir, 'blob'), digest);
+      } finally {
+        await rm(dir, {recursive: true, force: true});
+      }
     }
     return {type: 'file', digest, size: bytes.byteLength};
   }
@@ -110,7 +122,7 @@ export class Cas {
 
   async #materialise(digest: string, entries: readonly DirEntry[]): Promise<void> {
     const target = this.dirPath(digest);
-    if (await this.has({type: 'dir', digest})) return;
+    if (await this.has({type: 'dir', digest})) return this.#touch(target);
     const tmp = await this.tempDir('dir');
     for (const dir of new Set(entries.map((e) => dirname(join(tmp, ...e.path.split('/')))))) await mkdir(dir, {recursive: true});
     await mapLimit(entries, FILE_CONCURRENCY, async (entry) => {
@@ -132,6 +144,7 @@ export class Cas {
   async #adopt(path: string, digest: string): Promise<void> {
     const target = this.blobPath(digest);
     if (await this.has({type: 'file', digest})) {
+      await this.#touch(target);
       await rm(path, {force: true});
       return;
     }
@@ -139,13 +152,33 @@ export class Cas {
     // A symlink or a hard link would let the store share bytes (and chmod) with a file outside
     // the scratch dir that someone may still change: store a private copy instead.
     const info = await lstat(path);
-    let source = path;
-    if (info.isSymbolicLink() || info.nlink > 1) {
-      source = join(await this.tempDir('copy'), 'blob');
-      await copyFile(path, source);
+    if (!info.isSymbolicLink() && info.nlink === 1) {
+      await chmod(path, 0o444);
+      await rename(path, target);
+      return;
     }
-    await chmod(source, 0o444);
-    await rename(source, target);
+    const copyDir = await this.tempDir('copy');
+    try {
+      await copyFile(path, join(copyDir, 'blob'));
+      await chmod(join(copyDir, 'blob'), 0o444);
+      await rename(join(copyDir, 'blob'), target);
+    } finally {
+      await rm(copyDir, {recursive: true, force: true});
+    }
+  }
+
+  /**
+   * Marks an existing blob or tree as just used (chmod sets its ctime): gc spares anything whose ctime is
+   * recent, so a result that reuses an unreferenced blob is not left pointing at a removed one.
+   */
+  async #touch(path: string): Promise<void> {
+    const mode = (await stat(path).catch(() => undefined))?.mode;
+    if (mode !== undefined) await chmod(path, mode & 0o7777).catch(() => undefined);
+  }
+
+  /** When a blob or tree last arrived or was reused (its ctime); undefined if absent. */
+  async arrivedAt(artifact: {type: 'file' | 'dir'; digest: string}): Promise<number | undefined> {
+    return (await stat(this.pathOf(artifact)).catch(() => undefined))?.ctimeMs;
   }
 
   /**
@@ -245,11 +278,25 @@ export class Cas {
     return movedTo;
   }
 
-  /** Leftover temp dirs (crashed writers); safe only while no run is active. */
-  async clearTemp(): Promise<number> {
-    const entries = await readdir(this.#tmp).catch(() => []);
-    for (const entry of entries) await removeTree(join(this.#tmp, entry));
-    return entries.length;
+  /**
+   * Temp and scratch dirs left by processes that are gone (killed runs); with `dryRun`, only counted.
+   * A live process's dirs are never touched.
+   */
+  async clearDeadTemp(options: {dryRun: boolean; now: number}): Promise<number> {
+    let removed = 0;
+    for (const owner of await readdir(this.#tmp).catch(() => [] as string[])) {
+      const path = join(this.#tmp, owner);
+      const match = OWNER.exec(owner);
+      let dead: boolean;
+      // Not an owner dir (the layout before owners): gone once it is a day old.
+      if (match === null) dead = options.now - ((await stat(path).catch(() => undefined))?.mtimeMs ?? options.now) > FOREIGN_TEMP_TTL_MS;
+      else if (match[2] === ownerName(0, thisHost).slice('pid0@'.length)) dead = !isAlive(Number(match[1]), thisHost, 0, options.now);
+      else dead = options.now - ((await stat(path).catch(() => undefined))?.mtimeMs ?? options.now) > FOREIGN_TEMP_TTL_MS;
+      if (!dead) continue;
+      removed += (await readdir(path).catch(() => [])).length;
+      if (!options.dryRun) await removeTree(path);
+    }
+    return removed;
   }
 }
 

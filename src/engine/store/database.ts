@@ -120,11 +120,15 @@ export function openDatabase(file: string): Db {
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
+  // Without a limit the WAL file keeps its largest size after a checkpoint; on a full disk that space is needed back.
+  db.pragma(`journal_size_limit = ${4 << 20}`);
   migrate(db);
   return db;
 }
 
 function migrate(db: Db): void {
+  // Nothing to write when current: opening must work on a full disk, so `gc` can free it.
+  if ((db.pragma('user_version', {simple: true}) as number) === MIGRATIONS.length) return;
   // IMMEDIATE: two processes opening a fresh cache must not both run migration 0.
   db.transaction(() => {
     const version = db.pragma('user_version', {simple: true}) as number;

@@ -1,12 +1,16 @@
 // Store upkeep: `cache verify` (rehash every blob, quarantine corrupt ones, drop the results that
-// used them so the next run recomputes) and `gc` (remove what no kept result or checkpoint needs).
-import {stat} from 'node:fs/promises';
+// used them so the next run recomputes), `gc` (remove what no kept result or checkpoint needs) and
+// `cache repair` (replace a damaged index, keeping what it still yields).
+import {mkdir, rename, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import Database from 'better-sqlite3';
 import {mapLimit} from '../map-limit.js';
 import {isAlive} from './liveness.js';
+import type {ResultRecord} from './results.js';
+import {Store} from './store.js';
 
 /** Blobs rehashed at once: enough to overlap reads of small blobs with hashing. */
 const VERIFY_CONCURRENCY = 4;
-import type {Store} from './store.js';
 
 export interface VerifyReport {
   checked: number;
@@ -51,18 +55,34 @@ export interface GcReport {
   removedBlobs: number;
   removedDirs: number;
   freedBytes: number;
+  /** Scratch and temp dirs of processes that are gone. */
   tempDirs: number;
+  /** Unreferenced blobs and trees kept because they arrived while a run may still be publishing them. */
+  keptRecent: number;
   dryRun: boolean;
 }
 
+/**
+ * Unreferenced blobs and trees that arrived (or were reused) after the oldest live run started, or after
+ * gc itself started, are kept: a run may have moved them in and not yet committed its result. File times
+ * come from the kernel's coarse clock, which may lag Date.now() by a tick: this margin covers it.
+ */
+export const GC_CLOCK_MARGIN_MS = 100;
+
+/**
+ * Removes what no kept result or checkpoint needs. Safe beside running runs: their results are kept,
+ * anything that arrived since the oldest of them (or gc) started is kept, and only dead
+ * processes' temp dirs are removed. Files go before index rows, so a full disk can be freed.
+ */
 export async function collectGarbage(store: Store, options: {dryRun: boolean; keepLast?: number; now: number}): Promise<GcReport> {
+  const live = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
+  const keepSince = Math.min(options.now, ...live.map((r) => r.startedAt)) - GC_CLOCK_MARGIN_MS;
   let results = store.results.all();
-  let droppedResults = 0;
+  let drop: string[] = [];
   if (options.keepLast !== undefined) {
     const keep = store.runs.keysOfRecentRuns(options.keepLast);
-    const drop = results.filter((r) => !keep.has(r.key));
-    droppedResults = drop.length;
-    if (!options.dryRun) for (const r of drop) store.results.delete(r.key);
+    for (const key of store.runs.keysOfRuns(live.map((r) => r.id))) keep.add(key);
+    drop = results.filter((r) => !keep.has(r.key)).map((r) => r.key);
     results = results.filter((r) => keep.has(r.key));
   }
   const liveBlobs = store.checkpoints.referencedDigests();
@@ -76,10 +96,17 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
       }
     }
   }
+  const recent = async (artifact: {type: 'file' | 'dir'; digest: string}): Promise<boolean> => ((await store.cas.arrivedAt(artifact)) ?? 0) >= keepSince;
+  let keptRecent = 0;
   let freedBytes = 0;
   let removedBlobs = 0;
   for (const digest of await store.cas.listBlobs()) {
     if (liveBlobs.has(digest)) continue;
+    // Checked right before removing: a run may have reused it since the listing.
+    if (await recent({type: 'file', digest})) {
+      keptRecent++;
+      continue;
+    }
     freedBytes += (await stat(store.cas.blobPath(digest)).catch(() => ({size: 0}))).size;
     removedBlobs++;
     if (!options.dryRun) await store.cas.removeBlob(digest);
@@ -87,12 +114,98 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
   let removedDirs = 0;
   for (const digest of await store.cas.listDirs()) {
     if (liveDirs.has(digest)) continue;
+    if (await recent({type: 'dir', digest})) {
+      keptRecent++;
+      continue;
+    }
     removedDirs++;
     if (!options.dryRun) await store.cas.removeDir(digest);
   }
-  // Temp dirs belong to running steps unless no run is alive.
-  const active = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
-  const tempDirs = active.length === 0 && !options.dryRun ? await store.cas.clearTemp() : 0;
-  if (!options.dryRun) store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
-  return {droppedResults, removedBlobs, removedDirs, freedBytes, tempDirs, dryRun: options.dryRun};
+  const tempDirs = await store.cas.clearDeadTemp({dryRun: options.dryRun, now: options.now});
+  if (!options.dryRun) {
+    for (const key of drop) store.results.delete(key);
+    store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
+  }
+  return {droppedResults: drop.length, removedBlobs, removedDirs, freedBytes, tempDirs, keptRecent, dryRun: options.dryRun};
+}
+
+export interface RepairReport {
+  /** Where the damaged index files were moved. */
+  movedTo: string;
+  /** Results read back from the damaged index whose artifacts are all in the CAS. */
+  salvagedResults: number;
+  /** Results read back but dropped because an artifact is missing. */
+  droppedResults: number;
+  /** Whether the damaged index could be read at all. */
+  readable: boolean;
+  /** Blobs registered as artifacts, so `axx export <digest>` finds them. */
+  registeredBlobs: number;
+}
+
+/**
+ * `axx cache repair`: moves a damaged index aside (never deleting it), opens a fresh one, copies over
+ * every result the damaged file still yields whose artifacts are present, and registers the CAS's blobs.
+ * What cannot be read is recomputed by the next run.
+ */
+export async function repairStore(dir: string, now: number): Promise<RepairReport> {
+  const movedTo = join(dir, `index-damaged-${now}`);
+  await mkdir(movedTo, {recursive: true});
+  for (const suffix of ['', '-wal', '-shm']) {
+    await rename(join(dir, `index.sqlite${suffix}`), join(movedTo, `index.sqlite${suffix}`)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
+  }
+  const rows = readResultRows(join(movedTo, 'index.sqlite'));
+  using store = Store.open(dir);
+  let salvagedResults = 0;
+  let droppedResults = 0;
+  for (const row of rows ?? []) {
+    const record = resultFromRow(row);
+    if (record === undefined || !(await store.results.usable(record))) {
+      droppedResults++;
+      continue;
+    }
+    store.results.publish(record, record.createdAt);
+    salvagedResults++;
+  }
+  const register = store.db.prepare("INSERT OR IGNORE INTO artifacts (digest, type, size, created_at) VALUES (?, 'file', ?, ?)");
+  let registeredBlobs = 0;
+  for (const digest of await store.cas.listBlobs()) {
+    const size = (await stat(store.cas.blobPath(digest)).catch(() => undefined))?.size;
+    if (size !== undefined && register.run(digest, size, now).changes > 0) registeredBlobs++;
+  }
+  return {movedTo, salvagedResults, droppedResults, readable: rows !== undefined, registeredBlobs};
+}
+
+/** The results table of a damaged index, as far as SQLite can still read it; undefined if not at all. */
+function readResultRows(file: string): Record<string, unknown>[] | undefined {
+  try {
+    const db = new Database(file, {readonly: true, fileMustExist: true});
+    try {
+      return db.prepare('SELECT * FROM results').all() as Record<string, unknown>[];
+    } finally {
+      db.close();
+    }
+  } catch {
+    // Unreadable (truncated header, corrupt pages): nothing to salvage, the next run recomputes.
+    return undefined;
+  }
+}
+
+function resultFromRow(row: Record<string, unknown>): ResultRecord | undefined {
+  try {
+    return {
+      key: String(row['key']),
+      stepId: String(row['step_id']),
+      instance: String(row['instance']),
+      kind: String(row['kind']),
+      keyParts: JSON.parse(String(row['key_parts'])) as ResultRecord['keyParts'],
+      outputs: JSON.parse(String(row['outputs'])) as ResultRecord['outputs'],
+      runId: String(row['run_id']),
+      durationMs: Number(row['duration_ms']),
+      createdAt: Number(row['created_at']),
+    };
+  } catch {
+    return undefined;
+  }
 }

@@ -3,10 +3,13 @@
 import type {AxxEvent} from '../events.js';
 import type {Json} from '../step-kind.js';
 import type {Db} from './database.js';
+import {isDiskFull} from './errors.js';
 import {isAlive, thisHost} from './liveness.js';
 
 /** Recorded progress: at most one event per step per this interval (plus the last one). */
 export const PROGRESS_EVERY_MS = 500;
+/** Log text recorded per step instance and run; past it one notice stands for the rest, so a flood of output cannot fill the disk. */
+export const LOG_BYTES_PER_STEP = 256 * 1024;
 
 export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted';
 
@@ -57,6 +60,8 @@ export class RunLog {
   /** Per run and step instance: when progress was last written, and the newest progress held back since. */
   readonly #progressAt = new Map<string, number>();
   readonly #heldProgress = new Map<string, Extract<AxxEvent, {type: 'step-progress'}>>();
+  /** Per run and step instance: log bytes recorded so far. */
+  readonly #logBytes = new Map<string, number>();
   readonly #eventsAfter;
   readonly #insertEvent;
   readonly #insertLog;
@@ -92,7 +97,14 @@ export class RunLog {
   /** Runs left `running` by a process that died (kill -9, power loss) are marked interrupted. */
   recoverStale(now: number): string[] {
     const stale = (this.db.prepare("SELECT * FROM runs WHERE status = 'running'").all() as RunRow[]).filter((r) => !isAlive(r.pid, r.host, r.ended_at ?? r.started_at, now));
-    for (const run of stale) this.end(run.id, 'interrupted', now);
+    for (const run of stale) {
+      try {
+        this.end(run.id, 'interrupted', now);
+      } catch (error) {
+        // On a full disk the listing must still work (so the user can see what to gc); marked next time.
+        if (!isDiskFull(error)) throw error;
+      }
+    }
     return stale.map((r) => r.id);
   }
 
@@ -132,7 +144,18 @@ export class RunLog {
     } else if (event.type === 'run-end') {
       for (const slot of this.#heldProgress.keys()) if (slot.startsWith(`${runId}\0`)) this.#flushProgress(slot, runId);
     }
-    if (event.type === 'step-log') this.#insertLog.run(runId, event.step.instance, event.at, event.stream, event.text);
+    if (event.type === 'step-log') {
+      const slot = `${runId}\0${event.step.instance}`;
+      const before = this.#logBytes.get(slot) ?? 0;
+      const after = before + Buffer.byteLength(event.text);
+      this.#logBytes.set(slot, after);
+      if (before >= LOG_BYTES_PER_STEP) return;
+      if (after > LOG_BYTES_PER_STEP) {
+        const notice = `[axx] this step's log passed ${LOG_BYTES_PER_STEP / 1024} KiB; the rest of its output is shown live but not recorded`;
+        event = {...event, text: `${event.text}\n${notice}`};
+      }
+      this.#insertLog.run(runId, event.step.instance, event.at, event.stream, event.text);
+    }
     else if (event.type === 'step-metric') this.#insertMetric.run(runId, event.step.instance, event.name, event.value, event.x ?? null, event.at);
     this.#append(runId, event);
   }
@@ -223,5 +246,11 @@ export class RunLog {
       .prepare('SELECT DISTINCT rs.key FROM run_steps rs WHERE rs.key IS NOT NULL AND rs.run_id IN (SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT ?)')
       .all(count) as {key: string}[];
     return new Set(rows.map((r) => r.key));
+  }
+
+  /** Keys the given runs bound so far (gc keeps their results while they run). */
+  keysOfRuns(runIds: readonly string[]): Set<string> {
+    const select = this.db.prepare('SELECT DISTINCT key FROM run_steps WHERE run_id = ? AND key IS NOT NULL');
+    return new Set(runIds.flatMap((id) => (select.all(id) as {key: string}[]).map((r) => r.key)));
   }
 }

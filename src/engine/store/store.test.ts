@@ -1,6 +1,6 @@
-import {linkSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
-import {join} from 'node:path';
+import {linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {hostname, tmpdir} from 'node:os';
+import {basename, dirname, join} from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {KEY_SCHEMA_VERSION} from '../cache-key.js';
 import {openDatabase, SCHEMA_VERSION} from './database.js';
@@ -111,10 +111,12 @@ describe('Store', () => {
     const orphan = await store.cas.putFile(await scratchFile(store, 'orphan'));
     await store.checkpoints.slot('ck').save({epoch: 1}, {weights: new Uint8Array([1, 2, 3])});
     store.results.publish({key: 'k1', stepId: 's', instance: 's', kind: 'k', keyParts, outputs: {o: kept}, runId: 'r', durationMs: 5}, 1);
-    const dry = await collectGarbage(store, {dryRun: true, now: Date.now()});
+    // gc spares what arrived after it started; a second later the orphan is old enough.
+    const later = Date.now() + 1000;
+    const dry = await collectGarbage(store, {dryRun: true, now: later});
     expect(dry.removedBlobs).toBe(1);
     expect(await store.cas.has(orphan)).toBe(true);
-    await collectGarbage(store, {dryRun: false, now: Date.now()});
+    await collectGarbage(store, {dryRun: false, now: later});
     expect(await store.cas.has(orphan)).toBe(false);
     expect(await store.cas.has(kept)).toBe(true);
     expect((await store.checkpoints.slot('ck').load())!.files['weights']).toEqual(new Uint8Array([1, 2, 3]));
@@ -161,5 +163,21 @@ describe('Store', () => {
     expect(store.runs.recoverStale(Date.now())).toEqual(['r1']);
     expect(store.runs.get('r1')!.status).toBe('interrupted');
     expect(store.runs.steps('r1')[0]!.state).toBe('interrupted');
+  });
+});
+
+describe('temp dirs', () => {
+  it('removes the scratch dirs of a dead process (counting them in a dry run), never a live one, and leaves no empty dir per blob', async () => {
+    using store = tempStore();
+    const mine = await store.cas.tempDir('running-step');
+    await store.cas.putBytes(new Uint8Array([1, 2, 3]));
+    // A pid above the kernel's limit (4194304) is never alive.
+    const dead = join(store.dir, 'cas', 'tmp', `pid4999999@${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}`, 'killed-step-abc');
+    mkdirSync(dead, {recursive: true});
+    expect(await store.cas.clearDeadTemp({dryRun: true, now: Date.now()})).toBe(1);
+    expect(statSync(dead).isDirectory()).toBe(true);
+    expect(await store.cas.clearDeadTemp({dryRun: false, now: Date.now()})).toBe(1);
+    expect(() => statSync(dead)).toThrow();
+    expect(readdirSync(dirname(mine))).toEqual([basename(mine)]);
   });
 });

@@ -2,6 +2,7 @@
 import {mkdirSync} from 'node:fs';
 import {join} from 'node:path';
 import {Cas} from './cas.js';
+import {asStoreError, isDiskFull} from './errors.js';
 import {Checkpoints} from './checkpoints.js';
 import {openDatabase, type Db} from './database.js';
 import {Leases} from './leases.js';
@@ -28,7 +29,14 @@ export class Store implements Disposable {
     const set = this.db.prepare('INSERT OR REPLACE INTO file_digests (stat_key, digest, seen_at) VALUES (?, ?, ?)');
     this.fileDigests = new FileDigestMemo({
       get: (statKey) => (get.get(statKey) as {digest: string} | undefined)?.digest,
-      set: (statKey, digest) => void set.run(statKey, digest, Date.now()),
+      set: (statKey, digest) => {
+        try {
+          set.run(statKey, digest, Date.now());
+        } catch (error) {
+          // Only a memo: on a full disk, hash again next time rather than fail.
+          if (!isDiskFull(error)) throw error;
+        }
+      },
     });
     this.cas = new Cas(join(dir, 'cas'), this.fileDigests);
     this.results = new Results(this.db, this.cas);
@@ -38,8 +46,13 @@ export class Store implements Disposable {
     this.memo = new Memo(this.db);
   }
 
+  /** Throws a StoreError (with the way out) if the index is damaged or the disk too full to open it. */
   static open(dir: string): Store {
-    return new Store(dir);
+    try {
+      return new Store(dir);
+    } catch (error) {
+      throw asStoreError(error, dir) ?? error;
+    }
   }
 
   close(): void {
