@@ -206,6 +206,7 @@ async function guarded<T>(p: FinetuneParams, f: () => T | Promise<T>): Promise<T
 export const finetuneKind: StepKind<FinetuneParams> = {
   name: 'finetune',
   version: 1,
+  interruptNote: 'resumes from its last checkpoint (every checkpointEvery steps)',
   description: 'Approximate-aware finetuning: train the float weights through the approximate forward pass (straight-through or table-derived backward, frozen scales), re-emit the approximate model',
   schema,
   outputs: {
