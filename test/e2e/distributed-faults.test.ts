@@ -145,6 +145,10 @@ describe('distributed faults', () => {
     const server = await redis();
     const blobs = scratch('blobs');
     const w = await worker(server.url, blobs, []);
+    const listing = captureIo(dir);
+    expect(await runCli(['workers', '--redis', server.url], listing), listing.stderrText()).toBe(0);
+    expect(listing.stdoutText()).toMatch(new RegExp(`^1 worker on redis://127.0.0.1:${server.port}; jobs waiting 0`));
+    expect(listing.stdoutText()).toMatch(/:\d+ {2}axx [\d.]+, onnxruntime [\d.]+ {2}concurrency 1, no resources declared\n/);
     const clients = [redisClient(server.url), redisClient(server.url)];
     const queue = new Queue(STEP_QUEUE, {connection: asConnection(clients[0]!)});
     const events = new QueueEvents(STEP_QUEUE, {connection: asConnection(clients[1]!)});

@@ -15,6 +15,7 @@ import {showCommand} from './show.js';
 import {validateCommand} from './validate.js';
 import {watchCommand} from './watch.js';
 import {workerCommand} from './worker.js';
+import {workersCommand} from './workers.js';
 
 export const commands: readonly Command[] = [
   runCommand,
@@ -32,4 +33,5 @@ export const commands: readonly Command[] = [
   multipliersCommand,
   multiplierCommand,
   workerCommand,
+  workersCommand,
 ];

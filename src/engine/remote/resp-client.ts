@@ -45,9 +45,10 @@ export function parseRedisUrl(text: string): RedisTarget {
   };
 }
 
-/** The text with the password of any Redis URL in it replaced by "***": the only form that may be printed or logged. */
+/** The text with the password of any URL in it replaced by "***": the only form that may be printed or logged. */
 export function redactRedisUrl(text: string): string {
-  return text.replace(/(rediss?:\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+  // Any scheme: a mistyped one (http://user:pass@…) is echoed in the error that rejects it.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
 }
 
 class RespParser {
