@@ -40,6 +40,9 @@ export class QueueExecutor implements Executor {
     this.#clients = [redisClient(options.redisUrl), redisClient(options.redisUrl)] as const;
     this.#queue = new Queue(STEP_QUEUE, {connection: asConnection(this.#clients[0])});
     this.#events = new QueueEvents(STEP_QUEUE, {connection: asConnection(this.#clients[1])});
+    // Every job in flight waits with its own listeners (BullMQ's waitUntilFinished); there is no leak to warn of.
+    this.#queue.setMaxListeners(0);
+    this.#events.setMaxListeners(0);
     // Connection drops are retried by the client; waiting steps say so through their logs.
     this.#queue.on('error', () => undefined);
     this.#events.on('error', () => undefined);
