@@ -141,6 +141,22 @@ describe('distributed faults', () => {
     expect(runsOf(runs)).toBe(1);
   }, 120_000);
 
+  it('with no worker connected the run says so within seconds, waits, and finishes once one connects', async () => {
+    const server = await redis();
+    const blobs = scratch('blobs');
+    const io = captureIo(dir);
+    const run = runCli(['run', slowPipeline(scratch('runs'), 0), '--cache', scratch('coordinator'), '--redis', server.url, '--blobs', blobs], io);
+    const started = Date.now();
+    const output = (): string => io.stdoutText() + io.stderrText();
+    while (!output().includes('no worker reachable')) {
+      expect(Date.now() - started, output()).toBeLessThan(30_000);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(output()).toContain(`no worker reachable on ${server.url}: waiting (start one with: axx worker --redis ${server.url} --blobs ${blobs})`);
+    await worker(server.url, blobs);
+    expect(await run, output()).toBe(0);
+  }, 120_000);
+
   it('refuses jobs of another version and exec without --allow-exec, and rejects payloads that do not fit the kind', async () => {
     const server = await redis();
     const blobs = scratch('blobs');
