@@ -5,7 +5,7 @@
 import {Queue, QueueEvents, type Job} from 'bullmq';
 import {join} from 'node:path';
 import {link, mkdir, readdir} from 'node:fs/promises';
-import type {Executor, StepExecution} from '../executor.js';
+import {relayUpdate, type Executor, type StepExecution} from '../executor.js';
 import {StepError, type OutputValue} from '../step-kind.js';
 import type {Cas} from '../store/cas.js';
 import {encodeArtifactParams} from './artifact-params.js';
@@ -48,7 +48,7 @@ export class QueueExecutor implements Executor {
     this.#events.on('error', () => undefined);
     this.#events.on('progress', ({jobId, data}) => {
       const execution = this.#watching.get(jobId);
-      if (execution !== undefined) relayUpdate(execution, data as JobUpdate);
+      if (execution !== undefined) relayJobUpdate(execution, data as JobUpdate);
     });
   }
 
@@ -161,24 +161,10 @@ export class QueueExecutor implements Executor {
   }
 }
 
-function relayUpdate(e: StepExecution, update: JobUpdate): void {
-  switch (update.type) {
-    case 'started':
-      e.log(`running on worker ${update.worker}`, 'stderr');
-      return;
-    case 'refused':
-      e.log(`worker ${update.worker} refused the job: ${update.reason}`, 'stderr');
-      return;
-    case 'progress':
-      e.progress(update.done, update.total, update.unit);
-      return;
-    case 'log':
-      e.log(update.text, update.stream);
-      return;
-    case 'metric':
-      e.metric(update.name, update.value, update.step);
-      return;
-  }
+function relayJobUpdate(e: StepExecution, update: JobUpdate): void {
+  if (update.type === 'started') e.log(`running on worker ${update.worker}`, 'stderr');
+  else if (update.type === 'refused') e.log(`worker ${update.worker} refused the job: ${update.reason}`, 'stderr');
+  else relayUpdate(e, update);
 }
 
 /** A writable tree of hard links to a read-only store tree (the engine moves files out of it). */
