@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync, mkdirSync, readFileSync} from 'node:fs';
+import {chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -38,7 +38,6 @@ describe('artifact parameters', () => {
     const target = new Cas(join(dir, 'damaged-target'));
     writeFileSync(join(dir, 'x'), 'original');
     const artifact = await source.putFile(join(dir, 'x'));
-    const {chmodSync} = await import('node:fs');
     chmodSync(source.blobPath(artifact.digest), 0o644);
     writeFileSync(source.blobPath(artifact.digest), 'tampered');
     await expect(target.copyFrom(source, artifact)).rejects.toThrow(/damaged/);
