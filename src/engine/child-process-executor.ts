@@ -2,7 +2,7 @@
 // addon) fails that step instead of killing the whole run.
 import {fork} from 'node:child_process';
 import type {FromChild, ToChild} from './child-protocol.js';
-import type {Executor, StepExecution} from './executor.js';
+import {relayUpdate, type Executor, type StepExecution} from './executor.js';
 import {StepError, type OutputValue} from './step-kind.js';
 
 /** How long a child gets to checkpoint and exit after an abort before it is killed. */
@@ -54,13 +54,9 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
           const message = raw as FromChild;
           switch (message.type) {
             case 'progress':
-              e.progress(message.done, message.total, message.unit);
-              return;
             case 'log':
-              e.log(message.text, message.stream);
-              return;
             case 'metric':
-              e.metric(message.name, message.value, message.step);
+              relayUpdate(e, message);
               return;
             case 'checkpoint-save':
               void e.checkpoint.save(message.state, message.files).then(() => send({type: 'checkpoint-saved', id: message.id}));

@@ -1,5 +1,6 @@
 // Messages between the engine and a forked step process (advanced serialisation, so checkpoint
 // files travel as Uint8Arrays).
+import type {ExecutionUpdate} from './executor.js';
 import type {Json, OutputValue} from './step-kind.js';
 
 export type ToChild =
@@ -11,9 +12,7 @@ export type ToChild =
   | {type: 'memo-stored'; id: number};
 
 export type FromChild =
-  | {type: 'progress'; done: number; total?: number; unit?: string}
-  | {type: 'log'; text: string; stream: 'stdout' | 'stderr'}
-  | {type: 'metric'; name: string; value: number; step?: number}
+  | ExecutionUpdate
   | {type: 'checkpoint-save'; id: number; state: Json; files: Record<string, Uint8Array>}
   | {type: 'checkpoint-load'; id: number}
   | {type: 'memo-get'; id: number; key: string}

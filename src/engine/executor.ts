@@ -17,6 +17,24 @@ export interface StepExecution {
   metric(name: string, value: number, step?: number): void;
 }
 
+/** What a running step reports, as it travels between processes (child-process protocol, queue jobs). */
+export type ExecutionUpdate =
+  | {type: 'progress'; done: number; total?: number; unit?: string}
+  | {type: 'log'; text: string; stream: 'stdout' | 'stderr'}
+  | {type: 'metric'; name: string; value: number; step?: number};
+
+/** Hands an update that arrived from another process to the execution it belongs to. */
+export function relayUpdate(e: StepExecution, update: ExecutionUpdate): void {
+  switch (update.type) {
+    case 'progress':
+      return e.progress(update.done, update.total, update.unit);
+    case 'log':
+      return e.log(update.text, update.stream);
+    case 'metric':
+      return e.metric(update.name, update.value, update.step);
+  }
+}
+
 export interface Executor {
   readonly name: string;
   execute(execution: StepExecution): Promise<Record<string, OutputValue>>;

@@ -25,4 +25,5 @@ export const commands: readonly CommandEntry[] = [
   {name: 'multipliers', summary: 'list the approximate multipliers (metrics, 45 nm power/area, rank)', load: async () => (await import('./multipliers.js')).multipliersCommand},
   {name: 'multiplier', summary: 'show one multiplier: metrics, rank, hardware and an error heatmap', load: async () => (await import('./multiplier.js')).multiplierCommand},
   {name: 'worker', summary: 'run steps for `axx run --redis` on this machine', load: async () => (await import('./worker.js')).workerCommand},
+  {name: 'workers', summary: 'list the workers connected to a Redis queue and the jobs they run', load: async () => (await import('./workers.js')).workersCommand},
 ];

@@ -1,7 +1,7 @@
 // `axx worker`: takes step jobs from Redis until SIGINT/SIGTERM, then finishes the jobs in hand and exits 0.
 import {hostname} from 'node:os';
 import {join} from 'node:path';
-import {redactRedisUrl} from '../../engine/remote/resp-client.js';
+import {RedisConnectError, redactRedisUrl} from '../../engine/remote/resp-client.js';
 import {describeEnvironment, jobEnvironment} from '../../engine/remote/step-job.js';
 import {startStepWorker} from '../../engine/remote/step-worker.js';
 import {Cas} from '../../engine/store/cas.js';
@@ -37,7 +37,7 @@ export const workerCommand: Command = {
     const host = hostname();
     const id = `${host}:${process.pid}`;
     const local = executors();
-    const worker = await startStepWorker({
+    const starting = startStepWorker({
       redisUrl,
       id,
       host,
@@ -50,6 +50,14 @@ export const workerCommand: Command = {
       allowExec: args.flags.has('allow-exec'),
       log: (line) => writeLine(io.stdout, `${new Date().toISOString()} ${line}`),
     });
+    const worker = await starting.catch((error: unknown) => {
+      if (error instanceof RedisConnectError) return error;
+      throw error;
+    });
+    if (worker instanceof RedisConnectError) {
+      writeLine(io.stderr, `axx worker: ${worker.message}; check --redis`);
+      return ExitCode.usage;
+    }
     writeLine(io.stdout, `worker ${id} (${describeEnvironment(jobEnvironment())}) takes jobs from ${redactRedisUrl(redisUrl)}, blobs in ${shared.root}`);
     await new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();

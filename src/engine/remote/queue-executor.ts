@@ -5,7 +5,7 @@
 import {Queue, QueueEvents, type Job} from 'bullmq';
 import {join} from 'node:path';
 import {link, mkdir, readdir} from 'node:fs/promises';
-import type {Executor, StepExecution} from '../executor.js';
+import {relayUpdate, type Executor, type StepExecution} from '../executor.js';
 import {StepError, type OutputValue} from '../step-kind.js';
 import type {Cas} from '../store/cas.js';
 import {encodeArtifactParams} from './artifact-params.js';
@@ -16,6 +16,9 @@ import {jobEnvironment, STEP_QUEUE, type JobUpdate, type StepJobData, type StepJ
 const WORKER_CHECK_MS = 2_000;
 /** Finished jobs (their results are in the store by then) are dropped from Redis after a day. */
 const KEEP_FINISHED_S = 24 * 3600;
+
+/** BullMQ failed the job itself (a job that took down two workers): no worker could finish it. */
+class QueueGaveUp extends Error {}
 
 export interface QueueExecutorOptions {
   redisUrl: string;
@@ -37,12 +40,15 @@ export class QueueExecutor implements Executor {
     this.#clients = [redisClient(options.redisUrl), redisClient(options.redisUrl)] as const;
     this.#queue = new Queue(STEP_QUEUE, {connection: asConnection(this.#clients[0])});
     this.#events = new QueueEvents(STEP_QUEUE, {connection: asConnection(this.#clients[1])});
+    // Every job in flight waits with its own listeners (BullMQ's waitUntilFinished); there is no leak to warn of.
+    this.#queue.setMaxListeners(0);
+    this.#events.setMaxListeners(0);
     // Connection drops are retried by the client; waiting steps say so through their logs.
     this.#queue.on('error', () => undefined);
     this.#events.on('error', () => undefined);
     this.#events.on('progress', ({jobId, data}) => {
       const execution = this.#watching.get(jobId);
-      if (execution !== undefined) relayUpdate(execution, data as JobUpdate);
+      if (execution !== undefined) relayJobUpdate(execution, data as JobUpdate);
     });
   }
 
@@ -54,7 +60,7 @@ export class QueueExecutor implements Executor {
     try {
       await abortable(this.#events.waitUntilReady(), e.signal);
       const job = await abortable(this.#submit(e, data), e.signal);
-      const result = (await abortable(this.#untilFinished(job, e), e.signal)) as StepJobResult;
+      const result = await abortable(this.#untilFinished(job, e, data), e.signal);
       if (!result.ok) {
         const {message, hint, param, stack} = result.error;
         if (result.error.stepError) throw new StepError(`${message} (on worker ${result.worker})`, hint, param);
@@ -84,22 +90,45 @@ export class QueueExecutor implements Executor {
     return this.#queue.add(data.kind, data, {jobId: e.key, attempts: 1, removeOnComplete: {age: KEEP_FINISHED_S}, removeOnFail: {age: KEEP_FINISHED_S}});
   }
 
-  /** Waits for the job; says within seconds when no worker is connected, and again when one is. */
-  async #untilFinished(job: Job, e: StepExecution): Promise<unknown> {
+  /**
+   * Waits for the job through queue events, and every few seconds also asks Redis directly: that
+   * catches an event missed while the connection was down, re-adds a job a restarted Redis lost, and
+   * says within seconds when no worker is connected (and again when one is).
+   */
+  async #untilFinished(first: Job, e: StepExecution, data: StepJobData): Promise<StepJobResult> {
+    const where = redactRedisUrl(this.options.redisUrl);
     let alone = false;
-    const check = setInterval(() => {
-      void (async () => {
-        const workers = await this.#queue.getWorkersCount();
-        if ((workers === 0) === alone) return;
-        alone = workers === 0;
-        const where = redactRedisUrl(this.options.redisUrl);
-        e.log(alone ? `no worker reachable on ${where}: waiting (start one with: axx worker --redis ${where} --blobs ${this.options.shared.root})` : `a worker connected to ${where}`, 'stderr');
-      })().catch(() => undefined);
-    }, WORKER_CHECK_MS);
+    let job = first;
+    const finished = new AbortController();
+    const poll = async (): Promise<StepJobResult> => {
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, WORKER_CHECK_MS));
+        if (finished.signal.aborted || e.signal.aborted) return new Promise<never>(() => undefined);
+        try {
+          const state = await this.#queue.getJobState(e.key);
+          if (state === 'completed') return (await this.#queue.getJob(e.key))!.returnvalue as StepJobResult;
+          if (state === 'failed') throw new QueueGaveUp(`the queue gave up on job ${e.key.slice(0, 12)}: ${(await this.#queue.getJob(e.key))?.failedReason ?? 'no reason given'}`);
+          if (state === 'unknown') {
+            e.log(`job ${e.key.slice(0, 12)} is no longer in Redis (restarted?); adding it again`, 'stderr');
+            job = await this.#submit(e, data);
+          }
+          const workers = await this.#queue.getWorkersCount();
+          if ((workers === 0) !== alone) {
+            alone = workers === 0;
+            e.log(alone ? `no worker reachable on ${where}: waiting (start one with: axx worker --redis ${where} --blobs ${this.options.shared.root})` : `a worker is connected to ${where}`, 'stderr');
+          }
+        } catch (error) {
+          if (error instanceof QueueGaveUp) throw error;
+          // Redis unreachable for now: the client reconnects; keep waiting.
+        }
+      }
+    };
+    const viaEvents = job.waitUntilFinished(this.#events) as Promise<StepJobResult>;
+    viaEvents.catch(() => undefined);
     try {
-      return await job.waitUntilFinished(this.#events);
+      return await Promise.race([viaEvents, poll()]);
     } finally {
-      clearInterval(check);
+      finished.abort();
     }
   }
 
@@ -132,24 +161,10 @@ export class QueueExecutor implements Executor {
   }
 }
 
-function relayUpdate(e: StepExecution, update: JobUpdate): void {
-  switch (update.type) {
-    case 'started':
-      e.log(`running on worker ${update.worker}`, 'stderr');
-      return;
-    case 'refused':
-      e.log(`worker ${update.worker} refused the job: ${update.reason}`, 'stderr');
-      return;
-    case 'progress':
-      e.progress(update.done, update.total, update.unit);
-      return;
-    case 'log':
-      e.log(update.text, update.stream);
-      return;
-    case 'metric':
-      e.metric(update.name, update.value, update.step);
-      return;
-  }
+function relayJobUpdate(e: StepExecution, update: JobUpdate): void {
+  if (update.type === 'started') e.log(`running on worker ${update.worker}`, 'stderr');
+  else if (update.type === 'refused') e.log(`worker ${update.worker} refused the job: ${update.reason}`, 'stderr');
+  else relayUpdate(e, update);
 }
 
 /** A writable tree of hard links to a read-only store tree (the engine moves files out of it). */

@@ -22,6 +22,9 @@ export interface RedisTarget {
 /** A bad --redis URL (the CLI reports it as a usage error). */
 export class RedisUrlError extends Error {}
 
+/** Redis cannot be reached, or refuses the login; the message names host and port, never the password. */
+export class RedisConnectError extends Error {}
+
 export function parseRedisUrl(text: string): RedisTarget {
   let url: URL;
   try {
@@ -42,9 +45,10 @@ export function parseRedisUrl(text: string): RedisTarget {
   };
 }
 
-/** The text with the password of any Redis URL in it replaced by "***": the only form that may be printed or logged. */
+/** The text with the password of any URL in it replaced by "***": the only form that may be printed or logged. */
 export function redactRedisUrl(text: string): string {
-  return text.replace(/(rediss?:\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@');
+  // Any scheme: a mistyped one (http://user:pass@…) is echoed in the error that rejects it.
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*:)[^@\s]*@/gi, '$1***@');
 }
 
 class RespParser {
@@ -134,7 +138,7 @@ export class RespConnection {
     const {host, port, tls} = this.target;
     const socket = await new Promise<Socket>((resolve, reject) => {
       const s = tls ? tlsConnect({host, port, servername: host}) : tcpConnect({host, port});
-      const onError = (error: Error): void => reject(error);
+      const onError = (error: NodeJS.ErrnoException): void => reject(new RedisConnectError(`cannot reach Redis at ${host}:${port} (${error.code ?? error.message})`));
       s.once('error', onError);
       s.once(tls ? 'secureConnect' : 'connect', () => {
         s.off('error', onError);
@@ -162,7 +166,7 @@ export class RespConnection {
     } catch (error) {
       this.close();
       // Redis's own words (WRONGPASS …) name the problem; the password is never part of them.
-      throw new Error(`Redis at ${this.target.host}:${this.target.port} refused the login: ${(error as Error).message}`);
+      throw new RedisConnectError(`Redis at ${this.target.host}:${this.target.port} refused the login: ${(error as Error).message}`);
     }
     this.onconnect?.();
   }
@@ -198,7 +202,8 @@ export class RespConnection {
     if (!this.connected) return;
     this.connected = false;
     for (const waiter of this.#pending.splice(0)) waiter.reject(new Error('Connection closed'));
-    this.onclose?.(this.#closing ? undefined : new Error('Connection closed by Redis'));
+    // No error argument: the adapter would re-emit it as an 'error' event on clients nobody listens to; it reconnects either way.
+    this.onclose?.();
   }
 }
 

@@ -3,6 +3,7 @@
 // Paths never travel: artifacts go by digest through the shared blob tier (see artifact-params.ts).
 import {readFileSync} from 'node:fs';
 import {keyEnvironment} from '../cache-key.js';
+import type {ExecutionUpdate} from '../executor.js';
 import type {Json} from '../step-kind.js';
 
 /** The BullMQ queue of whole step instances. */
@@ -44,12 +45,7 @@ export interface JobFailure {
 export type StepJobResult = {ok: true; worker: string; outputs: Record<string, JobOutput>} | {ok: false; worker: string; error: JobFailure};
 
 /** Streamed through BullMQ progress events, in order. */
-export type JobUpdate =
-  | {type: 'started'; worker: string}
-  | {type: 'refused'; worker: string; reason: string}
-  | {type: 'progress'; done: number; total?: number; unit?: string}
-  | {type: 'log'; text: string; stream: 'stdout' | 'stderr'}
-  | {type: 'metric'; name: string; value: number; step?: number};
+export type JobUpdate = ExecutionUpdate | {type: 'started'; worker: string} | {type: 'refused'; worker: string; reason: string};
 
 let axxVersion: string | undefined;
 

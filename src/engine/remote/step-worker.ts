@@ -45,9 +45,15 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
   const environment = jobEnvironment();
   const running = new Map<string, {kind: string; since: number}>();
   const startedAt = Date.now();
-  const workerClient = redisClient(options.redisUrl);
   const client = redisClient(options.redisUrl);
   client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    client.disconnect();
+    throw error;
+  }
+  const workerClient = redisClient(options.redisUrl);
   const worker = new Worker(STEP_QUEUE, (job: Job, token?: string, signal?: AbortSignal) => processJob(job, token, signal), {
     connection: asConnection(workerClient),
     concurrency: options.concurrency,
@@ -59,7 +65,6 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
   });
   worker.on('error', () => undefined);
   await worker.waitUntilReady();
-  await client.connect();
 
   const announce = async (): Promise<void> => {
     const announcement: WorkerAnnouncement = {
@@ -79,9 +84,14 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
   await announce();
   const heartbeat = setInterval(() => void announce().catch(() => undefined), WORKER_HEARTBEAT_MS);
 
+  /** Jobs this worker already said no to: it keeps saying no, but only once in the logs. */
+  const refused = new Set<string>();
   async function refuse(job: Job, token: string | undefined, reason: string): Promise<never> {
-    options.log(`refused ${job.name} job ${job.id?.slice(0, 12)}: ${reason}`);
-    await job.updateProgress({type: 'refused', worker: options.id, reason} satisfies JobUpdate);
+    if (!refused.has(job.id!)) {
+      refused.add(job.id!);
+      options.log(`refused ${job.name} job ${job.id?.slice(0, 12)}: ${reason}`);
+      await job.updateProgress({type: 'refused', worker: options.id, reason} satisfies JobUpdate);
+    }
     await job.moveToDelayed(Date.now() + REFUSAL_DELAY_MS, token);
     throw new DelayedError();
   }
