@@ -100,7 +100,7 @@ describe('quickstart pipeline', () => {
     const again = await run(killed);
     expect(again.code, again.out).toBe(0);
     expect(again).toMatchObject({ran: 0, cached: STEP_COUNT});
-    expect(again.out).toMatch(/\nresults: top-1 eval-float \d+\.\d+% \(\d+\.\d–\d+\.\d, n=300\);.*; power saving \d+\.\d% whole model \(\d+\.\d% approximated layers\)\n/);
+    expect(again.out).toMatch(/\nresults: top-1 eval-float \d+\.\d+% \(\d+\.\d–\d+\.\d, n=600\);.*; power saving \d+\.\d% whole model \(\d+\.\d% approximated layers\)\n/);
     expect(again.out).toMatch(/\nreport: axx export report\.html out\/report\.html --run \S+ --provenance --cache \S+\n/);
     expect(again.ms).toBeLessThan(10_000);
   }, 150_000);
