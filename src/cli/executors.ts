@@ -7,7 +7,7 @@ import {childProcessExecutor} from '../engine/child-process-executor.js';
 import {inProcessExecutor, type Executor} from '../engine/executor.js';
 import type {ExecutorName} from '../engine/pipeline.js';
 import {QueueExecutor} from '../engine/remote/queue-executor.js';
-import {parseRedisUrl, RedisUrlError} from '../engine/remote/resp-client.js';
+import {parseRedisUrl, RedisUrlError} from '../engine/remote/redis.js';
 import type {StepKind} from '../engine/step-kind.js';
 import {Cas} from '../engine/store/cas.js';
 import {siblingEntry} from '../util/module-entry.js';

@@ -8,7 +8,7 @@ import {join} from 'node:path';
 import {Queue, QueueEvents} from 'bullmq';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
-import {asConnection, redisClient} from '../../src/engine/remote/resp-client.js';
+import {asConnection, redisClient} from '../../src/engine/remote/redis.js';
 import {jobEnvironment, STEP_QUEUE, type JobUpdate, type StepJobData, type StepJobResult} from '../../src/engine/remote/step-job.js';
 import {removeTree} from '../../src/engine/store/cas.js';
 import {Store} from '../../src/engine/store/store.js';

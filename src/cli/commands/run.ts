@@ -12,7 +12,7 @@ import {intOption, parseArgs, type ParsedArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
 import {executors, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
 import {QueueExecutor} from '../../engine/remote/queue-executor.js';
-import {redactRedisUrl} from '../../engine/remote/resp-client.js';
+import {redactRedisUrl} from '../../engine/remote/redis.js';
 import {axxCommand, cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, printLoadFailures, selectionFromArgs} from '../project.js';
 import {runSummaryLines} from '../run-summary.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';

@@ -1,7 +1,7 @@
 // `axx worker`: takes step jobs from Redis until SIGINT/SIGTERM, then finishes the jobs in hand and exits 0.
 import {hostname} from 'node:os';
 import {join} from 'node:path';
-import {RedisConnectError, redactRedisUrl} from '../../engine/remote/resp-client.js';
+import {RedisConnectError, redactRedisUrl} from '../../engine/remote/redis.js';
 import {describeEnvironment, jobEnvironment} from '../../engine/remote/step-job.js';
 import {startStepWorker} from '../../engine/remote/step-worker.js';
 import {Cas} from '../../engine/store/cas.js';

@@ -1,6 +1,6 @@
 // `axx workers`: the workers connected to a Redis queue, what they offer and what they run now.
 import {Queue} from 'bullmq';
-import {asConnection, RedisConnectError, redactRedisUrl, redisClient} from '../../engine/remote/resp-client.js';
+import {asConnection, connectRedis, RedisConnectError, redactRedisUrl, redisClient} from '../../engine/remote/redis.js';
 import {describeEnvironment, REDIS_KEYS, STEP_QUEUE, WORKER_STALE_MS, type WorkerAnnouncement} from '../../engine/remote/step-job.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
@@ -16,7 +16,7 @@ export const workersCommand: Command = {
     const client = redisClient(url);
     client.on('error', () => undefined);
     try {
-      await client.connect();
+      await connectRedis(client, url);
     } catch (error) {
       client.disconnect();
       if (!(error instanceof RedisConnectError)) throw error;

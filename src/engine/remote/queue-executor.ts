@@ -9,7 +9,7 @@ import {relayUpdate, type Executor, type StepExecution} from '../executor.js';
 import {StepError, type OutputValue} from '../step-kind.js';
 import type {Cas} from '../store/cas.js';
 import {encodeArtifactParams} from './artifact-params.js';
-import {asConnection, redactRedisUrl, redisClient} from './resp-client.js';
+import {asConnection, redactRedisUrl, redisClient} from './redis.js';
 import {jobEnvironment, STEP_QUEUE, type JobUpdate, type StepJobData, type StepJobResult} from './step-job.js';
 
 /** How often a waiting job checks that some worker is connected. */

@@ -12,7 +12,7 @@ import {checkResolvedParams} from '../spec/load-pipeline.js';
 import {StepError, type Json, type StepKind} from '../step-kind.js';
 import {removeTree, type Cas} from '../store/cas.js';
 import {decodeArtifactParams} from './artifact-params.js';
-import {asConnection, redisClient} from './resp-client.js';
+import {asConnection, connectRedis, redisClient} from './redis.js';
 import {describeEnvironment, jobEnvironment, REDIS_KEYS, STEP_QUEUE, WORKER_HEARTBEAT_MS, type JobFailure, type JobOutput, type JobUpdate, type StepJobData, type StepJobResult, type WorkerAnnouncement} from './step-job.js';
 
 /** A refused job goes back to the queue for this long, so a fitting worker can take it meanwhile. */
@@ -48,7 +48,7 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
   const client = redisClient(options.redisUrl);
   client.on('error', () => undefined);
   try {
-    await client.connect();
+    await connectRedis(client, options.redisUrl);
   } catch (error) {
     client.disconnect();
     throw error;
