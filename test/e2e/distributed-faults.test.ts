@@ -14,7 +14,7 @@ import {removeTree} from '../../src/engine/store/cas.js';
 import {Store} from '../../src/engine/store/store.js';
 import {stepKinds} from '../../src/steps/index.js';
 import {captureIo, exited, spawnAxx} from './engine-helpers.js';
-import {startRedis, startWorker, stopWorker, waitForOutput, type RedisServer, type WorkerProcess} from './distributed-helpers.js';
+import {hasRedisServer, startRedis, startWorker, stopWorker, waitForOutput, type RedisServer, type WorkerProcess} from './distributed-helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'axx-distributed-faults-'));
 const running: {workers: WorkerProcess[]; redis: RedisServer[]} = {workers: [], redis: []};
@@ -82,7 +82,7 @@ function runsOf(file: string): number {
   return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').length : 0;
 }
 
-describe('distributed faults', () => {
+describe.skipIf(!hasRedisServer)('distributed faults', () => {
   it('a worker killed with -9 mid-job: another worker takes the job over and the run ends as an undisturbed one', async () => {
     const server = await redis();
     const blobs = scratch('blobs');

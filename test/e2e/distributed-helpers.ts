@@ -1,8 +1,12 @@
 // Shared by the distributed e2e tests: a private redis-server on a free loopback port, and `axx worker`
 // processes (the real CLI) whose output the test can wait on.
-import {spawn, type ChildProcess} from 'node:child_process';
+import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {createServer} from 'node:net';
 import {exited, spawnAxx} from './engine-helpers.js';
+
+/** Whether redis-server is installed; the distributed tests are skipped with a note where it is not. */
+export const hasRedisServer = spawnSync('redis-server', ['--version']).status === 0;
+if (!hasRedisServer) console.warn('distributed e2e: skipped, redis-server is not installed (apt-get install redis-server)');
 
 /** A port the kernel just handed out and released (redis-server refuses --port 0). */
 export function freePort(): Promise<number> {
