@@ -5,7 +5,7 @@ import {accuracyBlocks, intervalText, pairedTest, pValueText} from './blocks/acc
 import {finetuneBlocks} from './blocks/finetune.js';
 import {manifestBlocks} from './blocks/manifest.js';
 import {provenanceBlocks} from './blocks/provenance.js';
-import {searchBlocks} from './blocks/search.js';
+import {searchBlocks, type TestSetDrop} from './blocks/search.js';
 import {sensitivityBlocks} from './blocks/sensitivity.js';
 import {synthesisBlocks, wholeModelOf} from './blocks/synthesis.js';
 import {decimal, percent, points, type Block, type ReportDocument} from './document.js';
@@ -25,6 +25,8 @@ export interface ReportInput {
   environment?: Record<string, string>;
   /** Top-1 resolution (a fraction) the sample-size advice is given for; default 0.005 (half a point). */
   resolution?: number;
+  /** Accuracy labels whose top-1 difference is the search answer's drop on the test set (shown with the confirmation). */
+  searchTestSet?: {baseline: string; model: string};
   /** Free text shown first; paragraphs separated by blank lines. */
   notes?: string;
 }
@@ -53,12 +55,20 @@ function headline(input: ReportInput): ReportDocument['summary'] {
   return summary;
 }
 
+function searchTestSet(input: ReportInput): TestSetDrop | undefined {
+  const labels = input.searchTestSet;
+  const baseline = labels && input.accuracy?.[labels.baseline];
+  const model = labels && input.accuracy?.[labels.model];
+  if (labels === undefined || baseline === undefined || model?.count === undefined) return undefined;
+  return {drop: baseline.top1 - model.top1, samples: model.count, baseline: labels.baseline, model: labels.model};
+}
+
 export function buildReport(input: ReportInput): ReportDocument {
   const blocks: Block[] = [];
   for (const text of (input.notes ?? '').split(/\n\s*\n/).map((p) => p.trim())) if (text !== '') blocks.push({kind: 'paragraph', text});
   if (input.accuracy !== undefined) blocks.push(...accuracyBlocks(input.accuracy, input.resolution));
   if (input.sensitivity !== undefined) blocks.push(...sensitivityBlocks(input.sensitivity));
-  if (input.search !== undefined) blocks.push(...searchBlocks(input.search));
+  if (input.search !== undefined) blocks.push(...searchBlocks(input.search, searchTestSet(input)));
   if (input.finetune !== undefined) blocks.push(...finetuneBlocks(input.finetune));
   if (input.synthesis !== undefined) blocks.push(...synthesisBlocks(input.synthesis, input.manifest));
   if (input.manifest !== undefined) blocks.push(...manifestBlocks(input.manifest));

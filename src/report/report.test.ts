@@ -104,6 +104,28 @@ describe('report', () => {
     expect(md.markdown).toContain('Top-1 change vs the exact baseline per layer × multiplier, in points (negative = worse)');
   });
 
+  it("shows the search answer's drop on the search images, on the hold-out with its interval, and on the test set, warning when they disagree", () => {
+    const candidate = {relativePower: 0.4, searchDrop: 0.012, holdout: {drop: 0.008, samples: 1500, interval: {low: 0.001, high: 0.013}}, verdict: 'within'};
+    const confirmation = {confidence: 0.9, maxAccuracyDrop: 0.015, candidates: [candidate], answer: candidate};
+    const base: ReportInput = {
+      title: 'confirmed',
+      accuracy: {int8: {top1: 0.98, count: 10000}, approximate: {top1: 0.971, count: 10000}},
+      search: {points: [{accuracy: 0.968, relativePower: 0.4, drop: 0.012, feasible: true}], baselineAccuracy: 0.98, maxAccuracyDrop: 0.015, confirmation},
+      searchTestSet: {baseline: 'int8', model: 'approximate'},
+    };
+    const text = (input: ReportInput) => renderMarkdown(buildReport(input)).markdown;
+    const agreeing = text(base);
+    expect(agreeing).toContain('Confirmed answer (90% confidence that its drop is within 1.5 pt): −1.20 pt on the search images, −0.80 pt on 1500 hold-out images (−1.30 pt … −0.10 pt).');
+    expect(agreeing).toContain('On the test set (int8 vs approximate, 10000 images): −0.90 pt.');
+    expect(agreeing).not.toContain('Warning');
+    const beyond = text({...base, accuracy: {int8: {top1: 0.98, count: 10000}, approximate: {top1: 0.962, count: 10000}}});
+    expect(beyond).toContain('Warning: the test-set drop exceeds the threshold of 1.5 pt.');
+    const outside = text({...base, accuracy: {int8: {top1: 0.98, count: 10000}, approximate: {top1: 0.9799, count: 10000}}});
+    expect(outside).toContain('Warning: the test-set drop lies outside the hold-out interval');
+    const none = text({...base, search: {...base.search!, confirmation: {...confirmation, answer: undefined, closest: candidate}}});
+    expect(none).toContain('No configuration meets the threshold at 90% confidence on the hold-out; the closest: −1.20 pt on the search images');
+  });
+
   it('leaves out absent sections: a report of two evaluations has one table and no figures', () => {
     const only: ReportInput = {title: 'just accuracy', accuracy: {float: {top1: 0.9}, approximate: {top1: 0.85}}};
     const small = buildReport(only);

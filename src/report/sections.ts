@@ -67,6 +67,25 @@ export interface SearchSection {
   samples?: number;
   /** How relative power was computed (the search step's power model description). */
   powerModel?: string;
+  /** The answer's confirmation on images the search never saw (the search step's `confirmation`). */
+  confirmation?: SearchConfirmation;
+}
+
+/** A candidate scored on the hold-out: drops are fractions (baseline − candidate), the interval at the confirmation's confidence. */
+export interface ConfirmedCandidateSection {
+  relativePower: number;
+  searchDrop: number;
+  holdout: {drop: number; samples: number; interval: {low: number; high: number}};
+  verdict: string;
+}
+
+export interface SearchConfirmation {
+  confidence: number;
+  maxAccuracyDrop: number;
+  margin?: number;
+  candidates: ConfirmedCandidateSection[];
+  answer?: ConfirmedCandidateSection;
+  closest?: ConfirmedCandidateSection;
 }
 
 /** Per-epoch records (the `train` step's history.epochs, src/train/loop.ts EpochRecord). */
@@ -177,6 +196,17 @@ const sensitivitySchema = {
   },
 };
 
+const confirmedSchema = {
+  type: 'object',
+  required: ['relativePower', 'searchDrop', 'holdout', 'verdict'],
+  properties: {
+    relativePower: num,
+    searchDrop: num,
+    holdout: {type: 'object', required: ['drop', 'samples', 'interval'], properties: {drop: num, samples: num, interval: {type: 'object', required: ['low', 'high'], properties: {low: num, high: num}}}},
+    verdict: str,
+  },
+};
+
 const searchSchema = {
   type: 'object',
   required: ['points'],
@@ -190,6 +220,11 @@ const searchSchema = {
     evaluations: num,
     samples: num,
     powerModel: str,
+    confirmation: {
+      type: 'object',
+      required: ['confidence', 'maxAccuracyDrop', 'candidates'],
+      properties: {confidence: num, maxAccuracyDrop: num, margin: num, candidates: {type: 'array', items: confirmedSchema}, answer: confirmedSchema, closest: confirmedSchema},
+    },
   },
 };
 

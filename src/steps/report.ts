@@ -24,6 +24,7 @@ export interface ReportParams {
   /** Top-1 resolution in points the sample-size advice is given for. */
   resolution: number;
   notes?: string;
+  searchTestSet?: {baseline: string; model: string};
 }
 
 const SINGLE_SECTIONS = ['sensitivity', 'search', 'finetune', 'synthesis', 'manifest', 'provenance'] as const satisfies readonly SectionName[];
@@ -52,6 +53,13 @@ const schema = {
     provenance: either('{model: the load/model info, datasets: {name: a load/dataset info}, params: {...}}'),
     resolution: {type: 'number', exclusiveMinimum: 0, default: 0.5, description: 'Top-1 resolution (points) the report says how many samples are needed for.'},
     notes: {type: 'string', description: 'Free text shown under the title; blank lines separate paragraphs.'},
+    searchTestSet: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['baseline', 'model'],
+      properties: {baseline: {type: 'string', minLength: 1}, model: {type: 'string', minLength: 1}},
+      description: "Two `accuracy` labels: the search answer's test-set drop is baseline top-1 − model top-1, shown beside its search and hold-out drops (with a warning when they disagree).",
+    },
   },
 };
 
@@ -131,6 +139,12 @@ export const reportKind: StepKind<ReportParams> = {
     if (params.manifest !== undefined) input.manifest = section('manifest', params.manifest, 'with.manifest');
     if (params.provenance !== undefined) input.provenance = section('provenance', params.provenance, 'with.provenance');
     if (params.notes !== undefined) input.notes = params.notes;
+    if (params.searchTestSet !== undefined) {
+      for (const [role, label] of Object.entries(params.searchTestSet)) {
+        if (params.accuracy?.[label] === undefined) throw new StepError(`searchTestSet.${role} "${label}" is not an accuracy label`, `use one of: ${Object.keys(params.accuracy ?? {}).join(', ') || '(no accuracy given)'}`, `with.searchTestSet.${role}`);
+      }
+      input.searchTestSet = params.searchTestSet;
+    }
 
     const doc = buildReport(input);
     const html = join(ctx.scratchDir, 'report.html');

@@ -3,7 +3,16 @@
 import {bestFeasible, paretoFront, type EvaluatedPoint, type SearchMethod} from '../../approx/search/index.js';
 import {searchPlotSvg} from '../svg/search-plot.js';
 import {decimal, percent, points, type Block} from '../document.js';
-import type {SearchPoint, SearchSection} from '../sections.js';
+import type {ConfirmedCandidateSection, SearchConfirmation, SearchPoint, SearchSection} from '../sections.js';
+
+/** The search answer's drop where the pipeline evaluated it on the test set: baseline top-1 − the answer's top-1, on `samples` images. */
+export interface TestSetDrop {
+  drop: number;
+  samples: number;
+  /** The accuracy labels it came from, for the text. */
+  baseline: string;
+  model: string;
+}
 
 /** Fills what an older or smaller producer leaves out: baseline, threshold, feasibility, front, best. */
 function completeSearch(section: SearchSection): {baseline: number; maxDrop: number; points: EvaluatedPoint[]; pareto: EvaluatedPoint[]; best?: EvaluatedPoint} {
@@ -30,7 +39,52 @@ function bestPower(wholeModel: number | undefined, layers: number): string {
   return wholeModel === undefined ? approximated : `${percent(1 - wholeModel, 1)} of the whole model's multiplier power saved (relative power ${decimal(wholeModel)}); ${approximated}`;
 }
 
-export function searchBlocks(section: SearchSection): Block[] {
+const dropText = (drop: number): string => points(-drop);
+const holdoutText = (c: ConfirmedCandidateSection): string =>
+  `${dropText(c.holdout.drop)} on ${c.holdout.samples} hold-out images (${dropText(c.holdout.interval.high)} … ${dropText(c.holdout.interval.low)})`;
+
+/**
+ * The answer's three drops — on the search subset, on the hold-out (with its interval) and on the test
+ * set when the pipeline evaluated it — and a warning when the test set and the hold-out disagree beyond
+ * the hold-out's interval, or the test-set drop passes the threshold.
+ */
+function confirmationBlocks(confirmation: SearchConfirmation, testSet: TestSetDrop | undefined): Block[] {
+  const confidence = percent(confirmation.confidence, 0);
+  const threshold = confirmation.maxAccuracyDrop - (confirmation.margin ?? 0);
+  const answer = confirmation.answer;
+  const lines: string[] = [];
+  if (answer !== undefined) {
+    lines.push(`Confirmed answer (${confidence} confidence that its drop is within ${decimal(100 * threshold)} pt): ${dropText(answer.searchDrop)} on the search images, ${holdoutText(answer)}.`);
+  } else {
+    const closest = confirmation.closest;
+    lines.push(`No configuration meets the threshold at ${confidence} confidence on the hold-out${closest === undefined ? '' : `; the closest: ${dropText(closest.searchDrop)} on the search images, ${holdoutText(closest)}`}.`);
+  }
+  if (testSet !== undefined && answer !== undefined) {
+    lines.push(`On the test set (${testSet.baseline} vs ${testSet.model}, ${testSet.samples} images): ${dropText(testSet.drop)}.`);
+    const outside = testSet.drop > answer.holdout.interval.high || testSet.drop < answer.holdout.interval.low;
+    if (testSet.drop > threshold) lines.push(`Warning: the test-set drop exceeds the threshold of ${decimal(100 * threshold)} pt.`);
+    else if (outside) lines.push('Warning: the test-set drop lies outside the hold-out interval: the two disagree beyond sampling noise.');
+  }
+  return [
+    {kind: 'heading', level: 3, text: 'Confirmation on held-out images'},
+    {kind: 'paragraph', text: lines.join(' ')},
+    {
+      kind: 'table',
+      columns: ['relative power (approximated layers)', 'search drop', 'hold-out drop', `${confidence} interval`, 'images', 'verdict'],
+      align: ['right', 'right', 'right', 'right', 'right', 'left'],
+      rows: confirmation.candidates.map((c) => [
+        decimal(c.relativePower),
+        dropText(c.searchDrop),
+        dropText(c.holdout.drop),
+        `${dropText(c.holdout.interval.high)} … ${dropText(c.holdout.interval.low)}`,
+        String(c.holdout.samples),
+        c.verdict,
+      ]),
+    },
+  ];
+}
+
+export function searchBlocks(section: SearchSection, testSet?: TestSetDrop): Block[] {
   const search = completeSearch(section);
   const method = section.method ?? 'search';
   // The plot reads `method` only for its default title, which is given here: any producer's name will do.
@@ -61,6 +115,7 @@ export function searchBlocks(section: SearchSection): Block[] {
       rows: search.pareto.map((p) => [decimal(p.relativePower), percent(p.accuracy), points(-p.drop), p.feasible ? 'yes' : 'no']),
     },
   ];
+  if (section.confirmation !== undefined) blocks.push(...confirmationBlocks(section.confirmation, testSet));
   const assignment = Object.entries(search.best?.assignment ?? {});
   if (assignment.length > 0) {
     blocks.push({kind: 'heading', level: 3, text: 'Best assignment'}, {kind: 'table', columns: ['layer', 'multiplier'], rows: assignment});
