@@ -130,8 +130,8 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
     return invalid([{message: 'a pipeline file must be a YAML mapping with a "steps:" key', location: source.locate([]), hint: 'see README "Pipeline files" for the format'}]);
   }
   const diagnostics: Diagnostic[] = [];
-  const report = (message: string, path: JsonPath, hint?: string): void => {
-    diagnostics.push({message, location: source.locate(path), ...(hint !== undefined ? {hint} : {})});
+  const report = (message: string, path: JsonPath, hint?: string, key = false): void => {
+    diagnostics.push({message, location: source.locate(path, {key}), ...(hint !== undefined ? {hint} : {})});
   };
 
   const validate = validatePipelineShape(source.value);
