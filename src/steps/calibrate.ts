@@ -12,7 +12,7 @@ import {datasetSubset} from '../data/dataset-subset.js';
 import {missingClassesWarning} from '../data/subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
 import {createSession} from '../onnx/session.js';
-import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
 import {readModelParam} from './shared/step-inputs.js';
 
 export interface CalibrateParams extends Omit<SubsetParams, 'limit'> {

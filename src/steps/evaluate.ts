@@ -18,7 +18,7 @@ import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
 import {ProtoReader, WireType} from '../onnx/protobuf.js';
 import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/session.js';
 import {wilsonInterval, type Interval} from '../util/statistics.js';
-import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
 
 export interface EvaluateParams extends SubsetParams {
   model: string;

@@ -16,7 +16,7 @@ import type {SampleDtype, SampleSource} from '../data/sample-source.js';
 import {tensorSource, type TensorFiles} from '../data/tensor-source.js';
 import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
 import {writeSubset} from '../data/write-subset.js';
-import {subsetOptions, subsetParamSchema, type SubsetParams} from './subset-params.js';
+import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
 
 type Channelwise = number | number[];
 

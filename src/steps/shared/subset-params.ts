@@ -1,6 +1,6 @@
 // The subset parameters every step that takes `limit` shares (load/dataset, calibrate, evaluate), so they
 // read, default and record it the same way: src/data/subset.ts chooses the samples.
-import {DEFAULT_SUBSET_SEED, SUBSET_ORDERS, type SubsetOptions, type SubsetOrder} from '../data/subset.js';
+import {DEFAULT_SUBSET_SEED, SUBSET_ORDERS, type SubsetOptions, type SubsetOrder} from '../../data/subset.js';
 
 export interface SubsetParams {
   limit?: number;
