@@ -31,6 +31,7 @@ steps:
       dataset: \${{ steps.test-images.outputs.dataset }}
       layers: \${{ params.layers }}
       multipliers: \${{ params.multipliers }}
+      method: mcts
       budget: 12
       threshold: 5
   approximate:

@@ -35,6 +35,7 @@ describe.skipIf(missingTools)('timm-imagenet template at ViT-Ti/16 size', () => 
       finetuneSamples: '10',
       evalSamples: '10',
       searchSamples: '10',
+      holdoutSamples: '0',
       batchSize: '5',
       layers: "['**/blocks.11/mlp/fc2/**']",
       multipliers: '[mul8s_1L2H]',
