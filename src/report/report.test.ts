@@ -115,7 +115,7 @@ describe('report', () => {
     };
     const text = (input: ReportInput) => renderMarkdown(buildReport(input)).markdown;
     const agreeing = text(base);
-    expect(agreeing).toContain('Confirmed answer (90% confidence that its drop is within 1.5 pt): −1.20 pt on the search images, −0.80 pt on 1500 hold-out images (−1.30 pt … −0.10 pt).');
+    expect(agreeing).toContain('Confirmed answer (its drop is within 1.5 pt at the confidence the search was asked for; hold-out interval at 90%): −1.20 pt on the search images, −0.80 pt on 1500 hold-out images (−1.30 pt … −0.10 pt).');
     expect(agreeing).toContain('On the test set (int8 vs approximate, 10000 images): −0.90 pt.');
     expect(agreeing).not.toContain('Warning');
     const beyond = text({...base, accuracy: {int8: {top1: 0.98, count: 10000}, approximate: {top1: 0.962, count: 10000}}});
@@ -123,7 +123,7 @@ describe('report', () => {
     const outside = text({...base, accuracy: {int8: {top1: 0.98, count: 10000}, approximate: {top1: 0.9799, count: 10000}}});
     expect(outside).toContain('Warning: the test-set drop lies outside the hold-out interval');
     const none = text({...base, search: {...base.search!, confirmation: {...confirmation, answer: undefined, closest: candidate}}});
-    expect(none).toContain('No configuration meets the threshold at 90% confidence on the hold-out; the closest: −1.20 pt on the search images');
+    expect(none).toContain('No configuration meets the threshold at the requested confidence on the hold-out; the closest: −1.20 pt on the search images');
   });
 
   it('leaves out absent sections: a report of two evaluations has one table and no figures', () => {

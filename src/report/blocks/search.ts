@@ -54,10 +54,10 @@ function confirmationBlocks(confirmation: SearchConfirmation, testSet: TestSetDr
   const answer = confirmation.answer;
   const lines: string[] = [];
   if (answer !== undefined) {
-    lines.push(`Confirmed answer (${confidence} confidence that its drop is within ${decimal(100 * threshold)} pt): ${dropText(answer.searchDrop)} on the search images, ${holdoutText(answer)}.`);
+    lines.push(`Confirmed answer (its drop is within ${decimal(100 * threshold)} pt at the confidence the search was asked for; hold-out interval at ${confidence}): ${dropText(answer.searchDrop)} on the search images, ${holdoutText(answer)}.`);
   } else {
     const closest = confirmation.closest;
-    lines.push(`No configuration meets the threshold at ${confidence} confidence on the hold-out${closest === undefined ? '' : `; the closest: ${dropText(closest.searchDrop)} on the search images, ${holdoutText(closest)}`}.`);
+    lines.push(`No configuration meets the threshold at the requested confidence on the hold-out${closest === undefined ? '' : `; the closest: ${dropText(closest.searchDrop)} on the search images, ${holdoutText(closest)}`}.`);
   }
   if (testSet !== undefined && answer !== undefined) {
     lines.push(`On the test set (${testSet.baseline} vs ${testSet.model}, ${testSet.samples} images): ${dropText(testSet.drop)}.`);
