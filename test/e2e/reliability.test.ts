@@ -256,7 +256,11 @@ describe('a flood of output', () => {
     expect(result.out).toContain('tail-without-newline');
     expect(statSync(join(dir, 'cache', 'index.sqlite')).size + (statSync(join(dir, 'cache', 'index.sqlite-wal'), {throwIfNoEntry: false})?.size ?? 0)).toBeLessThan(8 << 20);
     const shown = await axx(dir, 'show', 'chatty');
-    expect(shown.out).toMatch(/the rest of its output is shown live but not recorded/);
+    const overflow = /the rest of its output is in (\S+\.log)/.exec(shown.out)?.[1];
+    expect(overflow, shown.out).toBeDefined();
+    const rest = readFileSync(overflow!, 'utf8');
+    expect(rest).toContain('\n150000\n');
+    expect(rest.trimEnd().endsWith('tail-without-newline')).toBe(true);
   });
 });
 

@@ -1,5 +1,8 @@
 // What happened in each run: its status, each step instance's state and timings, and the event
 // stream (logs and metrics in their own tables so `axx show` reads them directly).
+import {createHash} from 'node:crypto';
+import {appendFileSync, mkdirSync} from 'node:fs';
+import {join} from 'node:path';
 import type {AxxEvent} from '../events.js';
 import type {Json} from '../step-kind.js';
 import type {Db} from './database.js';
@@ -8,7 +11,10 @@ import {isAlive, thisHost} from './liveness.js';
 
 /** Recorded progress: at most one event per step per this interval (plus the last one). */
 export const PROGRESS_EVERY_MS = 500;
-/** Log text recorded per step instance and run; past it one notice stands for the rest, so a flood of output cannot fill the disk. */
+/**
+ * Log text recorded in the index per step instance and run; past it the rest goes to a log file of its
+ * own (logs/<run>/<instance>.log in the cache), so a flood of output cannot bloat the index.
+ */
 export const LOG_BYTES_PER_STEP = 256 * 1024;
 
 export type RunStatus = 'running' | 'passed' | 'failed' | 'interrupted';
@@ -68,7 +74,11 @@ export class RunLog {
   readonly #insertMetric;
   readonly #heartbeat;
 
-  constructor(readonly db: Db) {
+  /** `overflowDir`: where each step's output past LOG_BYTES_PER_STEP is kept, one file per run and instance. */
+  constructor(
+    readonly db: Db,
+    readonly overflowDir: string,
+  ) {
     this.#insertEvent = db.prepare('INSERT INTO events (run_id, seq, at, type, instance, data) VALUES (?, ?, ?, ?, ?, ?)');
     this.#insertLog = db.prepare('INSERT INTO logs (run_id, instance, at, stream, text) VALUES (?, ?, ?, ?, ?)');
     this.#insertMetric = db.prepare('INSERT INTO metrics (run_id, instance, name, value, x, at) VALUES (?, ?, ?, ?, ?, ?)');
@@ -149,15 +159,36 @@ export class RunLog {
       const before = this.#logBytes.get(slot) ?? 0;
       const after = before + Buffer.byteLength(event.text);
       this.#logBytes.set(slot, after);
-      if (before >= LOG_BYTES_PER_STEP) return;
+      if (before >= LOG_BYTES_PER_STEP) {
+        this.#overflow(runId, event.step.instance, event.text);
+        return;
+      }
       if (after > LOG_BYTES_PER_STEP) {
-        const notice = `[axx] this step's log passed ${LOG_BYTES_PER_STEP / 1024} KiB; the rest of its output is shown live but not recorded`;
+        const notice = `[axx] this step's log passed ${LOG_BYTES_PER_STEP / 1024} KiB; the rest of its output is in ${this.overflowFile(runId, event.step.instance)}`;
         event = {...event, text: `${event.text}\n${notice}`};
       }
       this.#insertLog.run(runId, event.step.instance, event.at, event.stream, event.text);
     }
     else if (event.type === 'step-metric') this.#insertMetric.run(runId, event.step.instance, event.name, event.value, event.x ?? null, event.at);
     this.#append(runId, event);
+  }
+
+  /** The file holding a step's output past the recorded log (a readable name, plus a digest against collisions). */
+  overflowFile(runId: string, instance: string): string {
+    const readable = instance.replace(/[^A-Za-z0-9._=-]/g, '_').slice(0, 80);
+    const digest = createHash('sha256').update(instance).digest('hex').slice(0, 8);
+    return join(this.overflowDir, runId, `${readable}-${digest}.log`);
+  }
+
+  #overflow(runId: string, instance: string, text: string): void {
+    const file = this.overflowFile(runId, instance);
+    try {
+      mkdirSync(join(this.overflowDir, runId), {recursive: true});
+      appendFileSync(file, text.endsWith('\n') ? text : `${text}\n`);
+    } catch (error) {
+      // The output was shown live; a full disk must not fail the step on its log.
+      if (!isDiskFull(error)) throw error;
+    }
   }
 
   #flushProgress(slot: string, runId: string): void {

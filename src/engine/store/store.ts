@@ -40,7 +40,7 @@ export class Store implements Disposable {
     });
     this.cas = new Cas(join(dir, 'cas'), this.fileDigests);
     this.results = new Results(this.db, this.cas);
-    this.runs = new RunLog(this.db);
+    this.runs = new RunLog(this.db, join(dir, 'logs'));
     this.leases = new Leases(this.db);
     this.checkpoints = new Checkpoints(this.db, this.cas);
     this.memo = new Memo(this.db);
