@@ -2,7 +2,7 @@
 // dataset and records, for every operand of every MatMul/Gemm/Conv, the statistics quantisation needs
 // (max, 2048-bin |x| histogram, chosen amax) and the histogram of quantised operand bytes (for search
 // and power models). The amax conventions are in docs/quantisation.md.
-import {readFile, writeFile} from 'node:fs/promises';
+import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {CALIBRATION_METHODS, CalibrationError, DEFAULT_PERCENTILE, type CalibrationMethod} from '../approx/calibration.js';
 import {runCalibration} from '../approx/calibration-run.js';

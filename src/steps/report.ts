@@ -2,9 +2,8 @@
 // of a run's results. Every section is optional; each takes a producer's `value` output or the path
 // of its JSON `file` output, checked against the shapes in src/report/sections.ts. The report states
 // the versions and machine that computed it (part of its key, so a new version re-renders it).
-import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, writeFile} from 'node:fs/promises';
 import {createRequire} from 'node:module';
 import {arch, cpus, platform, release} from 'node:os';
 import {join, resolve} from 'node:path';
