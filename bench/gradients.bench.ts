@@ -3,7 +3,7 @@
 // seeds. For each circuit: accuracy before finetuning, after one epoch with each estimator (mean ± sd
 // over seeds), the share of the drop recovered, and the time per training step.
 // Run: npx tsx bench/gradients.bench.ts [model=assets/models/vit-mnist.onnx] [train samples=2048] [seeds=3]
-//        [test samples=2000] [lr=1e-3] [circuits=mul8s_1L1G,drum8s_k2,mul8s_1KX2,trunc8s_k7,mul8s_1KR3]
+//        [test samples=2000] [lr=1e-3] [circuits=mul8s_1L1G,drum8s_k2,trunc8s_k7,mul8s_1KR3,mul8s_1KX2] [window=2]
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -27,10 +27,11 @@ const [
   seedsArg = '3',
   testArg = '2000',
   lrArg = '1e-3',
-  circuitsArg = 'mul8s_1L1G,drum8s_k2,mul8s_1KX2,trunc8s_k7,mul8s_1KR3',
+  circuitsArg = 'mul8s_1L1G,drum8s_k2,trunc8s_k7,mul8s_1KR3,mul8s_1KX2',
+  windowArg = '2',
 ] = process.argv.slice(2);
 const THREADS = 2;
-const WINDOW = 2;
+const WINDOW = Number(windowArg);
 const temp = mkdtempSync(join(tmpdir(), 'axx-gradients-bench-'));
 const pct = (x: number) => (100 * x).toFixed(2);
 const meanSd = (xs: number[]) => {
