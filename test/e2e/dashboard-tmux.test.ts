@@ -118,7 +118,10 @@ describe('dashboard in a terminal (tmux)', () => {
         tmux('send-keys', '-t', small, pressed < 3 ? 'Down' : 'Up');
         pressed++;
       }
-      frames.push({text: screen(small), history: Number(tmux('display-message', '-p', '-t', small, '#{history_size}').trim())});
+      // History first: the viewer may print its outcome (scrolling the pane) between the two tmux calls, and a
+      // history read after the screen would blame that scroll on the dashboard frame captured before it.
+      const history = Number(tmux('display-message', '-p', '-t', small, '#{history_size}').trim());
+      frames.push({text: screen(small), history});
       await new Promise((r) => setTimeout(r, 100));
     }
     // Frames of the live dashboard: not those after the viewer printed the outcome below its last frame.
