@@ -5,6 +5,7 @@ import {join} from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
 import {captureIo, exited, removeProjects, spawnAxx, tempProject} from './engine-helpers.js';
+import {processesGone} from '../support/processes.js';
 
 afterAll(removeProjects);
 
@@ -257,14 +258,15 @@ steps:
   });
 
   it('an interrupt aborts running steps, marks the run interrupted and prints the resume command', async () => {
-    const dir = tempProject({'p.yaml': 'steps:\n  slow: {uses: exec, with: {run: "sleep 20"}}\n  quick: {uses: exec, with: {run: "true"}}\n'});
+    // A duration no other process uses, to find the sleep if the interrupt left it running.
+    const marker = `sleep 20.${process.pid}`;
+    const dir = tempProject({'p.yaml': `steps:\n  slow: {uses: exec, with: {run: "${marker}"}}\n  quick: {uses: exec, with: {run: "true"}}\n`});
     const controller = new AbortController();
     const io = captureIo(dir, {}, controller.signal);
-    const started = Date.now();
     const running = runCli(['run', 'p.yaml', '--fail-fast'], io);
     setTimeout(() => controller.abort(new Error('SIGINT')), 500);
     expect(await running).toBe(130);
-    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(await processesGone(marker), 'the interrupted step\'s command outlived the run').toBe(true);
     expect(io.stderrText()).toContain('interrupted; resume with:\n  axx run p.yaml --fail-fast');
     const runs = captureIo(dir);
     await runCli(['runs', '--json'], runs);

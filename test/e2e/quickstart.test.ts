@@ -38,16 +38,14 @@ interface RunOutcome {
   out: string;
   ran: number;
   cached: number;
-  ms: number;
 }
 
 async function run(cache: string): Promise<RunOutcome> {
   const io = captureIo(root);
-  const start = Date.now();
   const code = await runCli(['run', PIPELINE, '--cache', cache, ...SMALL], io);
   const out = io.stdoutText() + io.stderrText();
   const counts = /passed in [^:]+: (\d+) ran, (\d+) cached/.exec(out);
-  return {code, out, ran: Number(counts?.[1] ?? -1), cached: Number(counts?.[2] ?? -1), ms: Date.now() - start};
+  return {code, out, ran: Number(counts?.[1] ?? -1), cached: Number(counts?.[2] ?? -1)};
 }
 
 /** Starts the real CLI and kills it with SIGKILL the moment its output shows `marker` (a step starting). */
@@ -102,6 +100,5 @@ describe('quickstart pipeline', () => {
     expect(again).toMatchObject({ran: 0, cached: STEP_COUNT});
     expect(again.out).toMatch(/\nresults: top-1 eval-float \d+\.\d+% \(\d+\.\d–\d+\.\d, n=600\);.*; power saving \d+\.\d% whole model \(\d+\.\d% approximated layers\)\n/);
     expect(again.out).toMatch(/\nreport: axx export report\.html out\/report\.html --run \S+ --provenance --cache \S+\n/);
-    expect(again.ms).toBeLessThan(10_000);
   }, 150_000);
 });

@@ -119,11 +119,12 @@ describe('hostile pipeline files', () => {
 
   it('refuses a 300×300 matrix at once, naming the limit and how to raise it', () => {
     const values = (prefix: string) => `[${Array.from({length: 300}, (_, i) => `${prefix}${i}`).join(', ')}]`;
-    const started = performance.now();
     const result = load(`steps:\n  a:\n    uses: test/produce\n    matrix:\n      x: ${values('x')}\n      y: ${values('y')}\n    with: {tag: "\${{ matrix.x }}"}\n`);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(messages(result)).toMatch(/^4: step "a": the matrix expands to 90000 instances \(x: 300 × y: 300\), more than the limit of 2000/);
     expect(result.ok || loadDiagnostics(result.error)[0]!.hint).toMatch(/AXX_MAX_INSTANCES=90000/);
+    // Counted, never expanded: 300^4 instances could not be built in memory, so only a count refuses them.
+    const huge = load(`steps:\n  a:\n    uses: test/produce\n    matrix:\n      w: ${values('w')}\n      x: ${values('x')}\n      y: ${values('y')}\n      z: ${values('z')}\n    with: {tag: "\${{ matrix.x }}"}\n`);
+    expect(messages(huge)).toMatch(/the matrix expands to 8100000000 instances/);
   });
 
   it('refuses an alias bomb, deep nesting and numbers that are not finite', () => {
