@@ -2,6 +2,7 @@
 // adapter), made from the --redis URL: redis://[user:pass@]host[:port][/db], or rediss:// for TLS.
 // Reconnecting, Lua scripts and transactions stay on ioredis' and BullMQ's side.
 import {createIORedisClient, type ConnectionOptions, type IRedisClient} from 'bullmq';
+import {isIP} from 'node:net';
 import {Redis} from 'ioredis';
 
 /** Where and as whom to connect, parsed from redis://[user:pass@]host[:port][/db] or rediss://. */
@@ -55,7 +56,8 @@ export function redisClient(url: string): IRedisClient {
     db: target.db,
     ...(target.username !== undefined ? {username: target.username} : {}),
     ...(target.password !== undefined ? {password: target.password} : {}),
-    ...(target.tls ? {tls: {servername: target.host}} : {}),
+    // SNI carries host names only (RFC 6066); a certificate for an IP is checked against its IP SAN without it.
+    ...(target.tls ? {tls: isIP(target.host) === 0 ? {servername: target.host} : {}} : {}),
     lazyConnect: true,
     // BullMQ's workers block on Redis and must wait out an outage rather than fail a command after N retries.
     maxRetriesPerRequest: null,
