@@ -41,7 +41,7 @@ const schema = {
   additionalProperties: false,
   required: ['model', 'dataset'],
   properties: {
-    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The classifier (a load/model, train or approximate output).'},
+    model: {type: 'string', 'x-axx-input': {type: 'path', format: 'onnx'}, description: 'The classifier (a load/model, train or approximate output).'},
     dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'The samples (a load/dataset output).'},
     batchSize: {type: 'integer', minimum: 1, default: 64},
     threads: {type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: the cpu resource granted to the step).'},
