@@ -25,7 +25,7 @@ export interface OutputDecl {
  * absolute, read-only path (file/dir) or the JSON value.
  */
 export interface InputDecl {
-  /** 'path' accepts a file or a directory output (or a literal path on disk). */
+  /** 'path' accepts a file, directory or path output (or a literal path on disk). */
   type: 'file' | 'dir' | 'value' | 'path';
   format?: string;
 }
