@@ -70,7 +70,8 @@ describe('models past the single-buffer limit', () => {
   });
 
   it("keys the memo scope on the external data's content", async () => {
-    const dir = join(work, 'split', 'model');
+    mkdirSync(join(work, 'changed'));
+    const {dir} = writeModelOutput(join(work, 'changed'), readModelFile(fixture.model), 'model', 0) as {dir: string};
     const before = open(fixture.dataset, {modelFile: dir}).scope.modelId;
     const data = join(dir, 'model.onnx.data');
     const bytes = readFileSync(data);
