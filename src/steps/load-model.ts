@@ -56,7 +56,7 @@ function checkSingleFileSize(source: Source, bytes: number): void {
   if (bytes <= MAX_MESSAGE_BYTES) return;
   throw new StepError(
     `${source.file} is ${(bytes / 2 ** 30).toFixed(1)} GiB as one ONNX file, past protobuf's ${MAX_MESSAGE_BYTES}-byte (2 GiB) limit: no ONNX reader can load it`,
-    'save the model with its weights as external data (onnx.save_model(model, "model.onnx", save_as_external_data=True), or torch.onnx.export with external_data=True) and point with.path at the .onnx file or its directory',
+    'save the model with its weights as external data (onnx.save_model(model, "model.onnx", save_as_external_data=True); torch.onnx.export does so by itself past 2 GiB) and point with.path at the .onnx file or its directory',
     source.param,
   );
 }
