@@ -5,10 +5,8 @@
 // Goals (issue 14): image loading ≥ 3× the jpeg-js decoder; evaluate ≥ 0.9× a bare onnxruntime loop;
 // approximated mul8s_1L2H ≤ 1.5× and mul8s_1KX2 ≤ 6× the float time; peak RSS of evaluate flat in the
 // number of images. Sizes: AXX_BENCH_IMAGES (default 200; the issue's RSS goal uses 2000),
-// AXX_BENCH_BATCH (default 32, the issue's) and AXX_BENCH_ROUNDS (default 3) for slow or busy machines,
-// AXX_BENCH_HIGH_RANK=<multiplier> to also approximate the layers AXX_BENCH_HIGH_RANK_LAYERS (a glob,
-// default every Linear layer) with that circuit (e.g. mul8u_12N4), load the model through external data
-// and time one image on it against the float model (memory: about three times the model's size).
+// AXX_BENCH_BATCH (default 32, the issue's) and AXX_BENCH_ROUNDS (default 3) for slow or busy machines.
+// The rank-90 model that passes through external data has its own bench (bench/external-data.bench.ts).
 // Run: npx tsx bench/imagenet.bench.ts
 import {execFileSync} from 'node:child_process';
 import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
@@ -25,13 +23,11 @@ import {evalGeometry, ImageTransformer, imageFolderSource, TIMM_EVAL_TRANSFORM} 
 import {Resampler} from '../src/data/resample.js';
 import {writeSubset} from '../src/data/write-subset.js';
 import {evaluateModel} from '../src/infer/evaluate-model.js';
-import {encodeModelSplit, readModelFile} from '../src/onnx/codec.js';
+import {readModelFile} from '../src/onnx/codec.js';
 import type {Model} from '../src/onnx/ir.js';
 import {createSession, type ModelSession} from '../src/onnx/session.js';
 
 const IMAGES = Number(process.env['AXX_BENCH_IMAGES'] ?? 200);
-const HIGH_RANK = process.env['AXX_BENCH_HIGH_RANK'];
-const HIGH_RANK_LAYERS = process.env['AXX_BENCH_HIGH_RANK_LAYERS'];
 const BATCH = Number(process.env['AXX_BENCH_BATCH'] ?? 32);
 const THREADS = 2;
 /** Samples per evaluation in the timing comparisons (one batch: the approximated models are slow on 2 cores). */
@@ -43,12 +39,6 @@ const work = mkdtempSync(join(tmpdir(), 'axx-bench-imagenet-'));
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 const root = join(import.meta.dirname, '..');
-
-async function timeOf(run: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await run();
-  return performance.now() - started;
-}
 
 /** Median milliseconds of each variant, run in turn ROUNDS times after one warm-up round. */
 async function interleaved(variants: (() => Promise<unknown>)[]): Promise<number[]> {
@@ -133,7 +123,7 @@ try {
 
   // Approximated models (every Linear layer), each against the float model in the same rounds.
   const calibration = await runCalibration(float, () => dataset.batches(BATCH, {limit: BATCH}), {batches: 1, createSession, threads: THREADS});
-  const approximated = (multiplier: string, layers = LINEAR_LAYERS): Model => approximateModel(float, {calibration, resolveMultiplier, layers, default: multiplier}).model;
+  const approximated = (multiplier: string): Model => approximateModel(float, {calibration, resolveMultiplier, layers: LINEAR_LAYERS, default: multiplier}).model;
   using cheap = await createSession(approximated('mul8s_1L2H'), {intraOpNumThreads: THREADS});
   using costly = await createSession(approximated('mul8s_1KX2'), {intraOpNumThreads: THREADS});
   const [floatMs, cheapMs, costlyMs] = (await interleaved([viaEvaluate(session), viaEvaluate(cheap), viaEvaluate(costly)])) as [number, number, number];
@@ -153,21 +143,6 @@ try {
   console.log(`  approximated, every Linear layer: mul8s_1L2H ${(cheapMs / floatMs).toFixed(2)}× the float time (goal ≤ 1.5×), mul8s_1KX2 ${(costlyMs / floatMs).toFixed(2)}× (goal ≤ 6×); float ${floatMs.toFixed(0)} ms`);
   console.log(`  evaluate of ${manifest.count} images: ${((manifest.count / allMs) * 1000).toFixed(1)} images/s; peak RSS after ${Math.floor(IMAGES / 4)} images ${rssQuarter.toFixed(0)} MiB, after ${manifest.count} more ${rssAll.toFixed(0)} MiB`);
 
-  if (HIGH_RANK !== undefined) {
-    started = performance.now();
-    const model = approximated(HIGH_RANK, HIGH_RANK_LAYERS === undefined ? LINEAR_LAYERS : [HIGH_RANK_LAYERS]);
-    const split = encodeModelSplit(model, 'model.onnx.data');
-    const dataGiB = split.externalData.reduce((sum, f) => sum + f.byteLength, 0) / 2 ** 30;
-    using high = await createSession(model, {intraOpNumThreads: THREADS});
-    const loadMs = performance.now() - started;
-    const one = (s: ModelSession) => () => evaluateModel(s, dataset, {batchSize: 1, limit: 1});
-    // One image each (the high-rank emulation is two orders of magnitude slower), float first to warm up.
-    await one(session)();
-    const [floatOneMs, highOneMs] = [await timeOf(one(session)), await timeOf(one(high))];
-    console.log(
-      `  ${HIGH_RANK} on ${HIGH_RANK_LAYERS ?? 'every Linear layer'}: graph ${(split.model.length / 2 ** 20).toFixed(1)} MiB + ${dataGiB.toFixed(2)} GiB external data in ${split.externalData.length} file(s) (float model ${(statSync(modelFile).size / 2 ** 20).toFixed(0)} MiB); approximated and loaded in ${(loadMs / 1000).toFixed(1)} s; one image ${(highOneMs / 1000).toFixed(1)} s = ${(highOneMs / floatOneMs).toFixed(0)}× the float time; peak RSS ${peakRssMiB().toFixed(0)} MiB`,
-    );
-  }
 } finally {
   rmSync(work, {recursive: true, force: true});
 }

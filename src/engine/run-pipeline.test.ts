@@ -1,4 +1,4 @@
-import {mkdtempSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -150,6 +150,48 @@ describe('runPipeline', () => {
     const wrong = setup([sleeper(stats)], 'steps:\n  a: {uses: test/sleep, with: {ms: 1}}\n  b: {uses: test/sleep, with: {ms: "x${{ steps.a.outputs.v }}"}}\n');
     expect((await runPipeline(wrong.pipeline, wrong.options())).reason).toBe('failed');
     expect(wrong.events.find((e) => e.type === 'failure')).toMatchObject({failure: {reason: 'step-failed', message: expect.stringContaining('with.ms must be integer after resolving references (got "x1")'), diagnostic: {location: {line: 3}}}});
+  });
+
+  it("a 'path' output is stored as the file or directory the step returns, and reaches a 'path' input as such", async () => {
+    // As a model is passed on: one file when small, a directory with its external data when large.
+    const producer: StepKind<{big: boolean}> = {
+      name: 'test/model',
+      version: 1,
+      description: 'a file or a directory',
+      schema: {type: 'object', properties: {big: {type: 'boolean'}}},
+      outputs: {model: {type: 'path', format: 'onnx'}},
+      async run(ctx) {
+        if (!ctx.params.big) {
+          writeFileSync(join(ctx.scratchDir, 'model.onnx'), 'small');
+          return {model: {file: join(ctx.scratchDir, 'model.onnx')}};
+        }
+        const dir = join(ctx.scratchDir, 'model');
+        mkdirSync(dir);
+        writeFileSync(join(dir, 'model.onnx'), 'graph');
+        writeFileSync(join(dir, 'model.onnx.data'), 'weights');
+        return {model: {dir}};
+      },
+    };
+    const seen: Record<string, string> = {};
+    const consumer = (input: 'path' | 'file'): StepKind<{model: string}> => ({
+      name: `test/consume-${input}`,
+      version: 1,
+      description: 'records what it got',
+      schema: {type: 'object', properties: {model: {type: 'string', 'x-axx-input': {type: input, format: 'onnx'}}}},
+      outputs: {},
+      async run(ctx) {
+        seen[ctx.params.model] = statSync(ctx.params.model).isDirectory() ? readdirSync(ctx.params.model).sort().join(',') : 'file';
+        return {};
+      },
+    });
+    const kinds = [producer, consumer('path'), consumer('file')];
+    const t = setup(kinds, 'steps:\n  s: {uses: test/model, with: {big: false}}\n  b: {uses: test/model, with: {big: true}}\n  cs: {uses: test/consume-path, with: {model: "${{ steps.s.outputs.model }}"}}\n  cb: {uses: test/consume-path, with: {model: "${{ steps.b.outputs.model }}"}}\n');
+    expect((await runPipeline(t.pipeline, t.options())).reason).toBe('passed');
+    expect(Object.values(seen).sort()).toEqual(['file', 'model.onnx,model.onnx.data']);
+
+    const loaded = loadPipeline(join(tmpdir(), 'p.yaml'), 'steps:\n  b: {uses: test/model, with: {big: true}}\n  c: {uses: test/consume-file, with: {model: "${{ steps.b.outputs.model }}"}}\n', {kinds});
+    expect(loaded.ok).toBe(false);
+    expect(JSON.stringify(loaded)).toContain('expects a file (format \\"onnx\\") but ${{ steps.b.outputs.model }} is a file or dir (format \\"onnx\\")');
   });
 
   it('an exception that is not a StepError is an internal failure with the stack', async () => {

@@ -407,8 +407,8 @@ class PipelineRun {
     for (const [name, decl] of Object.entries(instance.step.outputs)) {
       const value = returned[name];
       if (value === undefined) throw new Error(`step kind "${instance.step.kind.name}" did not return its declared output "${name}"`);
-      if (decl.type === 'file' && 'file' in value) outputs[name] = await cas.putFile(await inScratch(value.file));
-      else if (decl.type === 'dir' && 'dir' in value) outputs[name] = await cas.putDir(await inScratch(value.dir));
+      if ((decl.type === 'file' || decl.type === 'path') && 'file' in value) outputs[name] = await cas.putFile(await inScratch(value.file));
+      else if ((decl.type === 'dir' || decl.type === 'path') && 'dir' in value) outputs[name] = await cas.putDir(await inScratch(value.dir));
       else if (decl.type === 'value' && 'value' in value) outputs[name] = {type: 'value', digest: sha256Hex(canonicalJson(value.value)), value: value.value};
       else throw new Error(`step kind "${instance.step.kind.name}" returned output "${name}" as ${Object.keys(value)[0]}, but declares it as ${decl.type}`);
     }

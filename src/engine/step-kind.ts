@@ -7,11 +7,13 @@ export type {Json};
 
 /**
  * What an output is. `file` and `dir` outputs live in the content-addressed store; `value` outputs
- * are small JSON values kept in the SQLite index. `format` is a semantic tag ("onnx", "dataset",
- * "calibration", "assignment" …) checked between a producer's output and the consuming parameter.
+ * are small JSON values kept in the SQLite index. `path` is a file or a directory, whichever `run`
+ * returns (a model is one .onnx file, or a directory with its external data when it is too large);
+ * only parameters declaring `x-axx-input` type `path` take it. `format` is a semantic tag ("onnx",
+ * "dataset", "calibration", "assignment" …) checked between a producer's output and the consuming parameter.
  */
 export interface OutputDecl {
-  type: 'file' | 'dir' | 'value';
+  type: 'file' | 'dir' | 'path' | 'value';
   format?: string;
   description?: string;
 }
@@ -23,7 +25,7 @@ export interface OutputDecl {
  * absolute, read-only path (file/dir) or the JSON value.
  */
 export interface InputDecl {
-  /** 'path' accepts a file or a directory output (or a literal path on disk). */
+  /** 'path' accepts a file, directory or path output (or a literal path on disk). */
   type: 'file' | 'dir' | 'value' | 'path';
   format?: string;
 }

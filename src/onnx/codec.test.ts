@@ -1,11 +1,11 @@
-import {mkdtempSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {afterAll, describe, expect, it} from 'vitest';
-import {decodeModel, encodeModel, encodeModelSplit, OnnxDecodeError, OnnxEncodeError, readModelFile, writeModelFile} from './codec.js';
+import {decodeModel, encodeModel, encodeModelSplit, modelFileOf, OnnxDecodeError, OnnxEncodeError, readModelFile, SINGLE_FILE_LIMIT, writeModelFile, writeModelOutput} from './codec.js';
 import {DataType, type Graph, type Model, type Node, type Tensor} from './ir.js';
-import {ProtoWriter, WireType} from './protobuf.js';
+import {MAX_MESSAGE_BYTES, ProtoWriter, WireType} from './protobuf.js';
 import {createSession} from './session.js';
 import {floatTensor, int64Tensor, int8Tensor, stringTensor, uint8Tensor} from './tensor.js';
 
@@ -235,6 +235,26 @@ describe('encodeModel / decodeModel', () => {
       using inline = await createSession(original);
       using split = await createSession(original, {inlineLimit: 0});
       expect((await split.run(input())).y!.data).toEqual((await inline.run(input())).y!.data);
+    });
+
+    it('writes a step output as one file up to the single-file limit and as a model directory past it', async () => {
+      const original = denseModel();
+      const size = encodeModel(original).length;
+      const out = join(dir, 'outputs');
+      mkdirSync(out);
+      expect(writeModelOutput(out, original, 'small', size)).toEqual({file: join(out, 'small.onnx')});
+      expect(statSync(join(out, 'small.onnx')).size).toBe(size);
+      const big = writeModelOutput(out, original, 'big', size - 1);
+      expect(big).toEqual({dir: join(out, 'big')});
+      expect(readdirSync(join(out, 'big')).sort()).toEqual(['model.onnx', 'model.onnx.data']);
+      expect(modelFileOf(join(out, 'big'))).toBe(join(out, 'big', 'model.onnx'));
+      expect(modelFileOf(join(out, 'small.onnx'))).toBe(join(out, 'small.onnx'));
+      expect(withoutExternalLocation(readModelFile(join(out, 'big')))).toEqual(original);
+      using fromDir = await createSession(modelFileOf(join(out, 'big')));
+      using inline = await createSession(original);
+      expect((await fromDir.run(input())).y!.data).toEqual((await inline.run(input())).y!.data);
+      // Whatever protobuf refuses, writeModelOutput's default puts in a directory.
+      expect(SINGLE_FILE_LIMIT).toBeLessThan(MAX_MESSAGE_BYTES);
     });
 
     it("refuses a model past protobuf's 2 GiB limit with a hint, and splits it instead", () => {

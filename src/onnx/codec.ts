@@ -5,7 +5,7 @@
 // initializers, non-tensor graph inputs) are rejected with an OnnxDecodeError. Models past
 // protobuf's 2 GiB limit (an approximated ViT with high-rank circuits, a ViT-L) are written with
 // their weights as ONNX external data, as onnx.save_model(..., save_as_external_data=True) does.
-import {closeSync, openSync, readFileSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import type {Attribute, Dim, Graph, Model, Node, OperatorSetId, Tensor, ValueInfo} from './ir.js';
 import {AttributeType} from './ir.js';
@@ -150,15 +150,24 @@ function inlineWriter(model: Model): ProtoWriter | undefined {
   }
 }
 
-/** Reads an .onnx file, resolving external data next to it. */
+/** What a model directory (a step's model output past SINGLE_FILE_LIMIT) names its .onnx file. */
+export const MODEL_FILE_NAME = 'model.onnx';
+
+/** The .onnx file of a model given as a file or as a directory holding MODEL_FILE_NAME and its external data. */
+export function modelFileOf(path: string): string {
+  return statSync(path, {throwIfNoEntry: false})?.isDirectory() ? join(path, MODEL_FILE_NAME) : path;
+}
+
+/** Reads an .onnx file (or a model directory, see modelFileOf), resolving external data next to it. */
 export function readModelFile(path: string): Model {
-  return decodeModel(readFileSync(path), {baseDir: dirname(path)});
+  const file = modelFileOf(path);
+  return decodeModel(readFileSync(file), {baseDir: dirname(file)});
 }
 
 export interface WriteModelOptions {
   /**
    * Past `singleFileLimit` bytes, put the weights in `<file name>.data` beside the model (default false:
-   * one self-contained file, which a pipeline's file output needs; OnnxEncodeError past 2 GiB).
+   * one self-contained file; OnnxEncodeError past 2 GiB). Steps write their outputs with writeModelOutput.
    */
   externalData?: boolean;
   singleFileLimit?: number;
@@ -167,6 +176,31 @@ export interface WriteModelOptions {
 /** Writes `model` to `path`; data files go first, so a model file on disk always finds its weights. Returns every file written. */
 export function writeModelFile(path: string, model: Model, opts: WriteModelOptions = {}): string[] {
   const split = opts.externalData ? encodeModelSplit(model, `${basename(path)}.data`, opts.singleFileLimit) : {model: encodeModel(model), externalData: []};
+  return writeSplitModel(path, split);
+}
+
+/** Where writeModelOutput put a model: one self-contained file, or a directory as modelFileOf reads it. */
+export type ModelOutput = {file: string} | {dir: string};
+
+/**
+ * Writes `model` into `parentDir` in the form a pipeline passes models on: `<name>.onnx` when it encodes
+ * to at most `singleFileLimit` bytes, else a directory `<name>/` holding MODEL_FILE_NAME and its
+ * external data (so a model past protobuf's 2 GiB limit still travels between steps).
+ */
+export function writeModelOutput(parentDir: string, model: Model, name = 'model', singleFileLimit = SINGLE_FILE_LIMIT): ModelOutput {
+  const split = encodeModelSplit(model, `${MODEL_FILE_NAME}.data`, singleFileLimit);
+  if (split.externalData.length === 0) {
+    const file = join(parentDir, `${name}.onnx`);
+    writeSplitModel(file, split);
+    return {file};
+  }
+  const dir = join(parentDir, name);
+  mkdirSync(dir);
+  writeSplitModel(join(dir, MODEL_FILE_NAME), split);
+  return {dir};
+}
+
+function writeSplitModel(path: string, split: SplitModel): string[] {
   const written: string[] = [];
   for (const file of split.externalData) {
     const dataPath = join(dirname(path), file.location);

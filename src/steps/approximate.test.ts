@@ -1,5 +1,5 @@
 // calibrate → approximate on the shipped ViT, through the step kinds as the engine calls them.
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -12,10 +12,11 @@ import {idxSource} from '../data/idx-source.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {writeSubset} from '../data/write-subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
-import {readModelFile} from '../onnx/codec.js';
+import {modelFileOf, readModelFile, writeModelOutput} from '../onnx/codec.js';
 import {createSession} from '../onnx/session.js';
 import {readStraightThrough} from '../train/straight-through.js';
-import {approximateKind} from './approximate.js';
+import {approximateKind, makeApproximateKind} from './approximate.js';
+import {evaluateKind, type EvaluateMetrics} from './evaluate.js';
 import {calibrateKind} from './calibrate.js';
 import {stepContext, keyContext} from '../../test/support/step-context.js';
 
@@ -78,6 +79,33 @@ describe('calibrate + approximate steps', () => {
       if (row.indexOf(Math.max(...row)) === batch.y[i]) correct++;
     }
     expect(correct / 256).toBeGreaterThan(0.95);
+  });
+
+  // A rank-90 circuit takes a ViT-Ti past 2 GiB; a lowered limit sends the small ViT down the same path.
+  it('outputs a model directory past its single-file limit, which evaluate and approximate read as they read a file', async () => {
+    const given = {model, calibration, default: 'mul8s_1L2H'};
+    const asFile = (await approximateKind.run(context(params(approximateKind, given)).ctx)).model as {file: string};
+    const limit = statSync(asFile.file).size - 1;
+    const {ctx, logs} = context(params(approximateKind, given));
+    const out = await makeApproximateKind({singleFileLimit: limit}).run(ctx);
+    const dir = (out.model as {dir: string}).dir;
+    expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'model.onnx.data']);
+    expect(statSync(join(dir, 'model.onnx')).size).toBeLessThan(limit / 10);
+    expect(logs.join('\n')).toMatch(/approximated 17 layers/);
+
+    const top1 = async (modelPath: string) => {
+      const evaluation = evaluateKind.run(context(params(evaluateKind, {model: modelPath, dataset: images, batchSize: 128, threads: 2})).ctx);
+      return ((await evaluation).metrics as unknown as {value: EvaluateMetrics}).value.top1;
+    };
+    expect(await top1(dir)).toBe(await top1(asFile.file));
+
+    // A float model that arrives as a directory (a large load/model output) is read like a file.
+    const floatDir = join(work, 'float-dir');
+    mkdirSync(floatDir);
+    const floatOutput = writeModelOutput(floatDir, readModelFile(model), 'model', 0) as {dir: string};
+    const fromDir = (await approximateKind.run(context(params(approximateKind, {...given, model: floatOutput.dir})).ctx)).model as {file: string};
+    expect(readFileSync(fromDir.file)).toEqual(readFileSync(asFile.file));
+    expect(modelFileOf(floatOutput.dir)).toBe(join(floatOutput.dir, 'model.onnx'));
   });
 
   it('keys the cache on multiplier identities', async () => {

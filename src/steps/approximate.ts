@@ -1,16 +1,16 @@
 // Step kind "approximate": rewrites the selected layers of a float model into exact emulations of
 // approximate multipliers (src/approx/rewrite.ts), producing a plain ONNX model, the per-layer
-// manifest, and straight-through regions in the model metadata for finetuning.
-import {writeFile} from 'node:fs/promises';
-import {join} from 'node:path';
+// manifest, and straight-through regions in the model metadata for finetuning. High-rank circuits grow
+// a model manyfold (a ViT-Ti with a rank-90 circuit passes 2 GiB), so a model past SINGLE_FILE_LIMIT
+// is output as a directory holding model.onnx and its weights as external data (shared/model-output.ts).
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {approximateModel, RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {DEFAULT_EXCLUDE} from '../approx/rewrite-select.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
-import {encodeModel} from '../onnx/codec.js';
 import {withStraightThrough} from '../train/straight-through.js';
+import {modelOutput, type ModelOutputOptions} from './shared/model-output.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 
 export interface ApproximateParams {
@@ -32,7 +32,7 @@ const schema = {
   additionalProperties: false,
   required: ['model', 'calibration'],
   properties: {
-    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model.'},
+    model: {type: 'string', 'x-axx-input': {type: 'path', format: 'onnx'}, description: 'The float model.'},
     calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'A calibrate output for this model.'},
     layers: {...patterns, description: 'Globs over node/weight names selecting layers ("blocks.*.mlp.fc1"; * within a dotted segment, ** across). Default: all.'},
     exclude: {...patterns, description: `Globs removing layers. Default ${JSON.stringify(DEFAULT_EXCLUDE)} (the classifier head, as TransAxx).`},
@@ -56,47 +56,50 @@ function readCalibration(path: string): Promise<CalibrationFile> {
   return readCalibrationParam(path, 'with.calibration', 'pass the calibration output of a calibrate step run on this model');
 }
 
-export const approximateKind: StepKind<ApproximateParams> = {
-  name: 'approximate',
-  version: 1,
-  description: 'Replace MatMul/Gemm/Conv layers by bit-exact emulations of approximate multipliers (an ONNX rewrite) + per-layer manifest',
-  schema,
-  outputs: {
-    model: {type: 'file', format: 'onnx', description: 'the approximate model, runnable by any ONNX runtime'},
-    manifest: {type: 'value', format: 'manifest', description: 'per layer: op, multiplier, rank, emulation path, MACs, scales, error bound (src/approx/rewrite-manifest.ts)'},
-  },
-  // Multipliers are named in params but defined by their tables: key on the table identities.
-  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
-  async run(ctx) {
-    const p = ctx.params;
-    const model = await readModelParam(p.model, 'with.model');
-    const calibration = await readCalibration(p.calibration);
-    ctx.progress(0, 2, 'stage');
-    let result: {model: typeof model; manifest: Manifest};
-    try {
-      result = approximateModel(model, {
-        calibration,
-        resolveMultiplier,
-        ...(p.layers ? {layers: p.layers} : {}),
-        ...(p.exclude ? {exclude: p.exclude} : {}),
-        ...(p.assign ? {assign: p.assign} : {}),
-        ...(p.default ? {default: p.default} : {}),
-        attention: p.attention,
-        weightGranularity: p.weights,
-        weightsInGraph: p.weightsInGraph,
-      });
-    } catch (error) {
-      if (!(error instanceof RewriteError)) throw error;
-      const hint = error.field === 'assign' || error.field === 'default' ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
-      throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`);
-    }
-    ctx.progress(1, 2, 'stage');
-    const regions = result.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));
-    const file = join(ctx.scratchDir, 'model.onnx');
-    await writeFile(file, encodeModel(withStraightThrough(result.model, regions)));
-    ctx.progress(2, 2, 'stage');
-    const paths = [...new Set(result.manifest.layers.map((l) => l.path))].join(', ');
-    ctx.log(`approximated ${result.manifest.layers.length} layers (${result.manifest.macs.approximated} of ${result.manifest.macs.total} MACs per sample; paths: ${paths})`);
-    return {model: {file}, manifest: {value: result.manifest as unknown as Json}};
-  },
-};
+export function makeApproximateKind(options: ModelOutputOptions = {}): StepKind<ApproximateParams> {
+  return {
+    name: 'approximate',
+    version: 1,
+    description: 'Replace MatMul/Gemm/Conv layers by bit-exact emulations of approximate multipliers (an ONNX rewrite) + per-layer manifest',
+    schema,
+    outputs: {
+      model: {type: 'path', format: 'onnx', description: 'the approximate model, runnable by any ONNX runtime: one .onnx file, or past 1 GiB a directory of model.onnx + model.onnx.data'},
+      manifest: {type: 'value', format: 'manifest', description: 'per layer: op, multiplier, rank, emulation path, MACs, scales, error bound (src/approx/rewrite-manifest.ts)'},
+    },
+    // Multipliers are named in params but defined by their tables: key on the table identities.
+    keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
+    async run(ctx) {
+      const p = ctx.params;
+      const model = await readModelParam(p.model, 'with.model');
+      const calibration = await readCalibration(p.calibration);
+      ctx.progress(0, 2, 'stage');
+      let result: {model: typeof model; manifest: Manifest};
+      try {
+        result = approximateModel(model, {
+          calibration,
+          resolveMultiplier,
+          ...(p.layers ? {layers: p.layers} : {}),
+          ...(p.exclude ? {exclude: p.exclude} : {}),
+          ...(p.assign ? {assign: p.assign} : {}),
+          ...(p.default ? {default: p.default} : {}),
+          attention: p.attention,
+          weightGranularity: p.weights,
+          weightsInGraph: p.weightsInGraph,
+        });
+      } catch (error) {
+        if (!(error instanceof RewriteError)) throw error;
+        const hint = error.field === 'assign' || error.field === 'default' ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
+        throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`);
+      }
+      ctx.progress(1, 2, 'stage');
+      const regions = result.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));
+      const output = modelOutput(ctx.scratchDir, withStraightThrough(result.model, regions), 'model', options);
+      ctx.progress(2, 2, 'stage');
+      const paths = [...new Set(result.manifest.layers.map((l) => l.path))].join(', ');
+      ctx.log(`approximated ${result.manifest.layers.length} layers (${result.manifest.macs.approximated} of ${result.manifest.macs.total} MACs per sample; paths: ${paths})`);
+      return {model: output, manifest: {value: result.manifest as unknown as Json}};
+    },
+  };
+}
+
+export const approximateKind = makeApproximateKind();

@@ -32,7 +32,7 @@ const schema = {
   additionalProperties: false,
   required: ['model', 'dataset'],
   properties: {
-    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (a load/model or train output).'},
+    model: {type: 'string', 'x-axx-input': {type: 'path', format: 'onnx'}, description: 'The float model (a load/model or train output).'},
     dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Calibration images (a load/dataset output); batches × batchSize of them are chosen as order says.'},
     batches: {type: 'integer', minimum: 1, default: 8, description: 'Number of batches to run.'},
     ...calibrationSubsetSchema,

@@ -15,6 +15,7 @@ import {inputMismatch} from '../data/input-expectation.js';
 import {npyHeader} from '../data/npy.js';
 import {MANIFEST_FILE} from '../data/manifest.js';
 import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
+import {modelFileOf} from '../onnx/codec.js';
 import {ProtoReader, WireType} from '../onnx/protobuf.js';
 import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/session.js';
 import {wilsonInterval, type Interval} from '../util/statistics.js';
@@ -41,7 +42,7 @@ const schema = {
   additionalProperties: false,
   required: ['model', 'dataset'],
   properties: {
-    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The classifier (a load/model, train or approximate output).'},
+    model: {type: 'string', 'x-axx-input': {type: 'path', format: 'onnx'}, description: 'The classifier (a load/model, train or approximate output).'},
     dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'The samples (a load/dataset output).'},
     batchSize: {type: 'integer', minimum: 1, default: 64},
     threads: {type: 'integer', minimum: 1, description: 'onnxruntime intra-op threads (default: the cpu resource granted to the step).'},
@@ -196,13 +197,14 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     const subsetWarning = missingClassesWarning(record, stored.manifest.classes);
     if (subsetWarning !== undefined) ctx.log(`warning: ${subsetWarning}`, 'stderr');
     const correct = new Uint8Array(Math.ceil(dataset.manifest.count / 8));
-    const mismatch = inputMismatch(recordedInput(params.model), dataset.manifest.preprocessing);
+    const modelFile = modelFileOf(params.model);
+    const mismatch = inputMismatch(recordedInput(modelFile), dataset.manifest.preprocessing);
     if (mismatch !== undefined) ctx.log(`warning: ${mismatch}`, 'stderr');
     let lastProgress = 0;
     let rateSince = {at: performance.now(), done: 0};
     // Every check evaluateModel makes compares the model against the dataset; the model is the usual culprit.
     const {metrics, input, output} = await withParam('with.model', () =>
-      evaluateModel(params.model, dataset, {
+      evaluateModel(modelFile, dataset, {
         batchSize: params.batchSize,
         threads: params.threads ?? Math.max(1, Math.floor(ctx.resources.cpu ?? 1)),
         device,

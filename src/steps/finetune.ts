@@ -2,19 +2,18 @@
 // weights are trained through the bit-exact approximate forward pass with straight-through
 // gradients and frozen scales; outputs the re-emitted approximate model, the trained float model,
 // its manifest and the training history (the train step's history shape, which the report reads).
-import {join} from 'node:path';
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import {RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
-import {writeModelFile} from '../onnx/codec.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
 import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget, type GradientChoice} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
+import {modelOutput} from './shared/model-output.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
@@ -46,7 +45,7 @@ const schema = {
   required: ['model', 'calibration', 'dataset'],
   oneOf: [{required: ['manifest']}, {anyOf: [{required: ['assign']}, {required: ['default']}]}],
   properties: {
-    model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (the one the approximate step rewrote).'},
+    model: {type: 'string', 'x-axx-input': {type: 'path', format: 'onnx'}, description: 'The float model (the one the approximate step rewrote).'},
     calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'The calibration the approximate step used; its scales stay frozen.'},
     manifest: {type: 'object', 'x-axx-input': {type: 'value', format: 'manifest'}, description: "An approximate step's manifest: which layers carry which multiplier, with which scales."},
     assign: {type: 'object', additionalProperties: {type: 'string', minLength: 1}, 'x-axx-input': {type: 'value', format: 'assignment'}, description: 'Instead of a manifest: glob → multiplier (as in approximate).'},
@@ -172,11 +171,9 @@ async function run(ctx: StepContext<FinetuneParams>) {
     }),
   );
 
-  const modelFile = join(ctx.scratchDir, 'model.onnx');
   const regions = result.approximate.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));
-  writeModelFile(modelFile, withStraightThrough(result.approximate.model, regions));
-  const floatFile = join(ctx.scratchDir, 'float.onnx');
-  writeModelFile(floatFile, result.float);
+  const model = modelOutput(ctx.scratchDir, withStraightThrough(result.approximate.model, regions), 'model');
+  const floatModel = modelOutput(ctx.scratchDir, result.float, 'float');
   const last = result.history.at(-1);
   ctx.log(`finetuned ${regions.length} approximate layers on ${trainSet.count} samples × ${p.epochs} epochs` + (last?.evalAccuracy === undefined ? '' : `: eval accuracy ${initialEvalAccuracy === undefined ? '' : `${(100 * initialEvalAccuracy).toFixed(2)}% → `}${(100 * last.evalAccuracy).toFixed(2)}%`));
   const history = {
@@ -187,8 +184,8 @@ async function run(ctx: StepContext<FinetuneParams>) {
     steps,
   };
   return {
-    model: {file: modelFile},
-    floatModel: {file: floatFile},
+    model,
+    floatModel,
     manifest: {value: result.approximate.manifest as unknown as Json},
     history: {value: history as unknown as Json},
   };
@@ -210,8 +207,8 @@ export const finetuneKind: StepKind<FinetuneParams> = {
   description: 'Approximate-aware finetuning: train the float weights through the approximate forward pass (straight-through or table-derived backward, frozen scales), re-emit the approximate model',
   schema,
   outputs: {
-    model: {type: 'file', format: 'onnx', description: 'The finetuned approximate model.'},
-    floatModel: {type: 'file', format: 'onnx', description: 'The float model with the finetuned weights.'},
+    model: {type: 'path', format: 'onnx', description: 'The finetuned approximate model (a model directory when past 1 GiB, see approximate).'},
+    floatModel: {type: 'path', format: 'onnx', description: 'The float model with the finetuned weights.'},
     manifest: {type: 'value', format: 'manifest', description: 'Manifest of the finetuned approximate model (same layers, multipliers and scales).'},
     history: {type: 'value', description: '{samples, seconds, initialEvalAccuracy?, epochs: [{epoch, loss, trainAccuracy, lr, seconds, evalAccuracy?}], steps: [{step, loss}]}'},
   },

@@ -1,4 +1,4 @@
-import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -6,7 +6,8 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import {afterAll, describe, expect, it} from 'vitest';
 import {StepError} from '../engine/step-kind.js';
 import {decodeModel, encodeModel, readModelFile} from '../onnx/codec.js';
-import {loadModelKind, type LoadModelParams, type ModelInfo} from './load-model.js';
+import {MAX_MESSAGE_BYTES} from '../onnx/protobuf.js';
+import {loadModelKind, makeLoadModelKind, type LoadModelParams, type ModelInfo} from './load-model.js';
 import {stepContext, keyContext} from '../../test/support/step-context.js';
 
 const fixtures = fileURLToPath(new URL('../../test/fixtures/onnx/', import.meta.url));
@@ -47,6 +48,31 @@ describe('load/model', () => {
     const out = await loadModelKind.run(context({path: join(fixtures, 'tiny-cnn-external.onnx')}));
     const loaded = decodeModel(readFileSync((out.model as {file: string}).file));
     expect(loaded.graph.initializers).toEqual(readModelFile(join(fixtures, 'tiny-cnn.onnx')).graph.initializers);
+  });
+
+  it('passes a model past the single-file limit on as a model directory, which load/model reads back', async () => {
+    const out = await makeLoadModelKind({singleFileLimit: 0}).run(context({path: join(fixtures, 'tiny-cnn-external.onnx')}));
+    const dir = (out.model as {dir: string}).dir;
+    expect(readdirSync(dir).sort()).toEqual(['model.onnx', 'model.onnx.data']);
+    const expected = readModelFile(join(fixtures, 'tiny-cnn.onnx')).graph.initializers;
+    expect(readModelFile(dir).graph.initializers.map(({externalLocation: _, ...t}) => t)).toEqual(expected);
+
+    const again = await loadModelKind.run(context({path: dir}));
+    expect(decodeModel(readFileSync((again.model as {file: string}).file)).graph.initializers).toEqual(expected);
+    expect((again.info as {value: ModelInfo}).value.source).toBe(dir);
+  });
+
+  it('refuses a single ONNX file past 2 GiB before reading it, naming the fix', async () => {
+    // A sparse file: its size passes the limit without a byte of it on disk.
+    const huge = join(work, 'huge.onnx');
+    writeFileSync(huge, '');
+    truncateSync(huge, MAX_MESSAGE_BYTES + 1);
+    expect(statSync(huge).size).toBe(2 ** 31);
+    const refused = await failure({path: huge});
+    expect(refused.message).toMatch(/huge\.onnx is 2\.0 GiB as one ONNX file, past protobuf's 2147483647-byte \(2 GiB\) limit/);
+    expect(refused.hint).toMatch(/external data/);
+    expect(refused.param).toBe('with.path');
+    rmSync(huge);
   });
 
   it('loads the shipped default model', async () => {

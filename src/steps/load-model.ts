@@ -1,19 +1,22 @@
 // Step kind "load/model": brings an ONNX model into a pipeline, from a path or by the name of a
 // model shipped with axx, checks that onnxruntime accepts it, and describes it (inputs/outputs,
-// parameters, MACs per layer).
+// parameters, MACs per layer). A model with external data is passed on as one file below 1 GiB and
+// as a model directory (model.onnx + model.onnx.data) above (shared/model-output.ts).
 import {createHash} from 'node:crypto';
-import {copyFile, readdir, readFile, writeFile} from 'node:fs/promises';
+import {copyFile, readdir, readFile, stat} from 'node:fs/promises';
 import {dirname, join, resolve} from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {StepError, type StepKind} from '../engine/step-kind.js';
-import {decodeModel, encodeModel, OnnxDecodeError, OnnxEncodeError} from '../onnx/codec.js';
+import {StepError, type OutputValue, type StepKind} from '../engine/step-kind.js';
+import {decodeModel, modelFileOf, OnnxDecodeError} from '../onnx/codec.js';
+import {MAX_MESSAGE_BYTES} from '../onnx/protobuf.js';
 import type {Dim, Model, ValueInfo} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
 import {layerMacs, parameterCount} from '../onnx/stats.js';
 import {dataTypeName} from '../onnx/tensor.js';
+import {modelOutput, type ModelOutputOptions} from './shared/model-output.js';
 
 export interface LoadModelParams {
-  /** An .onnx file (relative paths resolve against the working directory). */
+  /** An .onnx file, or a directory holding model.onnx and its external data (relative paths resolve against the working directory). */
   path?: string;
   /** A model shipped with axx (assets/models/<name>.onnx); "vit-mnist" when neither is given. */
   name?: string;
@@ -26,7 +29,7 @@ const schema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    path: {type: 'string', minLength: 1, description: 'An ONNX file; its content (and external data) is part of the cache key.'},
+    path: {type: 'string', minLength: 1, description: 'An ONNX file (or a directory holding model.onnx); its content and external data are part of the cache key.'},
     name: {type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: `A model shipped with axx (default "${DEFAULT_MODEL}").`},
   },
   not: {required: ['path', 'name']},
@@ -43,12 +46,24 @@ async function resolveSource(params: LoadModelParams): Promise<Source> {
   if (params.path !== undefined && params.name !== undefined) {
     throw new StepError('give either with.path or with.name, not both', 'path loads your own ONNX file; name loads a model shipped with axx', 'with');
   }
-  if (params.path !== undefined) return {file: resolve(params.path), label: params.path, param: 'with.path'};
+  if (params.path !== undefined) return {file: modelFileOf(resolve(params.path)), label: params.path, param: 'with.path'};
   const name = params.name ?? DEFAULT_MODEL;
   return {file: join(shippedDir, `${name}.onnx`), label: `${name} (shipped)`, param: 'with.name'};
 }
 
+/** Protobuf cannot hold a message past 2 GiB, so neither onnxruntime nor onnx can read such a file (nor Node in one buffer). */
+function checkSingleFileSize(source: Source, bytes: number): void {
+  if (bytes <= MAX_MESSAGE_BYTES) return;
+  throw new StepError(
+    `${source.file} is ${(bytes / 2 ** 30).toFixed(1)} GiB as one ONNX file, past protobuf's ${MAX_MESSAGE_BYTES}-byte (2 GiB) limit: no ONNX reader can load it`,
+    'save the model with its weights as external data (onnx.save_model(model, "model.onnx", save_as_external_data=True); torch.onnx.export does so by itself past 2 GiB) and point with.path at the .onnx file or its directory',
+    source.param,
+  );
+}
+
 async function readSource(source: Source, params: LoadModelParams): Promise<Uint8Array> {
+  // A stat failure (no such file …) is explained by readFile's below.
+  checkSingleFileSize(source, await stat(source.file).then((s) => s.size, () => 0));
   try {
     return await readFile(source.file);
   } catch (error) {
@@ -71,20 +86,6 @@ function externalFiles(model: Model): string[] {
   const locations = new Set<string>();
   for (const tensor of model.graph.initializers) if (tensor.externalLocation !== undefined) locations.add(tensor.externalLocation);
   return [...locations].sort();
-}
-
-/** The model as one file, which a step's file output must be; past protobuf's 2 GiB limit that cannot be. */
-function selfContained(model: Model, source: Source): Uint8Array {
-  try {
-    return encodeModel(model);
-  } catch (error) {
-    if (!(error instanceof OnnxEncodeError)) throw error;
-    throw new StepError(
-      `${source.file} with its external data is too large for one ONNX file: ${error.message}`,
-      'a pipeline passes models between steps as single files, so models past 2 GiB are not supported as load/model inputs yet',
-      source.param,
-    );
-  }
 }
 
 type ValueSummary = {name: string; type: string; shape: Dim[] | null};
@@ -128,55 +129,62 @@ function describe(model: Model, label: string, digest: string): ModelInfo {
   };
 }
 
-export const loadModelKind: StepKind<LoadModelParams> = {
-  name: 'load/model',
-  version: 1,
-  description: 'Load an ONNX model (a path or a shipped model name), check it in onnxruntime, report inputs/outputs, parameters and MACs',
-  schema,
-  outputs: {
-    model: {type: 'file', format: 'onnx', description: 'the model as one self-contained ONNX file'},
-    info: {type: 'value', format: 'model-info', description: 'inputs/outputs with shapes, parameter count, MACs per layer (per sample)'},
-  },
-  async keyExtras(params, key) {
-    // The cache follows the model's content, not its path: the file and any external data files.
-    const source = await resolveSource(params);
-    const bytes = await readFile(source.file).catch(() => undefined);
-    if (!bytes) return {model: 'missing', external: {}};
-    const external: Record<string, string> = {};
-    try {
-      for (const location of externalFiles(decodeModel(bytes, {baseDir: dirname(source.file)}))) {
-        external[location] = (await key.digest(join(dirname(source.file), location))).digest;
+export function makeLoadModelKind(options: ModelOutputOptions = {}): StepKind<LoadModelParams> {
+  return {
+    name: 'load/model',
+    version: 1,
+    description: 'Load an ONNX model (a path or a shipped model name), check it in onnxruntime, report inputs/outputs, parameters and MACs',
+    schema,
+    outputs: {
+      model: {type: 'path', format: 'onnx', description: 'the model: one self-contained ONNX file, or past 1 GiB a directory of model.onnx + model.onnx.data'},
+      info: {type: 'value', format: 'model-info', description: 'inputs/outputs with shapes, parameter count, MACs per layer (per sample)'},
+    },
+    async keyExtras(params, key) {
+      // The cache follows the model's content, not its path: the file and any external data files.
+      const source = await resolveSource(params);
+      const bytes = await readFile(source.file).catch(() => undefined);
+      if (!bytes) return {model: 'missing', external: {}};
+      const external: Record<string, string> = {};
+      try {
+        for (const location of externalFiles(decodeModel(bytes, {baseDir: dirname(source.file)}))) {
+          external[location] = (await key.digest(join(dirname(source.file), location))).digest;
+        }
+      } catch {
+        // An unreadable model fails in run() with a precise message; its bytes still key the attempt.
       }
-    } catch {
-      // An unreadable model fails in run() with a precise message; its bytes still key the attempt.
-    }
-    return {model: (await key.digest(source.file)).digest, external};
-  },
-  async run(ctx) {
-    const source = await resolveSource(ctx.params);
-    const bytes = await readSource(source, ctx.params);
-    let model: Model;
-    try {
-      model = decodeModel(bytes, {baseDir: dirname(source.file)});
-    } catch (error) {
-      if (!(error instanceof OnnxDecodeError)) throw error;
-      throw new StepError(`${source.file} is not a usable ONNX model: ${error.message}`, 'export the model to ONNX (e.g. torch.onnx.export) and point with.path at the .onnx file', source.param);
-    }
-    ctx.progress(1, 3, 'check');
-    try {
-      const session = await createSession(source.file, {intraOpNumThreads: 1});
-      await session.release();
-    } catch (error) {
-      throw new StepError(`onnxruntime cannot load ${source.file}: ${(error as Error).message}`, 'the file decodes as ONNX but onnxruntime rejects it; check its opset and operators', source.param);
-    }
-    ctx.progress(2, 3, 'check');
-    const info = describe(model, source.label, createHash('sha256').update(bytes).digest('hex'));
-    const out = join(ctx.scratchDir, 'model.onnx');
-    // A model with external data becomes one self-contained file; otherwise the bytes are kept as they are.
-    if (externalFiles(model).length > 0) await writeFile(out, selfContained(model, source));
-    else await copyFile(source.file, out);
-    ctx.progress(3, 3, 'check');
-    ctx.log(`${source.label}: ${info.parameters} parameters, ${info.macs.total} MACs per sample`);
-    return {model: {file: out}, info: {value: info}};
-  },
-};
+      return {model: (await key.digest(source.file)).digest, external};
+    },
+    async run(ctx) {
+      const source = await resolveSource(ctx.params);
+      const bytes = await readSource(source, ctx.params);
+      let model: Model;
+      try {
+        model = decodeModel(bytes, {baseDir: dirname(source.file)});
+      } catch (error) {
+        if (!(error instanceof OnnxDecodeError)) throw error;
+        throw new StepError(`${source.file} is not a usable ONNX model: ${error.message}`, 'export the model to ONNX (e.g. torch.onnx.export) and point with.path at the .onnx file', source.param);
+      }
+      ctx.progress(1, 3, 'check');
+      try {
+        const session = await createSession(source.file, {intraOpNumThreads: 1});
+        await session.release();
+      } catch (error) {
+        throw new StepError(`onnxruntime cannot load ${source.file}: ${(error as Error).message}`, 'the file decodes as ONNX but onnxruntime rejects it; check its opset and operators', source.param);
+      }
+      ctx.progress(2, 3, 'check');
+      const info = describe(model, source.label, createHash('sha256').update(bytes).digest('hex'));
+      // A model with external data is rewritten in axx's own layout (one file when small enough); otherwise the bytes are kept as they are.
+      let out: OutputValue;
+      if (externalFiles(model).length > 0) out = modelOutput(ctx.scratchDir, model, 'model', options);
+      else {
+        out = {file: join(ctx.scratchDir, 'model.onnx')};
+        await copyFile(source.file, out.file);
+      }
+      ctx.progress(3, 3, 'check');
+      ctx.log(`${source.label}: ${info.parameters} parameters, ${info.macs.total} MACs per sample` + ('dir' in out ? ' (passed on as model.onnx + external data)' : ''));
+      return {model: out, info: {value: info}};
+    },
+  };
+}
+
+export const loadModelKind = makeLoadModelKind();

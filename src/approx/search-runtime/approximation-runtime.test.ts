@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -6,7 +6,7 @@ import {shippedVitInput, SHIPPED_VIT, vitFixture, type VitFixture} from '../../.
 import {idxSource} from '../../data/idx-source.js';
 import type {SampleSource} from '../../data/sample-source.js';
 import {writeSubset} from '../../data/write-subset.js';
-import {decodeModel} from '../../onnx/codec.js';
+import {decodeModel, readModelFile, writeModelOutput} from '../../onnx/codec.js';
 import {runtimeIdentity} from '../../onnx/session.js';
 import {decodeCorrect} from '../search/correctness.js';
 import {openApproximationRuntime, RuntimeInputError} from './approximation-runtime.js';
@@ -52,6 +52,32 @@ describe('approximation runtime subsets', () => {
     const outcome = await runtime.evaluate({'blocks.0.mlp.fc1': 'mul8s_1L2H'}, new AbortController().signal);
     const correct = decodeCorrect(outcome.correct!, runtime.samples);
     expect(correct.reduce((a, b) => a + b, 0) / runtime.samples).toBe(outcome.accuracy);
+  });
+});
+
+// A rank-90 circuit grows a ViT-Ti past protobuf's 2 GiB: such models arrive as model directories and their
+// candidates reach onnxruntime with in-memory external data. Lowered limits cross both thresholds here.
+describe('models past the single-buffer limit', () => {
+  it('reads a model directory and scores candidates passed with external data exactly as inline ones', async () => {
+    const assignment = {'blocks.0.mlp.fc1': 'mul8s_1L2H'};
+    const signal = new AbortController().signal;
+    const inline = await open(fixture.dataset).evaluate(assignment, signal);
+    mkdirSync(join(work, 'split'));
+    const asDir = writeModelOutput(join(work, 'split'), readModelFile(fixture.model), 'model', 0);
+    expect(asDir).toEqual({dir: join(work, 'split', 'model')});
+    const split = open(fixture.dataset, {modelFile: join(work, 'split', 'model'), inlineLimit: 0});
+    expect(await split.evaluate(assignment, signal)).toEqual(inline);
+  });
+
+  it("keys the memo scope on the external data's content", async () => {
+    mkdirSync(join(work, 'changed'));
+    const {dir} = writeModelOutput(join(work, 'changed'), readModelFile(fixture.model), 'model', 0) as {dir: string};
+    const before = open(fixture.dataset, {modelFile: dir}).scope.modelId;
+    const data = join(dir, 'model.onnx.data');
+    const bytes = readFileSync(data);
+    bytes[bytes.length - 1] = bytes[bytes.length - 1]! ^ 1;
+    writeFileSync(data, bytes);
+    expect(open(fixture.dataset, {modelFile: dir}).scope.modelId).not.toBe(before);
   });
 });
 

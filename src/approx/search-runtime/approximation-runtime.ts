@@ -4,8 +4,11 @@
 // baseline is the quantised model on exact multipliers — run by onnxruntime over a fixed data subset
 // (src/infer/evaluate-model.ts). Besides accuracy it reports how far the logits move from the float
 // model's (logit-proxies.ts). No pipeline knowledge: bad input is a RuntimeInputError naming its field.
+// The model may be a model directory with external data, and a candidate past the session's inline
+// limit (a high-rank circuit grows a ViT past 2 GiB) reaches onnxruntime with in-memory external data.
 import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
+import {dirname, join} from 'node:path';
 import {parseCalibration, type CalibrationFile} from '../calibration-format.js';
 import {resolveMultiplier} from '../library.js';
 import type {Multiplier} from '../multiplier.js';
@@ -18,7 +21,7 @@ import {DataError} from '../../data/data-error.js';
 import {openDataset, type Dataset} from '../../data/dataset-reader.js';
 import {datasetView, disjointStratifiedSubsets} from '../../data/dataset-view.js';
 import {evaluateModel} from '../../infer/evaluate-model.js';
-import {decodeModel, encodeModel, OnnxDecodeError} from '../../onnx/codec.js';
+import {decodeModel, modelFileOf, OnnxDecodeError} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
 import {createSession, runtimeIdentity, type ModelSession, type RuntimeIdentity} from '../../onnx/session.js';
 import {LogitProxies} from './logit-proxies.js';
@@ -56,6 +59,8 @@ export interface RuntimeOptions {
   batchSize?: number;
   /** onnxruntime intra-op threads per evaluation. */
   threads?: number;
+  /** Models encoding to more bytes than this are passed to onnxruntime with external data; default the session's (tests lower it). */
+  inlineLimit?: number;
   /** The runtime the memo scope names; default: the loaded onnxruntime (tests pass another). */
   runtime?: RuntimeIdentity;
 }
@@ -104,8 +109,9 @@ const sha256 = (...parts: (string | Uint8Array)[]): string => {
 };
 
 export function openApproximationRuntime(options: RuntimeOptions): ApproximationRuntime {
-  const modelBytes = readInput(options.modelFile, 'model');
-  const model = decode(modelBytes);
+  const modelFile = modelFileOf(options.modelFile);
+  const modelBytes = readInput(modelFile, 'model');
+  const model = decode(modelBytes, dirname(modelFile));
   const calibrationBytes = readInput(options.calibrationFile, 'calibration');
   const calibration = parse(calibrationBytes, options.calibrationFile);
   const dataset = open(options.datasetDir);
@@ -127,10 +133,12 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
   const layers = selectedLayers(manifest);
   const batchSize = options.batchSize ?? 64;
   const threads = options.threads ?? 1;
+  const sessionOptions = {batchSize, threads, ...(options.inlineLimit !== undefined ? {inlineLimit: options.inlineLimit} : {})};
   const modelId = sha256(
     `axx-evaluation-v${EVALUATION_VERSION}`,
     JSON.stringify(options.runtime ?? runtimeIdentity()),
     modelBytes,
+    ...externalDataDigests(model, dirname(modelFile)),
     calibrationBytes,
     JSON.stringify(layers.map((l) => l.name)),
   );
@@ -145,7 +153,7 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
     const referenceLogits = (signal: AbortSignal): Promise<Float32Array> =>
       (reference ??= (async () => {
         const rows: Float32Array[] = [];
-        await runTapped(modelBytes, view, {batchSize, threads, signal}, (logits) => rows.push(logits.slice()));
+        await runTapped(model, view, {...sessionOptions, signal}, (logits) => rows.push(logits.slice()));
         return concat(rows);
       })());
     return {
@@ -156,7 +164,7 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
         const floatLogits = proxies ? await referenceLogits(signal) : undefined;
         const logitProxies = floatLogits && new LogitProxies(floatLogits, floatLogits.length / samples);
         const correct = new Uint8Array(samples);
-        const {metrics} = await runTapped(encodeModel(rewrite(assignment).model), view, {batchSize, threads, signal}, (logits, labels, first, count) => {
+        const {metrics} = await runTapped(rewrite(assignment).model, view, {...sessionOptions, signal}, (logits, labels, first, count) => {
           logitProxies?.add(logits, first, count);
           const classes = logits.length / count;
           for (let r = 0; r < count; r++) correct[first + r] = argMax(logits, r * classes, classes) === labels[r] ? 1 : 0;
@@ -207,16 +215,16 @@ function argMax(values: Float32Array, start: number, length: number): number {
   return best;
 }
 
-/** Evaluates `modelBytes` on every sample of `dataset`, handing each batch's logits (valid rows only) to `tap`. */
+/** Evaluates `model` on every sample of `dataset`, handing each batch's logits (valid rows only) to `tap`. */
 async function runTapped(
-  modelBytes: Uint8Array,
+  model: Model,
   dataset: Dataset,
-  options: {batchSize: number; threads: number; signal: AbortSignal},
+  options: {batchSize: number; threads: number; inlineLimit?: number; signal: AbortSignal},
   tap: (logits: Float32Array, labels: Int32Array, first: number, count: number) => void,
 ): ReturnType<typeof evaluateModel> {
   let session: ModelSession;
   try {
-    session = await createSession(modelBytes, {intraOpNumThreads: options.threads});
+    session = await createSession(model, {intraOpNumThreads: options.threads, ...(options.inlineLimit !== undefined ? {inlineLimit: options.inlineLimit} : {})});
   } catch (error) {
     throw new RuntimeInputError(`onnxruntime cannot load the model: ${(error as Error).message}`, 'model');
   }
@@ -297,9 +305,15 @@ function readInput(file: string, field: RuntimeField): Uint8Array {
   }
 }
 
-function decode(bytes: Uint8Array): Model {
+/** sha256 of each external data file the model reads, by location: part of the model's identity beside its .onnx bytes. */
+function externalDataDigests(model: Model, baseDir: string): string[] {
+  const locations = [...new Set(model.graph.initializers.flatMap((t) => (t.externalLocation === undefined ? [] : [t.externalLocation])))].sort();
+  return locations.map((location) => `${location}:${createHash('sha256').update(readInput(join(baseDir, location), 'model')).digest('hex')}`);
+}
+
+function decode(bytes: Uint8Array, baseDir: string): Model {
   try {
-    return decodeModel(bytes);
+    return decodeModel(bytes, {baseDir});
   } catch (error) {
     if (error instanceof OnnxDecodeError) throw new RuntimeInputError(`not a usable ONNX model: ${error.message}`, 'model', 'pass the model output of a load/model step');
     throw error;

@@ -382,7 +382,7 @@ function outputsOf(kind: StepKind, withValue: Json, id: string, report: Report):
 }
 
 function describeOutput(decl: {type: string; format?: string}): string {
-  return `${decl.type === 'value' ? 'a value' : `a ${decl.type}`}${decl.format !== undefined ? ` (format "${decl.format}")` : ''}`;
+  return `${decl.type === 'value' ? 'a value' : decl.type === 'path' ? 'a file or dir' : `a ${decl.type}`}${decl.format !== undefined ? ` (format "${decl.format}")` : ''}`;
 }
 
 function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report): void {
@@ -412,7 +412,7 @@ function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceS
   const formatOk = decl.format === undefined || output.format === undefined || decl.format === output.format;
   if (!typeOk || !formatOk) {
     report(
-      `step "${consumer.id}": with.${site.path.join('.')} expects ${describeOutput({type: decl.type === 'path' ? 'file or dir' : decl.type, ...(decl.format !== undefined ? {format: decl.format} : {})})} but ${ref.text} is ${describeOutput(output)}`,
+      `step "${consumer.id}": with.${site.path.join('.')} expects ${describeOutput({type: decl.type, ...(decl.format !== undefined ? {format: decl.format} : {})})} but ${ref.text} is ${describeOutput(output)}`,
       path,
       'reference an output of the expected type and format (axx kinds --json shows each kind\'s outputs)',
     );

@@ -21,7 +21,7 @@ export interface EvaluationParams {
 const patterns = {type: 'array', items: {type: 'string', minLength: 1}};
 
 export const evaluationSchemaProperties = {
-  model: {type: 'string', 'x-axx-input': {type: 'file', format: 'onnx'}, description: 'The float model (load/model or train output).'},
+  model: {type: 'string', 'x-axx-input': {type: 'path', format: 'onnx'}, description: 'The float model (load/model or train output).'},
   calibration: {type: 'string', 'x-axx-input': {type: 'file', format: 'calibration'}, description: 'A calibrate output for this model.'},
   dataset: {type: 'string', 'x-axx-input': {type: 'dir', format: 'dataset'}, description: 'Evaluation samples (load/dataset output); a seeded stratified subset of `limit` is used.'},
   multipliers: {type: 'array', minItems: 1, uniqueItems: true, items: {type: 'string', minLength: 1}, description: 'Candidate multipliers (one operand kind); the exact one is always a candidate.'},

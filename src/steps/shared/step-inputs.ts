@@ -1,14 +1,14 @@
 // Reading the files that step parameters name (a model, a calibration), with the library's typed
 // errors turned into StepErrors that point at the parameter; any other exception stays a bug.
-import {readFile} from 'node:fs/promises';
 import {CalibrationFormatError, readCalibrationFile, type CalibrationFile} from '../../approx/calibration-format.js';
 import {StepError} from '../../engine/step-kind.js';
-import {decodeModel, OnnxDecodeError} from '../../onnx/codec.js';
+import {OnnxDecodeError, readModelFile} from '../../onnx/codec.js';
 import type {Model} from '../../onnx/ir.js';
 
+/** A model parameter: one .onnx file or a model directory (model.onnx + external data). */
 export async function readModelParam(path: string, param: string): Promise<Model> {
   try {
-    return decodeModel(await readFile(path));
+    return readModelFile(path);
   } catch (error) {
     if (error instanceof OnnxDecodeError) throw new StepError(`${path} is not a usable ONNX model: ${error.message}`, 'pass the model output of a load/model step', param);
     throw error;

@@ -1,0 +1,101 @@
+// A model past protobuf's 2 GiB limit through a pipeline's path (docs/scale.md "Models past 2 GiB"): a ViT-Ti/16
+// (scripts/fixtures/make_vit_tiny.py, 224 px, 1000 classes) approximated with the rank-90 unsigned circuit
+// mul8u_12N4 is written as the approximate step writes it (writeModelOutput: model.onnx + model.onnx.data),
+// loaded by onnxruntime from that directory and evaluated as the evaluate step does (evaluateModel on the
+// model file), against the float model on the same images. Reports the size on disk, each stage's time and the
+// peak RSS, and checks that the search runtime's way (the IR model passed with in-memory external data) gives
+// the same logits. Sizes: AXX_BENCH_IMAGES (default 4; about 30 s per image on one core), AXX_BENCH_MULTIPLIER
+// (default mul8u_12N4), AXX_BENCH_LAYERS (a glob; default every Linear layer), AXX_BENCH_PATHS (emulation paths the
+// rewrite may choose, comma-separated; default all: mul8u_12N4 then takes the int8 lookup path, 1.3 GiB; with
+// AXX_BENCH_PATHS=lowrank-fp64, the rank-90 path, the MLP layers alone pass 2 GiB).
+// Run: npx tsx bench/external-data.bench.ts
+import {execFileSync} from 'node:child_process';
+import {mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs';
+import {cpus, loadavg, tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {makeImagenetFolder} from '../scripts/fixtures/imagenet-folder.js';
+import {runCalibration} from '../src/approx/calibration-run.js';
+import type {EmulationPath} from '../src/approx/emulate/plan.js';
+import {resolveMultiplier} from '../src/approx/library.js';
+import {approximateModel} from '../src/approx/rewrite.js';
+import {openDataset} from '../src/data/dataset-reader.js';
+import {imageFolderSource, TIMM_EVAL_TRANSFORM} from '../src/data/image-folder.js';
+import {writeSubset} from '../src/data/write-subset.js';
+import {evaluateModel} from '../src/infer/evaluate-model.js';
+import {MAX_MESSAGE_BYTES} from '../src/onnx/protobuf.js';
+import {modelFileOf, readModelFile, writeModelOutput} from '../src/onnx/codec.js';
+import {createSession, type ModelSession} from '../src/onnx/session.js';
+
+const IMAGES = Number(process.env['AXX_BENCH_IMAGES'] ?? 4);
+const MULTIPLIER = process.env['AXX_BENCH_MULTIPLIER'] ?? 'mul8u_12N4';
+const LAYERS = process.env['AXX_BENCH_LAYERS'];
+const PATHS = process.env['AXX_BENCH_PATHS']?.split(',') as EmulationPath[] | undefined;
+const LINEAR_LAYERS = ['**/attn/qkv/**', '**/attn/proj/**', '**/mlp/fc1/**', '**/mlp/fc2/**'];
+const THREADS = 2;
+
+const work = mkdtempSync(join(tmpdir(), 'axx-bench-external-'));
+const root = join(import.meta.dirname, '..');
+const peakRssGiB = () => process.resourceUsage().maxRSS / 2 ** 20;
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const sizeOf = (path: string): number =>
+  statSync(path).isDirectory() ? readdirSync(path).reduce((sum, f) => sum + statSync(join(path, f)).size, 0) : statSync(path).size;
+
+async function timed<T>(run: () => Promise<T> | T): Promise<[T, number]> {
+  const started = performance.now();
+  const value = await run();
+  return [value, performance.now() - started];
+}
+
+try {
+  const floatFile = join(work, 'vit_tiny.onnx');
+  execFileSync('/usr/bin/python3', [join(root, 'scripts', 'fixtures', 'make_vit_tiny.py'), floatFile], {stdio: 'pipe'});
+  const folder = join(work, 'imagenet');
+  await makeImagenetFolder(folder, {classes: Math.min(20, IMAGES), trainPerClass: 0, valPerClass: Math.ceil(IMAGES / 20)});
+  const transform = {...TIMM_EVAL_TRANSFORM, mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5]};
+  await writeSubset(join(work, 'val-u8'), imageFolderSource(join(folder, 'val'), transform, {concurrency: THREADS}), {limit: IMAGES});
+  const dataset = openDataset(join(work, 'val-u8'));
+
+  const float = readModelFile(floatFile);
+  const calibration = await runCalibration(float, () => dataset.batches(IMAGES), {batches: 1, createSession, threads: THREADS});
+  const layers = LAYERS === undefined ? LINEAR_LAYERS : [LAYERS];
+  const logitsOf = async (session: ModelSession): Promise<[Float32Array, number]> => {
+    const rows: Float32Array[] = [];
+    const [, ms] = await timed(() => evaluateModel(session, dataset, {batchSize: 1, onLogits: ({logits}) => void rows.push(logits.slice())}));
+    return [Float32Array.from(rows.flatMap((row) => Array.from(row))), ms];
+  };
+  // In a function so that the IR model is unreachable afterwards: onnxruntime's copy is then the only one left.
+  const approximateToDirectory = async () => {
+    const [{model, manifest}, approximateMs] = await timed(() => approximateModel(float, {calibration, resolveMultiplier, layers, default: MULTIPLIER, ...(PATHS ? {emulationPaths: PATHS} : {})}));
+    const [output, writeMs] = await timed(() => writeModelOutput(work, model, 'approximated'));
+    if (!('dir' in output)) throw new Error(`expected a model directory past the single-file limit, got ${JSON.stringify(output)}`);
+    // The search runtime's way: the IR model handed to onnxruntime with in-memory external data.
+    const [inMemory, inMemoryLoadMs] = await timed(() => createSession(model, {intraOpNumThreads: THREADS}));
+    const [inMemoryLogits] = await logitsOf(inMemory);
+    await inMemory.release();
+    const paths = [...new Set(manifest.layers.map((l) => `${l.path} rank ${l.rank}`))].join(', ');
+    return {dir: output.dir, approximateMs, writeMs, inMemoryLoadMs, inMemoryLogits, paths, layerCount: manifest.layers.length};
+  };
+  const high = await approximateToDirectory();
+  const files = readdirSync(high.dir).sort();
+  const bytes = sizeOf(high.dir);
+  const modelFile = modelFileOf(high.dir);
+
+  // The pipeline's way: the evaluate step hands onnxruntime the model file, which finds its data beside it.
+  const [session, loadMs] = await timed(() => createSession(modelFile, {intraOpNumThreads: THREADS}));
+  using floatSession = await createSession(floatFile, {intraOpNumThreads: THREADS});
+  await logitsOf(floatSession); // warm-up
+  const [, floatMs] = await logitsOf(floatSession);
+  const [logits, highMs] = await logitsOf(session);
+  await session.release();
+  const identical = logits.length === high.inMemoryLogits.length && logits.every((v, i) => v === high.inMemoryLogits[i]);
+
+  console.log(`external-data bench: ViT-Ti/16 (224 px, 1000 classes), ${MULTIPLIER} on ${LAYERS ?? 'every Linear layer'} (${high.layerCount} layers: ${high.paths}), ${IMAGES} images, ${THREADS} threads; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
+  console.log(
+    `  size: ${(bytes / 2 ** 30).toFixed(2)} GiB as ${files.join(' + ')} (model.onnx ${(statSync(modelFile).size / 2 ** 20).toFixed(1)} MiB; float model ${(sizeOf(floatFile) / 2 ** 20).toFixed(0)} MiB); ${bytes > MAX_MESSAGE_BYTES ? 'past' : 'below'} protobuf's 2 GiB limit for one file`,
+  );
+  console.log(`  approximate ${seconds(high.approximateMs)}, write the model directory ${seconds(high.writeMs)}; onnxruntime loads it from disk in ${seconds(loadMs)}, from memory (external data buffers) in ${seconds(high.inMemoryLoadMs)}`);
+  console.log(`  evaluate (batch 1): float ${seconds(floatMs / IMAGES)} per image, approximated ${seconds(highMs / IMAGES)} per image = ${(highMs / floatMs).toFixed(0)}× the float time; logits from disk and from memory ${identical ? 'identical' : 'DIFFER'}`);
+  console.log(`  peak RSS ${peakRssGiB().toFixed(1)} GiB`);
+} finally {
+  rmSync(work, {recursive: true, force: true});
+}
