@@ -5,12 +5,10 @@ import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
-import {approximateModel, RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {DEFAULT_EXCLUDE} from '../approx/rewrite-select.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import {encodeModel} from '../onnx/codec.js';
-import {withStraightThrough} from '../train/straight-through.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 
 export interface ApproximateParams {
@@ -69,6 +67,8 @@ export const approximateKind: StepKind<ApproximateParams> = {
   keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
   async run(ctx) {
     const p = ctx.params;
+    // The rewrite and its emulations load when a step runs, not when a pipeline is planned.
+    const [{approximateModel, RewriteError}, {withStraightThrough}] = await Promise.all([import('../approx/rewrite.js'), import('../train/straight-through.js')]);
     const model = await readModelParam(p.model, 'with.model');
     const calibration = await readCalibration(p.calibration);
     ctx.progress(0, 2, 'stage');

@@ -8,7 +8,6 @@ import {fileURLToPath} from 'node:url';
 import {StepError, type StepKind} from '../engine/step-kind.js';
 import {decodeModel, encodeModel, OnnxDecodeError, OnnxEncodeError} from '../onnx/codec.js';
 import type {Dim, Model, ValueInfo} from '../onnx/ir.js';
-import {createSession} from '../onnx/session.js';
 import {layerMacs, parameterCount} from '../onnx/stats.js';
 import {dataTypeName} from '../onnx/tensor.js';
 
@@ -163,6 +162,8 @@ export const loadModelKind: StepKind<LoadModelParams> = {
       throw new StepError(`${source.file} is not a usable ONNX model: ${error.message}`, 'export the model to ONNX (e.g. torch.onnx.export) and point with.path at the .onnx file', source.param);
     }
     ctx.progress(1, 3, 'check');
+    // onnxruntime loads when a step runs, not when a pipeline is planned.
+    const {createSession} = await import('../onnx/session.js');
     try {
       const session = await createSession(source.file, {intraOpNumThreads: 1});
       await session.release();
