@@ -1,16 +1,16 @@
 // Pipeline loading: YAML → schema check → kinds, params, matrix, references, per-step `with`
 // validation → expanded instances in topological order. Every problem found is reported at once,
 // each located in the user's file with a hint.
-import {readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {basename, extname} from 'node:path';
 import type {Diagnostic, Failure} from '../events.js';
 import {findCycles, topologicalOrder} from '../graph.js';
 import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
 import type {Json, OutputDecl, StepKind} from '../step-kind.js';
-import {closest, createAjv, embedFor, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
+import {closest, embedFor, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
 import {jsonTypeName, type ParamOverride} from './param-overrides.js';
 import {referenceSites, substitute, type Reference, type ReferenceSite} from './references.js';
+import {pipelineSchema, validatorFor} from './validators.js';
 import {decodeYamlBytes, parseYamlSource, type JsonPath, type YamlSource} from './yaml-source.js';
 
 /** Guards against a file that would exhaust memory or time; the CLI lets the user raise them. */
@@ -43,17 +43,10 @@ function invalid(diagnostics: Diagnostic[]): LoadResult {
   return {ok: false, error: [{reason: 'schema-invalid', diagnostics}]};
 }
 
-const ajv = createAjv();
-let pipelineValidator: ValidateFunction | undefined;
-const kindValidators = new WeakMap<StepKind, ValidateFunction>();
-
 function validatePipelineShape(value: unknown): ValidateFunction {
-  if (pipelineValidator === undefined) {
-    const schema = JSON.parse(readFileSync(new URL('../../../schemas/pipeline.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    pipelineValidator = ajv.compile(schema);
-  }
-  pipelineValidator(value);
-  return pipelineValidator;
+  const validate = validatorFor(pipelineSchema());
+  validate(value);
+  return validate;
 }
 
 /**
@@ -69,12 +62,7 @@ export function checkResolvedParams(kind: StepKind, params: Json): {message: str
 }
 
 function kindValidator(kind: StepKind): ValidateFunction {
-  let validate = kindValidators.get(kind);
-  if (validate === undefined) {
-    validate = ajv.compile(kind.schema);
-    kindValidators.set(kind, validate);
-  }
-  return validate;
+  return validatorFor(kind.schema);
 }
 
 export async function loadPipelineFile(file: string, options: LoadOptions): Promise<LoadResult> {
