@@ -106,7 +106,7 @@ export async function loadFromArgs(
     if ('name' in parsed) overrides.push(parsed);
     else errors.push(parsed);
   }
-  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides, limits: pipelineLimits(io)});
+  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides, limits: pipelineLimits(io), command: (words) => axxCommand(io, words)});
   const failures: LoadFailure[] = [...(errors.length > 0 ? [{reason: 'schema-invalid' as const, diagnostics: errors}] : []), ...(loaded.ok ? [] : loaded.error)];
   if (failures.length > 0 || !loaded.ok) {
     onFailures(failures);

@@ -27,7 +27,11 @@ export interface LoadOptions {
   kinds: readonly StepKind[];
   overrides?: readonly ParamOverride[];
   limits?: Partial<PipelineLimits>;
+  /** Writes an axx command for a hint the way the user invoked axx ("npx axx kinds"); default `axx <args>`. */
+  command?: (args: readonly string[]) => string;
 }
+
+const plainCommand = (args: readonly string[]): string => ['axx', ...args].join(' ');
 
 /** Why a pipeline cannot run: its problems (`schema-invalid`, all of them at once) and its cycles. */
 export type LoadFailure = Extract<Failure, {reason: 'schema-invalid' | 'cycle'}>;
@@ -130,6 +134,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
   const rawSteps = raw.steps !== null && typeof raw.steps === 'object' && !Array.isArray(raw.steps) ? raw.steps : {};
   const params = resolveParams(raw, options.overrides ?? [], diagnostics);
   const kindsByName = new Map(options.kinds.map((k) => [k.name, k]));
+  const command = options.command ?? plainCommand;
   const stepIds = Object.keys(rawSteps);
 
   // Pass 1: kinds, matrix values, references whose targets need no outputs, `with` per instance.
@@ -139,7 +144,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
     const kind = kindsByName.get(step.uses);
     if (kind === undefined) {
       const guess = closest(step.uses, [...kindsByName.keys()]);
-      report(`step "${id}": unknown kind "${step.uses}"`, ['steps', id, 'uses'], `${guess !== undefined ? `did you mean "${guess}"? ` : ''}known kinds: ${[...kindsByName.keys()].join(', ')} (axx kinds)`);
+      report(`step "${id}": unknown kind "${step.uses}"`, ['steps', id, 'uses'], `${guess !== undefined ? `did you mean "${guess}"? ` : ''}known kinds: ${[...kindsByName.keys()].join(', ')} (${command(['kinds'])})`);
       continue;
     }
     const matrix = resolveMatrix(id, step, params, report, {...DEFAULT_LIMITS, ...options.limits}.instancesPerStep);
@@ -164,7 +169,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
       outputs: kind.outputs,
       instances: [],
     };
-    const instances = expandInstances(spec, withValue, params, sites, source, diagnostics);
+    const instances = expandInstances(spec, withValue, params, sites, source, diagnostics, command);
     if (instances.length > 0) spec.outputs = outputsOf(kind, instances[0]!.with, id, report);
     spec.instances = instances.map((i) => i.ref.instance);
     drafts.set(id, {id, raw: step, kind, matrix, sites, instances, spec});
@@ -180,7 +185,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
       const producer = drafts.get(ref.step);
       if (producer === undefined || ref.step === draft.id) continue;
       deps.add(ref.step);
-      checkOutputReference(draft, producer, site, ref, report);
+      checkOutputReference(draft, producer, site, ref, report, command);
     }
     stepDeps.set(draft.id, [...deps].filter((d) => d !== draft.id));
   }
@@ -328,7 +333,7 @@ function checkStaticReference(
   }
 }
 
-function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[]): StepInstance[] {
+function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[], command: (args: readonly string[]) => string): StepInstance[] {
   const combos: Record<string, Json>[] = [{}];
   for (const {key, values} of spec.matrix) {
     const next: Record<string, Json>[] = [];
@@ -351,7 +356,7 @@ function expandInstances(spec: StepSpec, withValue: Json, params: Record<string,
       embed,
     );
     if (!validate(resolved)) {
-      const hint = `parameters of "${spec.kind.name}": axx kinds --json`;
+      const hint = `parameters of "${spec.kind.name}": ${command(['kinds', '--json'])}`;
       diagnostics.push(...schemaDiagnostics(validate.errors ?? [], source, ['steps', spec.id, 'with'], {skip, hint}));
     }
     instances.push({ref: {id: spec.id, instance: instanceName(spec.id, matrix), kind: spec.kind.name}, step: spec, matrix, with: resolved, upstream: []});
@@ -373,7 +378,7 @@ function describeOutput(decl: {type: string; format?: string}): string {
   return `${decl.type === 'value' ? 'a value' : `a ${decl.type}`}${decl.format !== undefined ? ` (format "${decl.format}")` : ''}`;
 }
 
-function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report): void {
+function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report, command: (args: readonly string[]) => string): void {
   const path = ['steps', consumer.id, 'with', ...site.path];
   const output = producer.spec.outputs[ref.output];
   if (output === undefined) {
@@ -402,7 +407,7 @@ function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceS
     report(
       `step "${consumer.id}": with.${site.path.join('.')} expects ${describeOutput({type: decl.type === 'path' ? 'file or dir' : decl.type, ...(decl.format !== undefined ? {format: decl.format} : {})})} but ${ref.text} is ${describeOutput(output)}`,
       path,
-      'reference an output of the expected type and format (axx kinds --json shows each kind\'s outputs)',
+      `reference an output of the expected type and format (${command(['kinds', '--json'])} shows each kind's outputs)`,
     );
   }
   if (list && !schemasAt(consumer.kind.schema, site.path).some((s) => s['type'] === 'array' || (Array.isArray(s['type']) && s['type'].includes('array')))) {
