@@ -8,7 +8,8 @@ import type {ResultRecord} from '../engine/store/results.js';
 import type {Store} from '../engine/store/store.js';
 import type {ParsedArgs, OptionSpec} from './args.js';
 import type {CliIo} from './command.js';
-import {axxCommand, cacheArgs, cacheDir} from './project.js';
+import {axxCommand} from './invocation.js';
+import {cacheArgs, cacheDir} from './project.js';
 
 export const runScopeOptions: OptionSpec[] = [
   {name: 'run', type: 'string'},

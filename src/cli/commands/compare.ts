@@ -4,7 +4,8 @@ import type {Store} from '../../engine/store/store.js';
 import {compareRuns, comparisonCsv, comparisonText, type RunSnapshot} from '../../report/index.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
-import {axxCommand, cacheOption, openStore} from '../project.js';
+import {axxCommand} from '../invocation.js';
+import {cacheOption, openStore} from '../project.js';
 import {listRunsCommand} from '../run-scope.js';
 
 function findRun(store: Store, prefix: string, listRuns: string): string {

@@ -3,7 +3,8 @@ import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, writeLine, type CliIo, type Command} from '../command.js';
 import {summariseFields} from '../json-summary.js';
-import {axxCommand, cacheArgs, cacheDir, cacheOption, openStore} from '../project.js';
+import {axxCommand} from '../invocation.js';
+import {cacheArgs, cacheDir, cacheOption, openStore} from '../project.js';
 import {findStepInRun, listRunsCommand, runScopeFromArgs, runScopeOptions, type StepInRun} from '../run-scope.js';
 
 function showRun(store: Store, runId: string, io: CliIo, json: boolean): void {

@@ -4,6 +4,7 @@
 import {readFile, stat} from 'node:fs/promises';
 import {basename, extname} from 'node:path';
 import type {Diagnostic, Failure} from '../events.js';
+import {plainAxx, type HintCommand} from '../hint-command.js';
 import {findCycles, topologicalOrder} from '../graph.js';
 import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
 import type {Json, OutputDecl, StepKind} from '../step-kind.js';
@@ -27,11 +28,9 @@ export interface LoadOptions {
   kinds: readonly StepKind[];
   overrides?: readonly ParamOverride[];
   limits?: Partial<PipelineLimits>;
-  /** Writes an axx command for a hint the way the user invoked axx ("npx axx kinds"); default `axx <args>`. */
-  command?: (args: readonly string[]) => string;
+  /** Writes the axx commands of hints (see HintCommand); default plain `axx`. */
+  command?: HintCommand;
 }
-
-const plainCommand = (args: readonly string[]): string => ['axx', ...args].join(' ');
 
 /** Why a pipeline cannot run: its problems (`schema-invalid`, all of them at once) and its cycles. */
 export type LoadFailure = Extract<Failure, {reason: 'schema-invalid' | 'cycle'}>;
@@ -134,7 +133,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
   const rawSteps = raw.steps !== null && typeof raw.steps === 'object' && !Array.isArray(raw.steps) ? raw.steps : {};
   const params = resolveParams(raw, options.overrides ?? [], diagnostics);
   const kindsByName = new Map(options.kinds.map((k) => [k.name, k]));
-  const command = options.command ?? plainCommand;
+  const command = options.command ?? plainAxx;
   const stepIds = Object.keys(rawSteps);
 
   // Pass 1: kinds, matrix values, references whose targets need no outputs, `with` per instance.
@@ -333,7 +332,7 @@ function checkStaticReference(
   }
 }
 
-function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[], command: (args: readonly string[]) => string): StepInstance[] {
+function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[], command: HintCommand): StepInstance[] {
   const combos: Record<string, Json>[] = [{}];
   for (const {key, values} of spec.matrix) {
     const next: Record<string, Json>[] = [];
@@ -378,7 +377,7 @@ function describeOutput(decl: {type: string; format?: string}): string {
   return `${decl.type === 'value' ? 'a value' : `a ${decl.type}`}${decl.format !== undefined ? ` (format "${decl.format}")` : ''}`;
 }
 
-function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report, command: (args: readonly string[]) => string): void {
+function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report, command: HintCommand): void {
   const path = ['steps', consumer.id, 'with', ...site.path];
   const output = producer.spec.outputs[ref.output];
   if (output === undefined) {
