@@ -18,6 +18,8 @@ const against = againstAt > 0 ? process.argv[againstAt + 1] : undefined;
 if (againstAt > 0 && against === undefined) throw new Error('--against needs the directory of another built checkout');
 const rounds = Number(process.argv.slice(2).find((a, i, all) => /^\d+$/.test(a) && all[i - 1] !== '--against') ?? 7);
 const GOAL_SECONDS = 0.4;
+/** `node -e 0` on an idle machine (Node 20, a recent x86 core), to turn a loaded machine's ratios into seconds. */
+const IDLE_NODE_SECONDS = 0.04;
 ensureDist();
 const cache = mkdtempSync(join(tmpdir(), 'axx-bench-startup-'));
 const bin = join(root, 'bin', 'axx.js');
@@ -57,7 +59,8 @@ console.log(`${rounds} rounds on ${cpus().length} CPUs, load average ${loadavg()
 for (const v of variants) {
   const m = median(times.get(v.name)!);
   const goal = v.name.startsWith('axx') ? `  goal < ${GOAL_SECONDS}s: ${m < GOAL_SECONDS ? 'met' : 'NOT met'}` : '';
-  console.log(`  ${v.name.padEnd(30)} ${m.toFixed(3)}s  ${(m / baseline).toFixed(1)}× node -e 0${goal}`);
+  const implied = `≈ ${((m / baseline) * IDLE_NODE_SECONDS).toFixed(2)}s where node -e 0 takes ${IDLE_NODE_SECONDS}s`;
+  console.log(`  ${v.name.padEnd(30)} ${m.toFixed(3)}s  ${(m / baseline).toFixed(1)}× node -e 0 (${implied})${goal}`);
 }
 for (const command of ['--help', 'plan quickstart']) {
   const dist = median(times.get(`axx ${command}`)!);
