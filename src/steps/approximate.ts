@@ -87,8 +87,9 @@ export const approximateKind: StepKind<ApproximateParams> = {
       });
     } catch (error) {
       if (!(error instanceof RewriteError)) throw error;
-      const hint = error.field === 'assign' || error.field === 'default' ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
-      throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`);
+      const namesMultiplier = error.field === 'assign' || error.field === 'default';
+      const hint = namesMultiplier ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
+      throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`, namesMultiplier ? ['multipliers'] : undefined);
     }
     ctx.progress(1, 2, 'stage');
     const regions = result.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));

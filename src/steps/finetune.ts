@@ -108,8 +108,8 @@ function asStepError({FinetuneError, RewriteError}: FinetuneLibrary, error: unkn
   }
   if (!(error instanceof RewriteError)) return error;
   const field = p.manifest !== undefined ? 'manifest' : error.field === 'assign' || error.field === 'default' ? error.field : 'calibration';
-  const hint = p.manifest !== undefined ? 'the manifest must come from an approximate step run on this model' : 'list multipliers with `axx multipliers`';
-  return new StepError(error.message, hint, `with.${field}`);
+  if (p.manifest !== undefined) return new StepError(error.message, 'the manifest must come from an approximate step run on this model', `with.${field}`);
+  return new StepError(error.message, 'list multipliers with `axx multipliers`', `with.${field}`, ['multipliers']);
 }
 
 function gradientChoice(p: FinetuneParams): GradientChoice {

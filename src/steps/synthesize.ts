@@ -192,7 +192,7 @@ function resolveLayer(entry: LayerEntry): LayerAssignment {
     multiplier = resolveMultiplier(entry.multiplier);
   } catch (error) {
     if (!isMultiplierInputError(error)) throw error;
-    throw new StepError(`layer ${entry.layer}: ${error.message}`, 'run `axx multipliers` to list known names', 'with.manifest');
+    throw new StepError(`layer ${entry.layer}: ${error.message}`, 'run `axx multipliers` to list known names', 'with.manifest', ['multipliers']);
   }
   if (entry.multiplierId !== undefined && entry.multiplierId !== multiplier.id) {
     throw new StepError(

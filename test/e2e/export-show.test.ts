@@ -208,6 +208,17 @@ describe('hints name axx as the user invoked it and keep a non-default --cache',
     }
   });
 
+  it('a failed step: the command its hint names works when pasted, in this process and in a step process', async () => {
+    const dir = tempProject({
+      'p.yaml': ['steps:', ...['here', 'child'].flatMap((id) => [`  ${id}:`, '    uses: characterize', ...(id === 'child' ? ['    executor: child-process'] : []), '    with: {multipliers: [mul8s_nope]}'])].join('\n'),
+    });
+    const run = await cliAs(argv0, dir, 'run', 'p.yaml', '--renderer', 'plain');
+    expect(run.code).toBe(1);
+    const commands = [...(run.out + run.err).matchAll(/run "(npx axx multipliers)" for the names/g)].map((m) => m[1]!);
+    expect(commands, run.out + run.err).toEqual(['npx axx multipliers', 'npx axx multipliers']);
+    expect((await cliAs(argv0, dir, ...pasted(commands[0]!, argv0))).code).toBe(0);
+  });
+
   it('pipeline diagnostics: the kinds command works when pasted', async () => {
     const dir = tempProject({'p.yaml': 'steps:\n  a:\n    uses: exce\n    with: {run: "true"}\n'});
     const loaded = await cliAs(argv0, dir, 'validate', 'p.yaml');
