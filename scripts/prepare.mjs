@@ -1,5 +1,6 @@
 // `npm ci` / `npm install` in a clone, and `npm pack`, run this (package.json "prepare"): it compiles
-// src/ to dist/, which bin/axx.js and the step processes run. Plain JavaScript, as nothing is built yet.
+// src/ to dist/, which bin/axx.js and the step processes run, and precompiles the schema validators
+// (scripts/compile-validators.mjs). Plain JavaScript, as nothing is built yet.
 // Without TypeScript (`npm ci --omit=dev`) there is nothing to compile with: an existing dist/ is kept,
 // and a missing one is an error that says what to do.
 import {spawnSync} from 'node:child_process';
@@ -19,4 +20,6 @@ try {
   process.exit(1);
 }
 const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {cwd: root, stdio: 'inherit'});
-process.exit(build.status ?? 1);
+if (build.status !== 0) process.exit(build.status ?? 1);
+const validators = spawnSync(process.execPath, [new URL('compile-validators.mjs', import.meta.url).pathname], {cwd: root, stdio: 'inherit'});
+process.exit(validators.status ?? 1);

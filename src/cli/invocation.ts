@@ -2,6 +2,7 @@
 // `axx` from PATH, `npx axx` in a project that has it, `npx axx-approx` from anywhere, `npm run axx --`
 // in the clone, or `node path/to/bin/axx.js`.
 import {basename, delimiter, dirname, relative} from 'node:path';
+import type {CliIo} from './command.js';
 
 export interface Invocation {
   env: Readonly<Record<string, string | undefined>>;
@@ -34,4 +35,14 @@ export function invokedAs({env, script, cwd, packageName}: Invocation): string {
   }
   const path = relative(cwd, script);
   return `node ${path.startsWith('..') || path === '' ? script : path}`;
+}
+
+/** Shell-quotes argv for a command the user can paste. */
+export function shellCommand(words: readonly string[]): string {
+  return words.map((w) => (/^[A-Za-z0-9_./=:,@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/** An axx command to print for pasting: the way axx was invoked (may be several words: "npx axx"), then the quoted arguments. */
+export function axxCommand(io: CliIo, args: readonly string[]): string {
+  return `${io.argv0} ${shellCommand(args)}`;
 }

@@ -4,7 +4,7 @@ import {asStoreError} from '../engine/store/errors.js';
 import {commands} from './commands/index.js';
 import {ExitCode, UsageError, writeLine, type CliIo} from './command.js';
 import {CUDA_PROCESS_ENVIRONMENT} from '../onnx/cuda-environment.js';
-import {invokedAs} from './invocation.js';
+import {axxCommand, invokedAs} from './invocation.js';
 
 /** Name and version of this package (src/ and dist/ both sit two levels below package.json). */
 const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version: string};
@@ -49,7 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     const storeError = asStoreError(error, 'the cache directory');
     if (storeError !== undefined) {
-      writeLine(io.stderr, `axx ${command.name}: ${storeError.message}\n  hint: ${storeError.hint}`);
+      writeLine(io.stderr, `axx ${command.name}: ${storeError.message}\n  hint: ${storeError.hint((args) => axxCommand(io, args))}`);
       return storeError.kind === 'disk-full' ? ExitCode.stepFailed : ExitCode.usage;
     }
     writeLine(io.stderr, `axx ${command.name}: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

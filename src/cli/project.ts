@@ -9,6 +9,7 @@ import {loadDiagnostics, loadPipelineFile, type LoadFailure, type PipelineLimits
 import {parseParamAssignment, readParamsFile, type ParamOverride} from '../engine/spec/param-overrides.js';
 import {Store} from '../engine/store/store.js';
 import {stepKinds} from '../steps/index.js';
+import {axxCommand} from './invocation.js';
 import type {ParsedArgs, OptionSpec} from './args.js';
 import {UsageError, writeLine, type CliIo} from './command.js';
 import {formatDiagnostic} from './diagnostics.js';
@@ -106,23 +107,13 @@ export async function loadFromArgs(
     if ('name' in parsed) overrides.push(parsed);
     else errors.push(parsed);
   }
-  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides, limits: pipelineLimits(io)});
+  const loaded = await loadPipelineFile(path, {kinds: stepKinds, overrides, limits: pipelineLimits(io), command: (words) => axxCommand(io, words)});
   const failures: LoadFailure[] = [...(errors.length > 0 ? [{reason: 'schema-invalid' as const, diagnostics: errors}] : []), ...(loaded.ok ? [] : loaded.error)];
   if (failures.length > 0 || !loaded.ok) {
     onFailures(failures);
     return undefined;
   }
   return loaded.value;
-}
-
-/** Shell-quotes argv for a command the user can paste. */
-export function shellCommand(words: readonly string[]): string {
-  return words.map((w) => (/^[A-Za-z0-9_./=:,@+-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`)).join(' ');
-}
-
-/** An axx command to print for pasting: the way axx was invoked (may be several words: "npx axx"), then the quoted arguments. */
-export function axxCommand(io: CliIo, args: readonly string[]): string {
-  return `${io.argv0} ${shellCommand(args)}`;
 }
 
 /** The step options --only and --force as the engine takes them. */

@@ -8,6 +8,8 @@ import type {ResultRecord} from '../engine/store/results.js';
 import type {Store} from '../engine/store/store.js';
 import type {ParsedArgs, OptionSpec} from './args.js';
 import type {CliIo} from './command.js';
+import {axxCommand} from './invocation.js';
+import {cacheArgs, cacheDir} from './project.js';
 
 export const runScopeOptions: OptionSpec[] = [
   {name: 'run', type: 'string'},
@@ -19,6 +21,8 @@ export interface RunScope {
   run?: string;
   /** A pipeline's name or file (--pipeline): its latest run. */
   pipeline?: string;
+  /** The command that lists the runs of this cache, as the user can paste it (for hints). */
+  listRuns: string;
 }
 
 export function runScopeFromArgs(args: ParsedArgs, io: CliIo): RunScope {
@@ -26,16 +30,21 @@ export function runScopeFromArgs(args: ParsedArgs, io: CliIo): RunScope {
   const pipeline = args.strings.get('pipeline');
   // A file name is matched by its absolute path, as runs record it; a bare name by the pipeline's name.
   const pipelineKey = pipeline === undefined ? undefined : /[/\\]|\.ya?ml$/.test(pipeline) ? resolve(io.cwd, pipeline) : pipeline;
-  return {...(run !== undefined ? {run} : {}), ...(pipelineKey !== undefined ? {pipeline: pipelineKey} : {})};
+  return {...(run !== undefined ? {run} : {}), ...(pipelineKey !== undefined ? {pipeline: pipelineKey} : {}), listRuns: listRunsCommand(args, io)};
+}
+
+/** `axx runs` as the user invoked axx, with --cache when the pasted command would not find this cache by itself. */
+export function listRunsCommand(args: ParsedArgs, io: CliIo): string {
+  return axxCommand(io, ['runs', ...cacheArgs(cacheDir(args, io), io)]);
 }
 
 export type Resolved<T> = {ok: true; value: T} | {ok: false; error: string};
 
-export function findRun(store: Store, prefix: string): Resolved<RunRecord> {
+export function findRun(store: Store, prefix: string, listRuns: string): Resolved<RunRecord> {
   const matches = store.runs.list(2, prefix);
   if (matches.length === 1) return {ok: true, value: matches[0]!};
-  if (matches.length > 1) return {ok: false, error: `run id prefix "${prefix}" is ambiguous; give more characters (axx runs lists runs)`};
-  return {ok: false, error: `no run id starts with "${prefix}"; axx runs lists runs`};
+  if (matches.length > 1) return {ok: false, error: `run id prefix "${prefix}" is ambiguous; give more characters (${listRuns} lists runs)`};
+  return {ok: false, error: `no run id starts with "${prefix}"; ${listRuns} lists runs`};
 }
 
 export interface StepInRun {
@@ -53,7 +62,7 @@ export function describeRun(run: RunRecord): string {
 export function findStepInRun(store: Store, name: string, scope: RunScope): Resolved<StepInRun> {
   let run: RunRecord | undefined;
   if (scope.run !== undefined) {
-    const found = findRun(store, scope.run);
+    const found = findRun(store, scope.run, scope.listRuns);
     if (!found.ok) return found;
     run = found.value;
   } else {
@@ -61,7 +70,7 @@ export function findStepInRun(store: Store, name: string, scope: RunScope): Reso
     if (run === undefined) {
       const latest = scope.pipeline === undefined ? store.runs.list(1)[0] : undefined;
       const where = scope.pipeline !== undefined ? `no run of pipeline "${scope.pipeline}" has a step "${name}"` : `no run has a step "${name}"`;
-      if (latest === undefined) return {ok: false, error: `${where}; axx runs lists runs`};
+      if (latest === undefined) return {ok: false, error: `${where}; ${scope.listRuns} lists runs`};
       return {ok: false, error: `${where}; the latest ${describeRun(latest)} has: ${store.runs.steps(latest.id).map((s) => s.instance).join(', ')}`};
     }
   }
@@ -78,6 +87,6 @@ export function findStepInRun(store: Store, name: string, scope: RunScope): Reso
 }
 
 /** The hint that picks another run, for messages about a step without a result. */
-export function earlierRunHint(run: RunRecord): string {
-  return `${describeRun(run)} has no result for it; pick another run with --run <id> (axx runs lists runs)`;
+export function earlierRunHint(run: RunRecord, listRuns: string): string {
+  return `${describeRun(run)} has no result for it; pick another run with --run <id> (${listRuns} lists runs)`;
 }

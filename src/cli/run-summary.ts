@@ -6,7 +6,7 @@ import type {Json} from '../engine/step-kind.js';
 import type {Store} from '../engine/store/store.js';
 import {wilsonInterval} from '../util/statistics.js';
 import type {CliIo} from './command.js';
-import {axxCommand} from './project.js';
+import {axxCommand} from './invocation.js';
 
 type JsonObject = {[key: string]: Json};
 

@@ -6,7 +6,6 @@
 // - alpha is dropped, not composited; grey is replicated to RGB;
 // - one channel is Pillow's luma, ITU-R 601-2 in 16-bit fixed point (L24 in Pillow's Convert.c);
 // - a truncated file fails (Pillow: "image file is truncated"); bytes after the end marker are ignored.
-import sharp from 'sharp';
 import {DataError} from './data-error.js';
 
 export interface DecodedImage {
@@ -54,6 +53,8 @@ interface RawImage {
 async function decodeRaw(bytes: Uint8Array, format: Format, file: string): Promise<RawImage> {
   // 'truncated': fail on a file cut short, load files libjpeg only warns about (as Pillow does).
   const options = {failOn: 'truncated', ignoreIcc: true, limitInputPixels: false} as const;
+  // libvips loads with the first image decoded, not with every command that imports a dataset source.
+  const {default: sharp} = await import('sharp');
   try {
     const {space, channels} = await sharp(bytes, options).metadata();
     const layout = space === 'cmyk' ? 'cmyk' : space === 'b-w' || space === 'grey16' ? 'grey' : 'rgb';

@@ -75,7 +75,7 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
               child.disconnect();
               return;
             case 'error': {
-              const error = message.stepError ? new StepError(message.message, message.hint, message.param) : new Error(message.message);
+              const error = message.stepError ? new StepError(message.message, message.hint, message.param, message.command) : new Error(message.message);
               if (message.stack !== undefined && !message.stepError) error.stack = message.stack;
               settle(() => reject(error));
               child.disconnect();

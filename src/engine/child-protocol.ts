@@ -18,4 +18,4 @@ export type FromChild =
   | {type: 'memo-get'; id: number; key: string}
   | {type: 'memo-set'; id: number; key: string; value: Json}
   | {type: 'done'; outputs: Record<string, OutputValue>}
-  | {type: 'error'; stepError: boolean; message: string; hint?: string; param?: string; stack?: string};
+  | {type: 'error'; stepError: boolean; message: string; hint?: string; param?: string; command?: readonly string[]; stack?: string};

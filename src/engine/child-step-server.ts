@@ -62,7 +62,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
           .then(
             (outputs) => send({type: 'done', outputs}),
             (error: unknown) => {
-              if (error instanceof StepError) send({type: 'error', stepError: true, message: error.message, ...(error.hint !== undefined ? {hint: error.hint} : {}), ...(error.param !== undefined ? {param: error.param} : {})});
+              if (error instanceof StepError) send({type: 'error', stepError: true, message: error.message, ...(error.hint !== undefined ? {hint: error.hint} : {}), ...(error.param !== undefined ? {param: error.param} : {}), ...(error.command !== undefined ? {command: error.command} : {})});
               else send({type: 'error', stepError: false, message: error instanceof Error ? error.message : String(error), ...(error instanceof Error && error.stack !== undefined ? {stack: error.stack} : {})});
             },
           );

@@ -14,6 +14,7 @@ import {bindInstance, type BoundInstance} from './resolve.js';
 import {checkResolvedParams} from './spec/load-pipeline.js';
 import {StepError, type OutputValue} from './step-kind.js';
 import {removeTree} from './store/cas.js';
+import {plainAxx, type HintCommand} from './hint-command.js';
 import {diskFullError, isDiskFull} from './store/errors.js';
 import {HEARTBEAT_MS} from './store/liveness.js';
 import type {OutputRecord, ResultRecord} from './store/results.js';
@@ -21,6 +22,8 @@ import type {Store} from './store/store.js';
 
 export interface RunOptions {
   store: Store;
+  /** Writes the axx commands of hints (see HintCommand); default plain `axx`. */
+  hintCommand?: HintCommand;
   executors: Record<ExecutorName, Executor>;
   /** For steps whose YAML, run flag and kind name no executor. */
   defaultExecutor: ExecutorName;
@@ -432,11 +435,12 @@ class PipelineRun {
     this.#failed = true;
     const step = instance.ref;
     const full = isDiskFull(cause) ? diskFullError(this.options.store.dir) : undefined;
-    const error = full !== undefined ? new StepError(full.message, full.hint) : cause;
+    const error = full !== undefined ? new StepError(full.message, full.hint(this.options.hintCommand)) : cause;
     const message = error instanceof Error ? error.message : String(error);
     if (error instanceof StepError) {
-      const diagnostic = {message, location: locateStep(this.pipeline, step.id, error.param), ...(error.hint !== undefined ? {hint: error.hint} : {})};
-      this.#failure({reason: 'step-failed', step, message, ...(error.hint !== undefined ? {hint: error.hint} : {}), diagnostic});
+      const hint = error.hintAs(this.options.hintCommand ?? plainAxx);
+      const diagnostic = {message, location: locateStep(this.pipeline, step.id, error.param), ...(hint !== undefined ? {hint} : {})};
+      this.#failure({reason: 'step-failed', step, message, ...(hint !== undefined ? {hint} : {}), diagnostic});
     } else {
       this.#failure({reason: 'internal', step, error: error instanceof Error ? (error.stack ?? message) : message});
     }

@@ -2,6 +2,7 @@
 // interface and a registry; each `src/steps/<kind>.ts` exports one `StepKind`.
 
 import type {Json} from '../util/json.js';
+import {plainAxx, type HintCommand} from './hint-command.js';
 
 export type {Json};
 
@@ -76,9 +77,19 @@ export class StepError extends Error {
     readonly hint?: string,
     /** Dotted path of the parameter at fault ("with.model"), so the engine can point at its YAML line. */
     readonly param?: string,
+    /**
+     * The axx command the hint names, as its arguments (["multipliers"]); the hint spells it with plain `axx`
+     * (`axx multipliers`), and `hintAs` respells it the way the user invoked axx.
+     */
+    readonly command?: readonly string[],
   ) {
     super(message);
     this.name = 'StepError';
+  }
+
+  /** The hint with its command written by `write` (the CLI's: "npx axx multipliers"). */
+  hintAs(write: HintCommand): string | undefined {
+    return this.hint !== undefined && this.command !== undefined ? this.hint.replace(plainAxx(this.command), write(this.command)) : this.hint;
   }
 }
 

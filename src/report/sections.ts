@@ -1,7 +1,7 @@
 // What each report section reads: small documented shapes that the producing steps' outputs already
 // have (extra fields are ignored, so producers can grow). Each is checked with a JSON Schema on read,
 // and a mismatch names the section, the file and the field.
-import {Ajv2020, type ErrorObject} from 'ajv/dist/2020.js';
+import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js';
 import type {SensitivityMatrix} from '../approx/search/index.js';
 
 /** Per-sample top-1 correctness (src/steps/evaluate.ts CorrectnessBits): what paired tests need. */
@@ -316,16 +316,30 @@ const PRODUCERS: Record<SectionName, string> = {
   provenance: '{model: the load/model info output, datasets: {name: a load/dataset info output}, params: {...}}',
 };
 
-const ajv = new Ajv2020({allErrors: false, strict: false});
-const validators = {
-  accuracy: ajv.compile(accuracySchema),
-  sensitivity: ajv.compile(sensitivitySchema),
-  search: ajv.compile(searchSchema),
-  finetune: ajv.compile(finetuneSchema),
-  synthesis: ajv.compile(synthesisSchema),
-  manifest: ajv.compile(manifestSchema),
-  provenance: ajv.compile(provenanceSchema),
+const SCHEMAS: Record<SectionName, Record<string, unknown>> = {
+  accuracy: accuracySchema,
+  sensitivity: sensitivitySchema,
+  search: searchSchema,
+  finetune: finetuneSchema,
+  synthesis: synthesisSchema,
+  manifest: manifestSchema,
+  provenance: provenanceSchema,
 };
+
+// Compiled on first use: compiling all seven costs ~100 ms, which every command importing a step kind
+// (`axx plan`) would pay at start-up though only the report step checks sections.
+let ajv: Ajv2020 | undefined;
+const validators = new Map<SectionName, ValidateFunction>();
+
+function validatorFor(name: SectionName): ValidateFunction {
+  let validate = validators.get(name);
+  if (validate === undefined) {
+    ajv ??= new Ajv2020({allErrors: false, strict: false});
+    validate = ajv.compile(SCHEMAS[name]);
+    validators.set(name, validate);
+  }
+  return validate;
+}
 
 /** A section input that does not have the documented shape. */
 export class SectionError extends Error {
@@ -349,7 +363,7 @@ function describeError(error: ErrorObject): string {
  * when it came from a file, `file` names it.
  */
 export function checkSection<N extends SectionName>(name: N, value: unknown, where: string, file?: string): SectionTypes[N] {
-  const validate = validators[name];
+  const validate = validatorFor(name);
   if (!validate(value)) {
     const first = validate.errors?.[0];
     const detail = first === undefined ? 'does not match' : describeError(first);

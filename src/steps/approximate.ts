@@ -5,11 +5,9 @@
 // is output as a directory holding model.onnx and its weights as external data (shared/model-output.ts).
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
-import {approximateModel, RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {DEFAULT_EXCLUDE} from '../approx/rewrite-select.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
-import {withStraightThrough} from '../train/straight-through.js';
 import {modelOutput, type ModelOutputOptions} from './shared/model-output.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 
@@ -70,6 +68,8 @@ export function makeApproximateKind(options: ModelOutputOptions = {}): StepKind<
     keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
     async run(ctx) {
       const p = ctx.params;
+      // The rewrite and its emulations load when a step runs, not when a pipeline is planned.
+      const [{approximateModel, RewriteError}, {withStraightThrough}] = await Promise.all([import('../approx/rewrite.js'), import('../train/straight-through.js')]);
       const model = await readModelParam(p.model, 'with.model');
       const calibration = await readCalibration(p.calibration);
       ctx.progress(0, 2, 'stage');
@@ -88,8 +88,9 @@ export function makeApproximateKind(options: ModelOutputOptions = {}): StepKind<
         });
       } catch (error) {
         if (!(error instanceof RewriteError)) throw error;
-        const hint = error.field === 'assign' || error.field === 'default' ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
-        throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`);
+        const namesMultiplier = error.field === 'assign' || error.field === 'default';
+        const hint = namesMultiplier ? 'list multipliers with `axx multipliers`' : 'check the layer names in the load/model info output';
+        throw new StepError(error.message, hint, `with.${error.field ?? 'layers'}`, namesMultiplier ? ['multipliers'] : undefined);
       }
       ctx.progress(1, 2, 'stage');
       const regions = result.manifest.layers.map((l) => ({output: l.output, exact: l.exact}));

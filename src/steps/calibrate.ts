@@ -5,13 +5,11 @@
 import {writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {CALIBRATION_METHODS, CalibrationError, DEFAULT_PERCENTILE, type CalibrationMethod} from '../approx/calibration.js';
-import {runCalibration} from '../approx/calibration-run.js';
 import {DataError} from '../data/data-error.js';
 import {openDataset, type Dataset} from '../data/dataset-reader.js';
 import {datasetSubset} from '../data/dataset-subset.js';
 import {missingClassesWarning} from '../data/subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
-import {createSession} from '../onnx/session.js';
 import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
 import {readModelParam} from './shared/step-inputs.js';
 
@@ -68,6 +66,8 @@ export const calibrateKind: StepKind<CalibrateParams> = {
   resources: {cpu: 1},
   async run(ctx) {
     const p = ctx.params;
+    // onnxruntime loads when a step runs, not when a pipeline is planned.
+    const [{runCalibration}, {createSession}] = await Promise.all([import('../approx/calibration-run.js'), import('../onnx/session.js')]);
     const model = await readModelParam(p.model, 'with.model');
     const {dataset, record} = datasetSubset(openCalibrationSet(p.dataset), subsetOptions({...p, limit: p.batches * p.batchSize}));
     const subsetWarning = missingClassesWarning(record, dataset.manifest.classes);

@@ -36,7 +36,7 @@ function resolveParam(name: string, index: number): Multiplier {
   try {
     return resolveMultiplier(name);
   } catch (error) {
-    if (isMultiplierInputError(error)) throw new StepError(error.message, 'run "axx multipliers" for the names; see README "Multipliers"', `with.multipliers.${index}`);
+    if (isMultiplierInputError(error)) throw new StepError(error.message, 'run "axx multipliers" for the names; see README "Multipliers"', `with.multipliers.${index}`, ['multipliers']);
     throw error;
   }
 }

@@ -10,14 +10,13 @@ import type {ClassificationMetrics} from '../data/classification-metrics.js';
 import {DataError} from '../data/data-error.js';
 import {openDataset, type Dataset} from '../data/dataset-reader.js';
 import {datasetSubset} from '../data/dataset-subset.js';
-import {evaluateModel} from '../infer/evaluate-model.js';
 import {inputMismatch} from '../data/input-expectation.js';
 import {npyHeader} from '../data/npy.js';
 import {MANIFEST_FILE} from '../data/manifest.js';
 import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
 import {modelFileOf} from '../onnx/codec.js';
 import {ProtoReader, WireType} from '../onnx/protobuf.js';
-import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/session.js';
+import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/device.js';
 import {wilsonInterval, type Interval} from '../util/statistics.js';
 import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
 
@@ -191,6 +190,8 @@ export const evaluateKind: StepKind<EvaluateParams> = {
   async run(ctx) {
     const {params} = ctx;
     const device = stepDevice(params.device, ctx.resources);
+    // onnxruntime loads when a step runs, not when a pipeline is planned.
+    const {evaluateModel} = await import('../infer/evaluate-model.js');
     const logitsFile = join(ctx.scratchDir, 'logits.npy');
     const stored = await withParam('with.dataset', () => openDataset(params.dataset));
     const {dataset, record, indices} = await withParam('with.limit', () => datasetSubset(stored, subsetOptions(params)));

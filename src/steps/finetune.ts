@@ -4,12 +4,10 @@
 // its manifest and the training history (the train step's history shape, which the report reads).
 import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
-import {RewriteError} from '../approx/rewrite.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
-import {topOneAccuracy} from '../train/accuracy.js';
 import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
-import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget, type GradientChoice} from '../train/finetune.js';
+import type {FinetuneError, FinetuneSelection, FinetuneTarget, GradientChoice} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
@@ -79,17 +77,25 @@ const schema = {
   },
 };
 
+// The training loop, onnxruntime and the rewrite load when a step runs, not when a pipeline is planned.
+type FinetuneLibrary = typeof import('../train/finetune.js') & typeof import('../approx/rewrite.js') & typeof import('../train/accuracy.js');
+
+async function loadFinetuneLibrary(): Promise<FinetuneLibrary> {
+  const [finetune, rewrite, accuracy] = await Promise.all([import('../train/finetune.js'), import('../approx/rewrite.js'), import('../train/accuracy.js')]);
+  return {...finetune, ...rewrite, ...accuracy};
+}
+
 function readCalibration(path: string): Promise<CalibrationFile> {
   return readCalibrationParam(path, 'with.calibration', 'pass the calibration output of the calibrate step the approximate step used');
 }
 
-function selection(p: FinetuneParams): FinetuneSelection {
+function selection({selectionFromManifest}: FinetuneLibrary, p: FinetuneParams): FinetuneSelection {
   if (p.manifest === undefined) return {...(p.assign ? {assign: p.assign} : {}), ...(p.default ? {default: p.default} : {})};
   return selectionFromManifest(p.manifest);
 }
 
 /** Library errors about the inputs become StepErrors naming the parameter at fault. */
-function asStepError(error: unknown, p: FinetuneParams): unknown {
+function asStepError({FinetuneError, RewriteError}: FinetuneLibrary, error: unknown, p: FinetuneParams): unknown {
   if (error instanceof TableGradientError) return new StepError(error.message, 'see docs/gradients.md for the estimators and their parameters', 'with.gradient');
   if (error instanceof FinetuneError) {
     const hints: Partial<Record<FinetuneError['field'], string>> = {
@@ -101,8 +107,8 @@ function asStepError(error: unknown, p: FinetuneParams): unknown {
   }
   if (!(error instanceof RewriteError)) return error;
   const field = p.manifest !== undefined ? 'manifest' : error.field === 'assign' || error.field === 'default' ? error.field : 'calibration';
-  const hint = p.manifest !== undefined ? 'the manifest must come from an approximate step run on this model' : 'list multipliers with `axx multipliers`';
-  return new StepError(error.message, hint, `with.${field}`);
+  if (p.manifest !== undefined) return new StepError(error.message, 'the manifest must come from an approximate step run on this model', `with.${field}`);
+  return new StepError(error.message, 'list multipliers with `axx multipliers`', `with.${field}`, ['multipliers']);
 }
 
 function gradientChoice(p: FinetuneParams): GradientChoice {
@@ -117,11 +123,13 @@ function multiplierNames(p: FinetuneParams): string[] {
 
 async function run(ctx: StepContext<FinetuneParams>) {
   const p = ctx.params;
+  const lib = await loadFinetuneLibrary();
+  const {topOneAccuracy} = lib;
   const float = await readModelParam(p.model, 'with.model');
   const target: FinetuneTarget = {
     float,
     calibration: await readCalibration(p.calibration),
-    selection: await guarded(p, () => selection(p)),
+    selection: await guarded(lib, p, () => selection(lib, p)),
     resolveMultiplier,
     gradient: gradientChoice(p),
   };
@@ -137,13 +145,13 @@ async function run(ctx: StepContext<FinetuneParams>) {
   const steps: {step: number; loss: number}[] = [...(resumed?.steps ?? [])];
   let initialEvalAccuracy = resumed?.initialEvalAccuracy ?? undefined;
   if (evaluate && saved === undefined) {
-    initialEvalAccuracy = await evaluate(await guarded(p, () => trainableApproximate(target).model));
+    initialEvalAccuracy = await evaluate(await guarded(lib, p, () => lib.trainableApproximate(target).model));
     ctx.metric('accuracy', initialEvalAccuracy, 0);
   }
   const metricEvery = Math.max(1, Math.round(Math.ceil(trainSet.count / p.batchSize) / 50)); // ~50 loss points per epoch
   const started = performance.now();
-  const result = await guarded(p, () =>
-    finetune(target, trainSet, config, {
+  const result = await guarded(lib, p, () =>
+    lib.finetune(target, trainSet, config, {
       threads,
       resume: (session) => {
         if (saved === undefined) return undefined;
@@ -192,11 +200,11 @@ async function run(ctx: StepContext<FinetuneParams>) {
 }
 
 /** Runs `f`, turning library errors about the inputs into StepErrors. */
-async function guarded<T>(p: FinetuneParams, f: () => T | Promise<T>): Promise<T> {
+async function guarded<T>(lib: FinetuneLibrary, p: FinetuneParams, f: () => T | Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (error) {
-    throw asStepError(error, p);
+    throw asStepError(lib, error, p);
   }
 }
 

@@ -10,7 +10,6 @@ import {StepError, type OutputValue, type StepKind} from '../engine/step-kind.js
 import {decodeModel, modelFileOf, OnnxDecodeError} from '../onnx/codec.js';
 import {MAX_MESSAGE_BYTES} from '../onnx/protobuf.js';
 import type {Dim, Model, ValueInfo} from '../onnx/ir.js';
-import {createSession} from '../onnx/session.js';
 import {layerMacs, parameterCount} from '../onnx/stats.js';
 import {dataTypeName} from '../onnx/tensor.js';
 import {modelOutput, type ModelOutputOptions} from './shared/model-output.js';
@@ -165,6 +164,8 @@ export function makeLoadModelKind(options: ModelOutputOptions = {}): StepKind<Lo
         throw new StepError(`${source.file} is not a usable ONNX model: ${error.message}`, 'export the model to ONNX (e.g. torch.onnx.export) and point with.path at the .onnx file', source.param);
       }
       ctx.progress(1, 3, 'check');
+      // onnxruntime loads when a step runs, not when a pipeline is planned.
+      const {createSession} = await import('../onnx/session.js');
       try {
         const session = await createSession(source.file, {intraOpNumThreads: 1});
         await session.release();

@@ -8,7 +8,10 @@ import {createRequire} from 'node:module';
 import {arch, cpus, platform, release} from 'node:os';
 import {join, resolve} from 'node:path';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
-import {buildReport, loadSection, renderHtml, renderMarkdown, SectionError, type ReportInput, type SectionName} from '../report/index.js';
+import type {ReportInput, SectionName} from '../report/index.js';
+
+// The report library (renderers, section checks) loads when a report runs, not with the kind's schema.
+type ReportLibrary = typeof import('../report/index.js');
 
 export interface ReportParams {
   title: string;
@@ -89,7 +92,7 @@ function environment(): Record<string, string> {
 }
 
 /** Turns a section mismatch into a StepError pointing at the parameter. */
-function section<N extends SectionName>(name: N, input: unknown, param: string) {
+function section<N extends SectionName>({loadSection, SectionError}: ReportLibrary, name: N, input: unknown, param: string) {
   try {
     return loadSection(name, input, param);
   } catch (error) {
@@ -123,20 +126,21 @@ export const reportKind: StepKind<ReportParams> = {
   },
   async run(ctx) {
     const {params} = ctx;
+    const report = await import('../report/index.js');
     const input: ReportInput = {title: params.title, resolution: params.resolution / 100, environment: environment()};
     if (params.accuracy !== undefined) {
       // A matrix evaluate step's outputs arrive as a list (matrix order): one row each, label[i].
       const entries = Object.entries(params.accuracy).flatMap(([label, value]) =>
         Array.isArray(value) ? value.map((item, i): [string, Json] => [`${label}[${i}]`, item]) : [[label, value] as [string, Json]],
       );
-      input.accuracy = Object.fromEntries(entries.map(([label, value]) => [label, section('accuracy', value, `with.accuracy.${label}`)]));
+      input.accuracy = Object.fromEntries(entries.map(([label, value]) => [label, section(report, 'accuracy', value, `with.accuracy.${label}`)]));
     }
-    if (params.sensitivity !== undefined) input.sensitivity = section('sensitivity', params.sensitivity, 'with.sensitivity');
-    if (params.search !== undefined) input.search = section('search', params.search, 'with.search');
-    if (params.finetune !== undefined) input.finetune = section('finetune', params.finetune, 'with.finetune');
-    if (params.synthesis !== undefined) input.synthesis = section('synthesis', params.synthesis, 'with.synthesis');
-    if (params.manifest !== undefined) input.manifest = section('manifest', params.manifest, 'with.manifest');
-    if (params.provenance !== undefined) input.provenance = section('provenance', params.provenance, 'with.provenance');
+    if (params.sensitivity !== undefined) input.sensitivity = section(report, 'sensitivity', params.sensitivity, 'with.sensitivity');
+    if (params.search !== undefined) input.search = section(report, 'search', params.search, 'with.search');
+    if (params.finetune !== undefined) input.finetune = section(report, 'finetune', params.finetune, 'with.finetune');
+    if (params.synthesis !== undefined) input.synthesis = section(report, 'synthesis', params.synthesis, 'with.synthesis');
+    if (params.manifest !== undefined) input.manifest = section(report, 'manifest', params.manifest, 'with.manifest');
+    if (params.provenance !== undefined) input.provenance = section(report, 'provenance', params.provenance, 'with.provenance');
     if (params.notes !== undefined) input.notes = params.notes;
     if (params.searchTestSet !== undefined) {
       for (const [role, label] of Object.entries(params.searchTestSet)) {
@@ -145,12 +149,12 @@ export const reportKind: StepKind<ReportParams> = {
       input.searchTestSet = params.searchTestSet;
     }
 
-    const doc = buildReport(input);
+    const doc = report.buildReport(input);
     const html = join(ctx.scratchDir, 'report.html');
     const markdown = join(ctx.scratchDir, 'report.md');
     const figures = join(ctx.scratchDir, 'figures');
-    const md = renderMarkdown(doc);
-    await writeFile(html, renderHtml(doc));
+    const md = report.renderMarkdown(doc);
+    await writeFile(html, report.renderHtml(doc));
     await writeFile(markdown, md.markdown);
     await mkdir(figures);
     for (const [file, svg] of Object.entries(md.figures)) await writeFile(join(figures, file), svg);

@@ -137,7 +137,7 @@ export const searchKind: StepKind<SearchParams> = {
   keyExtras: multiplierKeyExtras,
   async run(ctx) {
     const p = ctx.params;
-    const runtime = openRuntime(ctx, p.holdout > 0 ? {samples: p.holdout, stages: p.holdoutStages} : undefined);
+    const runtime = await openRuntime(ctx, p.holdout > 0 ? {samples: p.holdout, stages: p.holdoutStages} : undefined);
     warnMissingClasses(ctx, runtime);
     const power = powerModel(p);
     const multipliers = candidates(runtime, power);

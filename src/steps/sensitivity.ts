@@ -43,7 +43,7 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
   resources: {cpu: 2},
   keyExtras: multiplierKeyExtras,
   async run(ctx) {
-    const runtime = openRuntime(ctx);
+    const runtime = await openRuntime(ctx);
     warnMissingClasses(ctx, runtime);
     const store = evaluationStore(ctx.memo);
     const memo = {store, scope: runtime.scope};

@@ -10,7 +10,7 @@ import {isMultiplierInputError, resolveMultiplier} from '../approx/library.js';
 import type {Multiplier} from '../approx/multiplier.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
 import {StepError} from '../engine/step-kind.js';
-import {costAccelerator, type AcceleratorTemplate, type CostModelName, type FigureChoice} from '../hw/accelerator.js';
+import type {AcceleratorTemplate, CostModelName, FigureChoice} from '../hw/accelerator.js';
 import {readLayerEntries, readOperandHistograms, type LayerEntry} from '../hw/assignment-input.js';
 import type {LayerAssignment} from '../hw/cost.js';
 import {HwError} from '../hw/hw-error.js';
@@ -108,6 +108,8 @@ export const synthesizeKind: StepKind<SynthesizeParams> = {
     const layers = entries.map(resolveLayer);
     const histograms = params.histograms === undefined ? undefined : await loadHistograms(params.histograms, entries);
     const tools = await detectHwTools();
+    // The cost models and the Verilog emitters load when a step runs, not when a pipeline is planned.
+    const {costAccelerator} = await import('../hw/accelerator.js');
     let result;
     try {
       result = await costAccelerator(
@@ -190,7 +192,7 @@ function resolveLayer(entry: LayerEntry): LayerAssignment {
     multiplier = resolveMultiplier(entry.multiplier);
   } catch (error) {
     if (!isMultiplierInputError(error)) throw error;
-    throw new StepError(`layer ${entry.layer}: ${error.message}`, 'run `axx multipliers` to list known names', 'with.manifest');
+    throw new StepError(`layer ${entry.layer}: ${error.message}`, 'run `axx multipliers` to list known names', 'with.manifest', ['multipliers']);
   }
   if (entry.multiplierId !== undefined && entry.multiplierId !== multiplier.id) {
     throw new StepError(

@@ -7,12 +7,9 @@ import type {Model} from '../onnx/ir.js';
 import {buildCnn, CNN_DEFAULTS, cnnMacs, validateCnnConfig, type CnnConfig} from '../models/cnn.js';
 import {countParameters} from '../models/layers.js';
 import {buildVit, VIT_DEFAULTS, validateVitConfig, vitMacs, type VitConfig} from '../models/vit.js';
-import {topOneAccuracy} from '../train/accuracy.js';
 import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
 import type {LoadedImages} from '../train/dataset-images.js';
 import {INPUT_METADATA_KEY} from '../models/layers.js';
-import {train} from '../train/loop.js';
-import {TrainingSession} from '../train/training-session.js';
 import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
 export interface TrainParams extends TrainingParams {
@@ -93,6 +90,8 @@ async function run(ctx: StepContext<TrainParams>) {
   }
   const threads = ctx.resources['cpu'] ?? 1;
   const loopConfig = trainConfig(p);
+  // The training loop and onnxruntime load when a step runs, not when a pipeline is planned.
+  const [{TrainingSession}, {train}, {topOneAccuracy}] = await Promise.all([import('../train/training-session.js'), import('../train/loop.js'), import('../train/accuracy.js')]);
 
   using session = await TrainingSession.create(model, {imageShape: trainSet.imageShape, threads});
   const saved = await ctx.checkpoint.load();

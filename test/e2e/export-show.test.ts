@@ -39,9 +39,20 @@ steps:
 `;
 
 async function cli(dir: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
-  const io = captureIo(dir);
+  return cliAs('axx', dir, ...args);
+}
+
+/** Runs axx as if the user had started it as `argv0` ("npx axx"), so the commands it prints start so. */
+async function cliAs(argv0: string, dir: string, ...args: string[]): Promise<{code: number; out: string; err: string}> {
+  const io = {...captureIo(dir), argv0};
   const code = await runCli(args, io);
   return {code, out: io.stdoutText(), err: io.stderrText()};
+}
+
+/** The words of a printed command after the way axx was invoked, as a shell would split them (no quoting needed here). */
+function pasted(command: string, argv0: string): string[] {
+  expect(command.startsWith(`${argv0} `), command).toBe(true);
+  return command.slice(argv0.length + 1).split(' ');
 }
 
 function runIdOf(out: string): string {
@@ -124,7 +135,7 @@ describe('axx show', () => {
     expect((await cli(dir, 'run', 'p.yaml', '--only', 'model')).code).toBe(0);
     const text = await cli(dir, 'show', 'model');
     expect(text.code).toBe(0);
-    expect(text.out).toContain('info: value (the whole: axx export model.info <file>, or --json)');
+    expect(text.out).toMatch(/info: value \(the whole: axx export model\.info --run \S+ <file>, or --json\)/);
     expect(text.out).toMatch(/\n {4}macs: \{total, perLayer\}\n/);
     expect(Math.max(...text.out.split('\n').filter((l) => !l.includes('/cache/')).map((l) => l.length))).toBeLessThanOrEqual(120);
     const json = await cli(dir, 'show', 'model', '--json');
@@ -161,5 +172,59 @@ steps:
       pipeline: {file: join(dir, 'p.yaml'), sha256: expect.stringMatching(/^[0-9a-f]{64}$/), modifiedSinceRun: false},
       steps: [{instance: 'page', kind: 'exec', params: {run: "echo '<p>hi</p>' > r.html"}}],
     });
+  });
+});
+
+describe('hints name axx as the user invoked it and keep a non-default --cache', () => {
+  const argv0 = 'npx axx';
+
+  it('show: the export command for a long value works when pasted', async () => {
+    const dir = tempProject({'p.yaml': pipeline});
+    expect((await cliAs(argv0, dir, 'run', 'p.yaml', '--only', 'model', '--cache', 'my-cache')).code).toBe(0);
+    const shown = await cliAs(argv0, dir, 'show', 'model', '--cache', 'my-cache');
+    const command = /\(the whole: (.+) <file>, or --json\)/.exec(shown.out)?.[1];
+    expect(command).toMatch(/^npx axx export model\.info --run \S+ --cache my-cache$/);
+    const exported = await cliAs(argv0, dir, ...pasted(command!, argv0), 'info.json');
+    expect(exported.code, exported.err).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'info.json'), 'utf8'))).toHaveProperty('macs');
+  });
+
+  it('show, export and compare: an unknown run id points at a runs command that works when pasted', async () => {
+    const dir = tempProject({'p.yaml': pipeline});
+    expect((await cliAs(argv0, dir, 'run', 'p.yaml', '--only', 'report', '--cache', 'my-cache')).code).toBe(0);
+    const failures = [
+      await cliAs(argv0, dir, 'show', 'report', '--run', 'nope', '--cache', 'my-cache'),
+      await cliAs(argv0, dir, 'export', 'report.r', 'x', '--run', 'nope', '--cache', 'my-cache'),
+      await cliAs(argv0, dir, 'compare', 'nope', '--cache', 'my-cache'),
+      await cliAs(argv0, dir, 'show', '--cache', 'my-cache'),
+    ];
+    for (const failure of failures) {
+      expect(failure.code).toBe(2);
+      const command = /(npx axx runs[^;)]*) lists runs/.exec(failure.err)?.[1];
+      expect(command, failure.err).toBe('npx axx runs --cache my-cache');
+      const runs = await cliAs(argv0, dir, ...pasted(command!, argv0));
+      expect(runs.code, runs.err).toBe(0);
+      expect(runs.out).toContain('scoped');
+    }
+  });
+
+  it('a failed step: the command its hint names works when pasted, in this process and in a step process', async () => {
+    const dir = tempProject({
+      'p.yaml': ['steps:', ...['here', 'child'].flatMap((id) => [`  ${id}:`, '    uses: characterize', ...(id === 'child' ? ['    executor: child-process'] : []), '    with: {multipliers: [mul8s_nope]}'])].join('\n'),
+    });
+    const run = await cliAs(argv0, dir, 'run', 'p.yaml', '--renderer', 'plain');
+    expect(run.code).toBe(1);
+    const commands = [...(run.out + run.err).matchAll(/run "(npx axx multipliers)" for the names/g)].map((m) => m[1]!);
+    expect(commands, run.out + run.err).toEqual(['npx axx multipliers', 'npx axx multipliers']);
+    expect((await cliAs(argv0, dir, ...pasted(commands[0]!, argv0))).code).toBe(0);
+  });
+
+  it('pipeline diagnostics: the kinds command works when pasted', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  a:\n    uses: exce\n    with: {run: "true"}\n'});
+    const loaded = await cliAs(argv0, dir, 'validate', 'p.yaml');
+    expect(loaded.code).toBe(2);
+    const command = /\((npx axx kinds)\)/.exec(loaded.err)?.[1];
+    expect(command, loaded.err).toBe('npx axx kinds');
+    expect((await cliAs(argv0, dir, ...pasted(command!, argv0))).code).toBe(0);
   });
 });

@@ -50,6 +50,8 @@ export function ensureDist(): void {
     // tsc emits despite type errors; those are `npm run typecheck`'s to report, a missing build is ours.
     if (!existsSync(join(root, 'dist', 'cli', 'main.js'))) throw new Error(`building dist/ for the end-to-end tests failed:\n${build.stdout}${build.stderr}`);
     if (build.status !== 0) console.warn(`dist/ built with type errors:\n${build.stdout}`);
+    const validators = spawnSync(process.execPath, [join(root, 'scripts', 'compile-validators.mjs')], {cwd: root, encoding: 'utf8'});
+    if (validators.status !== 0) throw new Error(`precompiling the schema validators failed:\n${validators.stderr}`);
     // An incremental build that found nothing to emit leaves the build info as it was.
     if (existsSync(buildInfo)) utimesSync(buildInfo, new Date(), new Date());
   } finally {

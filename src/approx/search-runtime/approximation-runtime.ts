@@ -26,18 +26,9 @@ import type {Model} from '../../onnx/ir.js';
 import {createSession, runtimeIdentity, type ModelSession, type RuntimeIdentity} from '../../onnx/session.js';
 import {LogitProxies} from './logit-proxies.js';
 
-export type RuntimeField = 'model' | 'calibration' | 'dataset' | 'multipliers' | 'layers' | 'exclude' | 'holdout';
+import {RuntimeInputError, type RuntimeField} from './runtime-input-error.js';
 
-export class RuntimeInputError extends Error {
-  constructor(
-    message: string,
-    readonly field: RuntimeField,
-    readonly hint?: string,
-  ) {
-    super(message);
-    this.name = 'RuntimeInputError';
-  }
-}
+export {RuntimeInputError, type RuntimeField};
 
 export interface RuntimeOptions {
   modelFile: string;

@@ -4,11 +4,13 @@ import type {Store} from '../../engine/store/store.js';
 import {compareRuns, comparisonCsv, comparisonText, type RunSnapshot} from '../../report/index.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
+import {axxCommand} from '../invocation.js';
 import {cacheOption, openStore} from '../project.js';
+import {listRunsCommand} from '../run-scope.js';
 
-function findRun(store: Store, prefix: string): string {
+function findRun(store: Store, prefix: string, listRuns: string): string {
   const matches = store.runs.list(2, prefix);
-  if (matches.length === 0) throw new UsageError(`no run "${prefix}"; axx runs lists runs`);
+  if (matches.length === 0) throw new UsageError(`no run "${prefix}"; ${listRuns} lists runs`);
   if (matches.length > 1) throw new UsageError(`run id prefix "${prefix}" is ambiguous; give more characters`);
   return matches[0]!.id;
 }
@@ -49,9 +51,9 @@ export const compareCommand: Command = {
     if (args.flags.has('json') && args.flags.has('csv')) throw new UsageError('give --json or --csv, not both');
     using store = openStore(args, io);
     store.runs.recoverStale(Date.now());
-    const ids = args.positionals.length > 0 ? args.positionals.map((prefix) => findRun(store, prefix)) : store.runs.list(2).map((r) => r.id).reverse();
+    const ids = args.positionals.length > 0 ? args.positionals.map((prefix) => findRun(store, prefix, listRunsCommand(args, io))) : store.runs.list(2).map((r) => r.id).reverse();
     if (ids.length === 0) {
-      writeLine(io.stderr, 'axx compare: no runs yet; axx run <pipeline.yaml> makes one');
+      writeLine(io.stderr, `axx compare: no runs yet; ${axxCommand(io, ['run'])} <pipeline.yaml> makes one`);
       return ExitCode.usage;
     }
     const all = compareRuns(ids.map((id) => snapshot(store, id)));

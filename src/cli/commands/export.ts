@@ -36,7 +36,7 @@ function findOutput(store: Store, name: string, scope: RunScope): Resolved<Found
   const found = findStepInRun(store, stepName, scope);
   if (!found.ok) return found;
   const {run, step, result} = found.value;
-  if (result === undefined) return {ok: false, error: `step "${step.instance}" ${step.state} in ${describeRun(run)}: ${earlierRunHint(run)}`};
+  if (result === undefined) return {ok: false, error: `step "${step.instance}" ${step.state} in ${describeRun(run)}: ${earlierRunHint(run, scope.listRuns)}`};
   const output = result.outputs[outputName];
   if (output === undefined) return {ok: false, error: `step "${step.instance}" in ${describeRun(run)} has no output "${outputName}"; its outputs: ${Object.keys(result.outputs).join(', ')}`};
   const fileName = output.type === 'value' ? `${step.instance}.${outputName}.json` : `${step.instance}.${outputName}`;

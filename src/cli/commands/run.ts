@@ -13,7 +13,8 @@ import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../comm
 import {executors, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
 import {QueueExecutor} from '../../engine/remote/queue-executor.js';
 import {redactRedisUrl} from '../../engine/remote/redis.js';
-import {axxCommand, cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, printLoadFailures, selectionFromArgs} from '../project.js';
+import {axxCommand} from '../invocation.js';
+import {cacheArgs, cacheDir, cacheOption, loadFromArgs, openStore, paramOptions, printLoadFailures, selectionFromArgs} from '../project.js';
 import {runSummaryLines} from '../run-summary.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 import {ndjsonRenderer} from '../renderers/ndjson.js';
@@ -107,6 +108,7 @@ export const runCommand: Command = {
       failFast: args.flags.has('fail-fast'),
       ...selection,
       command: resumeCommand,
+      hintCommand: (words) => axxCommand(io, words),
     });
     io.signal.removeEventListener('abort', onSignal);
     await queue?.close();

@@ -3,8 +3,9 @@ import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, writeLine, type CliIo, type Command} from '../command.js';
 import {summariseFields} from '../json-summary.js';
-import {cacheOption, openStore} from '../project.js';
-import {findStepInRun, runScopeFromArgs, runScopeOptions, type StepInRun} from '../run-scope.js';
+import {axxCommand} from '../invocation.js';
+import {cacheArgs, cacheDir, cacheOption, openStore} from '../project.js';
+import {findStepInRun, listRunsCommand, runScopeFromArgs, runScopeOptions, type StepInRun} from '../run-scope.js';
 
 function showRun(store: Store, runId: string, io: CliIo, json: boolean): void {
   const run = store.runs.get(runId)!;
@@ -32,7 +33,7 @@ function metricSummary(series: readonly {value: number; x: number | null}[]): st
   return `${significant(last.value)}${at} (${series.length} values, min ${significant(Math.min(...values))}, max ${significant(Math.max(...values))})`;
 }
 
-function showStep(store: Store, {step, result}: StepInRun, io: CliIo, json: boolean): void {
+function showStep(store: Store, {step, result}: StepInRun, io: CliIo, json: boolean, cache: string[]): void {
   const outputs = Object.fromEntries(
     Object.entries(result?.outputs ?? {}).map(([k, o]) => [k, o.type === 'value' ? {type: 'value', value: o.value} : {type: o.type, digest: o.digest, size: o.size, path: store.cas.pathOf(o)}]),
   );
@@ -53,7 +54,7 @@ function showStep(store: Store, {step, result}: StepInRun, io: CliIo, json: bool
       if (!('value' in o)) writeLine(io.stdout, `  ${k}: ${o.type} ${o.digest.slice(0, 12)} ${o.size} B ${o.path}`);
       else if (JSON.stringify(o.value).length <= 100) writeLine(io.stdout, `  ${k}: ${JSON.stringify(o.value)}`);
       else {
-        writeLine(io.stdout, `  ${k}: value (the whole: axx export ${step.instance}.${k} <file>, or --json)`);
+        writeLine(io.stdout, `  ${k}: value (the whole: ${axxCommand(io, ['export', `${step.instance}.${k}`, '--run', step.runId, ...cache])} <file>, or --json)`);
         for (const line of summariseFields(o.value, '    ')) writeLine(io.stdout, line);
       }
     }
@@ -80,7 +81,7 @@ export const showCommand: Command = {
     const args = parseArgs(argv, [cacheOption, ...runScopeOptions, {name: 'json', type: 'flag'}]);
     const [target] = args.positionals;
     if (target === undefined) {
-      writeLine(io.stderr, 'axx show: give a run id or a step name (axx runs lists runs)');
+      writeLine(io.stderr, `axx show: give a run id or a step name (${listRunsCommand(args, io)} lists runs)`);
       return ExitCode.usage;
     }
     using store = openStore(args, io);
@@ -93,7 +94,7 @@ export const showCommand: Command = {
     }
     const found = findStepInRun(store, target, scope);
     if (found.ok) {
-      showStep(store, found.value, io, json);
+      showStep(store, found.value, io, json, cacheArgs(cacheDir(args, io), io));
       return ExitCode.ok;
     }
     writeLine(io.stderr, `axx show: ${runs.length > 1 ? `run id prefix "${target}" is ambiguous, and ` : ''}${found.error}`);

@@ -7,7 +7,8 @@ import type {RunRecord} from '../../engine/store/run-log.js';
 import type {Store} from '../../engine/store/store.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
-import {axxCommand, cacheArgs, cacheDir, cacheOption, openStore} from '../project.js';
+import {axxCommand} from '../invocation.js';
+import {cacheArgs, cacheDir, cacheOption, openStore} from '../project.js';
 import {defaultRenderer, renderers} from '../renderers/index.js';
 
 /** ~10 polls per second: a watcher lags the run by at most this, and an idle poll is one indexed query. */

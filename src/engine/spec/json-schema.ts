@@ -1,17 +1,24 @@
 // ajv setup shared by pipeline and step validation, turning ajv errors into located diagnostics
 // with hints, and finding `x-axx-input` declarations inside a kind's parameter schema.
-import {Ajv2020, type ErrorObject, type ValidateFunction} from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import {createRequire} from 'node:module';
+import type {Ajv2020, ErrorObject, ValidateFunction} from 'ajv/dist/2020.js';
 import type {Diagnostic} from '../events.js';
 import type {InputDecl} from '../step-kind.js';
 import {embedAsText, shellQuote, type Embed} from './references.js';
 import type {JsonPath, YamlSource} from './yaml-source.js';
 
-// ajv-formats is CommonJS; under NodeNext its default export arrives as the module object.
-const addFormats = ((addFormatsModule as unknown as {default?: typeof addFormatsModule}).default ?? addFormatsModule) as unknown as (ajv: Ajv2020) => Ajv2020;
+// ajv loads only when a schema has to be compiled (src/engine/spec/validators.ts): loading it costs as
+// much as the rest of `axx plan`'s modules together, and the build precompiles the schemas axx ships.
+const require = createRequire(import.meta.url);
 
-export function createAjv(): Ajv2020 {
-  const ajv = new Ajv2020({allErrors: true, useDefaults: true, strict: false, verbose: true});
+/** `source`: keep each validator's code, for ajv's standalone output (the build's precompiled validators). */
+export function createAjv({source = false}: {source?: boolean} = {}): Ajv2020 {
+  const {Ajv2020: Ajv} = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  // ajv-formats is CommonJS: require gives the function itself.
+  const addFormats = require('ajv-formats') as (ajv: Ajv2020) => Ajv2020;
+  // No optimisation passes over the generated code: they cost a third of a cold compile (every `axx plan`
+  // compiles the pipeline schema and each kind's), while validating a pipeline takes microseconds either way.
+  const ajv = new Ajv({allErrors: true, useDefaults: true, strict: false, verbose: true, code: {optimize: false, source}});
   ajv.addKeyword({keyword: 'x-axx-input', schemaType: 'object'});
   ajv.addKeyword({keyword: 'x-axx-shell', schemaType: 'boolean'});
   addFormats(ajv);

@@ -1,16 +1,17 @@
 // Pipeline loading: YAML → schema check → kinds, params, matrix, references, per-step `with`
 // validation → expanded instances in topological order. Every problem found is reported at once,
 // each located in the user's file with a hint.
-import {readFileSync} from 'node:fs';
 import {readFile, stat} from 'node:fs/promises';
 import {basename, extname} from 'node:path';
 import type {Diagnostic, Failure} from '../events.js';
+import {plainAxx, type HintCommand} from '../hint-command.js';
 import {findCycles, topologicalOrder} from '../graph.js';
 import {instanceName, upstreamInstances, type Pipeline, type StepInstance, type StepSpec} from '../pipeline.js';
 import type {Json, OutputDecl, StepKind} from '../step-kind.js';
-import {closest, createAjv, embedFor, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
+import {closest, embedFor, inputDeclAt, schemaDiagnostics, schemasAt, type ValidateFunction} from './json-schema.js';
 import {jsonTypeName, type ParamOverride} from './param-overrides.js';
 import {referenceSites, substitute, type Reference, type ReferenceSite} from './references.js';
+import {pipelineSchema, validatorFor} from './validators.js';
 import {decodeYamlBytes, parseYamlSource, type JsonPath, type YamlSource} from './yaml-source.js';
 
 /** Guards against a file that would exhaust memory or time; the CLI lets the user raise them. */
@@ -27,6 +28,8 @@ export interface LoadOptions {
   kinds: readonly StepKind[];
   overrides?: readonly ParamOverride[];
   limits?: Partial<PipelineLimits>;
+  /** Writes the axx commands of hints (see HintCommand); default plain `axx`. */
+  command?: HintCommand;
 }
 
 /** Why a pipeline cannot run: its problems (`schema-invalid`, all of them at once) and its cycles. */
@@ -43,17 +46,10 @@ function invalid(diagnostics: Diagnostic[]): LoadResult {
   return {ok: false, error: [{reason: 'schema-invalid', diagnostics}]};
 }
 
-const ajv = createAjv();
-let pipelineValidator: ValidateFunction | undefined;
-const kindValidators = new WeakMap<StepKind, ValidateFunction>();
-
 function validatePipelineShape(value: unknown): ValidateFunction {
-  if (pipelineValidator === undefined) {
-    const schema = JSON.parse(readFileSync(new URL('../../../schemas/pipeline.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
-    pipelineValidator = ajv.compile(schema);
-  }
-  pipelineValidator(value);
-  return pipelineValidator;
+  const validate = validatorFor(pipelineSchema());
+  validate(value);
+  return validate;
 }
 
 /**
@@ -69,12 +65,7 @@ export function checkResolvedParams(kind: StepKind, params: Json): {message: str
 }
 
 function kindValidator(kind: StepKind): ValidateFunction {
-  let validate = kindValidators.get(kind);
-  if (validate === undefined) {
-    validate = ajv.compile(kind.schema);
-    kindValidators.set(kind, validate);
-  }
-  return validate;
+  return validatorFor(kind.schema);
 }
 
 export async function loadPipelineFile(file: string, options: LoadOptions): Promise<LoadResult> {
@@ -142,6 +133,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
   const rawSteps = raw.steps !== null && typeof raw.steps === 'object' && !Array.isArray(raw.steps) ? raw.steps : {};
   const params = resolveParams(raw, options.overrides ?? [], diagnostics);
   const kindsByName = new Map(options.kinds.map((k) => [k.name, k]));
+  const command = options.command ?? plainAxx;
   const stepIds = Object.keys(rawSteps);
 
   // Pass 1: kinds, matrix values, references whose targets need no outputs, `with` per instance.
@@ -151,7 +143,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
     const kind = kindsByName.get(step.uses);
     if (kind === undefined) {
       const guess = closest(step.uses, [...kindsByName.keys()]);
-      report(`step "${id}": unknown kind "${step.uses}"`, ['steps', id, 'uses'], `${guess !== undefined ? `did you mean "${guess}"? ` : ''}known kinds: ${[...kindsByName.keys()].join(', ')} (axx kinds)`);
+      report(`step "${id}": unknown kind "${step.uses}"`, ['steps', id, 'uses'], `${guess !== undefined ? `did you mean "${guess}"? ` : ''}known kinds: ${[...kindsByName.keys()].join(', ')} (${command(['kinds'])})`);
       continue;
     }
     const matrix = resolveMatrix(id, step, params, report, {...DEFAULT_LIMITS, ...options.limits}.instancesPerStep);
@@ -176,7 +168,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
       outputs: kind.outputs,
       instances: [],
     };
-    const instances = expandInstances(spec, withValue, params, sites, source, diagnostics);
+    const instances = expandInstances(spec, withValue, params, sites, source, diagnostics, command);
     if (instances.length > 0) spec.outputs = outputsOf(kind, instances[0]!.with, id, report);
     spec.instances = instances.map((i) => i.ref.instance);
     drafts.set(id, {id, raw: step, kind, matrix, sites, instances, spec});
@@ -192,7 +184,7 @@ export function loadPipeline(file: string, text: string, options: LoadOptions): 
       const producer = drafts.get(ref.step);
       if (producer === undefined || ref.step === draft.id) continue;
       deps.add(ref.step);
-      checkOutputReference(draft, producer, site, ref, report);
+      checkOutputReference(draft, producer, site, ref, report, command);
     }
     stepDeps.set(draft.id, [...deps].filter((d) => d !== draft.id));
   }
@@ -340,7 +332,7 @@ function checkStaticReference(
   }
 }
 
-function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[]): StepInstance[] {
+function expandInstances(spec: StepSpec, withValue: Json, params: Record<string, Json>, sites: readonly ReferenceSite[], source: YamlSource, diagnostics: Diagnostic[], command: HintCommand): StepInstance[] {
   const combos: Record<string, Json>[] = [{}];
   for (const {key, values} of spec.matrix) {
     const next: Record<string, Json>[] = [];
@@ -363,7 +355,7 @@ function expandInstances(spec: StepSpec, withValue: Json, params: Record<string,
       embed,
     );
     if (!validate(resolved)) {
-      const hint = `parameters of "${spec.kind.name}": axx kinds --json`;
+      const hint = `parameters of "${spec.kind.name}": ${command(['kinds', '--json'])}`;
       diagnostics.push(...schemaDiagnostics(validate.errors ?? [], source, ['steps', spec.id, 'with'], {skip, hint}));
     }
     instances.push({ref: {id: spec.id, instance: instanceName(spec.id, matrix), kind: spec.kind.name}, step: spec, matrix, with: resolved, upstream: []});
@@ -385,7 +377,7 @@ function describeOutput(decl: {type: string; format?: string}): string {
   return `${decl.type === 'value' ? 'a value' : decl.type === 'path' ? 'a file or dir' : `a ${decl.type}`}${decl.format !== undefined ? ` (format "${decl.format}")` : ''}`;
 }
 
-function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report): void {
+function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceSite, ref: Extract<Reference, {scope: 'steps'}>, report: Report, command: HintCommand): void {
   const path = ['steps', consumer.id, 'with', ...site.path];
   const output = producer.spec.outputs[ref.output];
   if (output === undefined) {
@@ -414,7 +406,7 @@ function checkOutputReference(consumer: Draft, producer: Draft, site: ReferenceS
     report(
       `step "${consumer.id}": with.${site.path.join('.')} expects ${describeOutput({type: decl.type, ...(decl.format !== undefined ? {format: decl.format} : {})})} but ${ref.text} is ${describeOutput(output)}`,
       path,
-      'reference an output of the expected type and format (axx kinds --json shows each kind\'s outputs)',
+      `reference an output of the expected type and format (${command(['kinds', '--json'])} shows each kind's outputs)`,
     );
   }
   if (list && !schemasAt(consumer.kind.schema, site.path).some((s) => s['type'] === 'array' || (Array.isArray(s['type']) && s['type'].includes('array')))) {

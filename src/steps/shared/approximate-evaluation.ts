@@ -1,7 +1,8 @@
 // What `sensitivity` and `search` share: the parameters saying what is approximated and what it is
 // evaluated on, the engine memo as the search library's evaluation store, and runtime glue.
 import {multiplierIds} from '../../approx/library.js';
-import {openApproximationRuntime, RuntimeInputError, type ApproximationRuntime} from '../../approx/search-runtime/approximation-runtime.js';
+import type {ApproximationRuntime} from '../../approx/search-runtime/approximation-runtime.js';
+import {RuntimeInputError} from '../../approx/search-runtime/runtime-input-error.js';
 import {evaluationKey, InMemoryEvaluationStore, type EvaluationOutcome, type EvaluationStore} from '../../approx/search/index.js';
 import {StepError, type Json, type StepContext, type StepMemo} from '../../engine/step-kind.js';
 
@@ -51,8 +52,10 @@ export function evaluationStore(memo: StepMemo | undefined): EvaluationStore {
   };
 }
 
-export function openRuntime(ctx: StepContext<EvaluationParams>, holdout?: {samples: number; stages: number}): ApproximationRuntime {
+/** Opens the runtime, loading it (and onnxruntime) only now: planning a pipeline needs none of it. */
+export async function openRuntime(ctx: StepContext<EvaluationParams>, holdout?: {samples: number; stages: number}): Promise<ApproximationRuntime> {
   const p = ctx.params;
+  const {openApproximationRuntime} = await import('../../approx/search-runtime/approximation-runtime.js');
   try {
     return openApproximationRuntime({
       modelFile: p.model,
