@@ -4,15 +4,15 @@ import {asConnection, connectRedis, RedisConnectError, redactRedisUrl, redisClie
 import {describeEnvironment, REDIS_KEYS, STEP_QUEUE, WORKER_STALE_MS, type WorkerAnnouncement} from '../../engine/remote/step-job.js';
 import {parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
-import {redisUrlFrom} from '../executors.js';
+import {projectConfigFrom, redisUrlFrom} from '../executors.js';
 
 export const workersCommand: Command = {
   name: 'workers',
   usage: ['Usage: axx workers --redis <url> [--json]', '', '  --redis url   the queue (default $AXX_REDIS_URL)', '  --json        one JSON object per worker'].join('\n'),
   async run(argv, io) {
     const args = parseArgs(argv, [{name: 'redis', type: 'string'}, {name: 'json', type: 'flag'}]);
-    const url = redisUrlFrom(args, io);
-    if (url === undefined) throw new UsageError('give --redis <url> (or $AXX_REDIS_URL)');
+    const url = redisUrlFrom(args, io, projectConfigFrom(io));
+    if (url === undefined) throw new UsageError('give --redis <url> (or $AXX_REDIS_URL, or `redis:` in axx.yaml)');
     const client = redisClient(url);
     client.on('error', () => undefined);
     try {

@@ -124,7 +124,7 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
     const jobId = job.id!;
     const what = `${kind.name}/${data.task}`;
     running.set(jobId, {kind: what, since: Date.now()});
-    options.log(`running ${what} task ${jobId.slice(0, 24)}`);
+    options.log(`running ${what} task ${jobId}`);
     void job.updateProgress({type: 'started', worker: options.id} satisfies JobUpdate).catch(() => undefined);
     try {
       let payload: Json;
@@ -134,10 +134,10 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
         return failed({stepError: true, message: `an input is missing from the shared blob tier ${options.shared.root}: ${(error as Error).message}`, hint: 'coordinator and workers must mount the same --blobs directory'});
       }
       const value = await task(payload, signal ?? new AbortController().signal);
-      options.log(`finished ${what} task ${jobId.slice(0, 24)}`);
+      options.log(`finished ${what} task ${jobId}`);
       return {ok: true, worker: options.id, value};
     } catch (error) {
-      options.log(`${what} task ${jobId.slice(0, 24)} failed: ${error instanceof Error ? error.message : String(error)}`);
+      options.log(`${what} task ${jobId} failed: ${error instanceof Error ? error.message : String(error)}`);
       return failed(failureOf(error));
     } finally {
       running.delete(jobId);
