@@ -44,8 +44,8 @@ steps:
       holdoutStages: 2
 `;
 
-let redis: RedisServer;
 const workers: WorkerProcess[] = [];
+const servers: RedisServer[] = [];
 let local: {matrix: string; result: string};
 beforeAll(async () => {
   mkdirSync(project, {recursive: true});
@@ -54,15 +54,12 @@ beforeAll(async () => {
   const io = captureIo(project);
   expect(await runCli(['run', 'p.yaml', '--cache', join(dir, 'local')], io), io.stderrText()).toBe(0);
   local = await outputs(join(dir, 'local'));
-  if (hasRedisServer) redis = await startRedis();
 }, 300_000);
 afterEach(async () => {
   for (const worker of workers.splice(0)) await stopWorker(worker);
+  for (const server of servers.splice(0)) await server.stop();
 });
-afterAll(async () => {
-  await redis?.stop();
-  await removeTree(dir);
-});
+afterAll(() => removeTree(dir));
 
 let counter = 0;
 async function exported(cache: string, output: string): Promise<string> {
@@ -76,18 +73,21 @@ async function outputs(cache: string): Promise<{matrix: string; result: string}>
   return {matrix: await exported(cache, 'sensitivity.matrix'), result: await exported(cache, 'search.result')};
 }
 
-async function twoWorkers(blobs: string): Promise<WorkerProcess[]> {
-  for (const name of ['w1', 'w2']) workers.push(await startWorker(redis.url, blobs, join(dir, `${name}-${counter++}`), project));
-  return [...workers];
+/** A fresh Redis (finished jobs of another test would be attached to, not run) with two workers. */
+async function twoWorkers(blobs: string): Promise<{url: string; pair: WorkerProcess[]}> {
+  const server = await startRedis();
+  servers.push(server);
+  for (const name of ['w1', 'w2']) workers.push(await startWorker(server.url, blobs, join(dir, `${name}-${counter++}`), project));
+  return {url: server.url, pair: [...workers]};
 }
 
 describe.skipIf(!hasRedisServer)('evaluations on workers', () => {
   it('spreads sensitivity cells and search configurations over two workers, with results identical to the local run', async () => {
     const blobs = join(dir, 'blobs-spread');
-    const pair = await twoWorkers(blobs);
+    const {url, pair} = await twoWorkers(blobs);
     const cache = join(dir, 'coordinator-spread');
     const io = captureIo(project);
-    const code = await runCli(['run', 'p.yaml', '--cache', cache, '--redis', redis.url, '--blobs', blobs, '--json'], io);
+    const code = await runCli(['run', 'p.yaml', '--cache', cache, '--redis', url, '--blobs', blobs, '--json'], io);
     expect(code, io.stdoutText() + io.stderrText()).toBe(0);
     for (const worker of pair) {
       expect(worker.output()).toMatch(/finished sensitivity\/evaluate task/);
@@ -105,10 +105,10 @@ describe.skipIf(!hasRedisServer)('evaluations on workers', () => {
 
   it('a worker killed with -9 mid-evaluation: the other worker takes the evaluation over and the results do not change', async () => {
     const blobs = join(dir, 'blobs-kill');
-    const pair = await twoWorkers(blobs);
+    const {url, pair} = await twoWorkers(blobs);
     const cache = join(dir, 'coordinator-kill');
     const io = captureIo(project);
-    const run = runCli(['run', 'p.yaml', '--cache', cache, '--redis', redis.url, '--blobs', blobs], io);
+    const run = runCli(['run', 'p.yaml', '--cache', cache, '--redis', url, '--blobs', blobs], io);
     const task = /running sensitivity\/evaluate task (\S+)/;
     const victim = await Promise.race(pair.map((w) => waitForOutput(w, task).then(() => w, () => new Promise<never>(() => undefined))));
     victim.kill('SIGKILL');
