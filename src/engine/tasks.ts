@@ -12,6 +12,6 @@ export function taskOf(kind: StepKind, name: string): StepTask {
 export function localTasks(kind: StepKind, resources: Record<string, number>): StepTasks {
   return {
     concurrency: Math.max(1, Math.floor(resources['cpu'] ?? 1)),
-    run: (name, payload, _key, signal) => taskOf(kind, name)(payload, signal),
+    run: async (name, payload, _key, signal) => taskOf(kind, name)(payload, signal),
   };
 }
