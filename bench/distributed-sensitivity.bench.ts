@@ -101,6 +101,12 @@ for (let round = 0; round < rounds; round++) {
   two.push(await sensitivitySeconds(2));
   console.log(`  round ${round + 1}: 2 workers ${two.at(-1)!.toFixed(1)} s   (load ${loadavg()[0]!.toFixed(2)})`);
 }
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]): number => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const middle = sorted.length / 2;
+  return Number.isInteger(middle) ? (sorted[middle - 1]! + sorted[middle]!) / 2 : sorted[Math.floor(middle)]!;
+};
 rmSync(root, {recursive: true, force: true});
-console.log(`sensitivity step, median of ${rounds}: 1 worker ${median(one).toFixed(1)} s, 2 workers ${median(two).toFixed(1)} s: speed-up ${(median(one) / median(two)).toFixed(2)}× (goal ≥ 1.8×); load after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+// Each round's pair ran back to back, so its ratio is the least disturbed by the machine's other load.
+const ratios = one.map((t, i) => t / two[i]!);
+console.log(`sensitivity step over ${rounds} rounds: 1 worker median ${median(one).toFixed(1)} s, 2 workers median ${median(two).toFixed(1)} s; speed-up per round ${ratios.map((r) => `${r.toFixed(2)}×`).join(' ')}, median ${median(ratios).toFixed(2)}× (goal ≥ 1.8×); load after ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
