@@ -103,6 +103,15 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
     throw new DelayedError();
   }
 
+  /** The job's JSON with its artifacts fetched from the shared tier into this worker's store. */
+  async function fetchInputs(encoded: Json): Promise<Json | MissingInput> {
+    try {
+      return await decodeArtifactParams(encoded, options.local, options.shared);
+    } catch (error) {
+      return new MissingInput({stepError: true, message: `an input is missing from the shared blob tier ${options.shared.root}: ${(error as Error).message}`, hint: 'coordinator and workers must mount the same --blobs directory'});
+    }
+  }
+
   /** The registered kind a job names, or why this worker will not run it. */
   function admit(data: {kind: string; kindVersion: number; environment: JobEnvironment}): StepKind | {refusal: string} {
     const kind = options.kinds.find((k) => k.name === data.kind);
@@ -127,12 +136,8 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
     options.log(`running ${what} task ${jobId}`);
     void job.updateProgress({type: 'started', worker: options.id} satisfies JobUpdate).catch(() => undefined);
     try {
-      let payload: Json;
-      try {
-        payload = await decodeArtifactParams(data.payload, options.local, options.shared);
-      } catch (error) {
-        return failed({stepError: true, message: `an input is missing from the shared blob tier ${options.shared.root}: ${(error as Error).message}`, hint: 'coordinator and workers must mount the same --blobs directory'});
-      }
+      const payload = await fetchInputs(data.payload);
+      if (payload instanceof MissingInput) return failed(payload.failure);
       const value = await task(payload, signal ?? new AbortController().signal);
       options.log(`finished ${what} task ${jobId}`);
       return {ok: true, worker: options.id, value};
@@ -158,12 +163,8 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
     update({type: 'started', worker: options.id});
     const scratchDir = await options.local.tempDir(kind.name);
     try {
-      let params: Json;
-      try {
-        params = await decodeArtifactParams(data.params, options.local, options.shared);
-      } catch (error) {
-        return failed({stepError: true, message: `an input is missing from the shared blob tier ${options.shared.root}: ${(error as Error).message}`, hint: 'coordinator and workers must mount the same --blobs directory'});
-      }
+      const params = await fetchInputs(data.params);
+      if (params instanceof MissingInput) return failed(params.failure);
       const misfit = checkResolvedParams(kind, params);
       if (misfit !== undefined) return failed({stepError: true, message: `the job's parameters do not fit ${kind.name}: ${misfit.message}`, param: misfit.param});
       const returned = await options.executorFor(kind).execute({
@@ -228,6 +229,11 @@ function inside(scratchDir: string, path: string): string {
   const full = resolvePath(scratchDir, path);
   if (!full.startsWith(scratchDir + sep)) throw new Error(`the step returned output path ${path} outside its scratch directory`);
   return full;
+}
+
+/** An artifact the job names is not in the shared tier (a value, so it is told apart from the decoded JSON). */
+class MissingInput {
+  constructor(readonly failure: JobFailure) {}
 }
 
 function failureOf(error: unknown): JobFailure {
