@@ -66,6 +66,8 @@ async function execution(kind: StepKind, key: string, params: StepExecution['par
     progress: () => undefined,
     log: () => undefined,
     metric: () => undefined,
+    placed: () => undefined,
+    taskCounts: () => undefined,
   };
 }
 

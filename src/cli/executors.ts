@@ -13,6 +13,9 @@ import {Cas} from '../engine/store/cas.js';
 import {siblingEntry} from '../util/module-entry.js';
 import type {OptionSpec, ParsedArgs} from './args.js';
 import {UsageError, type CliIo} from './command.js';
+import {formatDiagnostic} from './diagnostics.js';
+import {projectDir} from './project.js';
+import {ProjectConfigError, readProjectConfig, type ProjectConfig} from './project-config.js';
 
 export function executors(): Record<ExecutorName, Executor> {
   const child = siblingEntry(import.meta.url, 'step-child');
@@ -32,9 +35,20 @@ export const remoteOptions: OptionSpec[] = [
   {name: 'blobs', type: 'string'},
 ];
 
-/** --redis, else $AXX_REDIS_URL; undefined when neither is given (run stays local). */
-export function redisUrlFrom(args: ParsedArgs, io: CliIo): string | undefined {
-  const url = args.strings.get('redis') ?? io.env['AXX_REDIS_URL'];
+/** The project's axx.yaml (project: nearest package.json above `from`, default the working directory); a bad one is a usage error pointing at its line. */
+export function projectConfigFrom(io: CliIo, from = io.cwd): ProjectConfig {
+  try {
+    return readProjectConfig(projectDir(resolve(io.cwd, from)));
+  } catch (error) {
+    if (error instanceof ProjectConfigError) throw new UsageError(formatDiagnostic(error.diagnostic, io.cwd));
+    throw error;
+  }
+}
+
+/** --redis, else $AXX_REDIS_URL, else the project config's `redis:`; undefined when none is given (run stays local). */
+export function redisUrlFrom(args: ParsedArgs, io: CliIo, config: ProjectConfig): string | undefined {
+  const given = args.strings.get('redis') ?? io.env['AXX_REDIS_URL'];
+  const url = given !== undefined && given !== '' ? given : config.redis;
   if (url === undefined || url === '') return undefined;
   try {
     parseRedisUrl(url);
@@ -45,11 +59,12 @@ export function redisUrlFrom(args: ParsedArgs, io: CliIo): string | undefined {
   return url;
 }
 
-/** The shared blob tier: --blobs, else $AXX_BLOBS; required with --redis. */
-export function sharedBlobsFrom(args: ParsedArgs, io: CliIo): Cas {
-  const dir = args.strings.get('blobs') ?? io.env['AXX_BLOBS'];
-  if (dir === undefined || dir === '') throw new UsageError('with --redis, give --blobs DIR (or $AXX_BLOBS): a directory every machine mounts at the same path, where inputs and outputs travel');
-  return new Cas(resolve(io.cwd, dir));
+/** The shared blob tier: --blobs, else $AXX_BLOBS, else the project config's `blobs:`; required with --redis. */
+export function sharedBlobsFrom(args: ParsedArgs, io: CliIo, config: ProjectConfig): Cas {
+  const given = args.strings.get('blobs') ?? io.env['AXX_BLOBS'];
+  const dir = given !== undefined && given !== '' ? resolve(io.cwd, given) : config.blobs;
+  if (dir === undefined) throw new UsageError('with --redis, give --blobs DIR (or $AXX_BLOBS, or `blobs:` in axx.yaml): a directory every machine mounts at the same path, where inputs and outputs travel');
+  return new Cas(dir);
 }
 
 /** Every executor name sends its steps to the queue. */

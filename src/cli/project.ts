@@ -21,7 +21,7 @@ export const paramOptions: OptionSpec[] = [
 ];
 
 /** The directory holding the nearest package.json above `from`, or `from` itself. */
-function projectDir(from: string): string {
+export function projectDir(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;
     if (dirname(dir) === dir) return from;

@@ -1,6 +1,7 @@
 // The child side of the child-process executor: receives one step, runs it, reports back.
 import type {FromChild, ToChild} from './child-protocol.js';
 import {StepError, type Json, type StepKind} from './step-kind.js';
+import {localTasks} from './tasks.js';
 
 /** Serves steps to the parent process; `onParentGone` runs when the IPC channel closes (the caller decides how to end). */
 export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () => void): void {
@@ -58,6 +59,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
               get: (key: string) => request<Json | undefined>((id) => ({type: 'memo-get', id, key})),
               set: (key: string, value: Json) => request<void>((id) => ({type: 'memo-set', id, key, value})),
             },
+            tasks: localTasks(kind, message.resources),
           })
           .then(
             (outputs) => send({type: 'done', outputs}),

@@ -28,6 +28,8 @@ export type AxxEvent =
   | {type: 'step-progress'; step: StepRef; done: number; total?: number; unit?: string; at: number}
   | {type: 'step-log'; step: StepRef; stream: 'stdout' | 'stderr'; text: string; at: number}
   | {type: 'step-metric'; step: StepRef; name: string; value: number; x?: number; at: number}
+  | {type: 'step-worker'; step: StepRef; worker: string; at: number}
+  | {type: 'step-tasks'; step: StepRef; queued: number; running: number; done: number; at: number}
   | {type: 'step-retry'; step: StepRef; attempt: number; delayMs: number; message: string; at: number}
   | {type: 'step-end'; step: StepRef; outcome: 'ran' | 'cached' | 'failed' | 'skipped' | 'interrupted'; at: number}
   | {type: 'failure'; failure: Failure; at: number}

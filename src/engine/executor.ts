@@ -1,6 +1,7 @@
 // Where a step's `run` executes. The scheduler only sees this interface, so a distributed executor
 // can be added without touching it.
-import type {Json, OutputValue, StepCheckpoint, StepKind, StepMemo} from './step-kind.js';
+import type {Json, OutputValue, StepCheckpoint, StepKind, StepMemo, StepTasks} from './step-kind.js';
+import {localTasks} from './tasks.js';
 
 export interface StepExecution {
   /** The instance's cache key: a queue executor's job id, so every run asking for the same work shares one job. */
@@ -15,6 +16,16 @@ export interface StepExecution {
   progress(done: number, total?: number, unit?: string): void;
   log(text: string, stream: 'stdout' | 'stderr'): void;
   metric(name: string, value: number, step?: number): void;
+  /** The step runs on this worker (a queue executor's). */
+  placed(worker: string): void;
+  /** How many of the step's tasks are waiting on the queue, running on workers, done (a queue executor's). */
+  taskCounts(counts: TaskCounts): void;
+}
+
+export interface TaskCounts {
+  queued: number;
+  running: number;
+  done: number;
 }
 
 /** What a running step reports, as it travels between processes (child-process protocol, queue jobs). */
@@ -42,17 +53,21 @@ export interface Executor {
 
 export const inProcessExecutor: Executor = {
   name: 'in-process',
-  async execute(e: StepExecution): Promise<Record<string, OutputValue>> {
-    return e.kind.run({
-      params: e.params,
-      scratchDir: e.scratchDir,
-      resources: e.resources,
-      signal: e.signal,
-      checkpoint: e.checkpoint,
-      memo: e.memo,
-      progress: (done, total, unit) => e.progress(done, total, unit),
-      log: (text, stream = 'stdout') => e.log(text, stream),
-      metric: (name, value, step) => e.metric(name, value, step),
-    });
-  },
+  execute: (e) => runInProcess(e, localTasks(e.kind, e.resources)),
 };
+
+/** Runs the kind's `run` in this process, its tasks through `tasks`. */
+export function runInProcess(e: StepExecution, tasks: StepTasks): Promise<Record<string, OutputValue>> {
+  return e.kind.run({
+    params: e.params,
+    scratchDir: e.scratchDir,
+    resources: e.resources,
+    signal: e.signal,
+    checkpoint: e.checkpoint,
+    memo: e.memo,
+    tasks,
+    progress: (done, total, unit) => e.progress(done, total, unit),
+    log: (text, stream = 'stdout') => e.log(text, stream),
+    metric: (name, value, step) => e.metric(name, value, step),
+  });
+}

@@ -340,6 +340,8 @@ class PipelineRun {
             progress: (done, total, unit) => this.#emit({type: 'step-progress', step: instance.ref, done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {}), at: this.#clock()}),
             log: (text, stream) => this.#emit({type: 'step-log', step: instance.ref, stream, text, at: this.#clock()}),
             metric: (name, value, x) => this.#emit({type: 'step-metric', step: instance.ref, name, value, ...(x !== undefined ? {x} : {}), at: this.#clock()}),
+            placed: (worker) => this.#emit({type: 'step-worker', step: instance.ref, worker, at: this.#clock()}),
+            taskCounts: (counts) => this.#emit({type: 'step-tasks', step: instance.ref, ...counts, at: this.#clock()}),
           }));
           if (this.#stop.signal.aborted) throw new Interrupted();
           deadline.check();

@@ -52,6 +52,25 @@ export interface StepMemo {
   set(key: string, value: Json): Promise<void>;
 }
 
+/**
+ * A pure function a kind runs many times within one step (one evaluation of a search): JSON payload in,
+ * JSON result out, depending on nothing else. The engine runs it in process, or with `axx run --redis`
+ * as a job on a worker, so many of them spread over machines.
+ */
+export type StepTask = (payload: Json, signal: AbortSignal) => Promise<Json>;
+
+/** Runs the kind's declared tasks (StepKind.tasks) where the engine decides. */
+export interface StepTasks {
+  /** How many tasks are worth having in flight at once: the granted cpus in process, more on a queue of workers. */
+  readonly concurrency: number;
+  /**
+   * Runs task `name` on `payload`. `key` names the result by content, across kinds, like a memo key
+   * (a queue's job id: two runs asking for the same key share one job). Store paths in the payload
+   * reach a worker by digest, as a step's parameters do.
+   */
+  run(name: string, payload: Json, key: string, signal: AbortSignal): Promise<Json>;
+}
+
 export interface StepContext<P = Record<string, unknown>> {
   /** Parameters after schema defaults, with references resolved (see InputDecl). */
   params: P;
@@ -65,6 +84,8 @@ export interface StepContext<P = Record<string, unknown>> {
   checkpoint: StepCheckpoint;
   /** The engine's memo (see StepMemo); absent where the caller offers none (hand-built test contexts). */
   memo?: StepMemo;
+  /** Runs this kind's `tasks`; absent where the caller offers none (hand-built test contexts). */
+  tasks?: StepTasks;
   signal: AbortSignal;
   /** Resource tokens granted to this step (e.g. {cpu: 2}); steps size their thread pools from it. */
   resources: Record<string, number>;
@@ -132,5 +153,10 @@ export interface StepKind<P = any> {
   timeout?: number;
   /** Default resource tokens, overridable per step in YAML (`resources:`). */
   resources?: Record<string, number>;
+  /**
+   * Optional: the kind's fine-grained work, run through `ctx.tasks` (see StepTask). A kind with tasks
+   * runs on the coordinator of a distributed run, and its tasks on the workers.
+   */
+  tasks?: Record<string, StepTask>;
   run(ctx: StepContext<P>): Promise<Record<string, OutputValue>>;
 }

@@ -37,7 +37,7 @@ import {dropVerdict, pairedDropInterval, wilsonInterval, type DropVerdict, type 
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, evaluationTasks, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, TaskEvaluations, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
 
 export const POWER_MODELS = ['transaxx', 'energy'] as const;
 
@@ -135,25 +135,27 @@ export const searchKind: StepKind<SearchParams> = {
   },
   resources: {cpu: 2},
   keyExtras: multiplierKeyExtras,
+  tasks: evaluationTasks,
   async run(ctx) {
     const p = ctx.params;
-    const runtime = await openRuntime(ctx, p.holdout > 0 ? {samples: p.holdout, stages: p.holdoutStages} : undefined);
+    const {runtime, options: runtimeOptions} = await openRuntime(ctx, p.holdout > 0 ? {samples: p.holdout, stages: p.holdoutStages} : undefined);
     warnMissingClasses(ctx, runtime);
     const power = powerModel(p);
     const multipliers = candidates(runtime, power);
     const store = evaluationStore(ctx.memo);
+    const evaluations = new TaskEvaluations(ctx, runtimeOptions, multipliers);
     const maxAccuracyDrop = p.threshold / 100;
     // Accuracies are multiples of 1/samples: 1 − 0.99 is 0.010000000000000009 in floating point, yet a
     // drop of exactly `threshold` points is within it.
     const feasibleDrop = maxAccuracyDrop + 1e-9;
     try {
-      const baseline = await memoisedBaseline(runtime, store, multipliers, ctx.signal);
+      const baseline = await memoisedBaseline(runtime, evaluations.of(runtime, runtime), store, multipliers, ctx.signal);
       const problem = {
         layers: runtime.layers,
         multipliers,
         baselineAccuracy: baseline.accuracy,
         maxAccuracyDrop: feasibleDrop,
-        evaluate: (assignment: Assignment, signal: AbortSignal) => runtime.evaluate(assignment, signal),
+        evaluate: evaluations.of(runtime, runtime),
         relativePower: assignmentPower(runtime, power),
         ...(p.sensitivity !== undefined ? {sensitivity: drops(p.sensitivity, p.sensitivityMeasure)} : {}),
       };
@@ -176,7 +178,7 @@ export const searchKind: StepKind<SearchParams> = {
       };
       let result = await searchResumable(problem, options, saved?.state, ctx);
       const memoised = (subset: EvaluationSubset) => {
-        const evaluator = memoise((assignment, signal) => subset.evaluate(assignment, signal), {store, scope: subset.scope, multipliers});
+        const evaluator = memoise(evaluations.of(runtime, subset), {store, scope: subset.scope, multipliers});
         return {samples: subset.samples, evaluate: (assignment: Assignment, signal: AbortSignal) => evaluator.evaluate(assignment, signal)};
       };
       const approximatedMacs = runtime.layers.reduce((sum, l) => sum + l.macs, 0);
@@ -200,7 +202,7 @@ export const searchKind: StepKind<SearchParams> = {
         result = mergeRounds(result, await runSearch({...problem, maxAccuracyDrop: lowered}, uncheckpointed), feasibleDrop);
         confirmation = await confirm(result.points, stages, confirmOptions);
       }
-      ctx.metric('evaluationsRun', runtime.evaluations);
+      ctx.metric('evaluationsRun', evaluations.ran);
       const {storeHits, best: searchBest, bestConfig: _, ...rest} = result;
       const output: SearchOutput = {
         ...rest,
@@ -228,7 +230,7 @@ export const searchKind: StepKind<SearchParams> = {
       const plotted = {method: result.method, points: result.points.map(onWholeModel), pareto: result.pareto.map(onWholeModel), ...(answer !== undefined ? {best: onWholeModel(answer)} : {})};
       const title = `${p.method} search: ${result.evaluations} evaluations on ${runtime.samples} samples${confirmation === undefined ? ' (unconfirmed)' : ''}`;
       await writeFile(plot, searchPlotSvg(plotted, {baselineAccuracy: baseline.accuracy, maxAccuracyDrop, title, powerLabel: 'whole-model relative power (every multiply; 1 = exact multipliers)'}));
-      ctx.log(summary(output, storeHits, runtime.evaluations, p));
+      ctx.log(summary(output, storeHits, evaluations.ran, p));
       const assignment = answer?.assignment ?? allExact;
       return {result: {value: output as unknown as Json}, assignment: {value: assignment}, plot: {file: plot}};
     } catch (error) {

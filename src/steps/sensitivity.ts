@@ -8,7 +8,7 @@ import {measureSensitivity, type SensitivityMatrix} from '../approx/search/index
 import {sensitivityHeatmapSvg} from '../report/svg/sensitivity-heatmap.js';
 import type {ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, warnMissingClasses, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationSchemaProperties, evaluationStore, evaluationTasks, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, TaskEvaluations, warnMissingClasses, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';
 
 export interface SensitivityParams extends EvaluationParams {
   proxy: Proxy[];
@@ -42,21 +42,24 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
   },
   resources: {cpu: 2},
   keyExtras: multiplierKeyExtras,
+  tasks: evaluationTasks,
   async run(ctx) {
-    const runtime = await openRuntime(ctx);
+    const {runtime, options} = await openRuntime(ctx);
     warnMissingClasses(ctx, runtime);
     const store = evaluationStore(ctx.memo);
     const memo = {store, scope: runtime.scope};
     const multipliers = runtime.multipliers.map((m) => ({name: m.name, id: m.id, relativePower: 1, exact: m.id === runtime.exact.id}));
+    const evaluations = new TaskEvaluations(ctx, options, multipliers);
+    const evaluate = evaluations.of(runtime, runtime);
     try {
-      const baseline = await memoisedBaseline(runtime, store, multipliers, ctx.signal);
+      const baseline = await memoisedBaseline(runtime, evaluate, store, multipliers, ctx.signal);
       let worst = 0;
       const matrix = await measureSensitivity({
         layers: runtime.layers,
         multipliers,
         baselineAccuracy: baseline.accuracy,
         ...(baseline.correct !== undefined ? {baselineCorrect: {correct: baseline.correct, samples: runtime.samples}} : {}),
-        evaluateCell: (layer, multiplier, signal) => runtime.evaluate({[layer]: multiplier}, signal),
+        evaluateCell: (layer, multiplier, signal) => evaluate({[layer]: multiplier}, signal),
         memo,
         parallel: parallelism(ctx),
         signal: ctx.signal,
@@ -78,8 +81,8 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
       };
       const heatmap = join(ctx.scratchDir, 'heatmap.svg');
       await writeFile(heatmap, sensitivityHeatmapSvg(output));
-      ctx.metric('evaluations', runtime.evaluations);
-      ctx.log(`${output.cells.length} cells on ${runtime.samples} samples (baseline ${(100 * baseline.accuracy).toFixed(2)}%; ${storeHits} from the memo, ${runtime.evaluations} evaluated); worst drop ${(100 * worst).toFixed(2)} points`);
+      ctx.metric('evaluations', evaluations.ran);
+      ctx.log(`${output.cells.length} cells on ${runtime.samples} samples (baseline ${(100 * baseline.accuracy).toFixed(2)}%; ${storeHits} from the memo, ${evaluations.ran} evaluated); worst drop ${(100 * worst).toFixed(2)} points`);
       return {matrix: {value: output as unknown as Json}, heatmap: {file: heatmap}};
     } catch (error) {
       throw asStepError(error);

@@ -45,6 +45,20 @@ describe('DashboardView', () => {
     expect(out).toContain('sens ×2');
   });
 
+  it('shows the worker a step runs on and the queued/running/done counts of its tasks', () => {
+    const view = replay([
+      start,
+      {type: 'step-start', step: load, attempt: 1, at: 1_000},
+      {type: 'step-worker', step: load, worker: 'lab2:4711', at: 1_100},
+      {type: 'step-start', step: search, attempt: 1, at: 1_000},
+      {type: 'step-progress', step: search, done: 10, total: 100, unit: 'eval', at: 2_000},
+      {type: 'step-tasks', step: search, queued: 4, running: 2, done: 10, at: 2_000},
+    ]);
+    const out = frame(view, {now: 3_000});
+    expect(out).toMatch(/load\s+load\/model\s+on lab2:4711/);
+    expect(out).toContain('10/100 eval 10%  tasks 4 queued · 2 running · 10 done');
+  });
+
   it('shows progress, rate and ETA of a running step', () => {
     const view = replay([
       start,

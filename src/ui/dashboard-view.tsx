@@ -189,11 +189,20 @@ function stepDetail(s: StepView, now: number, columns: number, width: number): s
     const count = known ? `${s.done}/${s.total}${unit} ${percent(s.done!, s.total!)}` : s.done !== undefined ? `${s.done}${unit}` : '';
     const eta = etaSeconds(s);
     const elapsed = s.startedAt !== undefined ? formatDuration(now - s.startedAt) : '';
-    const optional = [eta !== undefined ? `ETA ${formatDuration(eta * 1000)}` : '', retry, formatRate(s.rate, s.unit), elapsed];
+    const optional = [taskCounts(s), worker(s), eta !== undefined ? `ETA ${formatDuration(eta * 1000)}` : '', retry, formatRate(s.rate, s.unit), elapsed];
     return fitDetail(count, optional, known ? progressBar(s.done!, s.total!, barWidth(columns)) : '', width);
   }
   const outcome = s.state === 'cached' ? 'cached' : s.startedAt !== undefined && s.endedAt !== undefined ? formatDuration(s.endedAt - s.startedAt) : '';
-  return fitDetail(outcome, [retry], '', width);
+  return fitDetail(outcome, [retry, worker(s), taskCounts(s)], '', width);
+}
+
+/** The step's tasks on a queue's workers: waiting, running, done. */
+function taskCounts(s: StepView): string {
+  return s.tasks === undefined ? '' : `tasks ${s.tasks.queued} queued · ${s.tasks.running} running · ${s.tasks.done} done`;
+}
+
+function worker(s: StepView): string {
+  return s.worker === undefined ? '' : `on ${s.worker}`;
 }
 
 function barWidth(columns: number): number {

@@ -18,6 +18,10 @@ export interface StepView {
   /** Time and count of the first progress report of the current attempt, the origin of `rate`. */
   progressOrigin?: {at: number; done: number};
   retries: number;
+  /** The worker running this attempt, when it runs on a queue's worker. */
+  worker?: string;
+  /** The step's tasks (evaluations …) on a queue's workers: waiting, running, done. */
+  tasks?: {queued: number; running: number; done: number};
 }
 
 export interface MetricView {
@@ -102,7 +106,13 @@ export function reduceRunView(view: RunView, event: AxxEvent): RunView {
         total: undefined,
         rate: undefined,
         progressOrigin: undefined,
+        worker: undefined,
+        tasks: undefined,
       }));
+    case 'step-worker':
+      return withStep(next, event.step, (s) => ({...s, worker: event.worker}));
+    case 'step-tasks':
+      return withStep(next, event.step, (s) => ({...s, tasks: {queued: event.queued, running: event.running, done: event.done}}));
     case 'step-progress':
       return withStep(next, event.step, (s) => progressed(s, event));
     case 'step-log': {

@@ -8,7 +8,7 @@ import {Cas} from '../../engine/store/cas.js';
 import {stepKinds} from '../../steps/index.js';
 import {intOption, parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
-import {executors, localExecutorFor, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
+import {executors, localExecutorFor, projectConfigFrom, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
 import {cacheDir, cacheOption} from '../project.js';
 
 export const workerCommand: Command = {
@@ -29,9 +29,10 @@ export const workerCommand: Command = {
   async run(argv, io) {
     const args = parseArgs(argv, [...remoteOptions, cacheOption, {name: 'concurrency', type: 'string'}, {name: 'resources', type: 'string'}, {name: 'allow-exec', type: 'flag'}]);
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument ${args.positionals[0]}`);
-    const redisUrl = redisUrlFrom(args, io);
-    if (redisUrl === undefined) throw new UsageError('give --redis <url> (or $AXX_REDIS_URL)');
-    const shared = sharedBlobsFrom(args, io);
+    const config = projectConfigFrom(io);
+    const redisUrl = redisUrlFrom(args, io, config);
+    if (redisUrl === undefined) throw new UsageError('give --redis <url> (or $AXX_REDIS_URL, or `redis:` in axx.yaml)');
+    const shared = sharedBlobsFrom(args, io, config);
     const concurrency = intOption(args, 'concurrency', 1) ?? 1;
     const resources = parseResources(args.strings.get('resources'));
     const host = hostname();

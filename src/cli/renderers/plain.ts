@@ -73,6 +73,9 @@ export function plainRenderer(io: CliIo): Renderer {
         metricLine(event);
         return;
       }
+      case 'step-worker': // the step's log says where it runs
+      case 'step-tasks': // counts change per task: the dashboard's, too many for lines
+        return;
       case 'step-retry':
         writeLine(io.stderr, `↻ ${event.step.instance}: ${event.message.split('\n')[0]}; retry ${event.attempt} in ${seconds(event.delayMs)}`);
         return;

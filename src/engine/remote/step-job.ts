@@ -8,6 +8,8 @@ import type {Json} from '../step-kind.js';
 
 /** The BullMQ queue of whole step instances. */
 export const STEP_QUEUE = 'axx-steps';
+/** The BullMQ queue of steps' tasks (StepKind.tasks: one evaluation of a search …). */
+export const TASK_QUEUE = 'axx-tasks';
 
 /** What a worker must match to reproduce a key: the key covers the onnxruntime version, the kind version and axx itself. */
 export interface JobEnvironment {
@@ -43,6 +45,18 @@ export interface JobFailure {
 
 /** Step failures are values, so the queue's own failures mean only "no worker could finish it". */
 export type StepJobResult = {ok: true; worker: string; outputs: Record<string, JobOutput>} | {ok: false; worker: string; error: JobFailure};
+
+/** One task of a step that runs on the coordinator (job id: the task's key). */
+export interface TaskJobData {
+  kind: string;
+  kindVersion: number;
+  environment: JobEnvironment;
+  task: string;
+  /** The payload with every store path replaced by an ArtifactPlaceholder. */
+  payload: Json;
+}
+
+export type TaskJobResult = {ok: true; worker: string; value: Json} | {ok: false; worker: string; error: JobFailure};
 
 /** Streamed through BullMQ progress events, in order. */
 export type JobUpdate = ExecutionUpdate | {type: 'started'; worker: string} | {type: 'refused'; worker: string; reason: string};
