@@ -16,6 +16,7 @@ import {imageSubset} from '../train/finetune-subset.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
+import {executionKey} from './shared/execution-key.js';
 import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
 export interface FinetuneParams extends TrainingParams {
@@ -216,7 +217,7 @@ export const finetuneKind: StepKind<FinetuneParams> = {
     history: {type: 'value', description: '{samples, seconds, initialEvalAccuracy?, epochs: [{epoch, loss, trainAccuracy, lr, seconds, evalAccuracy?}], steps: [{step, loss}]}'},
   },
   // Multipliers are named but defined by their tables: key on the table identities.
-  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
+  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params)), execution: executionKey()}),
   resources: {cpu: 2},
   run,
 };

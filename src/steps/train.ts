@@ -13,6 +13,7 @@ import type {LoadedImages} from '../train/dataset-images.js';
 import {INPUT_METADATA_KEY} from '../models/layers.js';
 import {train} from '../train/loop.js';
 import {TrainingSession} from '../train/training-session.js';
+import {executionKey} from './shared/execution-key.js';
 import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
 
 export interface TrainParams extends TrainingParams {
@@ -138,5 +139,6 @@ export const trainStep: StepKind<TrainParams> = {
     history: {type: 'value', description: 'Per-epoch loss, train/eval accuracy, lr and time; model size and MACs.'},
   },
   resources: {cpu: 2},
+  keyExtras: () => ({execution: executionKey()}),
   run,
 };

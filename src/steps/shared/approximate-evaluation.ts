@@ -3,6 +3,7 @@
 import {multiplierIds} from '../../approx/library.js';
 import {openApproximationRuntime, RuntimeInputError, type ApproximationRuntime} from '../../approx/search-runtime/approximation-runtime.js';
 import {evaluationKey, InMemoryEvaluationStore, type EvaluationOutcome, type EvaluationStore} from '../../approx/search/index.js';
+import {executionKey} from './execution-key.js';
 import {StepError, type Json, type StepContext, type StepMemo} from '../../engine/step-kind.js';
 
 /** Parameters `sensitivity` and `search` share: what is approximated and what it is evaluated on. */
@@ -84,9 +85,9 @@ export function asStepError(error: unknown): unknown {
   return error;
 }
 
-/** Multipliers are named in params but defined by their tables: the cache key covers the table identities. */
-export function multiplierKeyExtras(params: Pick<EvaluationParams, 'multipliers'>): Json {
-  return {multipliers: multiplierIds(params.multipliers)};
+/** Multipliers are named in params but defined by their tables: the cache key covers the table identities, and the execution provider. */
+export function evaluationKeyExtras(params: Pick<EvaluationParams, 'multipliers'>): Json {
+  return {multipliers: multiplierIds(params.multipliers), execution: executionKey()};
 }
 
 /** Concurrent evaluations: one per granted cpu (each runs onnxruntime on one thread). */
