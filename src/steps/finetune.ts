@@ -10,14 +10,14 @@ import type {Manifest} from '../approx/rewrite-manifest.js';
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
 import {writeModelFile} from '../onnx/codec.js';
 import {topOneAccuracy} from '../train/accuracy.js';
-import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
+import {encodeCheckpoint} from '../train/checkpoint-codec.js';
 import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget, type GradientChoice} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 import {executionKey} from './shared/execution-key.js';
-import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
+import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, type TrainingParams} from './shared/training.js';
 
 export interface FinetuneParams extends TrainingParams {
   model: string;
@@ -149,7 +149,7 @@ async function run(ctx: StepContext<FinetuneParams>) {
       threads,
       resume: (session) => {
         if (saved === undefined) return undefined;
-        const checkpoint = decodeCheckpoint(resumed!.train, saved.files, session);
+        const checkpoint = resumeCheckpoint(resumed!.train, saved.files, session);
         ctx.log(`resuming at epoch ${checkpoint.epoch + 1}, batch ${checkpoint.batch}`);
         return checkpoint;
       },

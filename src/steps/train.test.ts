@@ -67,6 +67,19 @@ describe('train step', () => {
     expect(bytes(resumed).equals(bytes(uninterrupted))).toBe(true);
   });
 
+  it('names the unusable part of a corrupted checkpoint and how to start over', async () => {
+    const slot: CheckpointSlot = {};
+    await expect(trainStep.run(context(params, slot, 6).ctx)).rejects.toThrow(/abort/i);
+    const weights = slot.saved!.files['params.f32']!;
+    slot.saved!.files['params.f32'] = weights.subarray(0, weights.byteLength - 8);
+    const failure = await trainStep.run(context(params, slot).ctx).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepError);
+    expect(failure).toMatchObject({message: expect.stringMatching(/saved checkpoint: its params\.f32 is unusable/), hint: expect.stringMatching(/--force <step>.*discards the checkpoint/)});
+    slot.saved!.files['params.f32'] = weights;
+    slot.saved!.state = {...(slot.saved!.state as object), epoch: -1};
+    await expect(trainStep.run(context(params, slot).ctx)).rejects.toThrow(/its state is unusable \("epoch" must be a non-negative integer\)/);
+  });
+
   it('explains a model/dataset mismatch', async () => {
     const p = {...params, model: {...params.model, imageSize: 28, patchSize: 7}};
     await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(StepError);

@@ -8,13 +8,13 @@ import {buildCnn, CNN_DEFAULTS, cnnMacs, validateCnnConfig, type CnnConfig} from
 import {countParameters} from '../models/layers.js';
 import {buildVit, VIT_DEFAULTS, validateVitConfig, vitMacs, type VitConfig} from '../models/vit.js';
 import {topOneAccuracy} from '../train/accuracy.js';
-import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
+import {encodeCheckpoint} from '../train/checkpoint-codec.js';
 import type {LoadedImages} from '../train/dataset-images.js';
 import {INPUT_METADATA_KEY} from '../models/layers.js';
 import {train} from '../train/loop.js';
 import {TrainingSession} from '../train/training-session.js';
 import {executionKey} from './shared/execution-key.js';
-import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
+import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, type TrainingParams} from './shared/training.js';
 
 export interface TrainParams extends TrainingParams {
   model: {arch: 'vit'} & Partial<VitConfig> | {arch: 'cnn'} & Partial<CnnConfig>;
@@ -97,7 +97,7 @@ async function run(ctx: StepContext<TrainParams>) {
 
   using session = await TrainingSession.create(model, {imageShape: trainSet.imageShape, threads});
   const saved = await ctx.checkpoint.load();
-  const resumeFrom = saved === undefined ? undefined : decodeCheckpoint(saved.state, saved.files, session);
+  const resumeFrom = saved === undefined ? undefined : resumeCheckpoint(saved.state, saved.files, session);
   if (resumeFrom !== undefined) ctx.log(`resuming at epoch ${resumeFrom.epoch + 1}, batch ${resumeFrom.batch}`);
   const started = performance.now();
   const history = await train(session, trainSet, loopConfig, {

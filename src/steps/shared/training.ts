@@ -1,9 +1,10 @@
 // What `train` and `finetune` share: the optimisation parameters, their mapping onto the training
 // loop's config, and opening a dataset output as training images.
 import {DataError} from '../../data/data-error.js';
-import {StepError} from '../../engine/step-kind.js';
+import {StepError, type Json} from '../../engine/step-kind.js';
+import {CheckpointFormatError, decodeCheckpoint} from '../../train/checkpoint-codec.js';
 import {loadDatasetImages, type LoadedImages} from '../../train/dataset-images.js';
-import type {TrainConfig} from '../../train/loop.js';
+import type {TrainCheckpoint, TrainConfig} from '../../train/loop.js';
 
 export interface TrainingParams {
   epochs: number;
@@ -37,5 +38,21 @@ export function openImages(dir: string, param: string): LoadedImages {
   } catch (error) {
     if (error instanceof DataError) throw new StepError(error.message, error.hint ?? 'pass the dir output of a load/dataset step', param);
     throw error;
+  }
+}
+
+/**
+ * The loop's checkpoint from a saved slot. One this code cannot resume from would fail every rerun the
+ * same way, so the error says how to discard it: `--force` starts the step over without it.
+ */
+export function resumeCheckpoint(state: Json, files: Record<string, Uint8Array>, session: {params: readonly Float32Array[]}): TrainCheckpoint {
+  try {
+    return decodeCheckpoint(state, files, session);
+  } catch (error) {
+    if (!(error instanceof CheckpointFormatError)) throw error;
+    throw new StepError(
+      `cannot resume from this step's saved checkpoint: its ${error.part} is unusable (${error.message})`,
+      'run the step again with `axx run <pipeline> --force <step>`, which discards the checkpoint and starts the step over',
+    );
   }
 }
