@@ -50,6 +50,7 @@ const worker = await startStepWorker({
   concurrency: 16,
   resources: {},
   allowExec: false,
+  hostEnvironment: {},
   log: () => undefined,
 });
 
@@ -61,6 +62,7 @@ async function execution(kind: StepKind, key: string, params: StepExecution['par
     scratchDir: await coordinatorCas.tempDir('bench'),
     resources: {},
     signal: new AbortController().signal,
+    hostEnvironment: {},
     checkpoint: {save: async () => undefined, load: async () => undefined},
     memo: {get: async () => undefined, set: async () => undefined},
     progress: () => undefined,

@@ -87,7 +87,7 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
         child.on('exit', (code, signal) => {
           settle(() => reject(new StepError(`step process exited unexpectedly (${signal !== null ? `signal ${signal}` : `code ${code}`})`, 'a native library may have crashed; the step log has its output')));
         });
-        send({type: 'run', kind: e.kind.name, params: e.params, scratchDir: e.scratchDir, resources: e.resources});
+        send({type: 'run', kind: e.kind.name, params: e.params, scratchDir: e.scratchDir, resources: e.resources, hostEnvironment: e.hostEnvironment});
       }),
   };
 }

@@ -1,10 +1,10 @@
 // Messages between the engine and a forked step process (advanced serialisation, so checkpoint
 // files travel as Uint8Arrays).
 import type {ExecutionUpdate} from './executor.js';
-import type {Json, OutputValue} from './step-kind.js';
+import type {HostEnvironment, Json, OutputValue} from './step-kind.js';
 
 export type ToChild =
-  | {type: 'run'; kind: string; params: Json; scratchDir: string; resources: Record<string, number>}
+  | {type: 'run'; kind: string; params: Json; scratchDir: string; resources: Record<string, number>; hostEnvironment: HostEnvironment}
   | {type: 'abort'}
   | {type: 'checkpoint-loaded'; id: number; value: {state: Json; files: Record<string, Uint8Array>} | undefined}
   | {type: 'checkpoint-saved'; id: number}

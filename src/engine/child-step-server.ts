@@ -47,6 +47,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
             scratchDir: message.scratchDir,
             resources: message.resources,
             signal: controller.signal,
+            hostEnvironment: message.hostEnvironment,
             progress: (done, total, unit) => send({type: 'progress', done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {})}),
             log: (text, stream = 'stdout') => send({type: 'log', text, stream}),
             metric: (name, value, step) => send({type: 'metric', name, value, ...(step !== undefined ? {step} : {})}),

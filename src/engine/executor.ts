@@ -1,6 +1,6 @@
 // Where a step's `run` executes. The scheduler only sees this interface, so a distributed executor
 // can be added without touching it.
-import type {Json, OutputValue, StepCheckpoint, StepKind, StepMemo} from './step-kind.js';
+import type {HostEnvironment, Json, OutputValue, StepCheckpoint, StepKind, StepMemo} from './step-kind.js';
 
 export interface StepExecution {
   /** The instance's cache key: a queue executor's job id, so every run asking for the same work shares one job. */
@@ -10,6 +10,7 @@ export interface StepExecution {
   scratchDir: string;
   resources: Record<string, number>;
   signal: AbortSignal;
+  hostEnvironment: HostEnvironment;
   checkpoint: StepCheckpoint;
   memo: StepMemo;
   progress(done: number, total?: number, unit?: string): void;
@@ -48,6 +49,7 @@ export const inProcessExecutor: Executor = {
       scratchDir: e.scratchDir,
       resources: e.resources,
       signal: e.signal,
+      hostEnvironment: e.hostEnvironment,
       checkpoint: e.checkpoint,
       memo: e.memo,
       progress: (done, total, unit) => e.progress(done, total, unit),

@@ -49,6 +49,12 @@ export interface StepMemo {
   set(key: string, value: Json): Promise<void>;
 }
 
+/**
+ * The variables of the environment axx was started in, read once by the CLI and handed down (never
+ * read from process.env below it). A kind passes on only what it declares and keys on it.
+ */
+export type HostEnvironment = Readonly<Record<string, string>>;
+
 export interface StepContext<P = Record<string, unknown>> {
   /** Parameters after schema defaults, with references resolved (see InputDecl). */
   params: P;
@@ -63,6 +69,7 @@ export interface StepContext<P = Record<string, unknown>> {
   /** The engine's memo (see StepMemo); absent where the caller offers none (hand-built test contexts). */
   memo?: StepMemo;
   signal: AbortSignal;
+  hostEnvironment: HostEnvironment;
   /** Resource tokens granted to this step (e.g. {cpu: 2}); steps size their thread pools from it. */
   resources: Record<string, number>;
 }
@@ -80,9 +87,12 @@ export class StepError extends Error {
   }
 }
 
-/** Offered to keyExtras by the engine: content digests of paths, memoised across runs on (dev, inode, size, mtime). */
+/** Offered to keyExtras by the engine. */
 export interface KeyContext {
+  /** Content digests of paths, memoised across runs on (dev, inode, size, mtime). */
   digest(path: string): Promise<{type: 'file' | 'dir'; digest: string}>;
+  /** The environment the step will see (StepContext.hostEnvironment); key on what of it the kind uses. */
+  hostEnvironment: HostEnvironment;
 }
 
 export interface StepKind<P = any> {

@@ -24,7 +24,7 @@ describe('assets/models/vit-mnist.onnx', () => {
         params: {source: 'mnist', split: 'test', order: 'file', seed: 0, keys: {x: 'x', y: 'y'}},
         scratchDir, progress: () => {}, log: () => {}, metric: () => {},
         checkpoint: {save: async () => {}, load: async () => undefined},
-        signal: new AbortController().signal, resources: {cpu: 1},
+        signal: new AbortController().signal, hostEnvironment: {}, resources: {cpu: 1},
       };
       const out = await loadDatasetKind.run(ctx);
       const test = loadDatasetImages((out['dataset'] as {dir: string}).dir);

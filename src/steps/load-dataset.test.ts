@@ -34,6 +34,7 @@ function context(p: LoadDatasetParams): StepContext<LoadDatasetParams> & {progre
     metric: () => {},
     checkpoint: {save: async () => {}, load: async () => undefined},
     signal: new AbortController().signal,
+    hostEnvironment: {},
     resources: {cpu: 1},
   };
 }

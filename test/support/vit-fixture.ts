@@ -67,6 +67,7 @@ export function recordedContext<P>(params: P, scratchDir: string, extra: Partial
     checkpoint: extra.checkpoint ?? {save: async () => {}, load: async () => undefined},
     ...(extra.memo !== undefined ? {memo: extra.memo} : {}),
     signal: abort.signal,
+    hostEnvironment: {},
     resources: {cpu: 2},
   };
   return {ctx, progress, metrics, logs, abort};

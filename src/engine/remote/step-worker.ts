@@ -9,7 +9,7 @@ import {resolve as resolvePath, sep} from 'node:path';
 import {canonicalJson} from '../canonical-json.js';
 import type {Executor} from '../executor.js';
 import {checkResolvedParams} from '../spec/load-pipeline.js';
-import {StepError, type Json, type StepKind} from '../step-kind.js';
+import {StepError, type HostEnvironment, type Json, type StepKind} from '../step-kind.js';
 import {removeTree, type Cas} from '../store/cas.js';
 import {decodeArtifactParams} from './artifact-params.js';
 import {asConnection, connectRedis, redisClient} from './redis.js';
@@ -32,6 +32,8 @@ export interface StepWorkerOptions {
   concurrency: number;
   resources: Record<string, number>;
   allowExec: boolean;
+  /** What this worker's steps see of its environment: a job runs with the worker's variables, not the coordinator's. */
+  hostEnvironment: HostEnvironment;
   /** One line per job event, for the worker's own output. */
   log(line: string): void;
 }
@@ -128,6 +130,7 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
         scratchDir,
         resources: data.resources,
         signal: signal ?? new AbortController().signal,
+        hostEnvironment: options.hostEnvironment,
         checkpoint: checkpointIn(client, options.shared, jobId),
         memo: {
           get: async (key) => {
