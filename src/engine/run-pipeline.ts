@@ -338,7 +338,7 @@ class PipelineRun {
             signal: AbortSignal.any([this.#stop.signal, deadline.signal]),
             hostEnvironment: this.options.hostEnvironment,
             checkpoint: store.checkpoints.slot(bound.key),
-            memo: store.memo.forKind(step.kind.name),
+            memo: store.memo.forKind(step.kind.name, this.#startedAt),
             progress: (done, total, unit) => this.#emit({type: 'step-progress', step: instance.ref, done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {}), at: this.#clock()}),
             log: (text, stream) => this.#emit({type: 'step-log', step: instance.ref, stream, text, at: this.#clock()}),
             metric: (name, value, x) => this.#emit({type: 'step-metric', step: instance.ref, name, value, ...(x !== undefined ? {x} : {}), at: this.#clock()}),
