@@ -13,11 +13,12 @@ import {topOneAccuracy} from '../train/accuracy.js';
 import {encodeCheckpoint} from '../train/checkpoint-codec.js';
 import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneSelection, type FinetuneTarget, type GradientChoice} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
+import {TrainingDivergedError} from '../train/loop.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
 import {executionKey} from './shared/execution-key.js';
-import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, type TrainingParams} from './shared/training.js';
+import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, trainingStepError, type TrainingParams} from './shared/training.js';
 
 export interface FinetuneParams extends TrainingParams {
   model: string;
@@ -92,6 +93,7 @@ function selection(p: FinetuneParams): FinetuneSelection {
 
 /** Library errors about the inputs become StepErrors naming the parameter at fault. */
 function asStepError(error: unknown, p: FinetuneParams): unknown {
+  if (error instanceof TrainingDivergedError) return trainingStepError(error);
   if (error instanceof TableGradientError) return new StepError(error.message, 'see docs/gradients.md for the estimators and their parameters', 'with.gradient');
   if (error instanceof FinetuneError) {
     const hints: Partial<Record<FinetuneError['field'], string>> = {

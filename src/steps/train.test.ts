@@ -80,6 +80,12 @@ describe('train step', () => {
     await expect(trainStep.run(context(params, slot).ctx)).rejects.toThrow(/its state is unusable \("epoch" must be a non-negative integer\)/);
   });
 
+  it('a diverging run is a step error pointing at the learning rate', async () => {
+    const failure = await trainStep.run(context({...params, epochs: 1, lr: 1e38, clipNorm: 0}, {}).ctx).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepError);
+    expect(failure).toMatchObject({message: expect.stringMatching(/^training diverged at epoch 1, batch \d+: loss/), param: 'with.lr'});
+  });
+
   it('explains a model/dataset mismatch', async () => {
     const p = {...params, model: {...params.model, imageSize: 28, patchSize: 7}};
     await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(StepError);

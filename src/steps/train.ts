@@ -14,7 +14,7 @@ import {INPUT_METADATA_KEY} from '../models/layers.js';
 import {train} from '../train/loop.js';
 import {TrainingSession} from '../train/training-session.js';
 import {executionKey} from './shared/execution-key.js';
-import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, type TrainingParams} from './shared/training.js';
+import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, trainingStepError, type TrainingParams} from './shared/training.js';
 
 export interface TrainParams extends TrainingParams {
   model: {arch: 'vit'} & Partial<VitConfig> | {arch: 'cnn'} & Partial<CnnConfig>;
@@ -112,6 +112,8 @@ async function run(ctx: StepContext<TrainParams>) {
     ...(resumeFrom ? {resumeFrom} : {}),
     ...(evalSet ? {evaluate: (m: Model) => topOneAccuracy(m, evalSet, {threads})} : {}),
     signal: ctx.signal,
+  }).catch((error: unknown) => {
+    throw trainingStepError(error);
   });
 
   const trained = session.trainedModel();

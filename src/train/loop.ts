@@ -8,6 +8,18 @@ import {AdamW, clipGradNorm, defaultDecayMask, Sgd, type Optimizer, type Optimiz
 import {learningRate, type ScheduleKind} from './schedule.js';
 import type {TrainingSession} from './training-session.js';
 
+/** The loss stopped being a finite number: the optimisation diverged (usually a learning rate too high). */
+export class TrainingDivergedError extends Error {
+  constructor(
+    readonly epoch: number,
+    readonly batch: number,
+    readonly loss: number,
+  ) {
+    super(`training diverged at epoch ${epoch}, batch ${batch}: loss ${loss}`);
+    this.name = 'TrainingDivergedError';
+  }
+}
+
 export interface TrainConfig {
   epochs: number;
   batchSize: number;
@@ -114,7 +126,7 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
       const n = indices.length;
       data.read(indices, images, labels);
       const result = await session.run(images, labels, n, data.imageShape);
-      if (!Number.isFinite(result.loss)) throw new Error(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: loss ${result.loss}; lower the learning rate`);
+      if (!Number.isFinite(result.loss)) throw new TrainingDivergedError(epoch + 1, batch + 1, result.loss);
       if (config.clipNorm > 0) clipGradNorm(result.grads, config.clipNorm);
       const lr = learningRate(schedule, step);
       optimizer.step(session.params, result.grads, lr);

@@ -4,7 +4,7 @@ import {DataError} from '../../data/data-error.js';
 import {StepError, type Json} from '../../engine/step-kind.js';
 import {CheckpointFormatError, decodeCheckpoint} from '../../train/checkpoint-codec.js';
 import {loadDatasetImages, type LoadedImages} from '../../train/dataset-images.js';
-import type {TrainCheckpoint, TrainConfig} from '../../train/loop.js';
+import {TrainingDivergedError, type TrainCheckpoint, type TrainConfig} from '../../train/loop.js';
 
 export interface TrainingParams {
   epochs: number;
@@ -55,4 +55,10 @@ export function resumeCheckpoint(state: Json, files: Record<string, Uint8Array>,
       'run the step again with `axx run <pipeline> --force <step>`, which discards the checkpoint and starts the step over',
     );
   }
+}
+
+/** The training loop's expected failures as the step's errors; anything else is a bug and passes through. */
+export function trainingStepError(error: unknown): unknown {
+  if (error instanceof TrainingDivergedError) return new StepError(error.message, 'lower with.lr (a longer with.warmup or a smaller with.clipNorm also steadies the start)', 'with.lr');
+  return error;
 }
