@@ -18,9 +18,9 @@ export class Memo {
   forKind(kind: string, runStartedAt = Date.now()): StepMemo {
     return {
       get: async (key: string): Promise<Json | undefined> => {
-        const row = this.db.prepare('SELECT value FROM memo WHERE key = ?').get(key) as {value: string} | undefined;
+        const row = this.db.prepare('SELECT value, used_at FROM memo WHERE key = ?').get(key) as {value: string; used_at: number} | undefined;
         if (row === undefined) return undefined;
-        this.db.prepare('UPDATE memo SET used_at = ? WHERE key = ? AND used_at < ?').run(Date.now(), key, runStartedAt);
+        if (row.used_at < runStartedAt) this.db.prepare('UPDATE memo SET used_at = ? WHERE key = ?').run(Date.now(), key);
         return JSON.parse(row.value) as Json;
       },
       set: async (key: string, value: Json): Promise<void> => {
