@@ -7,6 +7,7 @@
 // an entry (`axx gc --keep-last N` drops entries none of the kept runs used).
 import type {Json, StepMemo} from '../step-kind.js';
 import type {Db} from './database.js';
+import {isDiskFull} from './errors.js';
 
 export class Memo {
   constructor(readonly db: Db) {}
@@ -20,7 +21,7 @@ export class Memo {
       get: async (key: string): Promise<Json | undefined> => {
         const row = this.db.prepare('SELECT value, used_at FROM memo WHERE key = ?').get(key) as {value: string; used_at: number} | undefined;
         if (row === undefined) return undefined;
-        if (row.used_at < runStartedAt) this.db.prepare('UPDATE memo SET used_at = ? WHERE key = ?').run(Date.now(), key);
+        if (row.used_at < runStartedAt) this.#markUsed(key);
         return JSON.parse(row.value) as Json;
       },
       set: async (key: string, value: Json): Promise<void> => {
@@ -28,6 +29,15 @@ export class Memo {
         this.db.prepare('INSERT OR REPLACE INTO memo (key, value, kind, updated_at, used_at) VALUES (?, ?, ?, ?, ?)').run(key, JSON.stringify(value), kind, now, now);
       },
     };
+  }
+
+  #markUsed(key: string): void {
+    try {
+      this.db.prepare('UPDATE memo SET used_at = ? WHERE key = ?').run(Date.now(), key);
+    } catch (error) {
+      // Only bookkeeping for gc: on a full disk the read still answers.
+      if (!isDiskFull(error)) throw error;
+    }
   }
 
   /** Entries no run wrote or read since `time` (gc drops them unless dryRun); returns how many. */
