@@ -24,7 +24,7 @@ export interface ExecParams {
  * locale, and differ between machines and accounts, so keying them would defeat a shared cache. A
  * command whose results depend on one lists it in `env:`, which keys it.
  */
-export const BASIC_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_COLLATE', 'LC_NUMERIC'] as const;
+const BASIC_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_COLLATE', 'LC_NUMERIC'] as const;
 
 /** A variable name a command may be given; AXX_* are axx's own (inputs, outputs, scratch directory). */
 const VARIABLE_NAME = '^(?!AXX_)[A-Za-z_][A-Za-z0-9_]*$';
@@ -238,7 +238,7 @@ export const exec: StepKind<ExecParams> = {
         throw new StepError(`input not found: ${path}`, 'exec inputs are paths relative to the directory axx runs in, or ${{ steps.<id>.outputs.<name> }}', 'with.inputs');
       }
     }
-    const environment = Object.fromEntries([...params.env].sort().map((name) => [name, variableDigest(name, key.hostEnvironment[name])]));
+    const environment = Object.fromEntries(params.env.map((name) => [name, variableDigest(name, key.hostEnvironment[name])]));
     return {inputs, environment};
   },
   async run(ctx: StepContext<ExecParams>): Promise<Record<string, OutputValue>> {
