@@ -63,7 +63,7 @@ async function execution(kind: StepKind, key: string, params: StepExecution['par
     resources: {},
     signal: new AbortController().signal,
     hostEnvironment: {},
-    checkpoint: {save: async () => undefined, load: async () => undefined},
+    checkpoint: {save: async () => undefined, load: async () => undefined, discard: async () => undefined},
     memo: {get: async () => undefined, set: async () => undefined},
     progress: () => undefined,
     log: () => undefined,

@@ -64,6 +64,9 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
             case 'checkpoint-load':
               void e.checkpoint.load().then((value) => send({type: 'checkpoint-loaded', id: message.id, value}));
               return;
+            case 'checkpoint-discard':
+              void e.checkpoint.discard().then(() => send({type: 'checkpoint-discarded', id: message.id}));
+              return;
             case 'memo-get':
               void e.memo.get(message.key).then((value) => send({type: 'memo-got', id: message.id, value}));
               return;

@@ -8,6 +8,7 @@ export type ToChild =
   | {type: 'abort'}
   | {type: 'checkpoint-loaded'; id: number; value: {state: Json; files: Record<string, Uint8Array>} | undefined}
   | {type: 'checkpoint-saved'; id: number}
+  | {type: 'checkpoint-discarded'; id: number}
   | {type: 'memo-got'; id: number; value: Json | undefined}
   | {type: 'memo-stored'; id: number};
 
@@ -15,6 +16,7 @@ export type FromChild =
   | ExecutionUpdate
   | {type: 'checkpoint-save'; id: number; state: Json; files: Record<string, Uint8Array>}
   | {type: 'checkpoint-load'; id: number}
+  | {type: 'checkpoint-discard'; id: number}
   | {type: 'memo-get'; id: number; key: string}
   | {type: 'memo-set'; id: number; key: string; value: Json}
   | {type: 'done'; outputs: Record<string, OutputValue>}

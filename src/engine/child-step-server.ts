@@ -27,6 +27,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
         pending.delete(message.id);
         return;
       case 'checkpoint-saved':
+      case 'checkpoint-discarded':
       case 'memo-stored':
         pending.get(message.id)?.(undefined);
         pending.delete(message.id);
@@ -54,6 +55,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
             checkpoint: {
               save: (state: Json, files: Record<string, Uint8Array> = {}) => request<void>((id) => ({type: 'checkpoint-save', id, state, files})),
               load: () => request<{state: Json; files: Record<string, Uint8Array>} | undefined>((id) => ({type: 'checkpoint-load', id})),
+              discard: () => request<void>((id) => ({type: 'checkpoint-discard', id})),
             },
             memo: {
               get: (key: string) => request<Json | undefined>((id) => ({type: 'memo-get', id, key})),

@@ -116,16 +116,6 @@ describe('runPipeline', () => {
     expect(t.store.db.prepare('SELECT COUNT(*) AS n FROM checkpoints').get()).toEqual({n: 0});
   });
 
-  it('--force discards the step\'s checkpoint and starts it over', async () => {
-    const t = setup([resumable], 'steps:\n  r: {uses: test/resumable, with: {n: 3}}\n');
-    expect((await runPipeline(t.pipeline, t.options())).reason).toBe('failed');
-    t.events.length = 0;
-    const forced = await runPipeline(t.pipeline, t.options({force: new Set(['r'])}));
-    expect(forced.reason).toBe('failed');
-    expect(t.events.some((e) => e.type === 'step-metric')).toBe(false);
-    expect((await runPipeline(t.pipeline, t.options())).reason).toBe('passed');
-  });
-
   it('retries use the same checkpoint slot', async () => {
     const t = setup([resumable], 'steps:\n  r: {uses: test/resumable, retries: 1, with: {n: 2}}\n');
     const summary = await runPipeline(t.pipeline, t.options());

@@ -319,8 +319,6 @@ class PipelineRun {
     await this.#pool.acquire(tokens, this.#stop.signal).catch(() => {
       throw new Interrupted();
     });
-    // A forced step starts over: resuming an earlier attempt's checkpoint would reuse what --force asked to recompute.
-    if (this.options.force?.has(instance.ref.instance)) store.checkpoints.delete(bound.key);
     try {
       for (let attempt = 1; ; attempt++) {
         const startedAt = this.#clock();

@@ -36,6 +36,8 @@ export interface StepCheckpoint {
   save(state: Json, files?: Record<string, Uint8Array>): Promise<void>;
   /** The last saved state of this step's key, or undefined. */
   load(): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined>;
+  /** Deletes the saved state, so the next attempt starts over (a checkpoint this code cannot resume from). */
+  discard(): Promise<void>;
 }
 
 /**

@@ -23,7 +23,7 @@ describe('assets/models/vit-mnist.onnx', () => {
       const ctx: StepContext<LoadDatasetParams> = {
         params: {source: 'mnist', split: 'test', order: 'file', seed: 0, keys: {x: 'x', y: 'y'}},
         scratchDir, progress: () => {}, log: () => {}, metric: () => {},
-        checkpoint: {save: async () => {}, load: async () => undefined},
+        checkpoint: {save: async () => {}, load: async () => undefined, discard: async () => undefined},
         signal: new AbortController().signal, hostEnvironment: {}, resources: {cpu: 1},
       };
       const out = await loadDatasetKind.run(ctx);

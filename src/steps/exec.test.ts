@@ -17,7 +17,7 @@ function context(params: Partial<ExecParams>, signal = new AbortController().sig
     progress: () => undefined,
     log: (text, stream = 'stdout') => logs.push(`${stream}: ${text}`),
     metric: () => undefined,
-    checkpoint: {save: async () => undefined, load: async () => undefined},
+    checkpoint: {save: async () => undefined, load: async () => undefined, discard: async () => undefined},
     signal,
     hostEnvironment,
     resources: {cpu: 1},

@@ -151,7 +151,7 @@ async function run(ctx: StepContext<FinetuneParams>) {
       threads,
       resume: (session) => {
         if (saved === undefined) return undefined;
-        const checkpoint = resumeCheckpoint(resumed!.train, saved.files, session);
+        const checkpoint = resumeCheckpoint({state: resumed!.train, files: saved.files}, ctx.checkpoint, session);
         ctx.log(`resuming at epoch ${checkpoint.epoch + 1}, batch ${checkpoint.batch}`);
         return checkpoint;
       },

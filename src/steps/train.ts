@@ -97,7 +97,7 @@ async function run(ctx: StepContext<TrainParams>) {
 
   using session = await TrainingSession.create(model, {imageShape: trainSet.imageShape, threads});
   const saved = await ctx.checkpoint.load();
-  const resumeFrom = saved === undefined ? undefined : resumeCheckpoint(saved.state, saved.files, session);
+  const resumeFrom = saved === undefined ? undefined : resumeCheckpoint(saved, ctx.checkpoint, session);
   if (resumeFrom !== undefined) ctx.log(`resuming at epoch ${resumeFrom.epoch + 1}, batch ${resumeFrom.batch}`);
   const started = performance.now();
   const history = await train(session, trainSet, loopConfig, {

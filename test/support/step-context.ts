@@ -59,6 +59,9 @@ export function stepContext<P>(params: P, options: StepContextOptions = {}): Rec
         if (slot) slot.saved = {state, files};
       },
       load: async () => slot?.saved,
+      discard: async () => {
+        if (slot) delete slot.saved;
+      },
     },
     signal: controller.signal,
     hostEnvironment: options.hostEnvironment ?? {},

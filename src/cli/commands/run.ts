@@ -35,7 +35,7 @@ export const runCommand: Command = {
     '  -p, --param name=value   override a pipeline param (repeatable; YAML value syntax)',
     '  --params file.yaml       overrides from a file (-p wins)',
     '  --only step              run only this step/instance and what it needs (repeatable)',
-    '  --force step             recompute this step/instance from scratch, even if cached or checkpointed (repeatable)',
+    '  --force step             recompute this step/instance even if cached (repeatable)',
     '  -j, --jobs N             steps running at once (default: number of CPUs)',
     '  --fail-fast              stop at the first failure (default: keep going with independent steps)',
     '  --executor name          in-process or child-process for every step without its own executor: (default: the kind\'s preference, else in-process)',

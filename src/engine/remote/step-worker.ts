@@ -9,7 +9,7 @@ import {resolve as resolvePath, sep} from 'node:path';
 import {canonicalJson} from '../canonical-json.js';
 import type {Executor} from '../executor.js';
 import {checkResolvedParams} from '../spec/load-pipeline.js';
-import {StepError, type HostEnvironment, type Json, type StepKind} from '../step-kind.js';
+import {StepError, type HostEnvironment, type Json, type StepCheckpoint, type StepKind} from '../step-kind.js';
 import {removeTree, type Cas} from '../store/cas.js';
 import {decodeArtifactParams} from './artifact-params.js';
 import {asConnection, connectRedis, redisClient} from './redis.js';
@@ -199,7 +199,7 @@ function payloadProblem(data: unknown): string | undefined {
 }
 
 /** A step's checkpoint as JSON in Redis with its files as blobs in the shared tier. */
-function checkpointIn(client: IRedisClient, shared: Cas, jobId: string): {save(state: Json, files?: Record<string, Uint8Array>): Promise<void>; load(): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined>} {
+function checkpointIn(client: IRedisClient, shared: Cas, jobId: string): StepCheckpoint {
   return {
     async save(state, files = {}) {
       const digests: Record<string, string> = {};
@@ -214,5 +214,6 @@ function checkpointIn(client: IRedisClient, shared: Cas, jobId: string): {save(s
       for (const [name, digest] of Object.entries(saved.files)) files[name] = await shared.readBytes(digest);
       return {state: saved.state, files};
     },
+    discard: async () => void (await client.del(REDIS_KEYS.checkpoint(jobId))),
   };
 }

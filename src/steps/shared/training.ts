@@ -1,7 +1,7 @@
 // What `train` and `finetune` share: the optimisation parameters, their mapping onto the training
 // loop's config, and opening a dataset output as training images.
 import {DataError} from '../../data/data-error.js';
-import {StepError, type Json} from '../../engine/step-kind.js';
+import {StepError, type Json, type StepCheckpoint} from '../../engine/step-kind.js';
 import {CheckpointFormatError, decodeCheckpoint} from '../../train/checkpoint-codec.js';
 import {loadDatasetImages, type LoadedImages} from '../../train/dataset-images.js';
 import {TrainingDivergedError, type TrainCheckpoint, type TrainConfig} from '../../train/loop.js';
@@ -42,17 +42,20 @@ export function openImages(dir: string, param: string): LoadedImages {
 }
 
 /**
- * The loop's checkpoint from a saved slot. One this code cannot resume from would fail every rerun the
- * same way, so the error says how to discard it: `--force` starts the step over without it.
+ * The loop's checkpoint from the step's saved one. One this code cannot resume from would fail every
+ * attempt the same way, so it is discarded and the step fails saying so: the next attempt (a retry, or
+ * the run again) starts over. Discarding is not awaited (finetune resumes inside a synchronous
+ * callback); the request goes out before the failure does, so the next attempt finds the slot empty.
  */
-export function resumeCheckpoint(state: Json, files: Record<string, Uint8Array>, session: {params: readonly Float32Array[]}): TrainCheckpoint {
+export function resumeCheckpoint(saved: {state: Json; files: Record<string, Uint8Array>}, checkpoint: StepCheckpoint, session: {params: readonly Float32Array[]}): TrainCheckpoint {
   try {
-    return decodeCheckpoint(state, files, session);
+    return decodeCheckpoint(saved.state, saved.files, session);
   } catch (error) {
     if (!(error instanceof CheckpointFormatError)) throw error;
+    void checkpoint.discard().catch(() => undefined);
     throw new StepError(
-      `cannot resume from this step's saved checkpoint: its ${error.part} is unusable (${error.message})`,
-      'run the step again with `axx run <pipeline> --force <step>`, which discards the checkpoint and starts the step over',
+      `cannot resume from this step's saved checkpoint: its ${error.part} is unusable (${error.message}); the checkpoint was discarded`,
+      'run the step again: it starts over (a damaged cache, or a checkpoint written by another axx; `axx cache verify` checks the rest of the cache)',
     );
   }
 }
