@@ -50,6 +50,7 @@ const worker = await startStepWorker({
   concurrency: 16,
   resources: {},
   allowExec: false,
+  hostEnvironment: {},
   log: () => undefined,
 });
 
@@ -61,7 +62,8 @@ async function execution(kind: StepKind, key: string, params: StepExecution['par
     scratchDir: await coordinatorCas.tempDir('bench'),
     resources: {},
     signal: new AbortController().signal,
-    checkpoint: {save: async () => undefined, load: async () => undefined},
+    hostEnvironment: {},
+    checkpoint: {save: async () => undefined, load: async () => undefined, discard: async () => undefined},
     memo: {get: async () => undefined, set: async () => undefined},
     progress: () => undefined,
     log: () => undefined,

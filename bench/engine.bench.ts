@@ -41,6 +41,7 @@ const first = await runPipeline(await load(fiftyFile), {
   executors: {'in-process': inProcessExecutor, 'child-process': inProcessExecutor},
   defaultExecutor: 'in-process',
   emit: () => undefined,
+  hostEnvironment: {},
   signal: new AbortController().signal,
   concurrency: 2,
   budget: {cpu: 2},
@@ -50,7 +51,7 @@ if (first.counts.ran !== 50) throw new Error(`expected 50 steps to run, got ${JS
 const planTimes: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t0 = performance.now();
-  const plan = await planPipeline(await load(fiftyFile), store);
+  const plan = await planPipeline(await load(fiftyFile), store, {hostEnvironment: {}});
   planTimes.push(ms(t0));
   if (plan.some((p) => p.status !== 'cached')) throw new Error('expected a fully cached plan');
 }
@@ -60,6 +61,7 @@ const cachedRun = await runPipeline(await load(fiftyFile), {
   executors: {'in-process': inProcessExecutor, 'child-process': inProcessExecutor},
   defaultExecutor: 'in-process',
   emit: () => undefined,
+  hostEnvironment: {},
   signal: new AbortController().signal,
   concurrency: 2,
   budget: {cpu: 2},
@@ -100,7 +102,7 @@ const t2 = performance.now();
 const matrixPipeline = await load(matrixFile);
 const expandMs = ms(t2);
 const t3 = performance.now();
-const matrixPlan = await planPipeline(matrixPipeline, store);
+const matrixPlan = await planPipeline(matrixPipeline, store, {hostEnvironment: {}});
 const planMs = ms(t3);
 const toRun = matrixPlan.filter((p) => p.status === 'run').length;
 console.log(

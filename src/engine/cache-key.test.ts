@@ -34,5 +34,8 @@ describe('cache key', () => {
       'new input ${{ steps.b.outputs.o }}',
     ]);
     expect(keyChanges(base, {...base, environment: {onnxruntime: '1.31.0'}})).toEqual(['environment.onnxruntime: "1.30.0" → "1.31.0"']);
+    // Extras hold digests of what the kind read (a declared variable's value among them): named, never shown.
+    const extras = (token: string | null): KeyParts => ({...base, extras: {inputs: [], environment: {TOKEN: token, HOME: 'h'}}});
+    expect(keyChanges(extras('d1'), extras('d2'))).toEqual(['extras.environment.TOKEN changed']);
   });
 });

@@ -46,14 +46,15 @@ function short(value: Json | undefined): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-function diffJson(before: Json | undefined, after: Json | undefined, path: string, out: string[]): void {
+/** One line per changed leaf; `values: false` names the leaf without its values (digests of what a kind read). */
+function diffJson(before: Json | undefined, after: Json | undefined, path: string, out: string[], values = true): void {
   if (canonicalJson(before ?? null) === canonicalJson(after ?? null)) return;
   const isObject = (v: Json | undefined): v is {[k: string]: Json} => v !== null && typeof v === 'object' && !Array.isArray(v);
   if (isObject(before) && isObject(after)) {
-    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffJson(before[key], after[key], `${path}.${key}`, out);
+    for (const key of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) diffJson(before[key], after[key], `${path}.${key}`, out, values);
     return;
   }
-  out.push(`${path}: ${short(before)} → ${short(after)}`);
+  out.push(values ? `${path}: ${short(before)} → ${short(after)}` : `${path} changed`);
 }
 
 /** Human reasons why `next` differs from `previous` (empty when the keys are equal). */
@@ -68,7 +69,7 @@ export function keyChanges(previous: KeyParts, next: KeyParts): string[] {
     const b = next.inputs[ref];
     if (canonicalJson(a ?? null) !== canonicalJson(b ?? null)) reasons.push(a === undefined ? `new input ${ref}` : b === undefined ? `input ${ref} removed` : `input ${ref} content changed`);
   }
-  if (canonicalJson(previous.extras) !== canonicalJson(next.extras)) reasons.push('files the step reads changed (keyExtras)');
+  diffJson(previous.extras, next.extras, 'extras', reasons, false);
   if (canonicalJson(previous.environment) !== canonicalJson(next.environment)) diffJson(previous.environment, next.environment, 'environment', reasons);
   return reasons;
 }

@@ -64,6 +64,9 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
             case 'checkpoint-load':
               void e.checkpoint.load().then((value) => send({type: 'checkpoint-loaded', id: message.id, value}));
               return;
+            case 'checkpoint-discard':
+              void e.checkpoint.discard().then(() => send({type: 'checkpoint-discarded', id: message.id}));
+              return;
             case 'memo-get':
               void e.memo.get(message.key).then((value) => send({type: 'memo-got', id: message.id, value}));
               return;
@@ -87,7 +90,7 @@ export function childProcessExecutor(options: ChildProcessExecutorOptions): Exec
         child.on('exit', (code, signal) => {
           settle(() => reject(new StepError(`step process exited unexpectedly (${signal !== null ? `signal ${signal}` : `code ${code}`})`, 'a native library may have crashed; the step log has its output')));
         });
-        send({type: 'run', kind: e.kind.name, params: e.params, scratchDir: e.scratchDir, resources: e.resources});
+        send({type: 'run', kind: e.kind.name, params: e.params, scratchDir: e.scratchDir, resources: e.resources, hostEnvironment: e.hostEnvironment});
       }),
   };
 }

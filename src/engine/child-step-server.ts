@@ -28,6 +28,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
         pending.delete(message.id);
         return;
       case 'checkpoint-saved':
+      case 'checkpoint-discarded':
       case 'memo-stored':
         pending.get(message.id)?.(undefined);
         pending.delete(message.id);
@@ -48,12 +49,14 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
             scratchDir: message.scratchDir,
             resources: message.resources,
             signal: controller.signal,
+            hostEnvironment: message.hostEnvironment,
             progress: (done, total, unit) => send({type: 'progress', done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {})}),
             log: (text, stream = 'stdout') => send({type: 'log', text, stream}),
             metric: (name, value, step) => send({type: 'metric', name, value, ...(step !== undefined ? {step} : {})}),
             checkpoint: {
               save: (state: Json, files: Record<string, Uint8Array> = {}) => request<void>((id) => ({type: 'checkpoint-save', id, state, files})),
               load: () => request<{state: Json; files: Record<string, Uint8Array>} | undefined>((id) => ({type: 'checkpoint-load', id})),
+              discard: () => request<void>((id) => ({type: 'checkpoint-discard', id})),
             },
             memo: {
               get: (key: string) => request<Json | undefined>((id) => ({type: 'memo-get', id, key})),

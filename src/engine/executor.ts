@@ -1,6 +1,6 @@
 // Where a step's `run` executes. The scheduler only sees this interface, so a distributed executor
 // can be added without touching it.
-import type {Json, OutputValue, StepCheckpoint, StepKind, StepMemo, StepTasks} from './step-kind.js';
+import type {HostEnvironment, Json, OutputValue, StepCheckpoint, StepKind, StepMemo, StepTasks} from './step-kind.js';
 import {localTasks} from './tasks.js';
 
 export interface StepExecution {
@@ -11,6 +11,7 @@ export interface StepExecution {
   scratchDir: string;
   resources: Record<string, number>;
   signal: AbortSignal;
+  hostEnvironment: HostEnvironment;
   checkpoint: StepCheckpoint;
   memo: StepMemo;
   progress(done: number, total?: number, unit?: string): void;
@@ -63,6 +64,7 @@ export function runInProcess(e: StepExecution, tasks: StepTasks): Promise<Record
     scratchDir: e.scratchDir,
     resources: e.resources,
     signal: e.signal,
+    hostEnvironment: e.hostEnvironment,
     checkpoint: e.checkpoint,
     memo: e.memo,
     tasks,

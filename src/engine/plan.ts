@@ -3,8 +3,8 @@
 import {keyChanges} from './cache-key.js';
 import type {StepRef} from './events.js';
 import type {Pipeline} from './pipeline.js';
-import {bindInstance} from './resolve.js';
-import {StepError} from './step-kind.js';
+import {bindInstance, keyContext} from './resolve.js';
+import {StepError, type HostEnvironment} from './step-kind.js';
 import type {ResultRecord} from './store/results.js';
 import type {Store} from './store/store.js';
 
@@ -16,7 +16,7 @@ export interface PlanEntry {
   reasons: string[];
 }
 
-export async function planPipeline(pipeline: Pipeline, store: Store, options: {force?: ReadonlySet<string>; select?: ReadonlySet<string>} = {}): Promise<PlanEntry[]> {
+export async function planPipeline(pipeline: Pipeline, store: Store, options: {hostEnvironment: HostEnvironment; force?: ReadonlySet<string>; select?: ReadonlySet<string>}): Promise<PlanEntry[]> {
   const results = new Map<string, ResultRecord>();
   const status = new Map<string, PlanEntry['status']>();
   const plan: PlanEntry[] = [];
@@ -31,7 +31,7 @@ export async function planPipeline(pipeline: Pipeline, store: Store, options: {f
     }
     let bound;
     try {
-      bound = await bindInstance(pipeline, instance, results, store.cas, store.fileDigests);
+      bound = await bindInstance(pipeline, instance, results, store.cas, keyContext(store, options.hostEnvironment));
     } catch (error) {
       if (!(error instanceof StepError)) throw error;
       status.set(name, 'error');

@@ -4,9 +4,10 @@ import {cacheKey, KEY_SCHEMA_VERSION, keyEnvironment, type KeyParts} from './cac
 import {upstreamInstances, type Pipeline, type StepInstance} from './pipeline.js';
 import {embedFor} from './spec/json-schema.js';
 import {substitute, type Reference} from './spec/references.js';
-import type {Json, KeyContext} from './step-kind.js';
+import type {HostEnvironment, Json, KeyContext} from './step-kind.js';
 import type {Cas} from './store/cas.js';
 import type {OutputRecord, ResultRecord} from './store/results.js';
+import type {Store} from './store/store.js';
 
 export interface BoundInstance {
   params: Json;
@@ -18,6 +19,11 @@ function outputOf(results: ReadonlyMap<string, ResultRecord>, instance: string, 
   const record = results.get(instance)?.outputs[output];
   if (record === undefined) throw new Error(`internal: no result for ${instance}.${output} while resolving`);
   return record;
+}
+
+/** What keyExtras gets: the store's file digests and the environment the step will run in. */
+export function keyContext(store: Pick<Store, 'fileDigests'>, hostEnvironment: HostEnvironment): KeyContext {
+  return {digest: (path) => store.fileDigests.digest(path), hostEnvironment};
 }
 
 /** Requires results for every upstream instance. keyExtras may throw a StepError (e.g. a missing input file). */

@@ -68,6 +68,7 @@ function setup(kinds: StepKind[], text: string) {
     executors: {'in-process': inProcessExecutor, 'child-process': inProcessExecutor},
     defaultExecutor: 'in-process',
     emit: (e) => events.push(e),
+    hostEnvironment: {},
     signal: new AbortController().signal,
     concurrency: 4,
     budget: {cpu: 2},

@@ -10,9 +10,9 @@ import type {AxxEvent, EventSink, Failure, StepRef} from './events.js';
 import type {Executor} from './executor.js';
 import {locateStep, type ExecutorName, type Pipeline, type StepInstance} from './pipeline.js';
 import {ResourcePool} from './resource-pool.js';
-import {bindInstance, type BoundInstance} from './resolve.js';
+import {bindInstance, keyContext, type BoundInstance} from './resolve.js';
 import {checkResolvedParams} from './spec/load-pipeline.js';
-import {StepError, type OutputValue} from './step-kind.js';
+import {StepError, type HostEnvironment, type OutputValue} from './step-kind.js';
 import {removeTree} from './store/cas.js';
 import {plainAxx, type HintCommand} from './hint-command.js';
 import {diskFullError, isDiskFull} from './store/errors.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   /** `axx run --executor`: beats the kind's preference, not a step's own `executor:`. */
   executorOverride?: ExecutorName;
   emit: EventSink;
+  /** What steps see of the environment axx runs in (the CLI reads it). */
+  hostEnvironment: HostEnvironment;
   /** Aborted on SIGINT/SIGTERM: running steps get it, the run ends interrupted. */
   signal: AbortSignal;
   concurrency: number;
@@ -259,7 +261,7 @@ class PipelineRun {
   async #process(instance: StepInstance): Promise<void> {
     if (this.#stop.signal.aborted) return;
     try {
-      const bound = await bindInstance(this.pipeline, instance, this.#results, this.options.store.cas, this.options.store.fileDigests);
+      const bound = await bindInstance(this.pipeline, instance, this.#results, this.options.store.cas, keyContext(this.options.store, this.options.hostEnvironment));
       const misfit = checkResolvedParams(instance.step.kind, bound.params);
       if (misfit !== undefined) throw new StepError(misfit.message, 'the referenced output does not fit this parameter; check which output the reference names', misfit.param);
       this.#record(() => this.options.store.runs.setStep(this.#runId, this.#row(instance), {key: bound.key}));
@@ -335,8 +337,9 @@ class PipelineRun {
             scratchDir,
             resources: tokens,
             signal: AbortSignal.any([this.#stop.signal, deadline.signal]),
+            hostEnvironment: this.options.hostEnvironment,
             checkpoint: store.checkpoints.slot(bound.key),
-            memo: store.memo.forKind(step.kind.name),
+            memo: store.memo.forKind(step.kind.name, this.#startedAt),
             progress: (done, total, unit) => this.#emit({type: 'step-progress', step: instance.ref, done, ...(total !== undefined ? {total} : {}), ...(unit !== undefined ? {unit} : {}), at: this.#clock()}),
             log: (text, stream) => this.#emit({type: 'step-log', step: instance.ref, stream, text, at: this.#clock()}),
             metric: (name, value, x) => this.#emit({type: 'step-metric', step: instance.ref, name, value, ...(x !== undefined ? {x} : {}), at: this.#clock()}),

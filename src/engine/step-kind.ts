@@ -39,6 +39,8 @@ export interface StepCheckpoint {
   save(state: Json, files?: Record<string, Uint8Array>): Promise<void>;
   /** The last saved state of this step's key, or undefined. */
   load(): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined>;
+  /** Deletes the saved state, so the next attempt starts over (a checkpoint this code cannot resume from). */
+  discard(): Promise<void>;
 }
 
 /**
@@ -71,6 +73,12 @@ export interface StepTasks {
   run(name: string, payload: Json, key: string, signal: AbortSignal): Promise<Json>;
 }
 
+/**
+ * The variables of the environment axx was started in, read once by the CLI and handed down (never
+ * read from process.env below it). A kind passes on only what it declares and keys on it.
+ */
+export type HostEnvironment = Readonly<Record<string, string>>;
+
 export interface StepContext<P = Record<string, unknown>> {
   /** Parameters after schema defaults, with references resolved (see InputDecl). */
   params: P;
@@ -87,6 +95,7 @@ export interface StepContext<P = Record<string, unknown>> {
   /** Runs this kind's `tasks`; absent where the caller offers none (hand-built test contexts). */
   tasks?: StepTasks;
   signal: AbortSignal;
+  hostEnvironment: HostEnvironment;
   /** Resource tokens granted to this step (e.g. {cpu: 2}); steps size their thread pools from it. */
   resources: Record<string, number>;
 }
@@ -114,9 +123,12 @@ export class StepError extends Error {
   }
 }
 
-/** Offered to keyExtras by the engine: content digests of paths, memoised across runs on (dev, inode, size, mtime). */
+/** Offered to keyExtras by the engine. */
 export interface KeyContext {
+  /** Content digests of paths, memoised across runs on (dev, inode, size, mtime). */
   digest(path: string): Promise<{type: 'file' | 'dir'; digest: string}>;
+  /** The environment the step will see (StepContext.hostEnvironment); key on what of it the kind uses. */
+  hostEnvironment: HostEnvironment;
 }
 
 export interface StepKind<P = any> {

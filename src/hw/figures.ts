@@ -69,7 +69,7 @@ export function measuredSource(name: string, byId: ReadonlyMap<string, CircuitFi
     name,
     figures(multiplier) {
       const figures = byId.get(multiplier.id);
-      if (figures === undefined) throw new Error(`multiplier ${multiplier.name} was not costed by ${name}; include it in the candidates`);
+      if (figures === undefined) throw new HwError(`multiplier ${multiplier.name} was not costed by ${name}; include it in the candidates`);
       return figures;
     },
     exact: (signed) => (signed ? exact.signed : exact.unsigned),

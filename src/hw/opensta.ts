@@ -83,20 +83,21 @@ export async function analysePower(
       await writeFile(join(dir, 'netlist.v'), netlist);
       await writeFile(join(dir, 'power.tcl'), script);
       const {stdout, stderr} = await runTool(sta.command, ['-no_splash', '-exit', 'power.tcl'], {cwd: dir, signal: options.signal});
-      return parseReport(`${stdout}\n${stderr}`, moduleName, sta.version, liberty.technology, options.clockMHz);
+      return parsePowerReport(`${stdout}\n${stderr}`, moduleName, sta.version, liberty.technology, options.clockMHz);
     } finally {
       await rm(dir, {recursive: true, force: true});
     }
   }, (entry) => withNumbers<PowerFigures>(entry, ['totalMw', 'internalMw', 'switchingMw', 'leakageMw', 'criticalPathNs']));
 }
 
-function parseReport(text: string, moduleName: string, tool: string, technology: string, clockMHz: number): PowerFigures {
+/** Power and timing from OpenSTA's report; a HwError when the report does not hold them (a failed or unfamiliar OpenSTA). */
+export function parsePowerReport(text: string, moduleName: string, tool: string, technology: string, clockMHz: number): PowerFigures {
   // "Total   1.36e-03 6.36e-04 2.51e-08 2.00e-03 100.0%" (watts)
   const total = /^Total\s+(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/m.exec(text);
   // "y[14] (output)   10.000000   2.824200   7.175800 (MET)" or "acc[3]$_DFF_P_/D (DFFPOSX1) ..."
   const check = /\)\s+([\d.]+)\s+([\d.]+)\s+(-?[\d.]+)\s+\((?:MET|VIOLATED)\)/.exec(text);
   if (total === null || check === null) {
-    throw new Error(`could not read OpenSTA's power/timing report for ${moduleName}:\n${text.slice(0, 600)}`);
+    throw new HwError(`could not read OpenSTA's power/timing report for ${moduleName} (an OpenSTA error, or a version whose report this axx does not read):\n${text.slice(0, 600)}`);
   }
   const mw = (index: number): number => Number(total[index]) * 1000;
   return {

@@ -71,16 +71,16 @@ export async function synthesize(rtl: RtlModule, tools: HwTools, options: Synthe
       const figures: SynthesisFigures = {
         module: rtl.name,
         tool: yosys.version,
-        transistors: statNumber(cmos, /Estimated number of transistors:\s+(\d+)/, rtl.name),
-        gateCells: statNumber(cmos, /Number of cells:\s+(\d+)/, rtl.name),
+        transistors: yosysStatistic(cmos, /Estimated number of transistors:\s+(\d+)/, rtl.name),
+        gateCells: yosysStatistic(cmos, /Number of cells:\s+(\d+)/, rtl.name),
       };
       if (liberty !== undefined) {
         const stat = await readFile(join(dir, 'liberty.txt'), 'utf8');
-        const cells = statNumber(stat, /Number of cells:\s+(\d+)/, rtl.name);
+        const cells = yosysStatistic(stat, /Number of cells:\s+(\d+)/, rtl.name);
         figures.cellMapping = {
           technology: liberty.technology,
           // Yosys prints no area line for a design without cells (e.g. a constant multiplier).
-          areaUm2: cells === 0 ? 0 : statNumber(stat, /Chip area for module '[^']*':\s+([\d.]+)/, rtl.name),
+          areaUm2: cells === 0 ? 0 : yosysStatistic(stat, /Chip area for module '[^']*':\s+([\d.]+)/, rtl.name),
           cells,
           netlist: await readFile(join(dir, 'mapped.v'), 'utf8'),
         };
@@ -92,8 +92,9 @@ export async function synthesize(rtl: RtlModule, tools: HwTools, options: Synthe
   }, (entry) => withNumbers<SynthesisFigures>(entry, ['transistors', 'gateCells']));
 }
 
-function statNumber(text: string, pattern: RegExp, moduleName: string): number {
+/** A number from Yosys's `stat` output; a HwError when it is missing (a Yosys whose output this axx cannot read). */
+export function yosysStatistic(text: string, pattern: RegExp, moduleName: string): number {
   const match = pattern.exec(text);
-  if (match?.[1] === undefined) throw new Error(`Yosys statistics for ${moduleName} lack ${pattern.source}:\n${text.slice(0, 400)}`);
+  if (match?.[1] === undefined) throw new HwError(`Yosys statistics for ${moduleName} lack ${pattern.source}; the installed Yosys prints a report this axx does not read:\n${text.slice(0, 400)}`);
   return Number(match[1]);
 }

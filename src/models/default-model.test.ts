@@ -23,8 +23,8 @@ describe('assets/models/vit-mnist.onnx', () => {
       const ctx: StepContext<LoadDatasetParams> = {
         params: {source: 'mnist', split: 'test', order: 'file', seed: 0, keys: {x: 'x', y: 'y'}},
         scratchDir, progress: () => {}, log: () => {}, metric: () => {},
-        checkpoint: {save: async () => {}, load: async () => undefined},
-        signal: new AbortController().signal, resources: {cpu: 1},
+        checkpoint: {save: async () => {}, load: async () => undefined, discard: async () => undefined},
+        signal: new AbortController().signal, hostEnvironment: {}, resources: {cpu: 1},
       };
       const out = await loadDatasetKind.run(ctx);
       const test = loadDatasetImages((out['dataset'] as {dir: string}).dir);

@@ -11,6 +11,7 @@ import {datasetSubset} from '../data/dataset-subset.js';
 import {missingClassesWarning} from '../data/subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
 import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
+import {executionKey} from './shared/execution-key.js';
 import {readModelParam} from './shared/step-inputs.js';
 
 export interface CalibrateParams extends Omit<SubsetParams, 'limit'> {
@@ -64,6 +65,7 @@ export const calibrateKind: StepKind<CalibrateParams> = {
     calibration: {type: 'file', format: 'calibration', description: 'calibration JSON (src/approx/calibration-format.ts), plus the subset of samples it saw'},
   },
   resources: {cpu: 1},
+  keyExtras: () => ({execution: executionKey()}),
   async run(ctx) {
     const p = ctx.params;
     // onnxruntime loads when a step runs, not when a pipeline is planned.

@@ -18,6 +18,7 @@ import {modelFileOf} from '../onnx/codec.js';
 import {ProtoReader, WireType} from '../onnx/protobuf.js';
 import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/device.js';
 import {wilsonInterval, type Interval} from '../util/statistics.js';
+import {executionKey} from './shared/execution-key.js';
 import {subsetOptions, subsetParamSchema, type SubsetParams} from './shared/subset-params.js';
 
 export interface EvaluateParams extends SubsetParams {
@@ -185,7 +186,7 @@ export const evaluateKind: StepKind<EvaluateParams> = {
   resources: {cpu: 1},
   keyExtras(params) {
     // The execution provider and its precision settings change the numbers; which GPU runs them does not.
-    return {execution: executionSettings(parseDevice(params.device ?? 'cpu') ?? {kind: 'cpu'})};
+    return {execution: executionKey(params.device)};
   },
   async run(ctx) {
     const {params} = ctx;

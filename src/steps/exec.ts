@@ -1,18 +1,33 @@
 // Step kind "exec": runs a shell command with declared input and output files, like a DVC stage, so
 // any external tool (a Python script, Yosys) can sit in a pipeline. Input contents are part of the
-// cache key; the command runs in the step's scratch directory.
+// cache key; the command runs in the step's scratch directory. It sees only the environment it
+// declares (plus a few basics that locate tools and the user), so the key covers what it reads.
 import {spawn} from 'node:child_process';
+import {createHash} from 'node:crypto';
 import {lstat, mkdir, readdir, realpath} from 'node:fs/promises';
 import {dirname, isAbsolute, join, normalize, relative, resolve, sep} from 'node:path';
-import {StepError, type Json, type KeyContext, type OutputDecl, type OutputValue, type StepContext, type StepKind} from '../engine/step-kind.js';
+import {StepError, type HostEnvironment, type Json, type KeyContext, type OutputDecl, type OutputValue, type StepContext, type StepKind} from '../engine/step-kind.js';
 
 export interface ExecParams {
   run: string;
   /** Paths (relative to the working directory) or references to other steps' file/dir outputs; a matrix reference gives a list. */
   inputs: (string | string[])[];
   outputs: Record<string, {path: string; type: 'file' | 'dir'}>;
-  env: Record<string, string>;
+  /** Names of variables of axx's own environment the command gets; their values are part of the cache key. */
+  env: string[];
+  /** Variables with fixed values (parameters, so part of the cache key); they win over `env` and the basics. */
+  vars: Record<string, string>;
 }
+
+/**
+ * Passed to every command without being declared, and not keyed: they locate tools, the user and the
+ * locale, and differ between machines and accounts, so keying them would defeat a shared cache. A
+ * command whose results depend on one lists it in `env:`, which keys it.
+ */
+const BASIC_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'TMPDIR', 'TZ', 'LANG', 'LC_ALL', 'LC_CTYPE', 'LC_COLLATE', 'LC_NUMERIC'] as const;
+
+/** A variable name a command may be given; AXX_* are axx's own (inputs, outputs, scratch directory). */
+const VARIABLE_NAME = '^(?!AXX_)[A-Za-z_][A-Za-z0-9_]*$';
 
 const STDERR_TAIL_LINES = 20;
 /** A line longer than this (output without newlines) is logged in pieces of this size, so memory stays bounded. */
@@ -54,9 +69,37 @@ const schema = {
         },
       },
     },
-    env: {type: 'object', default: {}, additionalProperties: {type: 'string'}},
+    env: {
+      type: 'array',
+      default: [],
+      uniqueItems: true,
+      items: {type: 'string', pattern: VARIABLE_NAME},
+      description: 'Variables of axx\'s environment the command gets besides PATH, HOME, locale (README "exec"); keyed by value digest. Fixed values: vars.',
+    },
+    vars: {
+      type: 'object',
+      default: {},
+      propertyNames: {pattern: VARIABLE_NAME},
+      additionalProperties: {type: 'string'},
+      description: 'Variables with fixed values, e.g. {SEED: "1"}; they win over env and the basics.',
+    },
   },
 };
+
+/** The basics and the declared variables that are set where axx runs, with their values. */
+function passedVariables(params: ExecParams, host: HostEnvironment): Record<string, string> {
+  const passed: Record<string, string> = {};
+  for (const name of [...BASIC_VARIABLES, ...params.env]) {
+    const value = host[name];
+    if (value !== undefined) passed[name] = value;
+  }
+  return passed;
+}
+
+/** What the key holds of a declared variable: a digest, so a secret's value is never stored or printed; null when unset. */
+function variableDigest(name: string, value: string | undefined): string | null {
+  return value === undefined ? null : createHash('sha256').update(`axx/exec-env\0${name}\0${value}`).digest('hex');
+}
 
 function inputPaths(params: ExecParams): string[] {
   return params.inputs.flat().map((p) => resolve(p));
@@ -144,7 +187,7 @@ function stopGroup(pid: number, exited: Promise<unknown>): void {
 function runShell(ctx: StepContext<ExecParams>, env: Record<string, string>): Promise<{code: number | null; signal: string | null; stderrTail: string[]}> {
   return new Promise((resolvePromise, reject) => {
     // Own process group, so an abort stops the whole command tree, not just the shell.
-    const child = spawn('/bin/sh', ['-c', ctx.params.run], {cwd: ctx.scratchDir, env: {...process.env, ...env}, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
+    const child = spawn('/bin/sh', ['-c', ctx.params.run], {cwd: ctx.scratchDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
     const exited = new Promise((done) => child.on('close', done));
     const tail: string[] = [];
     const stdout = lineLogger((lines) => ctx.log(lines.join('\n'), 'stdout'));
@@ -174,7 +217,7 @@ function runShell(ctx: StepContext<ExecParams>, env: Record<string, string>): Pr
 
 export const exec: StepKind<ExecParams> = {
   name: 'exec',
-  version: 1,
+  version: 2,
   description: 'Run a shell command with declared input files and output files/directories.',
   schema,
   outputs: {},
@@ -195,11 +238,12 @@ export const exec: StepKind<ExecParams> = {
         throw new StepError(`input not found: ${path}`, 'exec inputs are paths relative to the directory axx runs in, or ${{ steps.<id>.outputs.<name> }}', 'with.inputs');
       }
     }
-    return {inputs};
+    const environment = Object.fromEntries(params.env.map((name) => [name, variableDigest(name, key.hostEnvironment[name])]));
+    return {inputs, environment};
   },
   async run(ctx: StepContext<ExecParams>): Promise<Record<string, OutputValue>> {
     const {params} = ctx;
-    const env: Record<string, string> = {...params.env, AXX_SCRATCH: ctx.scratchDir};
+    const env: Record<string, string> = {...passedVariables(params, ctx.hostEnvironment), ...params.vars, AXX_SCRATCH: ctx.scratchDir};
     const inputs = inputPaths(params);
     inputs.forEach((path, i) => (env[`AXX_IN_${i}`] = path));
     env['AXX_INPUTS'] = inputs.join('\n');

@@ -90,6 +90,17 @@ describe('finetune step', () => {
     expect(valueOf<History>(resumed, 'history').steps).toHaveLength(10);
   }, 60_000);
 
+  it('a corrupted checkpoint fails the step naming its unusable part, and is discarded', async () => {
+    const given = {model, calibration, manifest, dataset: trainDir, limit: 128, batchSize: 32, checkpointEvery: 2};
+    const slot: CheckpointSlot = {};
+    await expect(run(finetuneKind, given, {checkpoint: slot, onProgress: (done, c) => done === 3 && c.abort()})).rejects.toThrow(/abort/i);
+    slot.saved!.files['optimizer.f32'] = new Uint8Array(12);
+    const failure = await run(finetuneKind, given, {checkpoint: slot}).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepError);
+    expect(failure).toMatchObject({message: expect.stringMatching(/saved checkpoint: its optimizer\.f32 is unusable \(12 bytes where/), hint: expect.stringMatching(/starts over/)});
+    expect(slot.saved).toBeUndefined();
+  }, 60_000);
+
   it('takes an assignment instead of a manifest', async () => {
     const out = await run(finetuneKind, {model, calibration, assign: {'blocks.*.mlp.*': 'mul8s_1KR3'}, default: 'mul8s_1L2H', dataset: trainDir, limit: 64});
     const layers = valueOf<Manifest>(out, 'manifest').layers;

@@ -6,14 +6,16 @@ import type {CalibrationFile} from '../approx/calibration-format.js';
 import {multiplierIds, resolveMultiplier} from '../approx/library.js';
 import type {Manifest} from '../approx/rewrite-manifest.js';
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
-import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
+import {encodeCheckpoint} from '../train/checkpoint-codec.js';
 import type {FinetuneError, FinetuneSelection, FinetuneTarget, GradientChoice} from '../train/finetune.js';
 import {imageSubset} from '../train/finetune-subset.js';
+import {TrainingDivergedError} from '../train/training-diverged.js';
 import {withStraightThrough} from '../train/straight-through.js';
 import {GRADIENT_ESTIMATORS, TableGradientError, type GradientEstimator} from '../train/table-gradient.js';
 import {modelOutput} from './shared/model-output.js';
 import {readCalibrationParam, readModelParam} from './shared/step-inputs.js';
-import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
+import {executionKey} from './shared/execution-key.js';
+import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, trainingStepError, type TrainingParams} from './shared/training.js';
 
 export interface FinetuneParams extends TrainingParams {
   model: string;
@@ -96,6 +98,7 @@ function selection({selectionFromManifest}: FinetuneLibrary, p: FinetuneParams):
 
 /** Library errors about the inputs become StepErrors naming the parameter at fault. */
 function asStepError({FinetuneError, RewriteError}: FinetuneLibrary, error: unknown, p: FinetuneParams): unknown {
+  if (error instanceof TrainingDivergedError) return trainingStepError(error);
   if (error instanceof TableGradientError) return new StepError(error.message, 'see docs/gradients.md for the estimators and their parameters', 'with.gradient');
   if (error instanceof FinetuneError) {
     const hints: Partial<Record<FinetuneError['field'], string>> = {
@@ -155,7 +158,7 @@ async function run(ctx: StepContext<FinetuneParams>) {
       threads,
       resume: (session) => {
         if (saved === undefined) return undefined;
-        const checkpoint = decodeCheckpoint(resumed!.train, saved.files, session);
+        const checkpoint = resumeCheckpoint({state: resumed!.train, files: saved.files}, ctx.checkpoint, session);
         ctx.log(`resuming at epoch ${checkpoint.epoch + 1}, batch ${checkpoint.batch}`);
         return checkpoint;
       },
@@ -221,7 +224,7 @@ export const finetuneKind: StepKind<FinetuneParams> = {
     history: {type: 'value', description: '{samples, seconds, initialEvalAccuracy?, epochs: [{epoch, loss, trainAccuracy, lr, seconds, evalAccuracy?}], steps: [{step, loss}]}'},
   },
   // Multipliers are named but defined by their tables: key on the table identities.
-  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params))}),
+  keyExtras: (params) => ({multipliers: multiplierIds(multiplierNames(params)), execution: executionKey()}),
   resources: {cpu: 2},
   run,
 };

@@ -32,8 +32,9 @@ function context(p: LoadDatasetParams): StepContext<LoadDatasetParams> & {progre
     progress,
     log: () => {},
     metric: () => {},
-    checkpoint: {save: async () => {}, load: async () => undefined},
+    checkpoint: {save: async () => {}, load: async () => undefined, discard: async () => undefined},
     signal: new AbortController().signal,
+    hostEnvironment: {},
     resources: {cpu: 1},
   };
 }

@@ -37,7 +37,7 @@ import {dropVerdict, pairedDropInterval, wilsonInterval, type DropVerdict, type 
 import {StepError, type Json, type StepContext, type StepKind} from '../engine/step-kind.js';
 import {energyModel, macWeightedPowerModel, type PowerModel} from '../hw/cost.js';
 import {tabulatedSource} from '../hw/figures.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, evaluationTasks, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, TaskEvaluations, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationKeyExtras, evaluationSchemaProperties, evaluationStore, evaluationTasks, memoisedBaseline, openRuntime, parallelism, PROXIES, TaskEvaluations, warnMissingClasses, type EvaluationParams} from './shared/approximate-evaluation.js';
 
 export const POWER_MODELS = ['transaxx', 'energy'] as const;
 
@@ -134,7 +134,7 @@ export const searchKind: StepKind<SearchParams> = {
     plot: {type: 'file', format: 'svg', description: 'accuracy vs whole-model relative power, Pareto front, threshold, answer'},
   },
   resources: {cpu: 2},
-  keyExtras: multiplierKeyExtras,
+  keyExtras: evaluationKeyExtras,
   tasks: evaluationTasks,
   async run(ctx) {
     const p = ctx.params;

@@ -8,7 +8,7 @@ import {measureSensitivity, type SensitivityMatrix} from '../approx/search/index
 import {sensitivityHeatmapSvg} from '../report/svg/sensitivity-heatmap.js';
 import type {ApproximationRuntime} from '../approx/search-runtime/approximation-runtime.js';
 import type {Json, StepKind} from '../engine/step-kind.js';
-import {asStepError, evaluationSchemaProperties, evaluationStore, evaluationTasks, memoisedBaseline, multiplierKeyExtras, openRuntime, parallelism, PROXIES, TaskEvaluations, warnMissingClasses, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';
+import {asStepError, evaluationKeyExtras, evaluationSchemaProperties, evaluationStore, evaluationTasks, memoisedBaseline, openRuntime, parallelism, PROXIES, TaskEvaluations, warnMissingClasses, type EvaluationParams, type Proxy} from './shared/approximate-evaluation.js';
 
 export interface SensitivityParams extends EvaluationParams {
   proxy: Proxy[];
@@ -41,7 +41,7 @@ export const sensitivityKind: StepKind<SensitivityParams> = {
     heatmap: {type: 'file', format: 'svg', description: 'the drops as a heatmap'},
   },
   resources: {cpu: 2},
-  keyExtras: multiplierKeyExtras,
+  keyExtras: evaluationKeyExtras,
   tasks: evaluationTasks,
   async run(ctx) {
     const {runtime, options} = await openRuntime(ctx);

@@ -67,6 +67,29 @@ describe('train step', () => {
     expect(bytes(resumed).equals(bytes(uninterrupted))).toBe(true);
   });
 
+  it('a corrupted checkpoint fails the step naming its unusable part, and is discarded so the next attempt starts over', async () => {
+    const slot: CheckpointSlot = {};
+    await expect(trainStep.run(context(params, slot, 6).ctx)).rejects.toThrow(/abort/i);
+    const saved = slot.saved!;
+    const weights = saved.files['params.f32']!;
+    slot.saved = {...saved, files: {...saved.files, 'params.f32': weights.subarray(0, weights.byteLength - 8)}};
+    const failure = await trainStep.run(context(params, slot).ctx).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepError);
+    expect(failure).toMatchObject({message: expect.stringMatching(/saved checkpoint: its params\.f32 is unusable .*; the checkpoint was discarded$/), hint: expect.stringMatching(/^run the step again: it starts over/)});
+    expect(slot.saved).toBeUndefined();
+    slot.saved = {...saved, state: {...(saved.state as object), epoch: -1}};
+    await expect(trainStep.run(context(params, slot).ctx)).rejects.toThrow(/its state is unusable \("epoch" must be a non-negative integer\)/);
+    const startedOver = context(params, slot);
+    await trainStep.run(startedOver.ctx);
+    expect(startedOver.ctx.logs.some((line) => line.startsWith('resuming'))).toBe(false);
+  });
+
+  it('a diverging run is a step error pointing at the learning rate', async () => {
+    const failure = await trainStep.run(context({...params, epochs: 1, lr: 1e38, clipNorm: 0}, {}).ctx).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StepError);
+    expect(failure).toMatchObject({message: expect.stringMatching(/^training diverged at epoch 1, batch \d+: loss/), param: 'with.lr'});
+  });
+
   it('explains a model/dataset mismatch', async () => {
     const p = {...params, model: {...params.model, imageSize: 28, patchSize: 7}};
     await expect(trainStep.run(context(p, {}).ctx)).rejects.toThrow(StepError);

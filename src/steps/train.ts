@@ -7,10 +7,11 @@ import type {Model} from '../onnx/ir.js';
 import {buildCnn, CNN_DEFAULTS, cnnMacs, validateCnnConfig, type CnnConfig} from '../models/cnn.js';
 import {countParameters} from '../models/layers.js';
 import {buildVit, VIT_DEFAULTS, validateVitConfig, vitMacs, type VitConfig} from '../models/vit.js';
-import {decodeCheckpoint, encodeCheckpoint} from '../train/checkpoint-codec.js';
+import {encodeCheckpoint} from '../train/checkpoint-codec.js';
 import type {LoadedImages} from '../train/dataset-images.js';
 import {INPUT_METADATA_KEY} from '../models/layers.js';
-import {datasetInput, openImages, positiveInt, trainConfig, type TrainingParams} from './shared/training.js';
+import {executionKey} from './shared/execution-key.js';
+import {datasetInput, openImages, positiveInt, resumeCheckpoint, trainConfig, trainingStepError, type TrainingParams} from './shared/training.js';
 
 export interface TrainParams extends TrainingParams {
   model: {arch: 'vit'} & Partial<VitConfig> | {arch: 'cnn'} & Partial<CnnConfig>;
@@ -95,7 +96,7 @@ async function run(ctx: StepContext<TrainParams>) {
 
   using session = await TrainingSession.create(model, {imageShape: trainSet.imageShape, threads});
   const saved = await ctx.checkpoint.load();
-  const resumeFrom = saved === undefined ? undefined : decodeCheckpoint(saved.state, saved.files, session);
+  const resumeFrom = saved === undefined ? undefined : resumeCheckpoint(saved, ctx.checkpoint, session);
   if (resumeFrom !== undefined) ctx.log(`resuming at epoch ${resumeFrom.epoch + 1}, batch ${resumeFrom.batch}`);
   const started = performance.now();
   const history = await train(session, trainSet, loopConfig, {
@@ -110,6 +111,8 @@ async function run(ctx: StepContext<TrainParams>) {
     ...(resumeFrom ? {resumeFrom} : {}),
     ...(evalSet ? {evaluate: (m: Model) => topOneAccuracy(m, evalSet, {threads})} : {}),
     signal: ctx.signal,
+  }).catch((error: unknown) => {
+    throw trainingStepError(error);
   });
 
   const trained = session.trainedModel();
@@ -137,5 +140,6 @@ export const trainStep: StepKind<TrainParams> = {
     history: {type: 'value', description: 'Per-epoch loss, train/eval accuracy, lr and time; model size and MACs.'},
   },
   resources: {cpu: 2},
+  keyExtras: () => ({execution: executionKey()}),
   run,
 };

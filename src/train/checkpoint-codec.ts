@@ -18,10 +18,17 @@ interface CheckpointJson {
   windowLoss?: number;
 }
 
+/** The parts of a saved checkpoint: its JSON state and its two binary files. */
+export type CheckpointPart = 'state' | 'params.f32' | 'optimizer.f32';
+
 /** A saved checkpoint this code cannot resume from (another format, a damaged state, another model's weights). */
 export class CheckpointFormatError extends Error {
-  constructor(message: string) {
-    super(`${message}; delete the checkpoint to start over`);
+  constructor(
+    message: string,
+    /** Which part of the checkpoint is at fault. */
+    readonly part: CheckpointPart,
+  ) {
+    super(message);
     this.name = 'CheckpointFormatError';
   }
 }
@@ -33,7 +40,7 @@ const isNumber = (value: unknown): value is number => typeof value === 'number' 
 /** The state as saved by encodeCheckpoint, checked field by field: a checkpoint is read back from disk. */
 function checkedState(state: Json): CheckpointJson {
   const fail = (what: string): never => {
-    throw new CheckpointFormatError(`checkpoint state: ${what}`);
+    throw new CheckpointFormatError(what, 'state');
   };
   if (!isRecord(state)) return fail('not an object');
   if (state.version !== 1) fail(`unknown format version ${JSON.stringify(state.version)}`);
@@ -60,10 +67,10 @@ function concat(arrays: readonly Float32Array[]): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
-function split(bytes: Uint8Array | undefined, sizes: readonly number[], what: string): Float32Array[] {
+function split(bytes: Uint8Array | undefined, sizes: readonly number[], part: CheckpointPart): Float32Array[] {
   const expected = sizes.reduce((n, s) => n + s, 0) * 4;
   if (bytes === undefined || bytes.byteLength !== expected) {
-    throw new CheckpointFormatError(`checkpoint ${what} has ${bytes?.byteLength ?? 0} bytes, expected ${expected}: it belongs to a different model`);
+    throw new CheckpointFormatError(`${bytes?.byteLength ?? 0} bytes where this model's parameters need ${expected}: it belongs to a different model or was cut short`, part);
   }
   const all = new Float32Array(bytes.slice().buffer);
   let offset = 0;
@@ -86,7 +93,7 @@ export function decodeCheckpoint(state: Json, files: Record<string, Uint8Array>,
   return {
     epoch: s.epoch, batch: s.batch, history: s.history, epochLoss: s.epochLoss, epochCorrect: s.epochCorrect, epochSeen: s.epochSeen, epochSeconds: s.epochSeconds,
     windowLoss: s.windowLoss ?? 0,
-    params: split(files['params.f32'], sizes, 'weights'),
-    optimizer: {kind: s.optimizer.kind, step: s.optimizer.step, buffers: split(files['optimizer.f32'], momentSizes, 'optimizer state')},
+    params: split(files['params.f32'], sizes, 'params.f32'),
+    optimizer: {kind: s.optimizer.kind, step: s.optimizer.step, buffers: split(files['optimizer.f32'], momentSizes, 'optimizer.f32')},
   };
 }

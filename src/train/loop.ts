@@ -2,11 +2,13 @@
 // checkpoints that let a killed run resume mid-epoch with identical results.
 import type {Model} from '../onnx/ir.js';
 import {Random} from '../util/random.js';
+import {TrainingDivergedError} from './training-diverged.js';
 import {argmaxRow} from './accuracy.js';
 import type {LabeledImages} from './labeled-images.js';
 import {AdamW, clipGradNorm, defaultDecayMask, Sgd, type Optimizer, type OptimizerState} from './optim.js';
 import {learningRate, type ScheduleKind} from './schedule.js';
 import type {TrainingSession} from './training-session.js';
+
 
 export interface TrainConfig {
   epochs: number;
@@ -114,7 +116,7 @@ export async function train(session: TrainingSession, data: LabeledImages, confi
       const n = indices.length;
       data.read(indices, images, labels);
       const result = await session.run(images, labels, n, data.imageShape);
-      if (!Number.isFinite(result.loss)) throw new Error(`training diverged at epoch ${epoch + 1}, batch ${batch + 1}: loss ${result.loss}; lower the learning rate`);
+      if (!Number.isFinite(result.loss)) throw new TrainingDivergedError(epoch + 1, batch + 1, result.loss);
       if (config.clipNorm > 0) clipGradNorm(result.grads, config.clipNorm);
       const lr = learningRate(schedule, step);
       optimizer.step(session.params, result.grads, lr);

@@ -54,7 +54,7 @@ function slowPipeline(runs: string, seconds: number): string {
     uses: exec
     with:
       run: 'echo run >> "$RUNS"; echo started; sleep ${seconds}; echo $((6 * 7)) > o'
-      env: {RUNS: '${runs}'}
+      vars: {RUNS: '${runs}'}
       outputs: {o: {path: o}}
   b:
     uses: exec
@@ -181,7 +181,7 @@ describe.skipIf(!hasRedisServer)('distributed faults', () => {
       }
     };
     const marker = scratch('marker');
-    const exec = (environment: StepJobData['environment']): StepJobData => ({kind: 'exec', kindVersion: versionOf('exec'), environment, params: {run: `touch ${marker}`, inputs: [], outputs: {}, env: {}}, resources: {}});
+    const exec = (environment: StepJobData['environment']): StepJobData => ({kind: 'exec', kindVersion: versionOf('exec'), environment, params: {run: `touch ${marker}`, inputs: [], outputs: {}, env: [], vars: {}}, resources: {}});
     try {
       await queue.add('exec', exec({axx: '0.0.0-other', onnxruntime: jobEnvironment().onnxruntime}), {jobId: 'other-version'});
       await until(() => refusals.has('other-version'));

@@ -40,7 +40,12 @@ steps:
 `;
 
 async function run(dir: string, ...args: string[]): Promise<{code: number; out: string; err: string; outcomes: Record<string, string>}> {
-  const io = captureIo(dir);
+  return runIn({}, dir, ...args);
+}
+
+/** `axx run p.yaml --json` with the given environment (what the CLI reads once and hands to the steps). */
+async function runIn(env: Record<string, string>, dir: string, ...args: string[]): Promise<{code: number; out: string; err: string; outcomes: Record<string, string>}> {
+  const io = captureIo(dir, env);
   const code = await runCli(['run', 'p.yaml', '--json', ...args], io);
   const outcomes: Record<string, string> = {};
   for (const line of io.stdoutText().split('\n').filter(Boolean)) {
@@ -65,6 +70,17 @@ describe('axx run with exec steps', () => {
     const second = await run(dir, '-p', 'label=y');
     expect(second.outcomes).toEqual({numbers: 'cached', labels: 'ran', sum: 'cached', report: 'ran'});
     expect(await exportText(dir, 'report.r')).toBe('6\ny\n');
+  });
+
+  it('exec gets the variables it declares from the CLI\'s environment and re-runs when their values change', async () => {
+    const dir = tempProject({'p.yaml': 'steps:\n  greet:\n    uses: exec\n    with:\n      run: \'echo "$GREETING|$UNDECLARED|$SEED" > g.txt\'\n      env: [GREETING]\n      vars: {SEED: "7"}\n      outputs: {g: {path: g.txt}}\n'});
+    expect((await runIn({GREETING: 'hi', UNDECLARED: 'x'}, dir)).outcomes).toEqual({greet: 'ran'});
+    expect(await exportText(dir, 'greet.g')).toBe('hi||7\n');
+    expect((await runIn({GREETING: 'hi', UNDECLARED: 'y'}, dir)).outcomes).toEqual({greet: 'cached'});
+    const changed = await runIn({GREETING: 'bye'}, dir, '--executor', 'child-process');
+    expect(changed.outcomes).toEqual({greet: 'ran'});
+    expect(changed.out).not.toContain('bye');
+    expect(await exportText(dir, 'greet.g')).toBe('bye||7\n');
   });
 
   it('plan names the changed key part', async () => {

@@ -85,6 +85,7 @@ describe('search pipeline', () => {
       executors: executors(),
       defaultExecutor: 'in-process',
       emit: (e) => events.push(e),
+      hostEnvironment: {},
       signal: new AbortController().signal,
       concurrency: 2,
       budget: {cpu: 2},

@@ -3,10 +3,12 @@ import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FileDigestMemo} from '../../src/engine/file-digest.js';
-import type {Json, StepContext, StepMemo} from '../../src/engine/step-kind.js';
+import type {HostEnvironment, Json, KeyContext, StepContext, StepMemo} from '../../src/engine/step-kind.js';
 
-/** What the engine offers keyExtras: the file-digest service, here without a persistent backing. */
-export const keyContext = new FileDigestMemo();
+const fileDigests = new FileDigestMemo();
+
+/** What the engine offers keyExtras: the file-digest service, here without a persistent backing, and an empty environment. */
+export const keyContext: KeyContext = {digest: (path) => fileDigests.digest(path), hostEnvironment: {}};
 
 export interface CheckpointSlot {
   saved?: {state: Json; files: Record<string, Uint8Array>};
@@ -32,6 +34,8 @@ export interface StepContextOptions {
   controller?: AbortController;
   /** The memo the step sees (e.g. a real store's `memo.forKind(kind)`); without it, the step has none. */
   memo?: StepMemo;
+  /** The environment the step sees (default: none). */
+  hostEnvironment?: HostEnvironment;
 }
 
 export function stepContext<P>(params: P, options: StepContextOptions = {}): RecordingContext<P> {
@@ -55,8 +59,12 @@ export function stepContext<P>(params: P, options: StepContextOptions = {}): Rec
         if (slot) slot.saved = {state, files};
       },
       load: async () => slot?.saved,
+      discard: async () => {
+        if (slot) delete slot.saved;
+      },
     },
     signal: controller.signal,
+    hostEnvironment: options.hostEnvironment ?? {},
     ...(options.memo === undefined ? {} : {memo: options.memo}),
     resources: {cpu: options.cpu ?? 1},
   };

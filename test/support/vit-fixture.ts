@@ -64,9 +64,10 @@ export function recordedContext<P>(params: P, scratchDir: string, extra: Partial
     progress: (done, total) => void progress.push([done, total]),
     log: (text) => void logs.push(text),
     metric: (name, value) => void (metrics[name] = value),
-    checkpoint: extra.checkpoint ?? {save: async () => {}, load: async () => undefined},
+    checkpoint: extra.checkpoint ?? {save: async () => {}, load: async () => undefined, discard: async () => undefined},
     ...(extra.memo !== undefined ? {memo: extra.memo} : {}),
     signal: abort.signal,
+    hostEnvironment: {},
     resources: {cpu: 2},
   };
   return {ctx, progress, metrics, logs, abort};

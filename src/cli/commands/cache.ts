@@ -1,4 +1,4 @@
-// `axx cache verify`: rehash the CAS; corrupt blobs are quarantined and their results dropped.
+// `axx cache verify`: rehash the CAS; corrupt blobs are quarantined and their results dropped; unreadable memo entries are dropped.
 // `axx cache repair`: replace a damaged index, keeping every result it still yields.
 import {repairStore, verifyStore} from '../../engine/store/maintenance.js';
 import {parseArgs} from '../args.js';
@@ -9,7 +9,7 @@ export const cacheCommand: Command = {
   name: 'cache',
   usage:
     'Usage: axx cache verify [--cache dir] [--json]\n       axx cache repair [--cache dir] [--json]\n\n' +
-    'verify: exit 0 if every blob matches its digest, 1 if corrupt blobs were found (they are moved to cas/quarantine/ and the results using them are dropped, so the next run recomputes them).\n' +
+    'verify: exit 0 if every blob matches its digest and every memo entry reads back, 1 if not (corrupt blobs are moved to cas/quarantine/ and the results using them dropped, unreadable memo entries dropped; the next run recomputes them).\n' +
     'repair: moves a damaged index.sqlite aside (to index-damaged-<time>/, never deleted), starts a fresh one with every result the damaged file still yields whose blobs are present, and registers all blobs; the next run recomputes the rest.',
   async run(argv, io) {
     const args = parseArgs(argv, [cacheOption, {name: 'json', type: 'flag'}]);
@@ -29,8 +29,9 @@ export const cacheCommand: Command = {
     if (args.flags.has('json')) writeLine(io.stdout, JSON.stringify(report));
     else {
       for (const c of report.corrupt) writeLine(io.stdout, `corrupt: ${c.digest} (content hashes to ${c.actual.slice(0, 12)}…), moved to ${c.movedTo}`);
-      writeLine(io.stdout, `${report.checked} blobs checked, ${report.corrupt.length} corrupt, ${report.droppedResults.length} results dropped (they will be recomputed)`);
+      for (const key of report.droppedMemo) writeLine(io.stdout, `unreadable memo entry dropped: ${key}`);
+      writeLine(io.stdout, `${report.checked} blobs checked, ${report.corrupt.length} corrupt, ${report.droppedResults.length} results dropped; ${report.memoChecked} memo entries checked, ${report.droppedMemo.length} dropped (they will be recomputed)`);
     }
-    return report.corrupt.length > 0 ? ExitCode.stepFailed : ExitCode.ok;
+    return report.corrupt.length > 0 || report.droppedMemo.length > 0 ? ExitCode.stepFailed : ExitCode.ok;
   },
 };

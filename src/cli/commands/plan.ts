@@ -1,6 +1,7 @@
 // `axx plan <pipeline>`: which instances are cached and which will run, and why.
 import {planPipeline} from '../../engine/plan.js';
 import {parseArgs} from '../args.js';
+import {hostEnvironment} from '../host-environment.js';
 import {ExitCode, writeLine, type Command} from '../command.js';
 import {cacheOption, loadFromArgs, openStore, paramOptions, selectionFromArgs} from '../project.js';
 
@@ -16,7 +17,7 @@ export const planCommand: Command = {
     const selection = selectionFromArgs(pipeline, args, io);
     if (selection === undefined) return ExitCode.usage;
     using store = openStore(args, io, pipeline.file);
-    const plan = await planPipeline(pipeline, store, selection);
+    const plan = await planPipeline(pipeline, store, {...selection, hostEnvironment: hostEnvironment(io)});
     if (args.flags.has('json')) {
       writeLine(io.stdout, JSON.stringify(plan.map((p) => ({instance: p.step.instance, id: p.step.id, kind: p.step.kind, status: p.status, key: p.key ?? null, reasons: p.reasons}))));
       return ExitCode.ok;

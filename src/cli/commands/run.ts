@@ -11,6 +11,7 @@ import type {Store} from '../../engine/store/store.js';
 import {intOption, parseArgs, type ParsedArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type CliIo, type Command} from '../command.js';
 import {executors, projectConfigFrom, queueExecutors, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
+import {hostEnvironment} from '../host-environment.js';
 import {QueueExecutor} from '../../engine/remote/queue-executor.js';
 import {redactRedisUrl} from '../../engine/remote/redis.js';
 import {axxCommand} from '../invocation.js';
@@ -104,6 +105,7 @@ export const runCommand: Command = {
       defaultExecutor: 'in-process',
       ...(executorName !== undefined ? {executorOverride: executorName} : {}),
       emit: renderer.sink,
+      hostEnvironment: hostEnvironment(io),
       signal: stop.signal,
       concurrency: jobs,
       budget: {cpu: cpus().length, gpu: 1}, // one GPU: steps holding a gpu token take turns on it

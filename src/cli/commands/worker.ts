@@ -8,6 +8,7 @@ import {Cas} from '../../engine/store/cas.js';
 import {stepKinds} from '../../steps/index.js';
 import {intOption, parseArgs} from '../args.js';
 import {ExitCode, UsageError, writeLine, type Command} from '../command.js';
+import {hostEnvironment} from '../host-environment.js';
 import {executors, localExecutorFor, projectConfigFrom, redisUrlFrom, remoteOptions, sharedBlobsFrom} from '../executors.js';
 import {cacheDir, cacheOption} from '../project.js';
 
@@ -49,6 +50,7 @@ export const workerCommand: Command = {
       concurrency,
       resources,
       allowExec: args.flags.has('allow-exec'),
+      hostEnvironment: hostEnvironment(io),
       log: (line) => writeLine(io.stdout, `${new Date().toISOString()} ${line}`),
     });
     const worker = await starting.catch((error: unknown) => {

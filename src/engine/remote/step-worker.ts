@@ -10,7 +10,7 @@ import {resolve as resolvePath, sep} from 'node:path';
 import {canonicalJson} from '../canonical-json.js';
 import type {Executor} from '../executor.js';
 import {checkResolvedParams} from '../spec/load-pipeline.js';
-import {StepError, type Json, type StepKind} from '../step-kind.js';
+import {StepError, type HostEnvironment, type Json, type StepCheckpoint, type StepKind} from '../step-kind.js';
 import {removeTree, type Cas} from '../store/cas.js';
 import {decodeArtifactParams} from './artifact-params.js';
 import {asConnection, connectRedis, redisClient} from './redis.js';
@@ -33,6 +33,8 @@ export interface StepWorkerOptions {
   concurrency: number;
   resources: Record<string, number>;
   allowExec: boolean;
+  /** What this worker's steps see of its environment: a job runs with the worker's variables, not the coordinator's. */
+  hostEnvironment: HostEnvironment;
   /** One line per job event, for the worker's own output. */
   log(line: string): void;
 }
@@ -174,6 +176,7 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
         scratchDir,
         resources: data.resources,
         signal: signal ?? new AbortController().signal,
+        hostEnvironment: options.hostEnvironment,
         checkpoint: checkpointIn(client, options.shared, jobId),
         memo: {
           get: async (key) => {
@@ -262,7 +265,7 @@ function payloadProblem(data: unknown): string | undefined {
 }
 
 /** A step's checkpoint as JSON in Redis with its files as blobs in the shared tier. */
-function checkpointIn(client: IRedisClient, shared: Cas, jobId: string): {save(state: Json, files?: Record<string, Uint8Array>): Promise<void>; load(): Promise<{state: Json; files: Record<string, Uint8Array>} | undefined>} {
+function checkpointIn(client: IRedisClient, shared: Cas, jobId: string): StepCheckpoint {
   return {
     async save(state, files = {}) {
       const digests: Record<string, string> = {};
@@ -277,5 +280,6 @@ function checkpointIn(client: IRedisClient, shared: Cas, jobId: string): {save(s
       for (const [name, digest] of Object.entries(saved.files)) files[name] = await shared.readBytes(digest);
       return {state: saved.state, files};
     },
+    discard: async () => void (await client.del(REDIS_KEYS.checkpoint(jobId))),
   };
 }

@@ -35,6 +35,7 @@ export class Checkpoints {
         }
         return {state: JSON.parse(row.state) as Json, files};
       },
+      discard: async (): Promise<void> => this.delete(key),
     };
   }
 

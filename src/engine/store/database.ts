@@ -110,6 +110,8 @@ const MIGRATIONS: readonly string[] = [
   `ALTER TABLE runs ADD COLUMN params TEXT NOT NULL DEFAULT '{}';`,
   // 4: digests of files outside the store by (dev, inode, size, mtime), so a big input is hashed once, not per process.
   `CREATE TABLE file_digests (stat_key TEXT PRIMARY KEY, digest TEXT NOT NULL, seen_at INTEGER NOT NULL);`,
+  // 5: when a memo entry was last written or read by a run, so `gc --keep-last` can drop what no kept run used.
+  `ALTER TABLE memo ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0; UPDATE memo SET used_at = updated_at;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

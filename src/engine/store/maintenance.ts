@@ -1,6 +1,8 @@
 // Store upkeep: `cache verify` (rehash every blob, quarantine corrupt ones, drop the results that
-// used them so the next run recomputes), `gc` (remove what no kept result or checkpoint needs) and
+// used them so the next run recomputes; drop unreadable memo entries), `gc` (remove what no kept
+// result, checkpoint or run needs) and
 // `cache repair` (replace a damaged index, keeping what it still yields).
+import {existsSync} from 'node:fs';
 import {mkdir, rename, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import Database from 'better-sqlite3';
@@ -16,6 +18,9 @@ export interface VerifyReport {
   checked: number;
   corrupt: {digest: string; actual: string; movedTo: string}[];
   droppedResults: string[];
+  memoChecked: number;
+  /** Keys of memo entries whose stored value is not JSON (dropped: the step that wants one recomputes it). */
+  droppedMemo: string[];
 }
 
 /** Blob digests a directory artifact consists of (its manifest and files); undefined if the manifest is unreadable. */
@@ -47,7 +52,19 @@ export async function verifyStore(store: Store): Promise<VerifyReport> {
     }
     for (const key of dropped) store.results.delete(key);
   }
-  return {checked: blobs.length, corrupt, droppedResults: [...dropped]};
+  const memo = store.memo.entries();
+  const droppedMemo = memo.filter((entry) => !isJson(entry.value)).map((entry) => entry.key);
+  for (const key of droppedMemo) store.memo.delete(key);
+  return {checked: blobs.length, corrupt, droppedResults: [...dropped], memoChecked: memo.length, droppedMemo};
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface GcReport {
@@ -59,6 +76,12 @@ export interface GcReport {
   tempDirs: number;
   /** Unreferenced blobs and trees kept because they arrived while a run may still be publishing them. */
   keptRecent: number;
+  /** Runs --keep-last forgot: their records, events, logs and metrics, and logs/<run>/ in the cache. */
+  forgottenRuns: number;
+  /** logs/<run>/ directories of runs no longer recorded (forgotten ones included). */
+  removedLogDirs: number;
+  /** Memo entries (evaluated configurations, hardware figures) that no kept run wrote or read. */
+  removedMemo: number;
   dryRun: boolean;
 }
 
@@ -73,17 +96,29 @@ export const GC_CLOCK_MARGIN_MS = 100;
  * Removes what no kept result or checkpoint needs. Safe beside running runs: their results are kept,
  * anything that arrived since the oldest of them (or gc) started is kept, and only dead
  * processes' temp dirs are removed. Files go before index rows, so a full disk can be freed.
+ *
+ * With `keepLast`, the kept runs are the N most recent and the running ones. Results they did not use
+ * go; so do the records of the other runs, except runs that computed a kept result (`axx show` reads
+ * their logs and metrics); and memo entries no kept run wrote or read, i.e. last used before the
+ * oldest kept run started. Without it, every result, run and memo entry stays.
  */
 export async function collectGarbage(store: Store, options: {dryRun: boolean; keepLast?: number; now: number}): Promise<GcReport> {
   const live = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
   const keepSince = Math.min(options.now, ...live.map((r) => r.startedAt)) - GC_CLOCK_MARGIN_MS;
   let results = store.results.all();
   let drop: string[] = [];
+  let forget: string[] = [];
+  let memoUnusedBefore: number | undefined;
   if (options.keepLast !== undefined) {
     const keep = store.runs.keysOfRecentRuns(options.keepLast);
     for (const key of store.runs.keysOfRuns(live.map((r) => r.id))) keep.add(key);
     drop = results.filter((r) => !keep.has(r.key)).map((r) => r.key);
     results = results.filter((r) => keep.has(r.key));
+    const recentRuns = store.runs.list(options.keepLast);
+    const keptRuns = new Set([...recentRuns, ...live].map((r) => r.id));
+    for (const result of results) keptRuns.add(result.runId);
+    forget = store.runs.ids().filter((id) => !keptRuns.has(id));
+    memoUnusedBefore = Math.min(keepSince, ...recentRuns.map((r) => r.startedAt));
   }
   const liveBlobs = store.checkpoints.referencedDigests();
   const liveDirs = new Set<string>();
@@ -122,11 +157,15 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
     if (!options.dryRun) await store.cas.removeDir(digest);
   }
   const tempDirs = await store.cas.clearDeadTemp({dryRun: options.dryRun, now: options.now});
+  const logDirs = store.runs.orphanLogDirs().length + forget.filter((id) => existsSync(join(store.runs.overflowDir, id))).length;
   if (!options.dryRun) {
+    for (const name of store.runs.orphanLogDirs()) store.runs.removeLogDir(name);
+    for (const id of forget) store.runs.forget(id);
     for (const key of drop) store.results.delete(key);
     store.db.exec('DELETE FROM artifacts WHERE digest NOT IN (SELECT digest FROM result_artifacts)');
   }
-  return {droppedResults: drop.length, removedBlobs, removedDirs, freedBytes, tempDirs, keptRecent, dryRun: options.dryRun};
+  const removedMemo = memoUnusedBefore === undefined ? 0 : store.memo.pruneUnusedSince(memoUnusedBefore, options.dryRun);
+  return {droppedResults: drop.length, removedBlobs, removedDirs, freedBytes, tempDirs, keptRecent, forgottenRuns: forget.length, removedLogDirs: logDirs, removedMemo, dryRun: options.dryRun};
 }
 
 export interface RepairReport {

@@ -1,7 +1,7 @@
 // What happened in each run: its status, each step instance's state and timings, and the event
 // stream (logs and metrics in their own tables so `axx show` reads them directly).
 import {createHash} from 'node:crypto';
-import {appendFileSync, mkdirSync} from 'node:fs';
+import {appendFileSync, mkdirSync, readdirSync, rmSync} from 'node:fs';
 import {join} from 'node:path';
 import type {AxxEvent} from '../events.js';
 import type {Json} from '../step-kind.js';
@@ -269,6 +269,33 @@ export class RunLog {
 
   events(runId: string): AxxEvent[] {
     return this.eventsAfter(runId, 0, -1).map((r) => r.event);
+  }
+
+  /** Every run id, most recent first. */
+  ids(): string[] {
+    return (this.db.prepare('SELECT id FROM runs ORDER BY started_at DESC, rowid DESC').all() as {id: string}[]).map((r) => r.id);
+  }
+
+  /** Directories under the overflow dir whose run is not recorded (left by a forgotten run or a replaced index). */
+  orphanLogDirs(): string[] {
+    let entries;
+    try {
+      entries = readdirSync(this.overflowDir, {withFileTypes: true});
+    } catch {
+      return [];
+    }
+    const known = this.db.prepare('SELECT 1 FROM runs WHERE id = ?');
+    return entries.filter((e) => e.isDirectory() && known.get(e.name) === undefined).map((e) => e.name);
+  }
+
+  /** Deletes a run's record (steps, events, logs and metrics with it) and its overflow logs. Files first, so a full disk can be freed. */
+  forget(runId: string): void {
+    this.removeLogDir(runId);
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+  }
+
+  removeLogDir(name: string): void {
+    rmSync(join(this.overflowDir, name), {recursive: true, force: true});
   }
 
   /** Keys used (ran or cached) by the `count` most recent runs. */

@@ -122,6 +122,52 @@ describe('Store', () => {
     expect((await store.checkpoints.slot('ck').load())!.files['weights']).toEqual(new Uint8Array([1, 2, 3]));
   });
 
+  it('gc --keep-last forgets runs no kept result came from, their logs/<run>/, and memo entries no kept run used', async () => {
+    using store = tempStore();
+    const runs: [string, number, string][] = [['old', 1000, 'k-old'], ['mid', 2000, 'k-mid'], ['new', 3000, 'k-mid']];
+    for (const [id, at, key] of runs) {
+      store.runs.start({id, pipeline: 'p', name: 'p', command: 'axx run p', params: {}, at});
+      store.runs.setStep(id, {instance: 's', stepId: 's', kind: 'k'}, {state: 'ran', key});
+      store.runs.end(id, 'passed', at + 10);
+      mkdirSync(join(store.dir, 'logs', id), {recursive: true});
+    }
+    mkdirSync(join(store.dir, 'logs', 'ghost'), {recursive: true});
+    for (const [key, runId] of [['k-old', 'old'], ['k-mid', 'mid']]) {
+      store.results.publish({key: key!, stepId: 's', instance: 's', kind: 'k', keyParts, outputs: {v: {type: 'value', digest: 'd', value: 1}}, runId: runId!, durationMs: 5}, 1);
+    }
+    const memo = store.memo.forKind('k', 0);
+    for (const key of ['stale', 'read', 'fresh']) await memo.set(key, {accuracy: 0.5});
+    store.db.prepare("UPDATE memo SET used_at = CASE key WHEN 'fresh' THEN 3500 ELSE 1500 END").run();
+    // The newest run reads one old entry: that marks it used by a kept run.
+    expect(await store.memo.forKind('k', 3000).get('read')).toEqual({accuracy: 0.5});
+    const options = {keepLast: 1, now: Date.now() + 1000};
+    const dry = await collectGarbage(store, {...options, dryRun: true});
+    expect(dry).toMatchObject({droppedResults: 1, forgottenRuns: 1, removedLogDirs: 2, removedMemo: 1});
+    expect(store.runs.ids()).toHaveLength(3);
+    await collectGarbage(store, {...options, dryRun: false});
+    // `mid` stays: the kept run reused its result, whose logs and metrics `axx show` reads there.
+    expect(store.runs.ids()).toEqual(['new', 'mid']);
+    expect(readdirSync(join(store.dir, 'logs')).sort()).toEqual(['mid', 'new']);
+    expect(store.memo.entries().map((e) => e.key)).toEqual(['fresh', 'read']);
+    expect(store.results.get('k-old')).toBeUndefined();
+    // Without --keep-last every run and memo entry stays.
+    await collectGarbage(store, {dryRun: false, now: Date.now() + 1000});
+    expect(store.runs.ids()).toHaveLength(2);
+    expect(store.memo.count()).toBe(2);
+  });
+
+  it('verify drops memo entries whose stored value is unreadable', async () => {
+    using store = tempStore();
+    const memo = store.memo.forKind('k');
+    await memo.set('good', {accuracy: 0.5});
+    await memo.set('torn', {accuracy: 0.5});
+    store.db.prepare("UPDATE memo SET value = '{\"accura' WHERE key = 'torn'").run();
+    const report = await verifyStore(store);
+    expect(report).toMatchObject({memoChecked: 2, droppedMemo: ['torn']});
+    expect(await memo.get('torn')).toBeUndefined();
+    expect(await memo.get('good')).toEqual({accuracy: 0.5});
+  });
+
   it('remembers digests of outside files across store instances, keyed by (dev, inode, size, mtime)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'axx-digests-'));
     const file = join(dir, 'input.bin');

@@ -7,6 +7,7 @@ import type {ApproximationRuntime, EvaluationSubset, RuntimeOptions} from '../..
 import {RuntimeInputError} from '../../approx/search-runtime/runtime-input-error.js';
 import {evaluationKey, InMemoryEvaluationStore, type Assignment, type Evaluate, type EvaluationOutcome, type EvaluationStore, type MultiplierCandidate} from '../../approx/search/index.js';
 import {StepError, type Json, type StepContext, type StepMemo, type StepTask} from '../../engine/step-kind.js';
+import {executionKey} from './execution-key.js';
 
 /** Parameters `sensitivity` and `search` share: what is approximated and what it is evaluated on. */
 export interface EvaluationParams {
@@ -171,9 +172,9 @@ export function asStepError(error: unknown): unknown {
   return error;
 }
 
-/** Multipliers are named in params but defined by their tables: the cache key covers the table identities. */
-export function multiplierKeyExtras(params: Pick<EvaluationParams, 'multipliers'>): Json {
-  return {multipliers: multiplierIds(params.multipliers)};
+/** Multipliers are named in params but defined by their tables: the cache key covers the table identities, and the execution provider. */
+export function evaluationKeyExtras(params: Pick<EvaluationParams, 'multipliers'>): Json {
+  return {multipliers: multiplierIds(params.multipliers), execution: executionKey()};
 }
 
 /** Concurrent evaluations: as many as the engine's tasks take (in process one per granted cpu, each running onnxruntime on one thread). */
