@@ -75,6 +75,7 @@ const schema = {
       uniqueItems: true,
       items: {type: 'string', pattern: VARIABLE_NAME},
       description: 'Variables of axx\'s environment the command gets besides PATH, HOME, locale (README "exec"); keyed by value digest. Fixed values: vars.',
+      'x-axx-hint': 'env lists names of variables to pass through, e.g. env: [HF_TOKEN]; fixed values, the map env: took before exec v2, go in vars: {NAME: "value"}',
     },
     vars: {
       type: 'object',

@@ -21,6 +21,7 @@ export function createAjv({source = false}: {source?: boolean} = {}): Ajv2020 {
   const ajv = new Ajv({allErrors: true, useDefaults: true, strict: false, verbose: true, code: {optimize: false, source}});
   ajv.addKeyword({keyword: 'x-axx-input', schemaType: 'object'});
   ajv.addKeyword({keyword: 'x-axx-shell', schemaType: 'boolean'});
+  ajv.addKeyword({keyword: 'x-axx-hint', schemaType: 'string'});
   addFormats(ajv);
   return ajv;
 }
@@ -137,7 +138,10 @@ export function schemaDiagnostics(
     if (error.schemaPath.includes('/propertyNames/')) continue;
     const path = [...base, ...pointerToPath(error.instancePath)];
     if (options.skip?.(path.slice(base.length))) continue;
-    const {message, hint, keyOf} = describe(error, path);
+    const {message, hint: generic, keyOf} = describe(error, path);
+    // A schema may say what to do when its value is wrong (e.g. a parameter whose form changed).
+    const own = (error.parentSchema as Schema | undefined)?.['x-axx-hint'];
+    const hint = typeof own === 'string' ? own : generic;
     const location = keyOf !== undefined ? source.locate([...path, keyOf], {key: true}) : source.locate(path);
     const id = `${location.line}:${location.column}:${message}`;
     if (seen.has(id)) continue;
