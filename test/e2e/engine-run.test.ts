@@ -143,7 +143,8 @@ describe('axx run with exec steps', () => {
     await run(dir, '-p', 'label=new');
     const gc = captureIo(dir);
     expect(await runCli(['gc', '--keep-last', '1', '--json'], gc)).toBe(0);
-    expect(JSON.parse(gc.stdoutText())).toMatchObject({droppedResults: 2, removedBlobs: 2});
+    const report = JSON.parse(gc.stdoutText());
+    expect(report, gc.stdoutText()).toMatchObject({droppedResults: 2, removedBlobs: 2});
     expect((await run(dir, '-p', 'label=new')).outcomes['report']).toBe('cached');
     expect((await run(dir, '-p', 'label=old')).outcomes).toEqual({numbers: 'cached', labels: 'ran', sum: 'cached', report: 'ran'});
   });
