@@ -4,6 +4,7 @@
 // over seeds), the share of the drop recovered, and the time per training step.
 // Run: npx tsx bench/gradients.bench.ts [model=assets/models/vit-mnist.onnx] [train samples=2048] [seeds=3]
 //        [test samples=2000] [lr=1e-3] [circuits=mul8s_1L1G,drum8s_k2,trunc8s_k7,mul8s_1KR3,mul8s_1KX2] [window=2]
+//        [dataset=mnist|fashion-mnist]
 import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join, resolve} from 'node:path';
@@ -12,7 +13,7 @@ import {runCalibration} from '../src/approx/calibration-run.js';
 import {resolveMultiplier} from '../src/approx/library.js';
 import {approximateModel} from '../src/approx/rewrite.js';
 import {openDataset} from '../src/data/dataset-reader.js';
-import {idxSource} from '../src/data/idx-source.js';
+import {IDX_DATASETS, idxSource, type IdxDatasetName} from '../src/data/idx-source.js';
 import {writeSubset} from '../src/data/write-subset.js';
 import {readModelFile} from '../src/onnx/codec.js';
 import {createSession} from '../src/onnx/session.js';
@@ -29,7 +30,10 @@ const [
   lrArg = '1e-3',
   circuitsArg = 'mul8s_1L1G,drum8s_k2,trunc8s_k7,mul8s_1KR3,mul8s_1KX2',
   windowArg = '2',
+  datasetArg = 'mnist',
 ] = process.argv.slice(2);
+if (!(datasetArg in IDX_DATASETS)) throw new Error(`dataset (8th argument) must be one of ${Object.keys(IDX_DATASETS).join(', ')}, got ${datasetArg}`);
+const dataset = datasetArg as IdxDatasetName;
 const THREADS = 2;
 const WINDOW = Number(windowArg);
 const temp = mkdtempSync(join(tmpdir(), 'axx-gradients-bench-'));
@@ -42,7 +46,7 @@ const meanSd = (xs: number[]) => {
 try {
   const subset = async (name: string, split: 'train' | 'test', limit: number, seed: number) => {
     const dir = join(temp, name);
-    await writeSubset(dir, idxSource({dataset: 'mnist', split}), {limit, seed});
+    await writeSubset(dir, idxSource({dataset, split}), {limit, seed});
     return dir;
   };
   const float = readModelFile(resolve(modelArg));
@@ -53,9 +57,9 @@ try {
   const seeds = Array.from({length: Number(seedsArg)}, (_, i) => i);
   const trainSets = await Promise.all(seeds.map(async (seed) => loadDatasetImages(await subset(`train-${seed}`, 'train', Number(samplesArg), 10 + seed))));
   const floatAccuracy = await accuracy(float);
-  console.log(`${modelArg}: float ${pct(floatAccuracy)}% on ${testSet.count} MNIST test images; 1 epoch of ${samplesArg} training samples, batch 64, AdamW lr ${lrArg}, cosine, window ${WINDOW}, ${seeds.length} seeds`);
-  console.log('| circuit | approximate | estimator | finetuned (mean ± sd) | drop recovered | ms/step |');
-  console.log('|---|---|---|---|---|---|');
+  console.log(`${modelArg}: float ${pct(floatAccuracy)}% on ${testSet.count} ${dataset} test images; 1 epoch of ${samplesArg} training samples, batch 64, AdamW lr ${lrArg}, cosine, window ${WINDOW}, ${seeds.length} seeds`);
+  console.log('| circuit | approximate | estimator | finetuned (mean ± sd) | drop recovered | ms/step | time/step vs ste |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const circuit of circuitsArg.split(',')) {
     const selection = {default: circuit};
     const before = approximateModel(float, {...selection, calibration, resolveMultiplier});
@@ -76,11 +80,14 @@ try {
         results.get(estimator)!.accuracies.push(await accuracy(result.approximate.model));
       }
     }
+    const steMsPerStep = results.get('ste')!.msPerStep;
     for (const [estimator, r] of results) {
+      // Per seed against ste's run of the same seed, which ran next to it.
+      const timeRatio = meanSd(r.msPerStep.map((ms, i) => ms / steMsPerStep[i]!));
       const acc = meanSd(r.accuracies);
       const recovered = meanSd(r.accuracies.map((a) => (a - approximateAccuracy) / drop));
       console.log(
-        `| ${circuit} | ${pct(approximateAccuracy)}% (−${pct(drop)}) | ${estimator} | ${pct(acc.mean)} ± ${pct(acc.sd)}% | ${pct(recovered.mean)} ± ${pct(recovered.sd)}% | ${meanSd(r.msPerStep).mean.toFixed(0)} |`,
+        `| ${circuit} | ${pct(approximateAccuracy)}% (−${pct(drop)}) | ${estimator} | ${pct(acc.mean)} ± ${pct(acc.sd)}% | ${pct(recovered.mean)} ± ${pct(recovered.sd)}% | ${meanSd(r.msPerStep).mean.toFixed(0)} | ${timeRatio.mean.toFixed(2)} ± ${timeRatio.sd.toFixed(2)} |`,
       );
     }
   }
