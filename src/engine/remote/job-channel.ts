@@ -31,6 +31,8 @@ export class JobChannel {
   readonly #queue: Queue;
   readonly #events: QueueEvents;
   readonly #watching = new Map<string, Set<JobWatcher>>();
+  /** Whether the last check found no worker: shared, so many jobs in flight say so once, not once each. */
+  #alone = false;
   /** BullMQ leaves clients it was handed open; close() quits them. */
   readonly #clients;
 
@@ -87,12 +89,11 @@ export class JobChannel {
   /**
    * Waits for the job through queue events, and every few seconds also asks Redis directly: that
    * catches an event missed while the connection was down, re-adds a job a restarted Redis lost, and
-   * says within seconds when no worker is connected (and again when one is).
+   * says within seconds when no worker is connected (and again when one is), once for all jobs in flight.
    */
   async #untilFinished<R>(first: Job, name: string, data: object, watcher: JobWatcher): Promise<R> {
     const jobId = first.id!;
     const where = redactRedisUrl(this.redisUrl);
-    let alone = false;
     let job = first;
     const finished = new AbortController();
     const poll = async (): Promise<R> => {
@@ -108,9 +109,9 @@ export class JobChannel {
             job = await this.#submit(jobId, name, data, watcher);
           }
           const workers = await this.#queue.getWorkersCount();
-          if ((workers === 0) !== alone) {
-            alone = workers === 0;
-            watcher.note(alone ? `no worker reachable on ${where}: waiting (start one with: axx worker --redis ${where} ${this.workerHint})` : `a worker is connected to ${where}`);
+          if ((workers === 0) !== this.#alone) {
+            this.#alone = workers === 0;
+            watcher.note(this.#alone ? `no worker reachable on ${where}: waiting (start one with: axx worker --redis ${where} ${this.workerHint})` : `a worker is connected to ${where}`);
           }
         } catch (error) {
           if (error instanceof QueueGaveUp) throw error;
