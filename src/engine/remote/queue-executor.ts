@@ -12,6 +12,10 @@ import type {Cas} from '../store/cas.js';
 import {encodeArtifactParams, type ArtifactRef} from './artifact-params.js';
 import {JobChannel, type JobWatcher} from './job-channel.js';
 import {jobEnvironment, STEP_QUEUE, TASK_QUEUE, type JobFailure, type JobUpdate, type StepJobData, type StepJobResult, type TaskJobData, type TaskJobResult} from './step-job.js';
+import {coalesce} from '../../util/coalesce.js';
+
+/** How often a step's task counts are reported while they change. */
+const TASK_COUNTS_EVERY_MS = 250;
 
 /**
  * Tasks a step keeps in flight on the queue: enough for a lab's workers (they take jobs as they free
@@ -63,7 +67,8 @@ export class QueueExecutor implements Executor {
       }
     };
     const counts: TaskCounts = {queued: 0, running: 0, done: 0};
-    const report = (): void => e.taskCounts({...counts});
+    // Counts change about three times per task: the dashboard and run log get them a few times a second, and the final ones at once.
+    const report = coalesce(() => e.taskCounts({...counts}), TASK_COUNTS_EVERY_MS, () => counts.queued === 0 && counts.running === 0);
     return {
       concurrency: TASKS_IN_FLIGHT,
       run: async (task, payload, key, signal) => {
