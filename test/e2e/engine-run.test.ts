@@ -332,7 +332,7 @@ steps:
     await exited(child);
     writeFileSync(join(dir, 'release'), '');
     const io = captureIo(dir);
-    expect(await runCli(['run', 'p.yaml'], io)).toBe(0);
+    expect(await runCli(['run', 'p.yaml'], io), io.stdoutText() + io.stderrText()).toBe(0);
     expect(io.stdoutText()).toMatch(/= first cached/);
     expect(io.stdoutText()).toMatch(/✓ slow ran/);
     expect(await exportText(dir, 'slow.b')).toBe('one\n');

@@ -293,8 +293,17 @@ export class Cas {
       else if (match[2] === ownerName(0, thisHost).slice('pid0@'.length)) dead = !isAlive(Number(match[1]), thisHost, 0, options.now);
       else dead = options.now - ((await stat(path).catch(() => undefined))?.mtimeMs ?? options.now) > FOREIGN_TEMP_TTL_MS;
       if (!dead) continue;
-      removed += (await readdir(path).catch(() => [])).length;
-      if (!options.dryRun) await removeTree(path);
+      const count = (await readdir(path).catch(() => [])).length;
+      if (!options.dryRun) {
+        try {
+          await removeTree(path);
+        } catch {
+          // A command the killed process started can outlive it and still write here (ENOTEMPTY):
+          // housekeeping never fails a run; the next run or `axx gc` removes the dir.
+          continue;
+        }
+      }
+      removed += count;
     }
     return removed;
   }

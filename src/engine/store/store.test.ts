@@ -1,4 +1,5 @@
-import {linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, utimesSync, writeFileSync} from 'node:fs';
 import {hostname, tmpdir} from 'node:os';
 import {basename, dirname, join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -225,5 +226,22 @@ describe('temp dirs', () => {
     expect(await store.cas.clearDeadTemp({dryRun: false, now: Date.now()})).toBe(1);
     expect(() => statSync(dead)).toThrow();
     expect(readdirSync(dirname(mine))).toEqual([basename(mine)]);
+  });
+
+  it('leaves a dead process\'s scratch dir that an orphaned command still writes into, without failing, and removes it later', async () => {
+    using store = tempStore();
+    const dead = join(store.dir, 'cas', 'tmp', `pid4999998@${hostname().replace(/[^A-Za-z0-9._-]/g, '_')}`, 'killed-step-def');
+    // A command of a killed run (kill -9 does not reach its children) keeps writing files into its scratch dir.
+    const writer = spawn('sh', ['-c', `while :; do mkdir -p '${dead}' 2>/dev/null; for i in 1 2 3 4 5 6 7 8; do echo x > '${dead}'/f$i 2>/dev/null; done; done`], {stdio: 'ignore'});
+    try {
+      while (!existsSync(join(dead, 'f8'))) await new Promise((resolve) => setTimeout(resolve, 10));
+      // rm -r racing the writer fails with ENOTEMPTY in most attempts (17 of 20 in a probe).
+      for (let attempt = 0; attempt < 10; attempt++) await store.cas.clearDeadTemp({dryRun: false, now: Date.now()});
+    } finally {
+      writer.kill('SIGKILL');
+      await new Promise((resolve) => writer.once('exit', resolve));
+    }
+    await store.cas.clearDeadTemp({dryRun: false, now: Date.now()});
+    expect(existsSync(dirname(dead))).toBe(false);
   });
 });
