@@ -6,6 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {runCli} from '../../src/cli/main.js';
 import {captureIo, exited, removeProjects, spawnAxx, tempProject} from './engine-helpers.js';
 import {processesGone} from '../support/processes.js';
+import {GC_CLOCK_MARGIN_MS} from '../../src/engine/store/maintenance.js';
 
 afterAll(removeProjects);
 
@@ -141,6 +142,10 @@ describe('axx run with exec steps', () => {
     const dir = tempProject({'p.yaml': chain});
     await run(dir, '-p', 'label=old');
     await run(dir, '-p', 'label=new');
+    // gc spares what arrived within GC_CLOCK_MARGIN_MS of its start (a run may be publishing it): on a fast
+    // machine both runs fit in that margin, so the old run's last blob would still count as recent.
+    const settled = Date.now() + GC_CLOCK_MARGIN_MS + 20;
+    while (Date.now() < settled) await new Promise((resolve) => setTimeout(resolve, settled - Date.now()));
     const gc = captureIo(dir);
     expect(await runCli(['gc', '--keep-last', '1', '--json'], gc)).toBe(0);
     const report = JSON.parse(gc.stdoutText());
