@@ -3,7 +3,7 @@
 import type {StepKind, StepTask, StepTasks} from './step-kind.js';
 
 /** The kind's task `name`; asking for one it does not declare is a bug in the kind. */
-export function taskOf(kind: StepKind, name: string): StepTask {
+function taskOf(kind: StepKind, name: string): StepTask {
   const task = kind.tasks?.[name];
   if (task === undefined) throw new Error(`step kind ${kind.name} has no task "${name}" (it declares: ${Object.keys(kind.tasks ?? {}).join(', ') || 'none'})`);
   return task;
