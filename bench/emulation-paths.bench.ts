@@ -2,13 +2,16 @@
 // (src/approx/emulate/plan.ts, GEMM_COST) pick it? On the ViT of bench/approx.bench.ts (dim 192,
 // 224 px, patch 16), every approximable layer on one circuit, each formulation's time relative to
 // float, measured interleaved (float, A, B, float, A, B …) so load on the machine hits all alike.
-// Then every unsigned EvoApprox circuit's ratio on the formulation the planner chooses.
+// Then every unsigned EvoApprox circuit's ratio on the formulation the planner chooses, and what the int8
+// MatMulInteger operands written for onnxruntime's CUDA provider (`approximate`'s target: cuda) cost on the CPU.
 // Run: npx tsx bench/emulation-paths.bench.ts  (AXX_BENCH_DEPTH blocks, default 1; AXX_BENCH_ALL=0 skips the list)
+// AXX_BENCH_ONLY=operands runs only the last part.
 import * as ort from 'onnxruntime-node';
 import {runCalibration} from '../src/approx/calibration-run.js';
 import {planCost, planEmulation, type EmulationPath} from '../src/approx/emulate/plan.js';
 import {operandTable} from '../src/approx/emulate/operand-table.js';
 import {evoApproxRecords, resolveMultiplier} from '../src/approx/library.js';
+import type {IntegerOperands} from '../src/approx/emulate/emit-layer.js';
 import {approximateModel} from '../src/approx/rewrite.js';
 import {randomFloats} from '../test/support/rewrite-test-models.js';
 import {Random} from '../src/util/random.js';
@@ -48,14 +51,16 @@ async function interleaved(models: Model[]): Promise<number[]> {
   }
 }
 
-const approximate = (name: string, paths?: EmulationPath[]) => approximateModel(float, {calibration, resolveMultiplier, default: name, ...(paths ? {emulationPaths: paths} : {})});
+const approximate = (name: string, paths?: EmulationPath[], integerOperands: IntegerOperands = 'uint8') =>
+  approximateModel(float, {calibration, resolveMultiplier, default: name, integerOperands, ...(paths ? {emulationPaths: paths} : {})});
+const only = process.env['AXX_BENCH_ONLY'];
 console.log(`ViT dim 192, depth ${depth}, batch ${BATCH}, ${THREADS} threads; times relative to float, interleaved, median of ${ROUNDS}`);
 
 // 1. fp64 low rank vs the int8 lookup on weight layers (MatMul/Gemm, K = 192 and 768), around and past the crossover.
 const K = 768;
 let agree = 0;
 const sweep = ['mul8u_DM1', 'mul8u_RCG', 'mul8u_185Q', 'mul8u_19DB', 'mul8u_NGR', 'mul8u_2HH', 'mul8u_L40', 'mul8u_12N4'];
-for (const name of sweep) {
+for (const name of only === 'operands' ? [] : sweep) {
   const m = resolveMultiplier(name);
   const table = operandTable(m.table, m.signed);
   const costs = (['lowrank-fp64', 'lookup-int8'] as const).map((path) => {
@@ -74,10 +79,10 @@ for (const name of sweep) {
       ` (cost ${costs[0]!.toFixed(0)} vs ${costs[1]!.toFixed(0)}); model picks ${predicted}, faster: ${measured}`,
   );
 }
-console.log(`cost model picked the faster formulation for ${agree}/${sweep.length} circuits`);
+if (only !== 'operands') console.log(`cost model picked the faster formulation for ${agree}/${sweep.length} circuits`);
 
 // 2. Every unsigned EvoApprox circuit on the formulation the planner chooses.
-if (process.env['AXX_BENCH_ALL'] !== '0') {
+if (process.env['AXX_BENCH_ALL'] !== '0' && only !== 'operands') {
   for (const [name, record] of evoApproxRecords()) {
     if (record.signed) continue;
     const {model, manifest} = approximate(name);
@@ -85,4 +90,12 @@ if (process.env['AXX_BENCH_ALL'] !== '0') {
     const paths = [...new Set(manifest.layers.map((l) => `${l.path}/r${l.rank}`))].join(', ');
     console.log(`${name.padEnd(11)} ${(ms! / floatMs!).toFixed(1).padStart(6)}× float [${paths}]`);
   }
+}
+
+// 3. uint8 (target cpu) vs int8 (target cuda) MatMulInteger operands, both on the CPU provider: one per integer path.
+for (const name of ['mul8s_1KV8', 'mul8s_1L2H', 'mul8u_1446', 'mul8u_12N4']) {
+  const [unsigned, signed] = [approximate(name, undefined, 'uint8'), approximate(name, undefined, 'int8')];
+  const [floatMs, uint8Ms, int8Ms] = await interleaved([float, unsigned.model, signed.model]);
+  const paths = [...new Set(unsigned.manifest.layers.map((l) => l.path))].join(', ');
+  console.log(`${name.padEnd(11)} uint8 operands ${(uint8Ms! / floatMs!).toFixed(1).padStart(5)}× float, int8 ${(int8Ms! / floatMs!).toFixed(1).padStart(5)}× float: int8 / uint8 ${(int8Ms! / uint8Ms!).toFixed(2)} [${paths}]`);
 }

@@ -13,9 +13,16 @@
 // training, rewriting the updated float model with the same calibration re-emits a compact model.
 import type {Attribute} from '../onnx/ir.js';
 import type {ApproximableOp} from './emulate/approximable.js';
+import type {IntegerOperands} from './emulate/emit-layer.js';
 import type {EmulationPath} from './emulate/plan.js';
 
 export const MANIFEST_FORMAT = 'axx-manifest';
+
+/**
+ * Model metadata naming how the model's MatMulInteger ops store their operands (IntegerOperands), so a
+ * runner can tell, without decoding the graph, whether onnxruntime's CUDA provider runs them.
+ */
+export const INTEGER_OPERANDS_METADATA_KEY = 'axx.integer_operands';
 
 export interface ScaleRecord {
   /** Value or initializer name quantised with this scale. */
@@ -61,6 +68,8 @@ export interface ManifestLayer {
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   version: 1;
+  /** How MatMulInteger stores its operands (ConvInteger: always uint8); absent in manifests written before it was a choice: uint8. */
+  integerOperands?: IntegerOperands;
   layers: ManifestLayer[];
   macs: {total: number; approximated: number};
 }

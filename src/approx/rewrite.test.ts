@@ -3,6 +3,7 @@ import {describe, expect, it} from 'vitest';
 import type {Model} from '../onnx/ir.js';
 import {DataType} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
+import {inferShapes} from '../onnx/shapes.js';
 import {operandTable} from './emulate/operand-table.js';
 import {quantScale, quantizeTensor, maxAbs} from './quantize.js';
 import {referenceConv, referenceMatMul} from './reference.js';
@@ -86,6 +87,41 @@ describe('approximateModel: integer accumulators equal the lookup reference', ()
       for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) mismatches++;
       expect(mismatches, `${layer.node} (${layer.path}, rank ${layer.rank})`).toBe(0);
     }
+  });
+});
+
+/** Element types of the data operands (A, B) of every MatMulInteger in the model. */
+function matMulIntegerOperandTypes(model: Model): (number | undefined)[][] {
+  const types = inferShapes(model);
+  return model.graph.nodes.filter((n) => n.opType === 'MatMulInteger').map((n) => n.inputs.slice(0, 2).map((input) => types.get(input)?.elemType));
+}
+
+describe('approximateModel: int8 operands (onnxruntime\'s CUDA MatMulInteger) give the same accumulators', () => {
+  const zoo = layerZoo(7);
+  const rng = new Random(41);
+  const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, randomFloats(rng, shape.reduce((a, b) => a * b, 1))]));
+  // every integer formulation of the MatMul layers: shifted by 0 (exact product) or more, 8-bit factor tables, lookups
+  const cases = [
+    ['mul8s_1KV8', 'int8-exact'],
+    ['mul8s_1L2H', 'int8-shift'],
+    ['mul8s_1KR3', 'int8-shift'],
+    ['mul8u_1446', 'lowrank-int8'],
+    ['mul8u_E9R', 'lookup-int8'],
+    ['mul8u_12N4', 'lookup-int8'],
+  ] as const;
+  it.each(cases)('%s (%s)', async (name, path) => {
+    const mult = circuit(name);
+    const opts = {calibration: fixedCalibration(AMAX), resolveMultiplier: circuit, default: name, attention: true, exclude: [], integerOperands: 'int8' as const};
+    const result = approximateModel(zoo.model, opts);
+    expect(result.manifest.integerOperands).toBe('int8');
+    expect(result.manifest.layers.find((l) => l.node === 'mm')?.path).toBe(path);
+    const operandTypes = matMulIntegerOperandTypes(result.model);
+    expect(operandTypes.length).toBeGreaterThan(0);
+    for (const types of operandTypes) expect(types).toEqual([DataType.INT8, DataType.INT8]);
+    const {model, accumulators} = exposeAccumulators(result.model, result.manifest);
+    const outputs = await run(model, feeds, zoo.inputs);
+    const expected = referenceAccumulators(zoo, feeds, operandTable(mult.table, mult.signed));
+    for (const layer of result.manifest.layers) expect(scaled(outputs[accumulators[layer.node]!]!, layer.accumulatorScale), `${layer.node} (${layer.path})`).toEqual(Array.from(expected[layer.node]!));
   });
 });
 
@@ -180,8 +216,9 @@ describe('approximateModel: long reductions (accumulators beyond 2^24) stay exac
     return 5 * sign;
   });
   // one circuit per path at this K: int8-exact, int8-shift, lowrank-int8, lowrank-fp64, lookup-int8
-  it.each(['mul8s_1KV8', 'mul8s_1L2H', 'mul8u_1446', 'mul8u_125K', 'mul8u_12N4'])('%s: accumulators and outputs equal the integer reference', async (name) => {
-    const result = approximateModel(model, {calibration: fixedCalibration({x: 1}), resolveMultiplier, default: name});
+  const cases = ['mul8s_1KV8', 'mul8s_1L2H', 'mul8u_1446', 'mul8u_125K', 'mul8u_12N4'].flatMap((name) => (['uint8', 'int8'] as const).map((operands) => [name, operands] as const));
+  it.each(cases)('%s (%s operands): accumulators and outputs equal the integer reference', async (name, integerOperands) => {
+    const result = approximateModel(model, {calibration: fixedCalibration({x: 1}), resolveMultiplier, default: name, integerOperands});
     const layer = result.manifest.layers[0]!;
     expect(layer.path).toBe({mul8s_1KV8: 'int8-exact', mul8s_1L2H: 'int8-shift', mul8u_1446: 'lowrank-int8', mul8u_125K: 'lowrank-fp64', mul8u_12N4: 'lookup-int8'}[name]);
     const {model: exposed, accumulators} = exposeAccumulators(result.model, result.manifest);
@@ -202,14 +239,17 @@ describe('approximateModel: weights quantised and gathered inside the graph (for
   const rng = new Random(23);
   const feeds = Object.fromEntries(Object.entries(zoo.inputs).map(([name, shape]) => [name, randomFloats(rng, shape.reduce((a, b) => a * b, 1))]));
   const cases = [
-    ['mul8s_1KV8', 'tensor'],
-    ['mul8s_1L2H', 'channel'],
-    ['mul8s_1KX2', 'tensor'],
-    ['mul8u_2AC', 'channel'],
-    ['mul8u_12N4', 'tensor'],
+    ['mul8s_1KV8', 'tensor', 'uint8'],
+    ['mul8s_1L2H', 'channel', 'uint8'],
+    ['mul8s_1L2H', 'tensor', 'int8'],
+    ['mul8s_1KX2', 'tensor', 'uint8'],
+    ['mul8u_2AC', 'channel', 'uint8'],
+    ['mul8u_1446', 'channel', 'int8'],
+    ['mul8u_12N4', 'tensor', 'uint8'],
+    ['mul8u_12N4', 'tensor', 'int8'],
   ] as const;
-  it.each(cases)('%s (%s scales): same outputs as stored weights, and the emulation reads the float weights', async (name, granularity) => {
-    const opts = {calibration: fixedCalibration(AMAX), resolveMultiplier, default: name, attention: true, exclude: [], weightGranularity: granularity};
+  it.each(cases)('%s (%s scales, %s operands): same outputs as stored weights, and the emulation reads the float weights', async (name, granularity, integerOperands) => {
+    const opts = {calibration: fixedCalibration(AMAX), resolveMultiplier, default: name, attention: true, exclude: [], weightGranularity: granularity, integerOperands};
     const stored = approximateModel(zoo.model, opts);
     const inGraph = approximateModel(zoo.model, {...opts, weightsInGraph: true});
     expect(inGraph.manifest.layers.map((l) => l.path)).toEqual(stored.manifest.layers.map((l) => l.path));

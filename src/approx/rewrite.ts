@@ -8,12 +8,12 @@ import {inferShapes, type ValueType} from '../onnx/shapes.js';
 import {layerMacs} from '../onnx/stats.js';
 import type {CalibrationFile} from './calibration-format.js';
 import {findApproximableLayers, type ApproximableLayer} from './emulate/approximable.js';
-import {activationContraction, convContraction, emitEmulation, matrixContraction, type QuantizedWeight} from './emulate/emit-layer.js';
+import {activationContraction, convContraction, emitEmulation, matrixContraction, type IntegerOperands, type QuantizedWeight} from './emulate/emit-layer.js';
 import {LayerEmitter} from './emulate/emitter.js';
 import {operandTable} from './emulate/operand-table.js';
 import {accumulatorScale, planEmulation, type EmulationPath, type EmulationPlan} from './emulate/plan.js';
 import {maxAbs, quantizePerChannel, quantizeTensor, quantScale, type QuantScale} from './quantize.js';
-import {MANIFEST_FORMAT, type Manifest, type ManifestLayer, type ScaleRecord} from './rewrite-manifest.js';
+import {INTEGER_OPERANDS_METADATA_KEY, MANIFEST_FORMAT, type Manifest, type ManifestLayer, type ScaleRecord} from './rewrite-manifest.js';
 import {selectLayers, SelectionError, type SelectionOptions} from './rewrite-select.js';
 
 /** The part of a multiplier the rewrite needs (src/approx/multiplier.ts's Multiplier satisfies it). */
@@ -39,6 +39,8 @@ export interface ApproximateOptions extends SelectionOptions {
   weightsInGraph?: boolean;
   /** The emulation formulations the planner may choose from (default: all, the cheapest exact one per layer). */
   emulationPaths?: readonly EmulationPath[];
+  /** How MatMulInteger stores its operands: uint8 (default, onnxruntime's CPU kernels) or int8 (its CUDA provider's). */
+  integerOperands?: IntegerOperands;
 }
 
 export class RewriteError extends Error {
@@ -134,9 +136,11 @@ export function approximateModel(model: Model, opts: ApproximateOptions): {model
   }
   const total = [...macsByNode.values()].reduce<number>((sum, m) => sum + (m ?? 0), 0);
   const approximated = layers.reduce((sum, l) => sum + (l.macs ?? 0), 0);
+  const integerOperands = opts.integerOperands ?? 'uint8';
+  const metadataProps = [...model.metadataProps.filter((p) => p.key !== INTEGER_OPERANDS_METADATA_KEY), {key: INTEGER_OPERANDS_METADATA_KEY, value: integerOperands}];
   return {
-    model: {...model, graph},
-    manifest: {format: MANIFEST_FORMAT, version: 1, layers, macs: {total, approximated}},
+    model: {...model, metadataProps, graph},
+    manifest: {format: MANIFEST_FORMAT, version: 1, integerOperands, layers, macs: {total, approximated}},
   };
 }
 
@@ -187,6 +191,8 @@ function plan(c: LayerContext, table: Int32Array, k: number): EmulationPlan {
   return 'error' in result ? fail(c, result.error) : result;
 }
 
+const operandsOf = (c: LayerContext): IntegerOperands => c.opts.integerOperands ?? 'uint8';
+
 function activationScale(c: LayerContext, value: string): {scale: QuantScale; record: ScaleRecord} {
   const stats = c.opts.calibration.values[value];
   if (!stats) fail(c, `the calibration has no statistics for "${value}" (was it made for this model?)`);
@@ -236,7 +242,7 @@ function emitMatMul(c: LayerContext, e: LayerEmitter, table: Int32Array): Emitte
   const p = plan(c, table, k);
   const a = activationScale(c, x);
   const {weight, record} = quantizeWeight(c, w, tensor.data as Float32Array, [k, n], n, (i) => i % n);
-  emitEmulation(e, p, matrixContraction({name: x, rank: shapeOf(c, x).length, scale: a.scale}, weight), c.layer.node.outputs[0]!);
+  emitEmulation(e, p, matrixContraction({name: x, rank: shapeOf(c, x).length, scale: a.scale}, weight, operandsOf(c)), c.layer.node.outputs[0]!);
   return {plan: p, k, scales: {first: a.record, second: record}};
 }
 
@@ -261,7 +267,7 @@ function emitGemm(c: LayerContext, e: LayerEmitter, table: Int32Array): EmittedL
   const biasName = node.inputs[2];
   const output = node.outputs[0]!;
   const hasBias = biasName !== undefined && biasName !== '' && beta !== 0;
-  const y = emitEmulation(e, p, matrixContraction({name: x, rank: 2, scale: scaleA.scale}, weight, alpha), hasBias ? undefined : output);
+  const y = emitEmulation(e, p, matrixContraction({name: x, rank: 2, scale: scaleA.scale}, weight, operandsOf(c), alpha), hasBias ? undefined : output);
   if (hasBias) {
     const bias = beta === 1 ? biasName : e.op('Mul', [biasName, e.scalar('bias.beta', beta)], 'bias.scale');
     e.op('Add', [y, bias], 'bias', [], output);
@@ -305,7 +311,7 @@ function emitAttention(c: LayerContext, e: LayerEmitter, table: Int32Array): Emi
   const scaleB = activationScale(c, b);
   const bRank = shapeOf(c, b).length;
   const columns = p.rank > 1 ? staticDim(c, b, -1) : 0;
-  const contraction = activationContraction({name: a, rank: shapeOf(c, a).length, scale: scaleA.scale}, {name: b, rank: bRank, scale: scaleB.scale, columns});
+  const contraction = activationContraction({name: a, rank: shapeOf(c, a).length, scale: scaleA.scale}, {name: b, rank: bRank, scale: scaleB.scale, columns}, operandsOf(c));
   emitEmulation(e, p, contraction, c.layer.node.outputs[0]!);
   return {plan: p, k, scales: {first: scaleA.record, second: scaleB.record}};
 }

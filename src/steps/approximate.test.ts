@@ -7,16 +7,17 @@ import Ajv2020 from 'ajv/dist/2020.js';
 import * as ort from 'onnxruntime-node';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {parseCalibration} from '../approx/calibration-format.js';
-import type {Manifest} from '../approx/rewrite-manifest.js';
+import {INTEGER_OPERANDS_METADATA_KEY, type Manifest} from '../approx/rewrite-manifest.js';
 import {idxSource} from '../data/idx-source.js';
 import {openDataset} from '../data/dataset-reader.js';
 import {writeSubset} from '../data/write-subset.js';
 import {StepError, type StepKind} from '../engine/step-kind.js';
 import {modelFileOf, readModelFile, writeModelOutput} from '../onnx/codec.js';
+import {DataType} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
 import {readStraightThrough} from '../train/straight-through.js';
 import {approximateKind, makeApproximateKind} from './approximate.js';
-import {evaluateKind, type EvaluateMetrics} from './evaluate.js';
+import {evaluateKind, integerOperandsWarning, recordedMetadata, type EvaluateMetrics} from './evaluate.js';
 import {calibrateKind} from './calibrate.js';
 import {stepContext, keyContext} from '../../test/support/step-context.js';
 
@@ -106,6 +107,45 @@ describe('calibrate + approximate steps', () => {
     const fromDir = (await approximateKind.run(context(params(approximateKind, {...given, model: floatOutput.dir})).ctx)).model as {file: string};
     expect(readFileSync(fromDir.file)).toEqual(readFileSync(asFile.file));
     expect(modelFileOf(floatOutput.dir)).toBe(join(floatOutput.dir, 'model.onnx'));
+  });
+
+  // onnxruntime's CUDA provider has MatMulInteger for int8 × int8 only; its CPU provider runs both, so the CPU checks equality.
+  it('target cuda writes int8 MatMulInteger operands, records them, and evaluates to the same logits', async () => {
+    const given = {model, calibration, assign: {'blocks.*.mlp.*': 'mul8u_1446'}, default: 'mul8s_1L2H'};
+    const cpu = await approximateKind.run(context(params(approximateKind, given)).ctx);
+    const {ctx, logs} = context(params(approximateKind, {...given, target: 'cuda'}));
+    const cuda = await approximateKind.run(ctx);
+    expect(logs.join('\n')).toMatch(/approximated 17 layers for cuda/);
+    const manifests = [cpu, cuda].map((out) => (out.manifest as {value: unknown}).value as Manifest);
+    expect(manifests.map((m) => m.integerOperands)).toEqual(['uint8', 'int8']);
+    expect(manifests[1]!.layers.map((l) => l.path)).toEqual(manifests[0]!.layers.map((l) => l.path));
+    const files = [cpu, cuda].map((out) => (out.model as {file: string}).file);
+    expect(files.map((file) => readModelFile(file).metadataProps.find((p) => p.key === INTEGER_OPERANDS_METADATA_KEY)?.value)).toEqual(['uint8', 'int8']);
+    const integerInputs = (file: string) => {
+      const m = readModelFile(file);
+      const initializer = new Map(m.graph.initializers.map((t) => [t.name, t.dataType]));
+      // the zero points (inputs 2 and 3) are initializers of the operands' element type
+      return m.graph.nodes.filter((n) => n.opType === 'MatMulInteger').map((n) => [initializer.get(n.inputs[2]!), initializer.get(n.inputs[3]!)]);
+    };
+    expect(new Set(integerInputs(files[0]!).flat())).toEqual(new Set([DataType.UINT8]));
+    expect(new Set(integerInputs(files[1]!).flat())).toEqual(new Set([DataType.INT8]));
+    const [batch] = openDataset(images).batches(128);
+    if (!batch) throw new Error('empty dataset');
+    const logits = async (file: string) => {
+      using session = await createSession(file, {intraOpNumThreads: 2});
+      return Array.from((await session.run({input: new ort.Tensor('float32', batch.x.slice(), [128, 1, 28, 28])})).logits!.data as Float32Array);
+    };
+    expect(await logits(files[1]!)).toEqual(await logits(files[0]!));
+    // A CPU model on a GPU falls back to the CPU for those layers; a CUDA model on the CPU is slow: evaluate says so.
+    const [cpuMetadata, cudaMetadata] = files.map((file) => recordedMetadata(file));
+    const gpu = {kind: 'cuda', index: 0} as const;
+    expect(integerOperandsWarning(gpu, cpuMetadata!)).toMatch(/uint8 operands.*target: cuda/);
+    expect(integerOperandsWarning({kind: 'cpu'}, cudaMetadata!)).toMatch(/approximated for cuda.*target: cpu/);
+    expect(integerOperandsWarning(gpu, cudaMetadata!)).toBeUndefined();
+    expect(integerOperandsWarning({kind: 'cpu'}, cpuMetadata!)).toBeUndefined();
+    expect(integerOperandsWarning({kind: 'cpu'}, recordedMetadata(model))).toBeUndefined();
+    const evaluation = await evaluateKind.run(context(params(evaluateKind, {model: files[1], dataset: images, batchSize: 128, threads: 2, limit: 128})).ctx);
+    expect(((evaluation.metrics as unknown as {value: EvaluateMetrics}).value).warnings).toEqual([expect.stringMatching(/approximated for cuda/)]);
   });
 
   it('keys the cache on multiplier identities', async () => {

@@ -21,6 +21,7 @@ export interface ApproximateParams {
   attention: boolean;
   weights: 'tensor' | 'channel';
   weightsInGraph: boolean;
+  target: 'cpu' | 'cuda';
 }
 
 const patterns = {type: 'array', items: {type: 'string', minLength: 1}};
@@ -42,6 +43,12 @@ const schema = {
       type: 'boolean',
       default: false,
       description: 'Quantise and gather weights inside the graph from the float weights (scales fixed), so finetuning the float weights changes the forward pass.',
+    },
+    target: {
+      enum: ['cpu', 'cuda'],
+      default: 'cpu',
+      description:
+        "The onnxruntime execution provider the model is written for. cuda stores MatMulInteger operands as int8, as onnxruntime's CUDA provider has MatMulInteger for int8×int8 only (uint8 ones fall back to the CPU); the outputs are identical on either.",
     },
   },
 };
@@ -85,6 +92,7 @@ export function makeApproximateKind(options: ModelOutputOptions = {}): StepKind<
           attention: p.attention,
           weightGranularity: p.weights,
           weightsInGraph: p.weightsInGraph,
+          integerOperands: p.target === 'cuda' ? 'int8' : 'uint8',
         });
       } catch (error) {
         if (!(error instanceof RewriteError)) throw error;
@@ -97,7 +105,7 @@ export function makeApproximateKind(options: ModelOutputOptions = {}): StepKind<
       const output = modelOutput(ctx.scratchDir, withStraightThrough(result.model, regions), 'model', options);
       ctx.progress(2, 2, 'stage');
       const paths = [...new Set(result.manifest.layers.map((l) => l.path))].join(', ');
-      ctx.log(`approximated ${result.manifest.layers.length} layers (${result.manifest.macs.approximated} of ${result.manifest.macs.total} MACs per sample; paths: ${paths})`);
+      ctx.log(`approximated ${result.manifest.layers.length} layers for ${p.target} (${result.manifest.macs.approximated} of ${result.manifest.macs.total} MACs per sample; paths: ${paths})`);
       return {model: output, manifest: {value: result.manifest as unknown as Json}};
     },
   };

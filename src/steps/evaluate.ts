@@ -5,6 +5,8 @@
 import {createHash} from 'node:crypto';
 import {readFileSync, writeFileSync} from 'node:fs';
 import {join} from 'node:path';
+import {INTEGER_OPERANDS_METADATA_KEY} from '../approx/rewrite-manifest.js';
+import {INPUT_METADATA_KEY} from '../models/layers.js';
 import {StepError, type Json, type StepKind} from '../engine/step-kind.js';
 import type {ClassificationMetrics} from '../data/classification-metrics.js';
 import {DataError} from '../data/data-error.js';
@@ -113,8 +115,9 @@ export function chanceLevelWarning(metrics: Pick<ClassificationMetrics, 'count' 
 
 const MODEL_METADATA_FIELD = 14;
 
-/** The "axx.input" metadata entry of an ONNX file, read without decoding the graph. */
-function recordedInput(file: string): string | undefined {
+/** The metadata entries of an ONNX file ("axx.input", …), read without decoding the graph. */
+export function recordedMetadata(file: string): Map<string, string> {
+  const entries = new Map<string, string>();
   try {
     const model = new ProtoReader(readFileSync(file));
     while (!model.done) {
@@ -130,10 +133,31 @@ function recordedInput(file: string): string | undefined {
         if ((tag.field === 1 || tag.field === 2) && tag.wire === WireType.LENGTH_DELIMITED) kv[tag.field] = entry.string();
         else entry.skip(tag.wire);
       }
-      if (kv[1] === 'axx.input') return kv[2];
+      if (kv[1] !== undefined && kv[2] !== undefined) entries.set(kv[1], kv[2]);
     }
   } catch {
     // Not decodable: onnxruntime reports the problem when it loads the model.
+  }
+  return entries;
+}
+
+/**
+ * A warning when the model's MatMulInteger operands do not suit the device: uint8 ones onnxruntime's CUDA provider
+ * lacks, or int8 ones (written for CUDA) its CPU provider runs without a fast kernel. The results are the same.
+ */
+export function integerOperandsWarning(device: Device, metadata: Map<string, string>): string | undefined {
+  const operands = metadata.get(INTEGER_OPERANDS_METADATA_KEY);
+  if (device.kind === 'cuda' && operands === 'uint8') {
+    return (
+      "the model's integer layers store uint8 operands, which onnxruntime's CUDA provider has no MatMulInteger for: they run on the CPU provider " +
+      '(the same results, slower); approximate the model with `target: cuda` for int8 operands the GPU runs'
+    );
+  }
+  if (device.kind === 'cpu' && operands === 'int8') {
+    return (
+      "the model was approximated for cuda (int8 MatMulInteger operands), which onnxruntime's CPU provider runs several times slower " +
+      '(the same results); approximate it with `target: cpu` to evaluate on the CPU'
+    );
   }
   return undefined;
 }
@@ -200,8 +224,11 @@ export const evaluateKind: StepKind<EvaluateParams> = {
     if (subsetWarning !== undefined) ctx.log(`warning: ${subsetWarning}`, 'stderr');
     const correct = new Uint8Array(Math.ceil(dataset.manifest.count / 8));
     const modelFile = modelFileOf(params.model);
-    const mismatch = inputMismatch(recordedInput(modelFile), dataset.manifest.preprocessing);
+    const metadata = recordedMetadata(modelFile);
+    const mismatch = inputMismatch(metadata.get(INPUT_METADATA_KEY), dataset.manifest.preprocessing);
     if (mismatch !== undefined) ctx.log(`warning: ${mismatch}`, 'stderr');
+    const operandsWarning = integerOperandsWarning(device, metadata);
+    if (operandsWarning !== undefined) ctx.log(`warning: ${operandsWarning}`, 'stderr');
     let lastProgress = 0;
     let rateSince = {at: performance.now(), done: 0};
     // Every check evaluateModel makes compares the model against the dataset; the model is the usual culprit.
@@ -241,7 +268,7 @@ export const evaluateKind: StepKind<EvaluateParams> = {
       top1Interval: wilsonInterval(Math.round(metrics.top1 * metrics.count), metrics.count),
       subset: record,
       correct: {encoding: 'bitset-base64', count: metrics.count, samples: samplesDigest(stored, indices), bits: Buffer.from(correct).toString('base64')},
-      warnings: [mismatch, subsetWarning, chance].filter((w): w is string => w !== undefined),
+      warnings: [mismatch, operandsWarning, subsetWarning, chance].filter((w): w is string => w !== undefined),
     };
     ctx.metric('top1', metrics.top1);
     ctx.metric('top5', metrics.top5);

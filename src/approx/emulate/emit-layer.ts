@@ -31,6 +31,13 @@ interface WeightSource {
   transpose: boolean;
 }
 
+/**
+ * How the integer ops store both operands: uint8 (onnxruntime's CPU kernels) or int8 (its CUDA provider has
+ * MatMulInteger for int8 × int8 only). An int8 operand is its uint8 form − 128, zero point included, so every
+ * operand − zero point, and with it the accumulator, is the same on both.
+ */
+export type IntegerOperands = 'uint8' | 'int8';
+
 /** A run-time operand: the float value, the rank of its tensor and its quantisation scale. */
 export interface RuntimeOperand {
   name: string;
@@ -52,6 +59,8 @@ export interface Contraction {
   weightDigits: ((e: LayerEmitter, factors: Float64Array, rank: number, digits: number, what: string) => {operand: string; columns: number}) | undefined;
   opType: 'MatMul' | 'Conv';
   attributes: Attribute[];
+  /** How the op's integer form (MatMulInteger/ConvInteger) stores its operands. */
+  integerOperands: IntegerOperands;
   /** The other operand's step(s), shaped by channelDims to broadcast over the output; extra: e.g. Gemm's alpha. */
   dequantization: {otherSteps: number[]; channelDims: number[]; extra: number};
 }
@@ -77,7 +86,7 @@ const ACCUMULATE: {[K in keyof PlanByKind]: (e: LayerEmitter, plan: PlanByKind[K
   float(e, plan, c) {
     const encoding = {kind: 'float', precision: plan.precision} as const;
     const sums = plan.groups.map((group, g) => {
-      const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, encoding, `input.g${g}`), group.rank, `input.g${g}`);
+      const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, encoding, `input.g${g}`, c.integerOperands), group.rank, `input.g${g}`);
       const b = c.other(e, group.other, group.rank, encoding, `other.g${g}`);
       return e.op(c.opType, [a, b], `product.g${g}`, c.attributes);
     });
@@ -85,17 +94,17 @@ const ACCUMULATE: {[K in keyof PlanByKind]: (e: LayerEmitter, plan: PlanByKind[K
   },
   integer(e, plan, c) {
     const [group] = plan.groups;
-    const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, plan.activation, 'input'), group.rank, 'input');
+    const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, plan.activation, 'input', c.integerOperands), group.rank, 'input');
     const b = c.other(e, group.other, group.rank, plan.other, 'other');
-    const zeros = [e.uint8('input.zero', zeroOf(plan.activation)), e.uint8('other.zero', zeroOf(plan.other))];
+    const zeros = [zeroPoint(e, 'input.zero', plan.activation, c.integerOperands), zeroPoint(e, 'other.zero', plan.other, c.integerOperands)];
     return {value: e.op(`${c.opType}Integer`, [a, b, ...zeros], 'product', c.attributes), type: 'int32'};
   },
   digits(e, plan, c) {
     if (!c.weightDigits) throw new Error(`${e.prefix}: the lookup-int8 path needs a constant weight matrix (a planner bug)`);
     const [group] = plan.groups;
-    const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, plan.activation, 'input'), group.rank, 'input');
+    const a = c.mergeActivation(e, encodeRunTime(e, c.activation, group.activation, group.rank, plan.activation, 'input', c.integerOperands), group.rank, 'input');
     const b = c.weightDigits(e, group.other, group.rank, plan.digits, 'other');
-    const blocks = e.op('MatMulInteger', [a, b.operand, e.uint8('input.zero', zeroOf(plan.activation)), e.int8('other.zero', 0)], 'product');
+    const blocks = e.op('MatMulInteger', [a, b.operand, zeroPoint(e, 'input.zero', plan.activation, c.integerOperands), e.int8('other.zero', 0)], 'product');
     if (plan.digits === 1) return {value: blocks, type: 'int32'};
     // Σ_t 256^t·block_t is the accumulator, whose magnitude stays below 2^31 like each block's
     const parts = Array.from({length: plan.digits}, (_, t) => e.names.fresh(`${e.prefix}digit${t}`));
@@ -120,26 +129,35 @@ export function emitEmulation(e: LayerEmitter, plan: EmulationPlan, c: Contracti
 /** Zero point of a uint8 encoding: the stored value that stands for factor 0. */
 const zeroOf = (encoding: IntegerEncoding): number => (encoding.kind === 'shift' ? 1 << (7 - encoding.s) : encoding.zero);
 
-/** The factor table [256, r] as the op reads it: float factors, or uint8 encoded values. */
-function encodedTable(factors: Float64Array, encoding: OperandEncoding): FactorTable {
-  switch (encoding.kind) {
-    case 'float':
-      return encoding.precision === 'fp64' ? {dataType: DataType.DOUBLE, data: Float64Array.from(factors)} : {dataType: DataType.FLOAT, data: Float32Array.from(factors)};
-    case 'shift': // factor c·floor(q/2^s) stored as floor(q/2^s) + 2^(7-s)
-      return {dataType: DataType.UINT8, data: Uint8Array.from(factors, (f) => f / encoding.c + zeroOf(encoding))};
-    case 'table':
-      return {dataType: DataType.UINT8, data: Uint8Array.from(factors, (f) => f + encoding.zero)};
-  }
+/** What an int8 operand stores for a uint8 stored value. */
+const INT8_OFFSET = 128;
+
+function zeroPoint(e: LayerEmitter, what: string, encoding: IntegerEncoding, operands: IntegerOperands): string {
+  return operands === 'uint8' ? e.uint8(what, zeroOf(encoding)) : e.int8(what, zeroOf(encoding) - INT8_OFFSET);
 }
 
-function emptyLike(data: FactorTable['data'], length: number): FactorTable['data'] {
-  return data instanceof Float64Array ? new Float64Array(length) : data instanceof Uint8Array ? new Uint8Array(length) : new Float32Array(length);
+/** The factor table [256, r] as the op reads it: float factors, or encoded values stored as `operands`. */
+function encodedTable(factors: Float64Array, encoding: OperandEncoding, operands: IntegerOperands): FactorTable {
+  if (encoding.kind === 'float') {
+    return encoding.precision === 'fp64' ? {dataType: DataType.DOUBLE, data: Float64Array.from(factors)} : {dataType: DataType.FLOAT, data: Float32Array.from(factors)};
+  }
+  // shift: factor c·floor(q/2^s) stored as floor(q/2^s) + 2^(7-s); table: factor + zero
+  const stored = (f: number): number => (encoding.kind === 'shift' ? f / encoding.c + zeroOf(encoding) : f + encoding.zero);
+  return operands === 'uint8'
+    ? {dataType: DataType.UINT8, data: Uint8Array.from(factors, stored)}
+    : {dataType: DataType.INT8, data: Int8Array.from(factors, (f) => stored(f) - INT8_OFFSET)};
+}
+
+function emptyLike<T extends FactorTable['data']>(data: T, length: number): T {
+  return new (data.constructor as new (length: number) => T)(length);
 }
 
 /** A run-time operand quantised and encoded: [.., r] (rank 1: [..]). */
-function encodeRunTime(e: LayerEmitter, x: RuntimeOperand, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string): string {
-  if (encoding.kind === 'shift') return e.quantizeShifted(x.name, x.scale.step, encoding.s, what);
-  return e.gather(e.quantize(x.name, x.scale.step, what), encodedTable(factors, encoding), rank, what);
+function encodeRunTime(e: LayerEmitter, x: RuntimeOperand, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string, operands: IntegerOperands): string {
+  if (encoding.kind === 'shift' && operands === 'uint8') return e.quantizeShifted(x.name, x.scale.step, encoding.s, what);
+  // int8 stores floor(q/2^s) + 2^(7-s) - 128: q itself for s = 0; else a table, as ONNX shifts unsigned types only
+  if (encoding.kind === 'shift' && encoding.s === 0) return e.quantize(x.name, x.scale.step, what);
+  return e.gather(e.quantize(x.name, x.scale.step, what), encodedTable(factors, encoding, operands), rank, what);
 }
 
 /** [.., K, r] → [.., K·r] (copy j of element k at k·r + j). */
@@ -152,10 +170,10 @@ function mergeLastAxis(e: LayerEmitter, encoded: string, tensorRank: number, ran
  * The weight operand: factor copies of the quantised weight, r copies placed after the reduction
  * channel — MatMul [K, N] → [K·r, N] (row k·r + j), Conv [O, C, ...s] → [O, C·r, ...s] (channel c·r + j).
  */
-function weightOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string): string {
+function weightOperand(e: LayerEmitter, w: QuantizedWeight, factors: Float64Array, rank: number, encoding: OperandEncoding, what: string, operands: IntegerOperands): string {
   const isMatrix = w.dims.length === 2;
   const gatheredDims = isMatrix ? [w.dims[0]! * rank, w.dims[1]!] : [w.dims[0]!, w.dims[1]! * rank, ...w.dims.slice(2)];
-  const table = encodedTable(factors, encoding);
+  const table = encodedTable(factors, encoding, operands);
   if (w.source) return weightOperandInGraph(e, w, w.source, table, rank, gatheredDims, what);
   const inner = isMatrix ? w.dims[1]! : w.dims.slice(2).reduce((a, b) => a * b, 1);
   const outer = w.q.length / inner;
@@ -250,25 +268,26 @@ function dequantize(e: LayerEmitter, acc: Accumulator, activationStep: number, w
 }
 
 /** x[.., K] @ W[K, N] (MatMul, or Gemm after normalising transposes); `extraScale`: Gemm's alpha. */
-export function matrixContraction(x: RuntimeOperand, weight: QuantizedWeight, extraScale = 1): Contraction {
+export function matrixContraction(x: RuntimeOperand, weight: QuantizedWeight, integerOperands: IntegerOperands, extraScale = 1): Contraction {
   return {
     activation: x,
     mergeActivation: (e, encoded, rank, what) => mergeLastAxis(e, encoded, x.rank, rank, what),
-    other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what),
+    other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what, integerOperands),
     weightDigits: (e, factors, rank, digits, what) => weightDigitOperand(e, weight, factors, rank, digits, what),
     opType: 'MatMul',
     attributes: [],
+    integerOperands,
     dequantization: {otherSteps: weight.steps, channelDims: [weight.dims[1]!], extra: extraScale},
   };
 }
 
 /** A[.., M, K] @ B[.., K, N] with both operands quantised at run time (attention products). */
-export function activationContraction(a: RuntimeOperand, b: RuntimeOperand & {columns: number}): Contraction {
+export function activationContraction(a: RuntimeOperand, b: RuntimeOperand & {columns: number}, integerOperands: IntegerOperands): Contraction {
   return {
     activation: a,
     mergeActivation: (e, encoded, rank, what) => mergeLastAxis(e, encoded, a.rank, rank, what),
     other(e, factors, rank, encoding, what) {
-      const encoded = encodeRunTime(e, b, factors, rank, encoding, what);
+      const encoded = encodeRunTime(e, b, factors, rank, encoding, what, integerOperands);
       if (rank === 1) return encoded;
       // [.., K, N, r] -> [.., K, r, N] -> [.., K·r, N]
       const perm = [...Array.from({length: b.rank - 1}, (_, i) => i), b.rank, b.rank - 1];
@@ -278,6 +297,7 @@ export function activationContraction(a: RuntimeOperand, b: RuntimeOperand & {co
     weightDigits: undefined,
     opType: 'MatMul',
     attributes: [],
+    integerOperands,
     dequantization: {otherSteps: [b.scale.step], channelDims: [], extra: 1},
   };
 }
@@ -293,7 +313,8 @@ export interface ConvGeometry {
 
 /**
  * Conv(X, W) on C·r channels. The input is padded with 0 before it is quantised: a padded position is
- * the quantised value 0 and contributes L[w][0] (not always 0), whatever the encoding.
+ * the quantised value 0 and contributes L[w][0] (not always 0), whatever the encoding. ConvInteger stores
+ * uint8 operands on every provider: onnxruntime's CUDA provider has no ConvInteger (its CPU one runs it).
  */
 export function convContraction(e: LayerEmitter, x: RuntimeOperand, weight: QuantizedWeight, geometry: ConvGeometry): Contraction {
   const spatialRank = weight.dims.length - 2;
@@ -309,10 +330,11 @@ export function convContraction(e: LayerEmitter, x: RuntimeOperand, weight: Quan
       const moved = e.op('Transpose', [encoded], `${what}.order`, [{name: 'perm', type: 'ints', value: perm}]);
       return e.op('Reshape', [moved, e.int64s(`${what}.shape`, [0, -1, ...geometry.paddedSpatial])], `${what}.merge`);
     },
-    other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what),
+    other: (e, factors, rank, encoding, what) => weightOperand(e, weight, factors, rank, encoding, what, 'uint8'),
     weightDigits: undefined,
     opType: 'Conv',
     attributes: geometry.attributes,
+    integerOperands: 'uint8',
     dequantization: {otherSteps: weight.steps, channelDims: [weight.dims[0]!, ...Array<number>(spatialRank).fill(1)], extra: 1},
   };
 }
