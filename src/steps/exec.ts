@@ -184,12 +184,31 @@ function stopGroup(pid: number, exited: Promise<unknown>): void {
   });
 }
 
+/**
+ * Stops the command's process group should this process die without doing so itself (kill -9, a crash): a
+ * shell in its own group blocks reading a pipe from us, which the kernel closes when we die. `release` ends it
+ * once the command has ended. A group outlives its leader only as long as a member lives, so a late signal
+ * reaches no one else.
+ */
+function guardGroup(pid: number): {release(): void} {
+  const seconds = KILL_GRACE_MS / 1000;
+  const guard = spawn('/bin/sh', ['-c', `read line || { kill -TERM -${pid}; sleep ${seconds}; kill -KILL -${pid}; } 2>/dev/null`], {detached: true, stdio: ['pipe', 'ignore', 'ignore']});
+  // Neither the guard nor its pipe may keep this process alive.
+  guard.unref();
+  guard.on('error', () => undefined);
+  guard.stdin.on('error', () => undefined);
+  (guard.stdin as unknown as {unref(): void}).unref();
+  return {release: () => guard.stdin.end('ended\n')};
+}
+
 /** Runs the command; resolves with the exit code and the last lines of stderr. */
 function runShell(ctx: StepContext<ExecParams>, env: Record<string, string>): Promise<{code: number | null; signal: string | null; stderrTail: string[]}> {
   return new Promise((resolvePromise, reject) => {
     // Own process group, so an abort stops the whole command tree, not just the shell.
     const child = spawn('/bin/sh', ['-c', ctx.params.run], {cwd: ctx.scratchDir, env, detached: true, stdio: ['ignore', 'pipe', 'pipe']});
     const exited = new Promise((done) => child.on('close', done));
+    const guard = child.pid === undefined ? undefined : guardGroup(child.pid);
+    void exited.then(() => guard?.release());
     const tail: string[] = [];
     const stdout = lineLogger((lines) => ctx.log(lines.join('\n'), 'stdout'));
     const stderr = lineLogger((lines) => {

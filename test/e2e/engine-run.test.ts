@@ -346,6 +346,26 @@ steps:
     expect((JSON.parse(runs.stdoutText()) as {status: string}[]).map((r) => r.status)).toEqual(['passed', 'interrupted']);
   });
 
+  it('kill -9 of a run stops the commands its exec steps started', async () => {
+    const marker = `axx-orphan-${process.pid}-${Date.now()}`;
+    const dir = tempProject({
+      'p.yaml': `
+steps:
+  long:
+    uses: exec
+    with:
+      run: "sh -c 'sleep 600; : ${marker}' & touch ../../../../../started; wait"
+      outputs: {done: {path: done}}
+`,
+    });
+    const child = spawnAxx(['run', 'p.yaml'], dir);
+    await waitFor(exists(join(dir, 'started')), 'the command to start');
+    expect(await processesGone(marker, 0), 'the command runs').toBe(false);
+    child.kill('SIGKILL');
+    await exited(child);
+    expect(await processesGone(marker, 30_000), 'the command outlived its run').toBe(true);
+  });
+
   it('SIGTERM to a real axx run: exit 130, the run is recorded interrupted, the resume command is printed', async () => {
     const dir = tempProject({'p.yaml': slowPipeline});
     const child = spawnAxx(['run', 'p.yaml', '-j', '2'], dir);
