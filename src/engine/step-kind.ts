@@ -92,8 +92,8 @@ export interface StepContext<P = Record<string, unknown>> {
   checkpoint: StepCheckpoint;
   /** The engine's memo (see StepMemo); absent where the caller offers none (hand-built test contexts). */
   memo?: StepMemo;
-  /** Runs this kind's `tasks`; absent where the caller offers none (hand-built test contexts). */
-  tasks?: StepTasks;
+  /** Runs this kind's `tasks`: in this process, or as jobs on workers. */
+  tasks: StepTasks;
   signal: AbortSignal;
   hostEnvironment: HostEnvironment;
   /** Resource tokens granted to this step (e.g. {cpu: 2}); steps size their thread pools from it. */

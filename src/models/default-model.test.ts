@@ -9,6 +9,7 @@ import {readModelFile} from '../onnx/codec.js';
 import {loadDatasetKind, type LoadDatasetParams} from '../steps/load-dataset.js';
 import {topOneAccuracy} from '../train/accuracy.js';
 import {loadDatasetImages} from '../train/dataset-images.js';
+import {NO_TASKS} from '../../test/support/step-context.js';
 
 const assets = new URL('../../assets/models/', import.meta.url);
 
@@ -24,7 +25,7 @@ describe('assets/models/vit-mnist.onnx', () => {
         params: {source: 'mnist', split: 'test', order: 'file', seed: 0, keys: {x: 'x', y: 'y'}},
         scratchDir, progress: () => {}, log: () => {}, metric: () => {},
         checkpoint: {save: async () => {}, load: async () => undefined, discard: async () => undefined},
-        signal: new AbortController().signal, hostEnvironment: {}, resources: {cpu: 1},
+        signal: new AbortController().signal, hostEnvironment: {}, resources: {cpu: 1}, tasks: NO_TASKS,
       };
       const out = await loadDatasetKind.run(ctx);
       const test = loadDatasetImages((out['dataset'] as {dir: string}).dir);

@@ -1,4 +1,4 @@
-import {keyContext} from '../../test/support/step-context.js';
+import {keyContext, NO_TASKS} from '../../test/support/step-context.js';
 import {processesGone} from '../../test/support/processes.js';
 import {mkdirSync, mkdtempSync, readFileSync, utimesSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -22,6 +22,7 @@ function context(params: Partial<ExecParams>, signal = new AbortController().sig
     signal,
     hostEnvironment,
     resources: {cpu: 1},
+    tasks: NO_TASKS,
     logs,
   };
 }

@@ -1,4 +1,4 @@
-import {keyContext} from '../../test/support/step-context.js';
+import {keyContext, NO_TASKS} from '../../test/support/step-context.js';
 import {copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -36,6 +36,7 @@ function context(p: LoadDatasetParams): StepContext<LoadDatasetParams> & {progre
     signal: new AbortController().signal,
     hostEnvironment: {},
     resources: {cpu: 1},
+    tasks: NO_TASKS,
   };
 }
 

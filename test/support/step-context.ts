@@ -3,12 +3,18 @@ import {mkdtempSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {FileDigestMemo} from '../../src/engine/file-digest.js';
-import type {HostEnvironment, Json, KeyContext, StepContext, StepMemo} from '../../src/engine/step-kind.js';
+import type {HostEnvironment, Json, KeyContext, StepContext, StepMemo, StepTasks} from '../../src/engine/step-kind.js';
 
 const fileDigests = new FileDigestMemo();
 
 /** What the engine offers keyExtras: the file-digest service, here without a persistent backing, and an empty environment. */
 export const keyContext: KeyContext = {digest: (path) => fileDigests.digest(path), hostEnvironment: {}};
+
+/** For contexts of kinds without tasks: running one is a mistake in the test. */
+export const NO_TASKS: StepTasks = {
+  concurrency: 1,
+  run: (name) => Promise.reject(new Error(`this test context runs no tasks (asked for "${name}"): pass tasks: localTasks(kind, resources)`)),
+};
 
 export interface CheckpointSlot {
   saved?: {state: Json; files: Record<string, Uint8Array>};
@@ -36,6 +42,8 @@ export interface StepContextOptions {
   memo?: StepMemo;
   /** The environment the step sees (default: none). */
   hostEnvironment?: HostEnvironment;
+  /** How the step's tasks run (default: NO_TASKS). */
+  tasks?: StepTasks;
 }
 
 export function stepContext<P>(params: P, options: StepContextOptions = {}): RecordingContext<P> {
@@ -66,6 +74,7 @@ export function stepContext<P>(params: P, options: StepContextOptions = {}): Rec
     signal: controller.signal,
     hostEnvironment: options.hostEnvironment ?? {},
     ...(options.memo === undefined ? {} : {memo: options.memo}),
+    tasks: options.tasks ?? NO_TASKS,
     resources: {cpu: options.cpu ?? 1},
   };
   return ctx;

@@ -11,6 +11,7 @@ import type {Model} from '../../src/onnx/ir.js';
 import {createSession} from '../../src/onnx/session.js';
 import {runCalibration} from '../../src/approx/calibration-run.js';
 import type {StepContext} from '../../src/engine/step-kind.js';
+import {NO_TASKS} from './step-context.js';
 
 export const SHIPPED_VIT = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
 
@@ -52,7 +53,7 @@ export interface RecordedContext<P> {
 }
 
 /** A step context over a real scratch dir and (optionally) the engine's memo and checkpoint slot, recording what the step reports. */
-export function recordedContext<P>(params: P, scratchDir: string, extra: Partial<Pick<StepContext<P>, 'memo' | 'checkpoint'>> = {}): RecordedContext<P> {
+export function recordedContext<P>(params: P, scratchDir: string, extra: Partial<Pick<StepContext<P>, 'memo' | 'checkpoint' | 'tasks'>> = {}): RecordedContext<P> {
   const progress: [number, number | undefined][] = [];
   const metrics: Record<string, number> = {};
   const logs: string[] = [];
@@ -66,6 +67,7 @@ export function recordedContext<P>(params: P, scratchDir: string, extra: Partial
     metric: (name, value) => void (metrics[name] = value),
     checkpoint: extra.checkpoint ?? {save: async () => {}, load: async () => undefined, discard: async () => undefined},
     ...(extra.memo !== undefined ? {memo: extra.memo} : {}),
+    tasks: extra.tasks ?? NO_TASKS,
     signal: abort.signal,
     hostEnvironment: {},
     resources: {cpu: 2},

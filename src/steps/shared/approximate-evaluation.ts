@@ -152,8 +152,7 @@ export class TaskEvaluations {
     return async (assignment, signal) => {
       const payload = {runtime: this.options, subset, assignment} as unknown as Json;
       const key = MEMO_NAMESPACE + evaluationKey(target.scope, assignment, this.multipliers);
-      const tasks = this.ctx.tasks;
-      const outcome = tasks !== undefined ? await tasks.run(EVALUATE_TASK, payload, key, signal) : await evaluationTasks[EVALUATE_TASK]!(payload, signal);
+      const outcome = await this.ctx.tasks.run(EVALUATE_TASK, payload, key, signal);
       this.#ran++;
       return outcome as unknown as EvaluationOutcome;
     };
@@ -179,7 +178,7 @@ export function evaluationKeyExtras(params: Pick<EvaluationParams, 'multipliers'
 
 /** Concurrent evaluations: as many as the engine's tasks take (in process one per granted cpu, each running onnxruntime on one thread). */
 export function parallelism(ctx: StepContext<unknown>, requested?: number): number {
-  return Math.max(1, requested ?? ctx.tasks?.concurrency ?? Math.floor(ctx.resources['cpu'] ?? 1));
+  return Math.max(1, requested ?? ctx.tasks.concurrency ?? Math.floor(ctx.resources['cpu'] ?? 1));
 }
 
 /** The all-exact configuration through the memo (its key is the same for sensitivity and search). */
