@@ -7,7 +7,7 @@ import type {Model} from '../onnx/ir.js';
 import {createSession} from '../onnx/session.js';
 import {buildVit, VIT_DEFAULTS} from '../models/vit.js';
 import {Random} from '../util/random.js';
-import {finetune, FinetuneError, selectionFromManifest, trainableApproximate, type FinetuneTarget} from './finetune.js';
+import {finetune, FinetuneError, reemitApproximate, selectionFromManifest, trainableApproximate, type FinetuneTarget} from './finetune.js';
 import {imageSubset} from './finetune-subset.js';
 import type {LabeledImages} from './labeled-images.js';
 import type {TrainConfig} from './loop.js';
@@ -78,6 +78,16 @@ describe('approximate-aware finetuning', () => {
     expect(() => selectionFromManifest(channel)).toThrow(FinetuneError);
     expect(() => selectionFromManifest(channel)).toThrow(/per-channel weight scales/);
     expect(() => selectionFromManifest({} as never)).toThrow(/not an approximate manifest/);
+  });
+
+  it('keeps the approximate model\'s target: int8 operands (cuda) are re-emitted as int8, with the same forward pass', async () => {
+    const cuda = approximateModel(float, {calibration, resolveMultiplier, default: 'mul8s_1KR3', integerOperands: 'int8'});
+    const selection = selectionFromManifest(cuda.manifest);
+    expect(selection.integerOperands).toBe('int8');
+    const reemitted = reemitApproximate({...target, selection}, float);
+    expect(reemitted.manifest.integerOperands).toBe('int8');
+    expect(await logits(reemitted.model, batch, 32)).toEqual(await logits(trainableApproximate({...target, selection}).model, batch, 32));
+    expect(selectionFromManifest(approximateModel(float, {calibration, resolveMultiplier, default: 'mul8s_1KR3'}).manifest).integerOperands).toBe('uint8');
   });
 
   it('draws a seeded subset of the training images', () => {

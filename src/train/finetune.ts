@@ -7,6 +7,7 @@ import type {CalibrationFile} from '../approx/calibration-format.js';
 import {HISTOGRAM_BINS} from '../approx/calibration.js';
 import {approximateModel, type MultiplierTable} from '../approx/rewrite.js';
 import {operandTable} from '../approx/emulate/operand-table.js';
+import type {IntegerOperands} from '../approx/emulate/emit-layer.js';
 import type {Manifest, ManifestLayer, ScaleRecord} from '../approx/rewrite-manifest.js';
 import {globToRegExp, type SelectionOptions} from '../approx/rewrite-select.js';
 import type {Model} from '../onnx/ir.js';
@@ -21,6 +22,8 @@ import {TrainingSession} from './training-session.js';
 export interface FinetuneSelection extends SelectionOptions {
   /** Also approximate the attention products (they have no weights; their operands' gradients pass straight through). */
   attention?: boolean;
+  /** How the re-emitted model's MatMulInteger stores operands (the approximate model's target); training itself runs uint8 on the CPU. */
+  integerOperands?: IntegerOperands;
 }
 
 export interface FinetuneTarget {
@@ -78,7 +81,7 @@ export function selectionFromManifest(manifest: Manifest): FinetuneSelection {
     if (/[*?]/.test(layer.node)) throw new FinetuneError(`layer node name "${layer.node}" contains glob characters and cannot be selected exactly`, 'manifest');
     assign[layer.node] = layer.multiplier.name;
   }
-  return {layers: Object.keys(assign), exclude: [], assign, attention: manifest.layers.some((l) => l.kind === 'activations')};
+  return {layers: Object.keys(assign), exclude: [], assign, attention: manifest.layers.some((l) => l.kind === 'activations'), integerOperands: manifest.integerOperands ?? 'uint8'};
 }
 
 /**
@@ -100,13 +103,14 @@ export function freezeScales(calibration: CalibrationFile, manifest: Manifest): 
   return {...calibration, values};
 }
 
-function rewrite(target: FinetuneTarget, float: Model, weightsInGraph: boolean): {model: Model; manifest: Manifest} {
+function rewrite(target: FinetuneTarget, float: Model, weightsInGraph: boolean, integerOperands: IntegerOperands = 'uint8'): {model: Model; manifest: Manifest} {
   return approximateModel(float, {
     ...target.selection,
     calibration: target.calibration,
     resolveMultiplier: target.resolveMultiplier,
     weightGranularity: 'tensor',
     weightsInGraph,
+    integerOperands,
   });
 }
 
@@ -182,7 +186,7 @@ export function withTrainedWeights(float: Model, trained: Model): Model {
 
 /** The compact approximate model of trained float weights, with the target's (frozen) scales. */
 export function reemitApproximate(target: FinetuneTarget, trainedFloat: Model): {model: Model; manifest: Manifest} {
-  return rewrite(target, trainedFloat, false);
+  return rewrite(target, trainedFloat, false, target.selection.integerOperands);
 }
 
 export interface FinetuneOptions {
