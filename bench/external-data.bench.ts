@@ -3,14 +3,16 @@
 // mul8u_12N4 is written as the approximate step writes it (writeModelOutput: model.onnx + model.onnx.data),
 // loaded by onnxruntime from that directory and evaluated as the evaluate step does (evaluateModel on the
 // model file), against the float model on the same images. Reports the size on disk, each stage's time and the
-// peak RSS, and checks that the search runtime's way (the IR model passed with in-memory external data) gives
-// the same logits. Sizes: AXX_BENCH_IMAGES (default 4; about 30 s per image on one core), AXX_BENCH_MULTIPLIER
+// peak RSS. It times the three ways onnxruntime gets the model, interleaved over AXX_BENCH_ROUNDS rounds (default
+// 2): from the model directory (the evaluate step), from the IR model written to a scratch directory (the search
+// runtime's way, createSession's scratchDir) and from the IR model with in-memory external data (createSession
+// without one), and checks that all three give the same logits. Sizes: AXX_BENCH_IMAGES (default 4; about 30 s per image on one core), AXX_BENCH_MULTIPLIER
 // (default mul8u_12N4), AXX_BENCH_LAYERS (a glob; default every Linear layer), AXX_BENCH_PATHS (emulation paths the
 // rewrite may choose, comma-separated; default all: mul8u_12N4 then takes the int8 lookup path, 1.3 GiB; with
 // AXX_BENCH_PATHS=lowrank-fp64, the rank-90 path, the MLP layers alone pass 2 GiB).
 // Run: npx tsx bench/external-data.bench.ts
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs';
 import {cpus, loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {makeImagenetFolder} from '../scripts/fixtures/imagenet-folder.js';
@@ -32,11 +34,16 @@ const LAYERS = process.env['AXX_BENCH_LAYERS'];
 const PATHS = process.env['AXX_BENCH_PATHS']?.split(',') as EmulationPath[] | undefined;
 const LINEAR_LAYERS = ['**/attn/qkv/**', '**/attn/proj/**', '**/mlp/fc1/**', '**/mlp/fc2/**'];
 const THREADS = 2;
+const ROUNDS = Number(process.env['AXX_BENCH_ROUNDS'] ?? 2);
+const LOADS = ['directory', 'scratch', 'memory'] as const;
+type Load = (typeof LOADS)[number];
 
 const work = mkdtempSync(join(tmpdir(), 'axx-bench-external-'));
 const root = join(import.meta.dirname, '..');
 const peakRssGiB = () => process.resourceUsage().maxRSS / 2 ** 20;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
+const sameValues = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
 const sizeOf = (path: string): number =>
   statSync(path).isDirectory() ? readdirSync(path).reduce((sum, f) => sum + statSync(join(path, f)).size, 0) : statSync(path).size;
 
@@ -68,12 +75,26 @@ try {
     const [{model, manifest}, approximateMs] = await timed(() => approximateModel(float, {calibration, resolveMultiplier, layers, default: MULTIPLIER, ...(PATHS ? {emulationPaths: PATHS} : {})}));
     const [output, writeMs] = await timed(() => writeModelOutput(work, model, 'approximated'));
     if (!('dir' in output)) throw new Error(`expected a model directory past the single-file limit, got ${JSON.stringify(output)}`);
-    // The search runtime's way: the IR model handed to onnxruntime with in-memory external data.
-    const [inMemory, inMemoryLoadMs] = await timed(() => createSession(model, {intraOpNumThreads: THREADS}));
-    const [inMemoryLogits] = await logitsOf(inMemory);
-    await inMemory.release();
+    const scratchDir = join(work, 'scratch');
+    mkdirSync(scratchDir);
+    const open = (load: Load): Promise<ModelSession> =>
+      load === 'directory'
+        ? createSession(modelFileOf(output.dir), {intraOpNumThreads: THREADS})
+        : createSession(model, {intraOpNumThreads: THREADS, ...(load === 'scratch' ? {scratchDir} : {})});
+    // Interleaved, so a change in the machine's load hits every way alike; each way's logits from its first session.
+    const loadMs: Record<Load, number[]> = {directory: [], scratch: [], memory: []};
+    const loadLogits = {} as Record<Load, Float32Array>;
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const load of LOADS) {
+        const [session, ms] = await timed(() => open(load));
+        loadMs[load].push(ms);
+        if (round === 0) [loadLogits[load]] = await logitsOf(session);
+        await session.release();
+      }
+    }
+    if (readdirSync(scratchDir).length > 0) throw new Error(`released sessions left files in ${scratchDir}: ${readdirSync(scratchDir).join(', ')}`);
     const paths = [...new Set(manifest.layers.map((l) => `${l.path} rank ${l.rank}`))].join(', ');
-    return {dir: output.dir, approximateMs, writeMs, inMemoryLoadMs, inMemoryLogits, paths, layerCount: manifest.layers.length};
+    return {dir: output.dir, approximateMs, writeMs, loadMs, loadLogits, paths, layerCount: manifest.layers.length};
   };
   const high = await approximateToDirectory();
   const files = readdirSync(high.dir).sort();
@@ -81,20 +102,24 @@ try {
   const modelFile = modelFileOf(high.dir);
 
   // The pipeline's way: the evaluate step hands onnxruntime the model file, which finds its data beside it.
-  const [session, loadMs] = await timed(() => createSession(modelFile, {intraOpNumThreads: THREADS}));
+  const session = await createSession(modelFile, {intraOpNumThreads: THREADS});
   using floatSession = await createSession(floatFile, {intraOpNumThreads: THREADS});
   await logitsOf(floatSession); // warm-up
   const [, floatMs] = await logitsOf(floatSession);
   const [logits, highMs] = await logitsOf(session);
   await session.release();
-  const identical = logits.length === high.inMemoryLogits.length && logits.every((v, i) => v === high.inMemoryLogits[i]);
+  const identical = LOADS.every((load) => sameValues(logits, high.loadLogits[load]));
+  const load = Object.fromEntries(LOADS.map((way) => [way, median(high.loadMs[way])])) as Record<Load, number>;
 
   console.log(`external-data bench: ViT-Ti/16 (224 px, 1000 classes), ${MULTIPLIER} on ${LAYERS ?? 'every Linear layer'} (${high.layerCount} layers: ${high.paths}), ${IMAGES} images, ${THREADS} threads; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
   console.log(
     `  size: ${(bytes / 2 ** 30).toFixed(2)} GiB as ${files.join(' + ')} (model.onnx ${(statSync(modelFile).size / 2 ** 20).toFixed(1)} MiB; float model ${(sizeOf(floatFile) / 2 ** 20).toFixed(0)} MiB); ${bytes > MAX_MESSAGE_BYTES ? 'past' : 'below'} protobuf's 2 GiB limit for one file`,
   );
-  console.log(`  approximate ${seconds(high.approximateMs)}, write the model directory ${seconds(high.writeMs)}; onnxruntime loads it from disk in ${seconds(loadMs)}, from memory (external data buffers) in ${seconds(high.inMemoryLoadMs)}`);
-  console.log(`  evaluate (batch 1): float ${seconds(floatMs / IMAGES)} per image, approximated ${seconds(highMs / IMAGES)} per image = ${(highMs / floatMs).toFixed(0)}× the float time; logits from disk and from memory ${identical ? 'identical' : 'DIFFER'}`);
+  console.log(`  approximate ${seconds(high.approximateMs)}, write the model directory ${seconds(high.writeMs)}`);
+  console.log(
+    `  onnxruntime session (median of ${ROUNDS}, interleaved): from the model directory ${seconds(load.directory)}; from the IR model written to a scratch directory ${seconds(load.scratch)} = ${(load.scratch / load.directory).toFixed(1)}×, handed over in memory ${seconds(load.memory)} = ${(load.memory / load.directory).toFixed(1)}× the directory's (all: ${LOADS.map((way) => `${way} ${high.loadMs[way].map(seconds).join(', ')}`).join('; ')})`,
+  );
+  console.log(`  evaluate (batch 1): float ${seconds(floatMs / IMAGES)} per image, approximated ${seconds(highMs / IMAGES)} per image = ${(highMs / floatMs).toFixed(0)}× the float time; logits from the directory, the scratch directory and memory ${identical ? 'identical' : 'DIFFER'}`);
   console.log(`  peak RSS ${peakRssGiB().toFixed(1)} GiB`);
 } finally {
   rmSync(work, {recursive: true, force: true});

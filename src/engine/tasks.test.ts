@@ -14,13 +14,13 @@ const kind: StepKind = {
 
 describe('localTasks', () => {
   it('runs the kind’s task in process, one in flight per granted cpu', async () => {
-    const tasks = localTasks(kind, {cpu: 3.5});
+    const tasks = localTasks(kind, {cpu: 3.5}, '/scratch');
     expect(tasks.concurrency).toBe(3);
     expect(await tasks.run('double', 21, 'test/tasks:21', new AbortController().signal)).toBe(42);
-    expect(localTasks(kind, {}).concurrency).toBe(1);
+    expect(localTasks(kind, {}, '/scratch').concurrency).toBe(1);
   });
 
   it('names the tasks the kind declares when asked for another', async () => {
-    await expect(localTasks(kind, {}).run('triple', 1, 'k', new AbortController().signal)).rejects.toThrow(/no task "triple" \(it declares: double\)/);
+    await expect(localTasks(kind, {}, '/scratch').run('triple', 1, 'k', new AbortController().signal)).rejects.toThrow(/no task "triple" \(it declares: double\)/);
   });
 });
