@@ -8,7 +8,7 @@ const kind: StepKind = {
   description: 'doubles through a task',
   schema: {type: 'object'},
   outputs: {},
-  tasks: {double: async (payload) => (payload as number) * 2},
+  tasks: {double: async (payload) => (payload as number) * 2, scratch: async (_payload, _signal, scratchDir) => scratchDir},
   run: async () => ({}),
 };
 
@@ -20,7 +20,11 @@ describe('localTasks', () => {
     expect(localTasks(kind, {}, '/scratch').concurrency).toBe(1);
   });
 
+  it('gives the tasks the step’s scratch directory', async () => {
+    expect(await localTasks(kind, {}, '/scratch/step').run('scratch', null, 'k', new AbortController().signal)).toBe('/scratch/step');
+  });
+
   it('names the tasks the kind declares when asked for another', async () => {
-    await expect(localTasks(kind, {}, '/scratch').run('triple', 1, 'k', new AbortController().signal)).rejects.toThrow(/no task "triple" \(it declares: double\)/);
+    await expect(localTasks(kind, {}, '/scratch').run('triple', 1, 'k', new AbortController().signal)).rejects.toThrow(/no task "triple" \(it declares: double, scratch\)/);
   });
 });
