@@ -42,7 +42,6 @@ const work = mkdtempSync(join(tmpdir(), 'axx-bench-external-'));
 const root = join(import.meta.dirname, '..');
 const peakRssGiB = () => process.resourceUsage().maxRSS / 2 ** 20;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)]!;
 const sameValues = (a: Float32Array, b: Float32Array) => a.length === b.length && a.every((v, i) => v === b[i]);
 const sizeOf = (path: string): number =>
   statSync(path).isDirectory() ? readdirSync(path).reduce((sum, f) => sum + statSync(join(path, f)).size, 0) : statSync(path).size;
@@ -109,7 +108,7 @@ try {
   const [logits, highMs] = await logitsOf(session);
   await session.release();
   const identical = LOADS.every((load) => sameValues(logits, high.loadLogits[load]));
-  const load = Object.fromEntries(LOADS.map((way) => [way, median(high.loadMs[way])])) as Record<Load, number>;
+  const load = Object.fromEntries(LOADS.map((way) => [way, Math.min(...high.loadMs[way])])) as Record<Load, number>;
 
   console.log(`external-data bench: ViT-Ti/16 (224 px, 1000 classes), ${MULTIPLIER} on ${LAYERS ?? 'every Linear layer'} (${high.layerCount} layers: ${high.paths}), ${IMAGES} images, ${THREADS} threads; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
   console.log(
@@ -117,7 +116,7 @@ try {
   );
   console.log(`  approximate ${seconds(high.approximateMs)}, write the model directory ${seconds(high.writeMs)}`);
   console.log(
-    `  onnxruntime session (median of ${ROUNDS}, interleaved): from the model directory ${seconds(load.directory)}; from the IR model written to a scratch directory ${seconds(load.scratch)} = ${(load.scratch / load.directory).toFixed(1)}×, handed over in memory ${seconds(load.memory)} = ${(load.memory / load.directory).toFixed(1)}× the directory's (all: ${LOADS.map((way) => `${way} ${high.loadMs[way].map(seconds).join(', ')}`).join('; ')})`,
+    `  onnxruntime session (best of ${ROUNDS}, interleaved): from the model directory ${seconds(load.directory)}; from the IR model written to a scratch directory ${seconds(load.scratch)} = ${(load.scratch / load.directory).toFixed(1)}×, handed over in memory ${seconds(load.memory)} = ${(load.memory / load.directory).toFixed(1)}× the directory's (all: ${LOADS.map((way) => `${way} ${high.loadMs[way].map(seconds).join(', ')}`).join('; ')})`,
   );
   console.log(`  evaluate (batch 1): float ${seconds(floatMs / IMAGES)} per image, approximated ${seconds(highMs / IMAGES)} per image = ${(highMs / floatMs).toFixed(0)}× the float time; logits from the directory, the scratch directory and memory ${identical ? 'identical' : 'DIFFER'}`);
   console.log(`  peak RSS ${peakRssGiB().toFixed(1)} GiB`);
