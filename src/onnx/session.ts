@@ -25,7 +25,7 @@ export interface SessionOptions {
   /**
    * A directory of the caller's (a step's or task's scratch directory) where a model past `inlineLimit` is
    * written for onnxruntime to map, and removed when the session is released. Without it the weights are
-   * handed over in memory: onnxruntime copies them page by page, 3–15× slower (docs/scale.md).
+   * handed over in memory, and copied twice on the way: several times slower (docs/scale.md).
    */
   scratchDir?: string;
 }
