@@ -62,7 +62,7 @@ export function serveStepInChild(kinds: readonly StepKind[], onParentGone: () =>
               get: (key: string) => request<Json | undefined>((id) => ({type: 'memo-get', id, key})),
               set: (key: string, value: Json) => request<void>((id) => ({type: 'memo-set', id, key, value})),
             },
-            tasks: localTasks(kind, message.resources),
+            tasks: localTasks(kind, message.resources, message.scratchDir),
           })
           .then(
             (outputs) => send({type: 'done', outputs}),

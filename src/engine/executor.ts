@@ -54,7 +54,7 @@ export interface Executor {
 
 export const inProcessExecutor: Executor = {
   name: 'in-process',
-  execute: (e) => runInProcess(e, localTasks(e.kind, e.resources)),
+  execute: (e) => runInProcess(e, localTasks(e.kind, e.resources, e.scratchDir)),
 };
 
 /** Runs the kind's `run` in this process, its tasks through `tasks`. */

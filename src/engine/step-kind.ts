@@ -57,9 +57,11 @@ export interface StepMemo {
 /**
  * A pure function a kind runs many times within one step (one evaluation of a search): JSON payload in,
  * JSON result out, depending on nothing else. The engine runs it in process, or with `axx run --redis`
- * as a job on a worker, so many of them spread over machines.
+ * as a job on a worker, so many of them spread over machines. `scratchDir` is a directory of the process
+ * running it (the step's scratch directory in process, a fresh one per job on a worker) for files that
+ * live no longer than the task; the task removes what it writes there.
  */
-export type StepTask = (payload: Json, signal: AbortSignal) => Promise<Json>;
+export type StepTask = (payload: Json, signal: AbortSignal, scratchDir: string) => Promise<Json>;
 
 /** Runs the kind's declared tasks (StepKind.tasks) where the engine decides. */
 export interface StepTasks {

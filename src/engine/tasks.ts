@@ -9,9 +9,10 @@ function taskOf(kind: StepKind, name: string): StepTask {
   return task;
 }
 
-export function localTasks(kind: StepKind, resources: Record<string, number>): StepTasks {
+/** The kind's tasks in this process; they write their scratch files into the step's `scratchDir`. */
+export function localTasks(kind: StepKind, resources: Record<string, number>, scratchDir: string): StepTasks {
   return {
     concurrency: Math.max(1, Math.floor(resources['cpu'] ?? 1)),
-    run: async (name, payload, _key, signal) => taskOf(kind, name)(payload, signal),
+    run: async (name, payload, _key, signal) => taskOf(kind, name)(payload, signal, scratchDir),
   };
 }

@@ -200,7 +200,8 @@ export function writeModelOutput(parentDir: string, model: Model, name = 'model'
   return {dir};
 }
 
-function writeSplitModel(path: string, split: SplitModel): string[] {
+/** Writes an encodeModelSplit result to `path`, its data files beside it (first, so the model file always finds them). Returns every file written. */
+export function writeSplitModel(path: string, split: SplitModel): string[] {
   const written: string[] = [];
   for (const file of split.externalData) {
     const dataPath = join(dirname(path), file.location);

@@ -2,9 +2,12 @@
 // device from their step's parameters and resource grant; nothing here reads the environment. Sessions
 // hold native memory, so the wrapper is Disposable (`using session = await createSession(...)`) and
 // release() is idempotent. A model too large for one protobuf buffer reaches onnxruntime with its
-// weights as in-memory external data (the `externalData` session option).
+// weights as external data: written to the caller's scratch directory, which onnxruntime maps, or else
+// handed over in memory (the `externalData` session option), which onnxruntime copies several times slower.
+import {mkdtempSync, rmSync} from 'node:fs';
+import {join} from 'node:path';
 import * as ort from 'onnxruntime-node';
-import {encodeModelSplit, type ExternalDataFile} from './codec.js';
+import {encodeModelSplit, MODEL_FILE_NAME, writeSplitModel, type ExternalDataFile, type SplitModel} from './codec.js';
 import {checkDevice, CPU, executionSettings, type Device} from './device.js';
 import type {Model} from './ir.js';
 
@@ -19,6 +22,12 @@ export interface SessionOptions {
   device?: Device;
   /** An IR model encoding to more bytes than this reaches onnxruntime with its weights as external data; default SINGLE_FILE_LIMIT. */
   inlineLimit?: number;
+  /**
+   * A directory of the caller's (a step's or task's scratch directory) where a model past `inlineLimit` is
+   * written for onnxruntime to map, and removed when the session is released. Without it the weights are
+   * handed over in memory, and copied twice on the way: several times slower (docs/scale.md).
+   */
+  scratchDir?: string;
 }
 
 export interface ModelSession extends Disposable {
@@ -56,6 +65,18 @@ function inMemoryFiles(files: readonly ExternalDataFile[]): ort.InferenceSession
   });
 }
 
+/** Writes `split` into the fresh directory `dir` and loads it from there; removes `dir` if onnxruntime refuses it. */
+async function createFromScratch(dir: string, split: SplitModel, options: ort.InferenceSession.SessionOptions): Promise<ort.InferenceSession> {
+  try {
+    const file = join(dir, MODEL_FILE_NAME);
+    writeSplitModel(file, split);
+    return await ort.InferenceSession.create(file, options);
+  } catch (error) {
+    rmSync(dir, {recursive: true, force: true});
+    throw error;
+  }
+}
+
 /** A session from an IR model, serialized model bytes, or an .onnx path (which lets ORT resolve external data). */
 export const createSession: SessionFactory = async (model, opts = {}) => {
   const device = opts.device ?? CPU;
@@ -71,18 +92,24 @@ export const createSession: SessionFactory = async (model, opts = {}) => {
     logSeverityLevel: 3,
   };
   let session: ort.InferenceSession;
+  let scratch: string | undefined;
   if (typeof model === 'string') session = await ort.InferenceSession.create(model, options);
   else if (model instanceof Uint8Array) session = await ort.InferenceSession.create(model, options);
   else {
-    const split = encodeModelSplit(model, 'model.onnx.data', opts.inlineLimit);
-    const withData = split.externalData.length > 0 ? {...options, externalData: inMemoryFiles(split.externalData)} : options;
-    session = await ort.InferenceSession.create(split.model, withData);
+    const split = encodeModelSplit(model, `${MODEL_FILE_NAME}.data`, opts.inlineLimit);
+    if (split.externalData.length === 0) session = await ort.InferenceSession.create(split.model, options);
+    else if (opts.scratchDir === undefined) session = await ort.InferenceSession.create(split.model, {...options, externalData: inMemoryFiles(split.externalData)});
+    else {
+      scratch = mkdtempSync(join(opts.scratchDir, 'session-'));
+      session = await createFromScratch(scratch, split, options);
+    }
   }
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
     await session.release();
+    if (scratch !== undefined) rmSync(scratch, {recursive: true, force: true});
   };
   return {
     session,

@@ -10,10 +10,6 @@ import {evaluateModel} from '../infer/evaluate-model.js';
 import {Store} from '../engine/store/store.js';
 import {approximateKind, type ApproximateParams} from './approximate.js';
 import {searchKind, type SearchOutput, type SearchParams} from './search.js';
-import {localTasks} from '../engine/tasks.js';
-
-/** The kind's evaluations run in this process, as `axx run` without --redis runs them. */
-const tasks = localTasks(searchKind, {cpu: 2});
 
 const work = mkdtempSync(join(tmpdir(), 'axx-search-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
@@ -42,7 +38,7 @@ describe('search', () => {
 
   it('finds an assignment within the threshold that approximate turns into a model evaluating as predicted', async () => {
     using store = Store.open(join(work, 'cache-a'));
-    const {ctx, progress, metrics, logs} = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search'), tasks});
+    const {ctx, progress, metrics, logs} = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search'), kind: searchKind});
     const out = await searchKind.run(ctx);
     const result = valueOf<SearchOutput>(out, 'result');
     const assignment = valueOf<Record<string, string>>(out, 'assignment');
@@ -79,7 +75,7 @@ describe('search', () => {
     expect(result.baselineAccuracy - evaluated.metrics.top1).toBeLessThanOrEqual(0.02);
 
     // A second run answers every configuration from the memo.
-    const again = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search'), tasks});
+    const again = recordedContext(searchParams(), scratchDir(), {memo: store.memo.forKind('search'), kind: searchKind});
     const againOut = await searchKind.run(again.ctx);
     expect(again.metrics.evaluationsRun).toBe(0);
     expect(againOut.result).toEqual(out.result);
@@ -89,7 +85,7 @@ describe('search', () => {
     using store = Store.open(join(work, 'cache-b'));
     const slot = store.checkpoints.slot('search-key');
     const memo = store.memo.forKind('search');
-    const killed = recordedContext(searchParams(), scratchDir(), {memo, checkpoint: slot, tasks});
+    const killed = recordedContext(searchParams(), scratchDir(), {memo, checkpoint: slot, kind: searchKind});
     const progress = killed.ctx.progress;
     killed.ctx.progress = (done, total, unit) => {
       progress(done, total, unit);
@@ -99,7 +95,7 @@ describe('search', () => {
     const saved = await slot.load();
     expect(saved).toBeDefined();
 
-    const resumed = recordedContext(searchParams(), scratchDir(), {memo, checkpoint: slot, tasks});
+    const resumed = recordedContext(searchParams(), scratchDir(), {memo, checkpoint: slot, kind: searchKind});
     const out = await searchKind.run(resumed.ctx);
     expect(resumed.logs.some((line) => line.startsWith('resumed from a checkpoint with 4'))).toBe(true);
     // Only the configurations the killed run had not reached are evaluated (+ nothing for the memoised baseline).
@@ -110,14 +106,14 @@ describe('search', () => {
 
   it('the default method (knapsack) without a sensitivity matrix is an error pointing at the parameter', async () => {
     const {method: _, ...rest} = searchParams();
-    const {ctx} = recordedContext(withDefaults<SearchParams>(searchKind.schema, rest as unknown as Record<string, unknown>), scratchDir(), {tasks});
+    const {ctx} = recordedContext(withDefaults<SearchParams>(searchKind.schema, rest as unknown as Record<string, unknown>), scratchDir(), {kind: searchKind});
     expect(ctx.params.method).toBe('knapsack');
     await expect(searchKind.run(ctx)).rejects.toMatchObject({name: 'StepError', param: 'with.sensitivity'});
   });
 
   it('rejects a sensitivity matrix that lacks a searched cell, pointing at it', async () => {
     const matrix = {format: 'axx-sensitivity', version: 1, baselineAccuracy: 1, layers: [LAYERS[0]], multipliers: ['mul8s_1L2H'], cells: [{layer: LAYERS[0], multiplier: 'mul8s_1L2H', accuracy: 1, drop: 0}]};
-    const {ctx} = recordedContext(searchParams({sensitivity: matrix}), scratchDir(), {tasks});
+    const {ctx} = recordedContext(searchParams({sensitivity: matrix}), scratchDir(), {kind: searchKind});
     await expect(searchKind.run(ctx)).rejects.toMatchObject({name: 'StepError', param: 'with.sensitivity'});
   });
 });
@@ -146,7 +142,7 @@ describe('search answers confirmed on held-out images', () => {
       confidence: 0.9,
     });
     using store = Store.open(join(work, 'cache-confirm'));
-    const {ctx, logs} = recordedContext(params, scratchDir(), {memo: store.memo.forKind('search'), tasks});
+    const {ctx, logs} = recordedContext(params, scratchDir(), {memo: store.memo.forKind('search'), kind: searchKind});
     const out = await searchKind.run(ctx);
     const result = valueOf<SearchOutput>(out, 'result');
     const unconfirmed = result.searchBest!;

@@ -13,10 +13,6 @@ import {StepError} from '../engine/step-kind.js';
 import {Store} from '../engine/store/store.js';
 import {decodeModel, encodeModel} from '../onnx/codec.js';
 import {sensitivityKind, type SensitivityOutput, type SensitivityParams} from './sensitivity.js';
-import {localTasks} from '../engine/tasks.js';
-
-/** The kind's evaluations run in this process, as `axx run` without --redis runs them. */
-const tasks = localTasks(sensitivityKind, {cpu: 2});
 
 const work = mkdtempSync(join(tmpdir(), 'axx-sensitivity-'));
 afterAll(() => rmSync(work, {recursive: true, force: true}));
@@ -38,7 +34,7 @@ let scratch = 0;
 
 describe('sensitivity', () => {
   it('measures 2 layers × 2 multipliers; a cell equals approximating that layer alone and evaluating it', async () => {
-    const {ctx, progress, metrics} = recordedContext(params({layers: LAYERS, multipliers: MULTIPLIERS}), join(work, `s${scratch++}`), {tasks});
+    const {ctx, progress, metrics} = recordedContext(params({layers: LAYERS, multipliers: MULTIPLIERS}), join(work, `s${scratch++}`), {kind: sensitivityKind});
     const out = await sensitivityKind.run(ctx);
     const matrix = (out.matrix as {value: unknown}).value as SensitivityOutput;
     expect(matrix.layers).toEqual(LAYERS);
@@ -85,11 +81,11 @@ describe('sensitivity', () => {
     using store = Store.open(join(work, 'cache'));
     const memo = store.memo.forKind('sensitivity');
     const p = params({layers: LAYERS, multipliers: ['mul8s_1L2D'], proxy: ['logit-mse']});
-    const first = recordedContext(p, join(work, `s${scratch++}`), {memo, tasks});
+    const first = recordedContext(p, join(work, `s${scratch++}`), {memo, kind: sensitivityKind});
     const firstOut = await sensitivityKind.run(first.ctx);
     expect(first.metrics.evaluations).toBe(3);
     expect(store.memo.count('approx/search:')).toBe(3);
-    const second = recordedContext(p, join(work, `s${scratch++}`), {memo, tasks});
+    const second = recordedContext(p, join(work, `s${scratch++}`), {memo, kind: sensitivityKind});
     const secondOut = await sensitivityKind.run(second.ctx);
     expect(second.metrics.evaluations).toBe(0);
     expect(secondOut.matrix).toEqual(firstOut.matrix);
@@ -97,7 +93,7 @@ describe('sensitivity', () => {
   });
 
   it('points bad input at its parameter', async () => {
-    const run = (given: Record<string, unknown>) => sensitivityKind.run(recordedContext(params(given), join(work, `s${scratch++}`), {tasks}).ctx);
+    const run = (given: Record<string, unknown>) => sensitivityKind.run(recordedContext(params(given), join(work, `s${scratch++}`), {kind: sensitivityKind}).ctx);
     await expect(run({multipliers: ['mul8s_1L2X']})).rejects.toMatchObject({name: 'StepError', param: 'with.multipliers', message: expect.stringContaining('did you mean')});
     await expect(run({multipliers: ['mul8s_1L2H', 'mul8u_1JFF']})).rejects.toMatchObject({param: 'with.multipliers', message: expect.stringContaining('mix operand kinds')});
     await expect(run({multipliers: ['mul8s_1L2H'], layers: ['blocks.9.*']})).rejects.toBeInstanceOf(StepError);

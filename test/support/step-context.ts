@@ -13,7 +13,7 @@ export const keyContext: KeyContext = {digest: (path) => fileDigests.digest(path
 /** For contexts of kinds without tasks: running one is a mistake in the test. */
 export const NO_TASKS: StepTasks = {
   concurrency: 1,
-  run: (name) => Promise.reject(new Error(`this test context runs no tasks (asked for "${name}"): pass tasks: localTasks(kind, resources)`)),
+  run: (name) => Promise.reject(new Error(`this test context runs no tasks (asked for "${name}"): give it the kind's (localTasks)`)),
 };
 
 export interface CheckpointSlot {
@@ -42,8 +42,6 @@ export interface StepContextOptions {
   memo?: StepMemo;
   /** The environment the step sees (default: none). */
   hostEnvironment?: HostEnvironment;
-  /** How the step's tasks run (default: NO_TASKS). */
-  tasks?: StepTasks;
 }
 
 export function stepContext<P>(params: P, options: StepContextOptions = {}): RecordingContext<P> {
@@ -74,7 +72,7 @@ export function stepContext<P>(params: P, options: StepContextOptions = {}): Rec
     signal: controller.signal,
     hostEnvironment: options.hostEnvironment ?? {},
     ...(options.memo === undefined ? {} : {memo: options.memo}),
-    tasks: options.tasks ?? NO_TASKS,
+    tasks: NO_TASKS,
     resources: {cpu: options.cpu ?? 1},
   };
   return ctx;

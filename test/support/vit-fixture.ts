@@ -10,7 +10,8 @@ import {decodeModel} from '../../src/onnx/codec.js';
 import type {Model} from '../../src/onnx/ir.js';
 import {createSession} from '../../src/onnx/session.js';
 import {runCalibration} from '../../src/approx/calibration-run.js';
-import type {StepContext} from '../../src/engine/step-kind.js';
+import type {StepContext, StepKind} from '../../src/engine/step-kind.js';
+import {localTasks} from '../../src/engine/tasks.js';
 import {NO_TASKS} from './step-context.js';
 
 export const SHIPPED_VIT = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
@@ -53,7 +54,7 @@ export interface RecordedContext<P> {
 }
 
 /** A step context over a real scratch dir and (optionally) the engine's memo and checkpoint slot, recording what the step reports. */
-export function recordedContext<P>(params: P, scratchDir: string, extra: Partial<Pick<StepContext<P>, 'memo' | 'checkpoint' | 'tasks'>> = {}): RecordedContext<P> {
+export function recordedContext<P>(params: P, scratchDir: string, extra: Partial<Pick<StepContext<P>, 'memo' | 'checkpoint'>> & {kind?: StepKind<P>} = {}): RecordedContext<P> {
   const progress: [number, number | undefined][] = [];
   const metrics: Record<string, number> = {};
   const logs: string[] = [];
@@ -67,7 +68,8 @@ export function recordedContext<P>(params: P, scratchDir: string, extra: Partial
     metric: (name, value) => void (metrics[name] = value),
     checkpoint: extra.checkpoint ?? {save: async () => {}, load: async () => undefined, discard: async () => undefined},
     ...(extra.memo !== undefined ? {memo: extra.memo} : {}),
-    tasks: extra.tasks ?? NO_TASKS,
+    // The kind's tasks run in this process, as `axx run` without --redis runs them.
+    tasks: extra.kind ? localTasks(extra.kind as StepKind, {cpu: 2}, scratchDir) : NO_TASKS,
     signal: abort.signal,
     hostEnvironment: {},
     resources: {cpu: 2},

@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -67,6 +67,12 @@ describe('models past the single-buffer limit', () => {
     expect(asDir).toEqual({dir: join(work, 'split', 'model')});
     const split = open(fixture.dataset, {modelFile: join(work, 'split', 'model'), inlineLimit: 0});
     expect(await split.evaluate(assignment, signal)).toEqual(inline);
+    // As a task runs it: through its scratch directory, which it leaves as it found it.
+    const scratchDir = join(work, 'split-scratch');
+    mkdirSync(scratchDir);
+    const viaScratch = open(fixture.dataset, {modelFile: join(work, 'split', 'model'), inlineLimit: 0});
+    expect(await viaScratch.evaluate(assignment, signal, scratchDir)).toEqual(inline);
+    expect(readdirSync(scratchDir)).toEqual([]);
   });
 
   it("keys the memo scope on the external data's content", async () => {

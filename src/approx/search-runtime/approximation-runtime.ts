@@ -5,7 +5,8 @@
 // (src/infer/evaluate-model.ts). Besides accuracy it reports how far the logits move from the float
 // model's (logit-proxies.ts). No pipeline knowledge: bad input is a RuntimeInputError naming its field.
 // The model may be a model directory with external data, and a candidate past the session's inline
-// limit (a high-rank circuit grows a ViT past 2 GiB) reaches onnxruntime with in-memory external data.
+// limit (a high-rank circuit grows a ViT past 2 GiB) reaches onnxruntime as a model directory written to
+// the caller's scratch directory (or, without one, with in-memory external data, several times slower).
 import {createHash} from 'node:crypto';
 import {readFileSync} from 'node:fs';
 import {dirname, join} from 'node:path';
@@ -63,8 +64,11 @@ export interface EvaluationSubset {
   samples: number;
   /** Samples per class (by label) in this subset. */
   labelCounts: number[];
-  /** Accuracy, per-image correctness (and, on the search subset, logit proxies) of the quantised model with `assignment` (layers left out run on the exact multiplier). */
-  evaluate(assignment: Assignment, signal: AbortSignal): Promise<EvaluationOutcome>;
+  /**
+   * Accuracy, per-image correctness (and, on the search subset, logit proxies) of the quantised model with `assignment` (layers left out run on the exact multiplier).
+   * A model past the inline limit is written into `scratchDir` (the caller's, e.g. a task's) for onnxruntime to map, and removed after.
+   */
+  evaluate(assignment: Assignment, signal: AbortSignal, scratchDir?: string): Promise<EvaluationOutcome>;
 }
 
 /** The search subset's fields are the runtime's own; `holdout` holds the confirmation stages. */
@@ -141,21 +145,21 @@ export function openApproximationRuntime(options: RuntimeOptions): Approximation
     const samples = indices.length;
     // The float model's logits, needed only when an evaluation actually runs (a fully memoised run skips it).
     let reference: Promise<Float32Array> | undefined;
-    const referenceLogits = (signal: AbortSignal): Promise<Float32Array> =>
+    const referenceLogits = (signal: AbortSignal, scratchDir: string | undefined): Promise<Float32Array> =>
       (reference ??= (async () => {
         const rows: Float32Array[] = [];
-        await runTapped(model, view, {...sessionOptions, signal}, (logits) => rows.push(logits.slice()));
+        await runTapped(model, view, {...sessionOptions, signal, scratchDir}, (logits) => rows.push(logits.slice()));
         return concat(rows);
       })());
     return {
       scope: {modelId, subsetId: subsetDigest(view, batchSize)},
       samples,
       labelCounts: view.manifest.labelCounts,
-      async evaluate(assignment, signal) {
-        const floatLogits = proxies ? await referenceLogits(signal) : undefined;
+      async evaluate(assignment, signal, scratchDir) {
+        const floatLogits = proxies ? await referenceLogits(signal, scratchDir) : undefined;
         const logitProxies = floatLogits && new LogitProxies(floatLogits, floatLogits.length / samples);
         const correct = new Uint8Array(samples);
-        const {metrics} = await runTapped(rewrite(assignment).model, view, {...sessionOptions, signal}, (logits, labels, first, count) => {
+        const {metrics} = await runTapped(rewrite(assignment).model, view, {...sessionOptions, signal, scratchDir}, (logits, labels, first, count) => {
           logitProxies?.add(logits, first, count);
           const classes = logits.length / count;
           for (let r = 0; r < count; r++) correct[first + r] = argMax(logits, r * classes, classes) === labels[r] ? 1 : 0;
@@ -210,12 +214,16 @@ function argMax(values: Float32Array, start: number, length: number): number {
 async function runTapped(
   model: Model,
   dataset: Dataset,
-  options: {batchSize: number; threads: number; inlineLimit?: number; signal: AbortSignal},
+  options: {batchSize: number; threads: number; inlineLimit?: number; signal: AbortSignal; scratchDir: string | undefined},
   tap: (logits: Float32Array, labels: Int32Array, first: number, count: number) => void,
 ): ReturnType<typeof evaluateModel> {
   let session: ModelSession;
   try {
-    session = await createSession(model, {intraOpNumThreads: options.threads, ...(options.inlineLimit !== undefined ? {inlineLimit: options.inlineLimit} : {})});
+    session = await createSession(model, {
+      intraOpNumThreads: options.threads,
+      ...(options.inlineLimit !== undefined ? {inlineLimit: options.inlineLimit} : {}),
+      ...(options.scratchDir !== undefined ? {scratchDir: options.scratchDir} : {}),
+    });
   } catch (error) {
     throw new RuntimeInputError(`onnxruntime cannot load the model: ${(error as Error).message}`, 'model');
   }

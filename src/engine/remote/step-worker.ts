@@ -137,10 +137,11 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
     running.set(jobId, {kind: what, since: Date.now()});
     options.log(`running ${what} task ${jobId}`);
     void job.updateProgress({type: 'started', worker: options.id} satisfies JobUpdate).catch(() => undefined);
+    const scratchDir = await options.local.tempDir(what);
     try {
       const payload = await fetchInputs(data.payload);
       if (payload instanceof MissingInput) return failed(payload.failure);
-      const value = await task(payload, signal ?? new AbortController().signal);
+      const value = await task(payload, signal ?? new AbortController().signal, scratchDir);
       options.log(`finished ${what} task ${jobId}`);
       return {ok: true, worker: options.id, value};
     } catch (error) {
@@ -148,6 +149,7 @@ export async function startStepWorker(options: StepWorkerOptions): Promise<Runni
       return failed(failureOf(error));
     } finally {
       running.delete(jobId);
+      await removeTree(scratchDir);
     }
   }
 

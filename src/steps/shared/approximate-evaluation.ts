@@ -119,12 +119,12 @@ interface EvaluationPayload {
 
 /** The evaluation task, declared by `sensitivity` and `search` alike (same payload, same result). */
 export const evaluationTasks: Record<string, StepTask> = {
-  [EVALUATE_TASK]: async (payload, signal) => {
+  [EVALUATE_TASK]: async (payload, signal, scratchDir) => {
     const {runtime: options, subset, assignment} = payload as unknown as EvaluationPayload;
     const runtime = await cachedRuntime(options);
     const target = subset < 0 ? runtime : runtime.holdout[subset];
     if (target === undefined) throw new Error(`evaluation task: no hold-out stage ${subset} (the runtime has ${runtime.holdout.length})`);
-    return (await target.evaluate(assignment, signal)) as unknown as Json;
+    return (await target.evaluate(assignment, signal, scratchDir)) as unknown as Json;
   },
 };
 
