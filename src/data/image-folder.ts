@@ -111,11 +111,9 @@ function checkTransform(t: ImageTransform): void {
 /** Decodes and transforms image files; loads may overlap (the resize after each decode is synchronous, so its buffers are shared). */
 export class ImageTransformer {
   readonly #resampler = new Resampler();
-  readonly #crop: Uint8Array;
 
   constructor(readonly transform: ImageTransform) {
     checkTransform(transform);
-    this.#crop = new Uint8Array(transform.size * transform.size * transform.channels);
   }
 
   get sampleShape(): number[] {
@@ -124,7 +122,7 @@ export class ImageTransformer {
 
   /** Reads `file` and writes its transformed pixels (C×size×size bytes, planar) into `out`. */
   async load(file: string, out: Uint8Array): Promise<void> {
-    const {channels, size, interpolation} = this.transform;
+    const {channels, interpolation} = this.transform;
     let bytes: Uint8Array;
     try {
       bytes = await readFile(file);
@@ -133,11 +131,7 @@ export class ImageTransformer {
     }
     const image = await decodeImage(bytes, file, channels);
     const geometry = evalGeometry(image.width, image.height, this.transform);
-    const crop = this.#crop;
-    this.#resampler.resizeCrop(image.pixels, image.width, image.height, channels, geometry.outWidth, geometry.outHeight, geometry.crop, interpolation, crop);
-    // Interleaved HWC bytes → planar CHW.
-    const plane = size * size;
-    for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) out[c * plane + i] = crop[i * channels + c]!;
+    this.#resampler.resizeCrop(image.pixels, image.width, image.height, channels, geometry.outWidth, geometry.outHeight, geometry.crop, interpolation, out);
   }
 }
 

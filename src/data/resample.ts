@@ -2,7 +2,7 @@
 // convolution with the filter stretched by the downscale factor (antialiasing), coefficients in
 // 22-bit fixed point, horizontal pass first, each pass rounded and clipped to uint8. timm's eval
 // transform resizes PIL images, so matching Pillow bit for bit keeps axx's inputs equal to timm's.
-// Only the pixels of the requested crop window are computed.
+// Only the pixels of the requested crop window are computed, in int32 sums as Pillow's (its INT32 ss).
 
 export type Interpolation = 'bicubic' | 'bilinear';
 
@@ -29,25 +29,32 @@ const FILTERS: Record<Interpolation, {support: number; weight(x: number): number
 
 const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
+/** Pillow's rounding: half of ONE added to every sum. */
+const HALF = ONE / 2;
 
-/** For each output position: first input index, tap count, and fixed-point weights (`taps` wide). */
-interface Coefficients {
+/**
+ * For each output position o: the first of the `taps` inputs it reads, and their fixed-point weights
+ * (weights[o·taps + t] for input first[o] + t). Every position reads the same number of inputs, so the hot
+ * loops have one trip count: windows narrower than the widest are padded with zero weights, shifted left at
+ * the far edge to stay inside the input. Zeros add nothing, so the sums are Pillow's.
+ */
+export interface Coefficients {
   first: Int32Array;
-  count: Int32Array;
   weights: Int32Array;
   taps: number;
 }
 
-function coefficients(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for resizing inSize samples to outSize. */
+export function coefficients(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
   const filter = FILTERS[interpolation];
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filter.support * filterScale;
-  const taps = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * taps);
-  const row = new Float64Array(taps);
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const windowStart = new Int32Array(outSize);
+  const windowSize = new Int32Array(outSize);
+  const pillowWeights = new Int32Array(outSize * maxTaps);
+  const row = new Float64Array(maxTaps);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(0, Math.trunc(center - support + 0.5));
@@ -59,48 +66,79 @@ function coefficients(inSize: number, outSize: number, interpolation: Interpolat
     }
     for (let t = 0; t < n; t++) {
       const w = total !== 0 ? row[t]! / total : row[t]!;
-      weights[o * taps + t] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
+      pillowWeights[o * maxTaps + t] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
     }
-    first[o] = lo;
-    count[o] = n;
+    windowStart[o] = lo;
+    windowSize[o] = n;
   }
-  return {first, count, weights, taps};
+  // The widest window is at most inSize wide, so shifting a window to end at inSize keeps it inside.
+  const taps = Math.max(...windowSize);
+  const first = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * taps);
+  for (let o = 0; o < outSize; o++) {
+    first[o] = Math.min(windowStart[o]!, inSize - taps);
+    const shift = windowStart[o]! - first[o]!;
+    for (let t = 0; t < windowSize[o]!; t++) weights[o * taps + shift + t] = pillowWeights[o * maxTaps + t]!;
+  }
+  return {first, weights, taps};
 }
 
+/** Pillow's clip8: the fixed-point sum (rounding half already added) to a byte. */
 function clip8(sum: number): number {
-  if (sum >= ONE * 256) return 255;
-  if (sum <= 0) return 0;
-  return Math.floor(sum / ONE);
+  const v = sum >> PRECISION_BITS;
+  return v < 0 ? 0 : v > 255 ? 255 : v;
 }
 
 /**
- * One pass of the separable filter: for output positions o in [from, from+n) and lanes i, sums the
- * taps src[base + (first[o] + t)·stride + i] into dst[dstBase + (o - from)·lanes + i].
- * Locals instead of property reads in the inner loop: this is the hot path of image loading.
+ * Horizontal pass, 3 interleaved lanes in: output columns [from, from+n) of the source row at
+ * `srcRow`, written planar (lane c at dst[c·planeSize + dstAt + j]).
  */
-function convolve(
-  src: Uint8Array,
-  base: number,
-  stride: number,
-  k: Coefficients,
-  from: number,
-  n: number,
-  dst: Uint8Array,
-  dstBase: number,
-  lanes: number,
-): void {
-  const {first, count, weights, taps} = k;
+function horizontal3(src: Uint8Array, srcRow: number, k: Coefficients, from: number, n: number, dst: Uint8Array, dstAt: number, planeSize: number): void {
+  const {first, weights, taps} = k;
   for (let j = 0; j < n; j++) {
     const o = from + j;
-    const start = base + first[o]! * stride;
-    const tapCount = count[o]!;
-    const w0 = o * taps;
-    const dstAt = dstBase + j * lanes;
-    for (let i = 0; i < lanes; i++) {
-      let sum = ONE / 2;
-      for (let t = 0; t < tapCount; t++) sum += src[start + t * stride + i]! * weights[w0 + t]!;
-      dst[dstAt + i] = clip8(sum);
+    let w = o * taps;
+    const end = w + taps;
+    let s = srcRow + 3 * first[o]!;
+    let r = HALF;
+    let g = HALF;
+    let b = HALF;
+    for (; w < end; w++, s += 3) {
+      const weight = weights[w]!;
+      r += src[s]! * weight;
+      g += src[s + 1]! * weight;
+      b += src[s + 2]! * weight;
     }
+    dst[dstAt + j] = clip8(r);
+    dst[planeSize + dstAt + j] = clip8(g);
+    dst[2 * planeSize + dstAt + j] = clip8(b);
+  }
+}
+
+/** Horizontal pass, one lane: output columns [from, from+n) of the source row at `srcRow`, into dst[dstAt + j]. */
+function horizontal1(src: Uint8Array, srcRow: number, k: Coefficients, from: number, n: number, dst: Uint8Array, dstAt: number): void {
+  const {first, weights, taps} = k;
+  for (let j = 0; j < n; j++) {
+    const o = from + j;
+    let w = o * taps;
+    const end = w + taps;
+    let s = srcRow + first[o]!;
+    let sum = HALF;
+    for (; w < end; w++, s++) sum += src[s]! * weights[w]!;
+    dst[dstAt + j] = clip8(sum);
+  }
+}
+
+/** Vertical pass of output row `o` of one plane whose rows are `rowLength` bytes and start with source row `firstRow` at `planeAt`. */
+function vertical(src: Uint8Array, planeAt: number, rowLength: number, firstRow: number, k: Coefficients, o: number, dst: Uint8Array, dstAt: number): void {
+  const w0 = o * k.taps;
+  const end = w0 + k.taps;
+  const weights = k.weights;
+  const rowAt = planeAt + (k.first[o]! - firstRow) * rowLength;
+  for (let x = 0; x < rowLength; x++) {
+    let sum = HALF;
+    for (let w = w0, s = rowAt + x; w < end; w++, s += rowLength) sum += src[s]! * weights[w]!;
+    dst[dstAt + x] = clip8(sum);
   }
 }
 
@@ -111,55 +149,65 @@ export interface CropWindow {
   height: number;
 }
 
-/** Reuses its scratch buffers across images (first touches of fresh memory are slow here). */
+/** Coefficient tables kept per geometry: a folder's images share a few sizes, and computing them costs as much as a pass. */
+const KEPT_GEOMETRIES = 64;
+
+/** Reuses its scratch buffers and coefficient tables across images (first touches of fresh memory are slow here). */
 export class Resampler {
   #rows = new Uint8Array(0);
+  readonly #coefficients = new Map<string, Coefficients>();
+
+  #coefficientsFor(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
+    const key = `${interpolation} ${inSize} ${outSize}`;
+    let k = this.#coefficients.get(key);
+    if (k === undefined) {
+      k = coefficients(inSize, outSize, interpolation);
+      if (this.#coefficients.size >= KEPT_GEOMETRIES) this.#coefficients.delete(this.#coefficients.keys().next().value!);
+      this.#coefficients.set(key, k);
+    }
+    return k;
+  }
 
   /**
    * Resizes `src` (width×height, `channels` interleaved bytes per pixel) to outWidth×outHeight as
-   * Pillow would, and writes only `crop` of the result into `out` (crop.width×crop.height×channels).
+   * Pillow would, and writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
    */
   resizeCrop(
     src: Uint8Array,
     width: number,
     height: number,
-    channels: number,
+    channels: 1 | 3,
     outWidth: number,
     outHeight: number,
     crop: CropWindow,
     interpolation: Interpolation,
     out: Uint8Array,
   ): void {
-    const horizontal = outWidth !== width;
-    const vertical = outHeight !== height;
-    const h = horizontal ? coefficients(width, outWidth, interpolation) : undefined;
-    const v = vertical ? coefficients(height, outHeight, interpolation) : undefined;
+    const h = outWidth !== width ? this.#coefficientsFor(width, outWidth, interpolation) : undefined;
+    const v = outHeight !== height ? this.#coefficientsFor(height, outHeight, interpolation) : undefined;
     // Source rows the vertical pass reads for the crop's rows.
     const firstRow = v ? v.first[crop.top]! : crop.top;
-    const lastRow = v ? v.first[crop.top + crop.height - 1]! + v.count[crop.top + crop.height - 1]! : crop.top + crop.height;
+    const lastRow = v ? v.first[crop.top + crop.height - 1]! + v.taps : crop.top + crop.height;
     const rowCount = lastRow - firstRow;
-    const rowBytes = crop.width * channels;
-    if (this.#rows.length < rowCount * rowBytes) this.#rows = new Uint8Array(rowCount * rowBytes);
+    const rowLength = crop.width;
+    const planeSize = rowCount * rowLength;
+    if (this.#rows.length < channels * planeSize) this.#rows = new Uint8Array(channels * planeSize);
+    // Horizontally resized (or cropped) rows, one plane per channel: the vertical pass then runs on one lane.
     const rows = this.#rows;
-
-    // Horizontal pass: crop columns of every needed source row.
     for (let r = 0; r < rowCount; r++) {
       const srcRow = (firstRow + r) * width * channels;
-      const outRow = r * rowBytes;
-      if (!h) {
-        rows.set(src.subarray(srcRow + crop.left * channels, srcRow + (crop.left + crop.width) * channels), outRow);
-        continue;
-      }
-      convolve(src, srcRow, channels, h, crop.left, crop.width, rows, outRow, channels);
+      const at = r * rowLength;
+      if (h && channels === 3) horizontal3(src, srcRow, h, crop.left, crop.width, rows, at, planeSize);
+      else if (h) horizontal1(src, srcRow, h, crop.left, crop.width, rows, at);
+      else for (let c = 0; c < channels; c++) for (let x = 0; x < rowLength; x++) rows[c * planeSize + at + x] = src[srcRow + (crop.left + x) * channels + c]!;
     }
-    // Vertical pass over the horizontally resized rows: the same convolution with a row stride.
-    for (let y = 0; y < crop.height; y++) {
-      const oy = crop.top + y;
-      if (!v) {
-        out.set(rows.subarray((oy - firstRow) * rowBytes, (oy - firstRow + 1) * rowBytes), y * rowBytes);
-        continue;
+    const outPlane = crop.height * rowLength;
+    for (let c = 0; c < channels; c++) {
+      for (let y = 0; y < crop.height; y++) {
+        const outAt = c * outPlane + y * rowLength;
+        if (v) vertical(rows, c * planeSize, rowLength, firstRow, v, crop.top + y, out, outAt);
+        else out.set(rows.subarray(c * planeSize + (crop.top + y - firstRow) * rowLength, c * planeSize + (crop.top + y - firstRow + 1) * rowLength), outAt);
       }
-      convolve(rows, -firstRow * rowBytes, rowBytes, v, oy, 1, out, y * rowBytes, rowBytes);
     }
   }
 }
