@@ -3,7 +3,8 @@ import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {DataError} from './data-error.js';
-import {decodeImage} from './image-decode.js';
+import sharp from 'sharp';
+import {decodeImage, headerLayout} from './image-decode.js';
 import {fileBytes, openNpy} from './npy.js';
 
 // Made by make-jpeg-fixtures.py: each image with Pillow's convert('RGB') and convert('L') of it.
@@ -38,5 +39,35 @@ describe('image decoding, bit-identical to Pillow', () => {
 
   it('tells a non-image by its bytes, whatever the extension', async () => {
     await expect(decodeImage(new TextEncoder().encode('not an image'), 'fake.jpg', 3)).rejects.toThrow(/fake\.jpg: not a JPEG or PNG image/);
+  });
+});
+
+describe('the colour layout read from the header bytes (sharp is called once per image)', () => {
+  const files = ['noisy-420.jpg', 'progressive.jpg', 'gray.jpg', 'cmyk.jpg', 'icc.jpg', 'noisy.png', 'rgba.png', 'palette.png', 'gray.png', 'trailing.jpg'];
+  const layoutOfSpace = (space: string | undefined) => (space === 'cmyk' ? 'cmyk' : space === 'b-w' || space === 'grey16' ? 'grey' : 'rgb');
+
+  it.each(files)('%s: the layout sharp\'s metadata gives', async (name) => {
+    const bytes = readFileSync(join(fixtures, name));
+    const {space} = await sharp(bytes).metadata();
+    expect(headerLayout(bytes, name.endsWith('.png') ? 'PNG' : 'JPEG')).toBe(layoutOfSpace(space));
+  });
+
+  it('walks JPEG markers as libjpeg does: fill bytes and stray bytes before the frame header skipped', async () => {
+    const bytes = readFileSync(join(fixtures, 'cmyk.jpg'));
+    let sof = 2;
+    while (!(bytes[sof] === 0xff && bytes[sof + 1]! >= 0xc0 && bytes[sof + 1]! <= 0xc2)) sof += 2 + ((bytes[sof + 2]! << 8) | bytes[sof + 3]!);
+    const padded = Buffer.concat([bytes.subarray(0, sof), Buffer.from([0x00, 0x13, 0xff, 0xff]), bytes.subarray(sof)]);
+    expect(headerLayout(padded, 'JPEG')).toBe('cmyk');
+    const rgb = await decodeImage(padded, 'padded.jpg', 3);
+    expect(Buffer.from(rgb.pixels).equals(Buffer.from(pillow('cmyk.jpg', 'rgb')))).toBe(true);
+  });
+
+  it('gives no layout for a header cut short or out of place, and sharp then decides', async () => {
+    const jpegBytes = readFileSync(join(fixtures, 'noisy-420.jpg'));
+    expect(headerLayout(jpegBytes.subarray(0, 40), 'JPEG')).toBeUndefined();
+    expect(headerLayout(Uint8Array.from([0xff, 0xd8, 0xff, 0xda, 0, 2]), 'JPEG')).toBeUndefined();
+    const pngBytes = readFileSync(join(fixtures, 'gray.png'));
+    expect(headerLayout(pngBytes.subarray(0, 20), 'PNG')).toBeUndefined();
+    await expect(decodeImage(jpegBytes.subarray(0, 40), 'cut.jpg', 3)).rejects.toThrow(/cut\.jpg: cannot decode JPEG/);
   });
 });

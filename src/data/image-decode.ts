@@ -41,41 +41,82 @@ function cmykToRgb(data: Uint8Array, i: number, rgb: Uint8Array): void {
   rgb[2] = Math.max(0, inverseK - mulDiv255(data[i + 2]!, inverseK));
 }
 
-/** Raw pixels and how to read them: 'grey' (+alpha), 'rgb' (+alpha) or 'cmyk', `stride` bytes apart. */
+/** How the file stores its pixels, as its header says: it decides how sharp is asked to decode them. */
+type Layout = 'grey' | 'rgb' | 'cmyk';
+
+const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+/** Markers without a length field: TEM, RSTn, SOI. */
+const isStandalone = (marker: number) => marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
+
+/**
+ * The colour layout a JPEG's frame header (SOFn: 1 component grey, 4 CMYK/YCCK, else colour) or a PNG's
+ * IHDR (colour types 0 and 4 grey) gives, or undefined when the header is not where it should be (sharp then
+ * decodes the file as it comes, or refuses it). Markers are walked as libjpeg walks them: fill bytes and
+ * stray bytes between segments skipped.
+ */
+export function headerLayout(bytes: Uint8Array, format: Format): Layout | undefined {
+  if (format === 'PNG') {
+    const isIhdr = bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52;
+    if (!isIhdr || bytes.length < 26) return undefined;
+    const colourType = bytes[25]!;
+    return colourType === 0 || colourType === 4 ? 'grey' : 'rgb';
+  }
+  let at = 2;
+  while (at + 1 < bytes.length) {
+    const marker = bytes[at + 1]!;
+    if (bytes[at] !== 0xff || marker === 0xff) at++;
+    else if (isStandalone(marker)) at += 2;
+    else if (marker === 0xda || marker === 0xd9) return undefined; // a scan or the end before any frame header
+    else if (isStartOfFrame(marker)) {
+      const components = bytes[at + 9];
+      return components === undefined ? undefined : components === 1 ? 'grey' : components === 4 ? 'cmyk' : 'rgb';
+    } else {
+      if (at + 3 >= bytes.length) return undefined;
+      at += 2 + ((bytes[at + 2]! << 8) | bytes[at + 3]!);
+    }
+  }
+  return undefined;
+}
+
+/** Raw pixels, `stride` bytes apart: grey (+alpha), RGB (+alpha) or CMYK. */
 interface RawImage {
   width: number;
   height: number;
   data: Uint8Array;
   stride: number;
-  layout: 'grey' | 'rgb' | 'cmyk';
+  layout: Layout;
 }
 
+/** One sharp call: the header already said how to decode (the metadata() call this saves costs as much as a small decode). */
 async function decodeRaw(bytes: Uint8Array, format: Format, file: string): Promise<RawImage> {
   // 'truncated': fail on a file cut short, load files libjpeg only warns about (as Pillow does).
   const options = {failOn: 'truncated', ignoreIcc: true, limitInputPixels: false} as const;
   // libvips loads with the first image decoded, not with every command that imports a dataset source.
   const {default: sharp} = await import('sharp');
+  const layout = headerLayout(bytes, format);
   try {
-    const {space, channels} = await sharp(bytes, options).metadata();
-    const layout = space === 'cmyk' ? 'cmyk' : space === 'b-w' || space === 'grey16' ? 'grey' : 'rgb';
     let pipeline = sharp(bytes, options);
     if (layout === 'cmyk') pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
     else if (layout === 'grey') pipeline = pipeline.toColourspace('b-w');
     const {data, info} = await pipeline.raw({depth: 'uchar'}).toBuffer({resolveWithObject: true});
-    if (info.channels < (layout === 'grey' ? 1 : layout === 'rgb' ? 3 : 4)) {
-      throw new Error(`decoded to ${info.channels} channels from a ${space ?? 'unknown'} image of ${channels ?? '?'} channels`);
-    }
-    return {width: info.width, height: info.height, data, stride: info.channels, layout};
+    if (layout === 'cmyk' && info.channels < 4) throw new Error(`decoded to ${info.channels} channels from a CMYK image`);
+    // A plain Uint8Array view, not the Buffer: the resize loops then see one array type.
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    return {width: info.width, height: info.height, data: pixels, stride: info.channels, layout: layout === 'cmyk' ? 'cmyk' : info.channels <= 2 ? 'grey' : 'rgb'};
   } catch (error) {
     throw new DataError(`cannot decode ${format}: ${(error as Error).message}`, file, 'the file is damaged or cut short; Pillow (and so timm) would not load it either');
   }
 }
 
-/** Decodes a JPEG or PNG file's bytes into `channels` bytes per pixel, as Pillow's convert('RGB'/'L'). */
+/**
+ * Decodes a JPEG or PNG file's bytes into `channels` bytes per pixel, as Pillow's convert('RGB'/'L'). The
+ * pixels are sharp's own buffer when it already holds them so (RGB or grey without alpha), else a new array.
+ */
 export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 | 3): Promise<DecodedImage> {
   const format = formatOf(bytes);
   if (format === undefined) throw new DataError('not a JPEG or PNG image (unknown magic bytes)', file, 'image folders hold .jpg/.jpeg/.png files, one sub-folder per class');
   const {width, height, data, stride, layout} = await decodeRaw(bytes, format, file);
+  if (stride === channels && layout === (channels === 1 ? 'grey' : 'rgb')) return {width, height, pixels: data};
   const count = width * height;
   const pixels = new Uint8Array(count * channels);
   // One loop per layout: this runs once per pixel of full-size photos.

@@ -61,6 +61,9 @@ describe('Resampler', () => {
     ['width unchanged', 30, 45, 3, 30, 20, {left: 3, top: 2, width: 24, height: 16}, 'bicubic'],
     ['height unchanged', 45, 30, 1, 20, 30, {left: 2, top: 3, width: 16, height: 24}, 'bilinear'],
     ['crop only', 20, 20, 3, 20, 20, {left: 2, top: 3, width: 16, height: 16}, 'bicubic'],
+    ['3 columns, odd rows', 9, 7, 3, 5, 4, {left: 1, top: 0, width: 3, height: 3}, 'bicubic'],
+    ['one column', 6, 9, 1, 3, 5, {left: 1, top: 1, width: 1, height: 2}, 'bilinear'],
+    ['one pixel in', 1, 1, 3, 4, 3, {left: 0, top: 0, width: 4, height: 3}, 'bicubic'],
   ];
 
   it.each(cases)('%s: as Pillow resizes and crops, planar', (_, width, height, lanes, outWidth, outHeight, crop, interpolation) => {
