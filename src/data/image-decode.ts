@@ -41,7 +41,7 @@ function cmykToRgb(data: Uint8Array, i: number, rgb: Uint8Array): void {
   rgb[2] = Math.max(0, inverseK - mulDiv255(data[i + 2]!, inverseK));
 }
 
-/** How the file stores its pixels, as its header says: it decides how sharp is asked to decode them. */
+/** How pixels are stored: grey, RGB or CMYK (grey and RGB maybe with alpha). */
 type Layout = 'grey' | 'rgb' | 'cmyk';
 
 const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;

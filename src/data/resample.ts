@@ -182,7 +182,7 @@ export interface CropWindow {
   height: number;
 }
 
-/** Coefficient tables kept per geometry: a folder's images share a few sizes, and computing them costs as much as a pass. */
+/** Coefficient tables kept per geometry: a folder's images share a few sizes, and recomputing them per image costs filter evaluations and fresh memory. */
 const KEPT_GEOMETRIES = 64;
 
 /** Reuses its scratch buffers and coefficient tables across images (first touches of fresh memory are slow here). */
@@ -231,7 +231,7 @@ export class Resampler {
       const srcRow = (firstRow + r) * width * channels;
       const at = r * rowLength;
       if (h && channels === 3) {
-        // Rows in pairs; an odd last row is passed as its own pair.
+        // Rows in pairs; an odd last row is paired with itself (step 0).
         const next = r + 1 < rowCount ? 1 : 0;
         horizontal3(src, srcRow, next * width * 3, h, crop.left, crop.width, rows, at, next * rowLength, planeSize);
         r += next;
