@@ -4,6 +4,8 @@
 // transform resizes PIL images, so matching Pillow bit for bit keeps axx's inputs equal to timm's.
 // Only the pixels of the requested crop window are computed, in int32 sums as Pillow's (its INT32 ss).
 
+import {PRECISION_BITS, resampleKernels} from './resample-kernels.js';
+
 export type Interpolation = 'bicubic' | 'bilinear';
 
 const FILTERS: Record<Interpolation, {support: number; weight(x: number): number}> = {
@@ -27,10 +29,7 @@ const FILTERS: Record<Interpolation, {support: number; weight(x: number): number
   },
 };
 
-const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
-/** Pillow's rounding: half of ONE added to every sum. */
-const HALF = ONE / 2;
 
 /**
  * For each output position o: the first of the `taps` inputs it reads, and their fixed-point weights
@@ -83,96 +82,9 @@ export function coefficients(inSize: number, outSize: number, interpolation: Int
   return {first, weights, taps};
 }
 
-/** Pillow's clip8: the fixed-point sum (rounding half already added) to a byte. */
-function clip8(sum: number): number {
-  const v = sum >> PRECISION_BITS;
-  return v < 0 ? 0 : v > 255 ? 255 : v;
-}
-
-/**
- * Horizontal pass, 3 interleaved lanes in, for two source rows at once (`rowStep` bytes apart; 0 for one row
- * twice): output columns [from, from+n) of the rows at `srcRow`, written planar (lane c of the first row at
- * dst[c·planeSize + dstAt + j], of the second `dstStep` further). Six sums per weight read halve the loop's overhead.
- */
-function horizontal3(src: Uint8Array, srcRow: number, rowStep: number, k: Coefficients, from: number, n: number, dst: Uint8Array, dstAt: number, dstStep: number, planeSize: number): void {
-  const {first, weights, taps} = k;
-  for (let j = 0; j < n; j++) {
-    const o = from + j;
-    let w = o * taps;
-    const end = w + taps;
-    let s = srcRow + 3 * first[o]!;
-    let r = HALF;
-    let g = HALF;
-    let b = HALF;
-    let r2 = HALF;
-    let g2 = HALF;
-    let b2 = HALF;
-    for (; w < end; w++, s += 3) {
-      const weight = weights[w]!;
-      r += src[s]! * weight;
-      g += src[s + 1]! * weight;
-      b += src[s + 2]! * weight;
-      r2 += src[s + rowStep]! * weight;
-      g2 += src[s + rowStep + 1]! * weight;
-      b2 += src[s + rowStep + 2]! * weight;
-    }
-    const at = dstAt + j;
-    dst[at] = clip8(r);
-    dst[planeSize + at] = clip8(g);
-    dst[2 * planeSize + at] = clip8(b);
-    dst[dstStep + at] = clip8(r2);
-    dst[dstStep + planeSize + at] = clip8(g2);
-    dst[dstStep + 2 * planeSize + at] = clip8(b2);
-  }
-}
-
-/** Horizontal pass, one lane: output columns [from, from+n) of the source row at `srcRow`, into dst[dstAt + j]. */
-function horizontal1(src: Uint8Array, srcRow: number, k: Coefficients, from: number, n: number, dst: Uint8Array, dstAt: number): void {
-  const {first, weights, taps} = k;
-  for (let j = 0; j < n; j++) {
-    const o = from + j;
-    let w = o * taps;
-    const end = w + taps;
-    let s = srcRow + first[o]!;
-    let sum = HALF;
-    for (; w < end; w++, s++) sum += src[s]! * weights[w]!;
-    dst[dstAt + j] = clip8(sum);
-  }
-}
-
-/**
- * Vertical pass of output row `o` of one plane whose rows are `rowLength` bytes and start with source row
- * `firstRow` at `planeAt`. Four columns at a time share each weight read; the last group overlaps the one
- * before when rowLength is not a multiple of 4 (its columns are computed twice, to the same bytes).
- */
-function vertical(src: Uint8Array, planeAt: number, rowLength: number, firstRow: number, k: Coefficients, o: number, dst: Uint8Array, dstAt: number): void {
-  const w0 = o * k.taps;
-  const end = w0 + k.taps;
-  const weights = k.weights;
-  const rowAt = planeAt + (k.first[o]! - firstRow) * rowLength;
-  const lastGroup = Math.max(0, rowLength - 4);
-  // Rows shorter than 4 repeat their last column.
-  const x1 = Math.min(1, rowLength - 1);
-  const x2 = Math.min(2, rowLength - 1);
-  const x3 = Math.min(3, rowLength - 1);
-  for (let group = 0; group < rowLength; group += 4) {
-    const x = Math.min(group, lastGroup);
-    let s0 = HALF;
-    let s1 = HALF;
-    let s2 = HALF;
-    let s3 = HALF;
-    for (let w = w0, s = rowAt + x; w < end; w++, s += rowLength) {
-      const weight = weights[w]!;
-      s0 += src[s]! * weight;
-      s1 += src[s + x1]! * weight;
-      s2 += src[s + x2]! * weight;
-      s3 += src[s + x3]! * weight;
-    }
-    dst[dstAt + x] = clip8(s0);
-    dst[dstAt + x + x1] = clip8(s1);
-    dst[dstAt + x + x2] = clip8(s2);
-    dst[dstAt + x + x3] = clip8(s3);
-  }
+/** The pass of a size that does not change (Pillow skips it): each output is its input, weight one. */
+function identity(size: number): Coefficients {
+  return {first: Int32Array.from({length: size}, (_, i) => i), weights: new Int32Array(size).fill(ONE), taps: 1};
 }
 
 export interface CropWindow {
@@ -185,16 +97,19 @@ export interface CropWindow {
 /** Coefficient tables kept per geometry: a folder's images share a few sizes, and recomputing them per image costs filter evaluations and fresh memory. */
 const KEPT_GEOMETRIES = 64;
 
-/** Reuses its scratch buffers and coefficient tables across images (first touches of fresh memory are slow here). */
+/** Bytes of slack after each region of the kernels' memory (they read and write up to 7 past), 16-aligned. */
+const SLACK = 16;
+
+/** Reuses its kernels' memory and coefficient tables across images (first touches of fresh memory are slow here). */
 export class Resampler {
-  #rows = new Uint8Array(0);
+  readonly #kernels = resampleKernels();
   readonly #coefficients = new Map<string, Coefficients>();
 
   #coefficientsFor(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
     const key = `${interpolation} ${inSize} ${outSize}`;
     let k = this.#coefficients.get(key);
     if (k === undefined) {
-      k = coefficients(inSize, outSize, interpolation);
+      k = inSize === outSize ? identity(inSize) : coefficients(inSize, outSize, interpolation);
       if (this.#coefficients.size >= KEPT_GEOMETRIES) this.#coefficients.delete(this.#coefficients.keys().next().value!);
       this.#coefficients.set(key, k);
     }
@@ -216,35 +131,44 @@ export class Resampler {
     interpolation: Interpolation,
     out: Uint8Array,
   ): void {
-    const h = outWidth !== width ? this.#coefficientsFor(width, outWidth, interpolation) : undefined;
-    const v = outHeight !== height ? this.#coefficientsFor(height, outHeight, interpolation) : undefined;
+    const h = this.#coefficientsFor(width, outWidth, interpolation);
+    const v = this.#coefficientsFor(height, outHeight, interpolation);
     // Source rows the vertical pass reads for the crop's rows.
-    const firstRow = v ? v.first[crop.top]! : crop.top;
-    const lastRow = v ? v.first[crop.top + crop.height - 1]! + v.taps : crop.top + crop.height;
+    const firstRow = v.first[crop.top]!;
+    const lastRow = v.first[crop.top + crop.height - 1]! + v.taps;
     const rowCount = lastRow - firstRow;
+    const srcStride = width * channels;
     const rowLength = crop.width;
     const planeSize = rowCount * rowLength;
-    if (this.#rows.length < channels * planeSize) this.#rows = new Uint8Array(channels * planeSize);
-    // Horizontally resized (or cropped) rows, one plane per channel: the vertical pass then runs on one lane.
-    const rows = this.#rows;
-    for (let r = 0; r < rowCount; r++) {
-      const srcRow = (firstRow + r) * width * channels;
-      const at = r * rowLength;
-      if (h && channels === 3) {
-        // Rows in pairs; an odd last row is paired with itself (step 0).
-        const next = r + 1 < rowCount ? 1 : 0;
-        horizontal3(src, srcRow, next * width * 3, h, crop.left, crop.width, rows, at, next * rowLength, planeSize);
-        r += next;
-      } else if (h) horizontal1(src, srcRow, h, crop.left, crop.width, rows, at);
-      else for (let c = 0; c < channels; c++) for (let x = 0; x < rowLength; x++) rows[c * planeSize + at + x] = src[srcRow + (crop.left + x) * channels + c]!;
-    }
     const outPlane = crop.height * rowLength;
-    for (let c = 0; c < channels; c++) {
-      for (let y = 0; y < crop.height; y++) {
-        const outAt = c * outPlane + y * rowLength;
-        if (v) vertical(rows, c * planeSize, rowLength, firstRow, v, crop.top + y, out, outAt);
-        else out.set(rows.subarray(c * planeSize + (crop.top + y - firstRow) * rowLength, c * planeSize + (crop.top + y - firstRow + 1) * rowLength), outAt);
-      }
-    }
+
+    // The kernels' memory: coefficients of the crop's columns and rows, the source rows they read, the
+    // horizontally resized rows (three planes) and the output planes.
+    let end = 0;
+    const region = (bytes: number) => {
+      const at = end;
+      end = at + Math.ceil((bytes + SLACK) / 16) * 16;
+      return at;
+    };
+    const hFirst = region(4 * crop.width);
+    const hWeights = region(4 * crop.width * h.taps);
+    const vFirst = region(4 * crop.height);
+    const vWeights = region(4 * crop.height * v.taps);
+    const srcAt = region(rowCount * srcStride);
+    const rowsAt = region(3 * planeSize);
+    const outAt = region(channels * outPlane);
+    const {memory, horizontal, vertical} = this.#kernels;
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    const bytes = new Uint8Array(memory.buffer);
+    const ints = new Int32Array(memory.buffer);
+    ints.set(h.first.subarray(crop.left, crop.left + crop.width), hFirst / 4);
+    ints.set(h.weights.subarray(crop.left * h.taps, (crop.left + crop.width) * h.taps), hWeights / 4);
+    for (let y = 0; y < crop.height; y++) ints[vFirst / 4 + y] = (v.first[crop.top + y]! - firstRow) * rowLength;
+    ints.set(v.weights.subarray(crop.top * v.taps, (crop.top + crop.height) * v.taps), vWeights / 4);
+    bytes.set(src.subarray(firstRow * srcStride, lastRow * srcStride), srcAt);
+
+    horizontal(srcAt, srcStride, rowCount, crop.width, hFirst, hWeights, h.taps, channels, rowsAt, rowLength, planeSize);
+    for (let c = 0; c < channels; c++) vertical(rowsAt + c * planeSize, rowLength, crop.height, vFirst, vWeights, v.taps, outAt + c * outPlane);
+    out.set(bytes.subarray(outAt, outAt + channels * outPlane));
   }
 }
