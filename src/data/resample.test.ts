@@ -2,8 +2,8 @@ import {describe, expect, it} from 'vitest';
 import {coefficients, Resampler, type CropWindow, type Interpolation} from './resample.js';
 
 // The Pillow fixtures (image-folder.test.ts) pin the coefficients and the sums on one small image; here the
-// fast passes (3- and 1-lane loops, planar rows, crop windows, cached tables) are checked against Pillow's
-// algorithm written plainly: resize the whole image horizontally, then vertically, then crop.
+// fast passes (WebAssembly SIMD kernels, zero-padded windows, planar rows, crop windows, cached tables) are
+// checked against Pillow's algorithm written plainly: resize the whole image horizontally, then vertically, then crop.
 
 const PRECISION_BITS = 22;
 const clip8 = (sum: number) => Math.min(255, Math.max(0, Math.floor(sum / 2 ** PRECISION_BITS)));
@@ -64,6 +64,8 @@ describe('Resampler', () => {
     ['3 columns, odd rows', 9, 7, 3, 5, 4, {left: 1, top: 0, width: 3, height: 3}, 'bicubic'],
     ['one column', 6, 9, 1, 3, 5, {left: 1, top: 1, width: 1, height: 2}, 'bilinear'],
     ['one pixel in', 1, 1, 3, 4, 3, {left: 0, top: 0, width: 4, height: 3}, 'bicubic'],
+    ['ImageNet photo size (the kernels\' memory grows)', 500, 375, 3, 341, 256, {left: 58, top: 16, width: 224, height: 224}, 'bicubic'],
+    ['grey portrait photo', 375, 500, 1, 256, 341, {left: 16, top: 58, width: 224, height: 224}, 'bilinear'],
   ];
 
   it.each(cases)('%s: as Pillow resizes and crops, planar', (_, width, height, lanes, outWidth, outHeight, crop, interpolation) => {

@@ -2,7 +2,8 @@
 // convolution with the filter stretched by the downscale factor (antialiasing), coefficients in
 // 22-bit fixed point, horizontal pass first, each pass rounded and clipped to uint8. timm's eval
 // transform resizes PIL images, so matching Pillow bit for bit keeps axx's inputs equal to timm's.
-// Only the pixels of the requested crop window are computed, in int32 sums as Pillow's (its INT32 ss).
+// Only the pixels of the requested crop window are computed, in int32 sums as Pillow's (its INT32 ss), by
+// the WebAssembly SIMD kernels of resample-kernels.ts; the tables they use are made here.
 
 import {PRECISION_BITS, resampleKernels} from './resample-kernels.js';
 
@@ -82,7 +83,7 @@ export function coefficients(inSize: number, outSize: number, interpolation: Int
   return {first, weights, taps};
 }
 
-/** The pass of a size that does not change (Pillow skips it): each output is its input, weight one. */
+/** The pass of a size that does not change (Pillow skips it): each output is its input with weight one, (v·ONE + ONE/2) >> 22 = v. */
 function identity(size: number): Coefficients {
   return {first: Int32Array.from({length: size}, (_, i) => i), weights: new Int32Array(size).fill(ONE), taps: 1};
 }
