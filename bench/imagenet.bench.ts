@@ -15,6 +15,8 @@ import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs'
 import {createRequire} from 'node:module';
 import {cpus, loadavg, tmpdir} from 'node:os';
 import {join, sep} from 'node:path';
+import {setFlagsFromString} from 'node:v8';
+import {runInNewContext} from 'node:vm';
 import * as ort from 'onnxruntime-node';
 import {makeImagenetFolder} from '../scripts/fixtures/imagenet-folder.js';
 import {runCalibration} from '../src/approx/calibration-run.js';
@@ -57,11 +59,21 @@ const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
 const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
 const root = join(import.meta.dirname, '..');
 
-/** Median milliseconds of each variant, run in turn ROUNDS times after one warm-up round. */
-async function interleaved(variants: (() => Promise<unknown>)[]): Promise<number[]> {
+/** Collects garbage now: the image variants' large buffers are then collected on their own time, not on the next variant's. */
+const collectGarbage = (() => {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+})();
+
+/**
+ * Median milliseconds of each variant, run in turn ROUNDS times after one warm-up round; with `collect`,
+ * garbage is collected (untimed) before each run.
+ */
+async function interleaved(variants: (() => Promise<unknown>)[], {collect = false} = {}): Promise<number[]> {
   const times = variants.map(() => [] as number[]);
   for (let round = -1; round < ROUNDS; round++) {
     for (const [k, run] of variants.entries()) {
+      if (collect) collectGarbage();
       const started = performance.now();
       await run();
       if (round >= 0) times[k]!.push(performance.now() - started);
@@ -122,7 +134,7 @@ try {
     for (const bytes of sampleBytes) replaced.decode(bytes);
   };
   const perImage = (ms: number) => `${(ms / sample.length).toFixed(1)} ms`;
-  const [axxMs, replacedMs, jpegJsMs, decodeMs, resizeMs, replacedDecodeMs] = (await interleaved([viaAxx, viaReplaced, viaJpegJs, decodeOnly, resizeOnly, replacedDecodeOnly])) as [number, number, number, number, number, number];
+  const [axxMs, replacedMs, jpegJsMs, decodeMs, resizeMs, replacedDecodeMs] = (await interleaved([viaAxx, viaReplaced, viaJpegJs, decodeOnly, resizeOnly, replacedDecodeOnly], {collect: true})) as [number, number, number, number, number, number];
   console.log(`imagenet bench: median of ${ROUNDS} interleaved rounds; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`);
   console.log(
     `  JPEG 500×375 → 224 px crop, per image: axx ${perImage(axxMs)}; the decoder issue 14 replaced (jpeg-js + libjpeg colours) ${perImage(replacedMs)} → ${(replacedMs / axxMs).toFixed(2)}× faster (goal ≥ 3×); plain jpeg-js ${perImage(jpegJsMs)} → ${(jpegJsMs / axxMs).toFixed(2)}×`,
