@@ -97,7 +97,7 @@ try {
   const resampler = new Resampler();
   const resizeCrop = (rgb: Uint8Array, width: number, height: number) => {
     const g = evalGeometry(width, height, transform);
-    resampler.resizeCrop(rgb, width, height, 3, g.outWidth, g.outHeight, g.crop, 'bicubic', pixels);
+    resampler.resizeCrop({width, height, columns: {left: 0, width}, pixels: rgb}, 3, g.outWidth, g.outHeight, g.crop, 'bicubic', pixels);
   };
   const viaAxx = async () => {
     for (const file of sample) await transformer.load(file, pixels);

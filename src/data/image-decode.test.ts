@@ -4,7 +4,7 @@ import {fileURLToPath} from 'node:url';
 import {describe, expect, it} from 'vitest';
 import {DataError} from './data-error.js';
 import sharp from 'sharp';
-import {decodeImage, headerLayout} from './image-decode.js';
+import {decodeImage, readHeader} from './image-decode.js';
 import {fileBytes, openNpy} from './npy.js';
 
 // Made by make-jpeg-fixtures.py: each image with Pillow's convert('RGB') and convert('L') of it.
@@ -42,14 +42,14 @@ describe('image decoding, bit-identical to Pillow', () => {
   });
 });
 
-describe('the colour layout read from the header bytes (sharp is called once per image)', () => {
+describe('the colour layout and size read from the header bytes (sharp is called once per image)', () => {
   const files = ['noisy-420.jpg', 'progressive.jpg', 'gray.jpg', 'cmyk.jpg', 'icc.jpg', 'noisy.png', 'rgba.png', 'palette.png', 'gray.png', 'trailing.jpg'];
   const layoutOfSpace = (space: string | undefined) => (space === 'cmyk' ? 'cmyk' : space === 'b-w' || space === 'grey16' ? 'grey' : 'rgb');
 
-  it.each(files)('%s: the layout sharp\'s metadata gives', async (name) => {
+  it.each(files)('%s: the layout and size sharp\'s metadata gives', async (name) => {
     const bytes = readFileSync(join(fixtures, name));
-    const {space} = await sharp(bytes).metadata();
-    expect(headerLayout(bytes, name.endsWith('.png') ? 'PNG' : 'JPEG')).toBe(layoutOfSpace(space));
+    const {space, width, height} = await sharp(bytes).metadata();
+    expect(readHeader(bytes, name.endsWith('.png') ? 'PNG' : 'JPEG')).toEqual({layout: layoutOfSpace(space), width, height});
   });
 
   it('walks JPEG markers as libjpeg does: fill bytes and stray bytes before the frame header skipped', async () => {
@@ -57,17 +57,43 @@ describe('the colour layout read from the header bytes (sharp is called once per
     let sof = 2;
     while (!(bytes[sof] === 0xff && bytes[sof + 1]! >= 0xc0 && bytes[sof + 1]! <= 0xc2)) sof += 2 + ((bytes[sof + 2]! << 8) | bytes[sof + 3]!);
     const padded = Buffer.concat([bytes.subarray(0, sof), Buffer.from([0x00, 0x13, 0xff, 0xff]), bytes.subarray(sof)]);
-    expect(headerLayout(padded, 'JPEG')).toBe('cmyk');
+    expect(readHeader(padded, 'JPEG')?.layout).toBe('cmyk');
     const rgb = await decodeImage(padded, 'padded.jpg', 3);
     expect(Buffer.from(rgb.pixels).equals(Buffer.from(pillow('cmyk.jpg', 'rgb')))).toBe(true);
   });
 
   it('gives no layout for a header cut short or out of place, and sharp then decides', async () => {
     const jpegBytes = readFileSync(join(fixtures, 'noisy-420.jpg'));
-    expect(headerLayout(jpegBytes.subarray(0, 40), 'JPEG')).toBeUndefined();
-    expect(headerLayout(Uint8Array.from([0xff, 0xd8, 0xff, 0xda, 0, 2]), 'JPEG')).toBeUndefined();
+    expect(readHeader(jpegBytes.subarray(0, 40), 'JPEG')).toBeUndefined();
+    expect(readHeader(Uint8Array.from([0xff, 0xd8, 0xff, 0xda, 0, 2]), 'JPEG')).toBeUndefined();
     const pngBytes = readFileSync(join(fixtures, 'gray.png'));
-    expect(headerLayout(pngBytes.subarray(0, 20), 'PNG')).toBeUndefined();
+    expect(readHeader(pngBytes.subarray(0, 20), 'PNG')).toBeUndefined();
     await expect(decodeImage(jpegBytes.subarray(0, 40), 'cut.jpg', 3)).rejects.toThrow(/cut\.jpg: cannot decode JPEG/);
+  });
+});
+
+describe('decoding only some columns', () => {
+  const files = ['noisy-420.jpg', 'noisy-422.jpg', 'progressive.jpg', 'gray.jpg', 'cmyk.jpg', 'noisy.png', 'rgba.png', 'palette.png', 'gray.png'];
+  const columns = {left: 7, width: 30};
+
+  it.each(files)('%s: the same bytes as those columns of the whole image, as RGB and as L', async (name) => {
+    const bytes = readFileSync(join(fixtures, name));
+    for (const channels of [3, 1] as const) {
+      const asked: [number, number][] = [];
+      const part = await decodeImage(bytes, name, channels, (width, height) => {
+        asked.push([width, height]);
+        return columns;
+      });
+      expect(asked).toEqual([[61, 47]]);
+      expect([part.width, part.height, part.columns]).toEqual([61, 47, columns]);
+      const whole = pillow(name, channels === 3 ? 'rgb' : 'l');
+      const expected = new Uint8Array(47 * columns.width * channels);
+      for (let y = 0; y < 47; y++) expected.set(whole.subarray((y * 61 + columns.left) * channels, (y * 61 + columns.left + columns.width) * channels), y * columns.width * channels);
+      expect(Buffer.from(part.pixels).equals(Buffer.from(expected))).toBe(true);
+    }
+  });
+
+  it('still refuses a truncated file: every row is decoded', async () => {
+    await expect(decodeImage(readFileSync(join(fixtures, 'truncated.jpg')), 'truncated.jpg', 3, () => ({left: 0, width: 4}))).rejects.toThrow(/truncated\.jpg: cannot decode JPEG/);
   });
 });

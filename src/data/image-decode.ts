@@ -6,12 +6,24 @@
 // - alpha is dropped, not composited; grey is replicated to RGB;
 // - one channel is Pillow's luma, ITU-R 601-2 in 16-bit fixed point (L24 in Pillow's Convert.c);
 // - a truncated file fails (Pillow: "image file is truncated"); bytes after the end marker are ignored.
+// A caller that needs only some columns (the resize of a centre crop) can ask for them: sharp then writes
+// fewer bytes (fresh memory is slow to touch here), while every row is still decoded, so a truncated file
+// still fails.
 import {DataError} from './data-error.js';
 
+/** Columns [left, left + width) of an image. */
+export interface ColumnRange {
+  left: number;
+  width: number;
+}
+
 export interface DecodedImage {
+  /** The whole image's size. */
   width: number;
   height: number;
-  /** width×height pixels, `channels` bytes each. */
+  /** The decoded columns: all of them unless fewer were asked for. */
+  columns: ColumnRange;
+  /** height rows of columns.width pixels, `channels` bytes each. */
   pixels: Uint8Array;
 }
 
@@ -48,18 +60,26 @@ const isStartOfFrame = (marker: number) => marker >= 0xc0 && marker <= 0xcf && m
 /** Markers without a length field: TEM, RSTn, SOI. */
 const isStandalone = (marker: number) => marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8);
 
+/** What a file's header says: how its pixels are stored, and its size (0 where the header leaves it open). */
+export interface ImageHeader {
+  layout: Layout;
+  width: number;
+  height: number;
+}
+
 /**
- * The colour layout a JPEG's frame header (SOFn: 1 component grey, 4 CMYK/YCCK, else colour) or a PNG's
+ * The layout and size a JPEG's frame header (SOFn: 1 component grey, 4 CMYK/YCCK, else colour) or a PNG's
  * IHDR (colour types 0 and 4 grey) gives, or undefined when the header is not where it should be (sharp then
  * decodes the file as it comes, or refuses it). Markers are walked as libjpeg walks them: fill bytes and
  * stray bytes between segments skipped.
  */
-export function headerLayout(bytes: Uint8Array, format: Format): Layout | undefined {
+export function readHeader(bytes: Uint8Array, format: Format): ImageHeader | undefined {
+  const u16 = (at: number) => (bytes[at]! << 8) | bytes[at + 1]!;
   if (format === 'PNG') {
     const isIhdr = bytes[12] === 0x49 && bytes[13] === 0x48 && bytes[14] === 0x44 && bytes[15] === 0x52;
     if (!isIhdr || bytes.length < 26) return undefined;
     const colourType = bytes[25]!;
-    return colourType === 0 || colourType === 4 ? 'grey' : 'rgb';
+    return {layout: colourType === 0 || colourType === 4 ? 'grey' : 'rgb', width: u16(16) * 65536 + u16(18), height: u16(20) * 65536 + u16(22)};
   }
   let at = 2;
   while (at + 1 < bytes.length) {
@@ -68,11 +88,12 @@ export function headerLayout(bytes: Uint8Array, format: Format): Layout | undefi
     else if (isStandalone(marker)) at += 2;
     else if (marker === 0xda || marker === 0xd9) return undefined; // a scan or the end before any frame header
     else if (isStartOfFrame(marker)) {
-      const components = bytes[at + 9];
-      return components === undefined ? undefined : components === 1 ? 'grey' : components === 4 ? 'cmyk' : 'rgb';
+      if (at + 9 >= bytes.length) return undefined;
+      const components = bytes[at + 9]!;
+      return {layout: components === 1 ? 'grey' : components === 4 ? 'cmyk' : 'rgb', height: u16(at + 5), width: u16(at + 7)};
     } else {
       if (at + 3 >= bytes.length) return undefined;
-      at += 2 + ((bytes[at + 2]! << 8) | bytes[at + 3]!);
+      at += 2 + u16(at + 2);
     }
   }
   return undefined;
@@ -87,37 +108,52 @@ interface RawImage {
   layout: Layout;
 }
 
-/** One sharp call: the header already said how to decode (the metadata() call this saves costs as much as a small decode). */
-async function decodeRaw(bytes: Uint8Array, format: Format, file: string): Promise<RawImage> {
+/**
+ * One sharp call: the header already said how to decode (the metadata() call this saves costs as much as a small
+ * decode). With `columnsOf`, only the columns it asks for given the header's size are written out.
+ */
+async function decodeRaw(bytes: Uint8Array, format: Format, file: string, columnsOf?: (width: number, height: number) => ColumnRange): Promise<RawImage & {columns: ColumnRange}> {
   // 'truncated': fail on a file cut short, load files libjpeg only warns about (as Pillow does).
   const options = {failOn: 'truncated', ignoreIcc: true, limitInputPixels: false} as const;
   // libvips loads with the first image decoded, not with every command that imports a dataset source.
   const {default: sharp} = await import('sharp');
-  const layout = headerLayout(bytes, format);
+  const header = readHeader(bytes, format);
+  const layout = header?.layout;
+  // A size of 0 (a JPEG whose height comes after its first scan) leaves the columns to sharp.
+  const columns = header && header.width > 0 && header.height > 0 && columnsOf ? columnsOf(header.width, header.height) : undefined;
   try {
     let pipeline = sharp(bytes, options);
+    if (columns) pipeline = pipeline.extract({left: columns.left, top: 0, width: columns.width, height: header!.height});
     if (layout === 'cmyk') pipeline = pipeline.pipelineColourspace('cmyk').toColourspace('cmyk');
     else if (layout === 'grey') pipeline = pipeline.toColourspace('b-w');
     const {data, info} = await pipeline.raw({depth: 'uchar'}).toBuffer({resolveWithObject: true});
     if (layout === 'cmyk' && info.channels < 4) throw new Error(`decoded to ${info.channels} channels from a CMYK image`);
     // A plain Uint8Array view, not the Buffer: the resize loops then see one array type.
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-    return {width: info.width, height: info.height, data: pixels, stride: info.channels, layout: layout === 'cmyk' ? 'cmyk' : info.channels <= 2 ? 'grey' : 'rgb'};
+    return {
+      width: columns ? header!.width : info.width,
+      height: info.height,
+      columns: columns ?? {left: 0, width: info.width},
+      data: pixels,
+      stride: info.channels,
+      layout: layout === 'cmyk' ? 'cmyk' : info.channels <= 2 ? 'grey' : 'rgb',
+    };
   } catch (error) {
     throw new DataError(`cannot decode ${format}: ${(error as Error).message}`, file, 'the file is damaged or cut short; Pillow (and so timm) would not load it either');
   }
 }
 
 /**
- * Decodes a JPEG or PNG file's bytes into `channels` bytes per pixel, as Pillow's convert('RGB'/'L'). The
- * pixels are sharp's own buffer when it already holds them so (RGB or grey without alpha), else a new array.
+ * Decodes a JPEG or PNG file's bytes into `channels` bytes per pixel, as Pillow's convert('RGB'/'L'): all
+ * columns, or those `columnsOf(width, height)` asks for. The pixels are sharp's own buffer when it already
+ * holds them so (RGB or grey without alpha), else a new array.
  */
-export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 | 3): Promise<DecodedImage> {
+export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 | 3, columnsOf?: (width: number, height: number) => ColumnRange): Promise<DecodedImage> {
   const format = formatOf(bytes);
   if (format === undefined) throw new DataError('not a JPEG or PNG image (unknown magic bytes)', file, 'image folders hold .jpg/.jpeg/.png files, one sub-folder per class');
-  const {width, height, data, stride, layout} = await decodeRaw(bytes, format, file);
-  if (stride === channels && layout === (channels === 1 ? 'grey' : 'rgb')) return {width, height, pixels: data};
-  const count = width * height;
+  const {width, height, columns, data, stride, layout} = await decodeRaw(bytes, format, file, columnsOf);
+  if (stride === channels && layout === (channels === 1 ? 'grey' : 'rgb')) return {width, height, columns, pixels: data};
+  const count = columns.width * height;
   const pixels = new Uint8Array(count * channels);
   // One loop per layout: this runs once per pixel of full-size photos.
   if (layout === 'grey') {
@@ -144,5 +180,5 @@ export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 |
       else pixels.set(rgb, 3 * p);
     }
   }
-  return {width, height, pixels};
+  return {width, height, columns, pixels};
 }

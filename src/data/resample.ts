@@ -95,6 +95,14 @@ export interface CropWindow {
   height: number;
 }
 
+/** An image to resize: its size, and the columns its pixels hold (`channels` interleaved bytes each, row after row). */
+export interface SourceImage {
+  width: number;
+  height: number;
+  columns: {left: number; width: number};
+  pixels: Uint8Array;
+}
+
 /** Coefficient tables kept per geometry: a folder's images share a few sizes, and recomputing them per image costs filter evaluations and fresh memory. */
 const KEPT_GEOMETRIES = 64;
 
@@ -117,14 +125,19 @@ export class Resampler {
     return k;
   }
 
+  /** The source columns the crop of an image `width` wide resized to outWidth reads: all its source needs decoded. */
+  sourceColumns(width: number, outWidth: number, crop: CropWindow, interpolation: Interpolation): {left: number; width: number} {
+    const h = this.#coefficientsFor(width, outWidth, interpolation);
+    const left = h.first[crop.left]!;
+    return {left, width: h.first[crop.left + crop.width - 1]! + h.taps - left};
+  }
+
   /**
-   * Resizes `src` (width×height, `channels` interleaved bytes per pixel) to outWidth×outHeight as
-   * Pillow would, and writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
+   * Resizes `src` (its pixels holding at least sourceColumns(…) of every row) to outWidth×outHeight as Pillow
+   * would, and writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
    */
   resizeCrop(
-    src: Uint8Array,
-    width: number,
-    height: number,
+    src: SourceImage,
     channels: 1 | 3,
     outWidth: number,
     outHeight: number,
@@ -132,13 +145,14 @@ export class Resampler {
     interpolation: Interpolation,
     out: Uint8Array,
   ): void {
+    const {width, height, columns, pixels} = src;
     const h = this.#coefficientsFor(width, outWidth, interpolation);
     const v = this.#coefficientsFor(height, outHeight, interpolation);
     // Source rows the vertical pass reads for the crop's rows.
     const firstRow = v.first[crop.top]!;
     const lastRow = v.first[crop.top + crop.height - 1]! + v.taps;
     const rowCount = lastRow - firstRow;
-    const srcStride = width * channels;
+    const srcStride = columns.width * channels;
     const rowLength = crop.width;
     const planeSize = rowCount * rowLength;
     const outPlane = crop.height * rowLength;
@@ -162,11 +176,11 @@ export class Resampler {
     if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
     const bytes = new Uint8Array(memory.buffer);
     const ints = new Int32Array(memory.buffer);
-    ints.set(h.first.subarray(crop.left, crop.left + crop.width), hFirst / 4);
+    for (let x = 0; x < crop.width; x++) ints[hFirst / 4 + x] = h.first[crop.left + x]! - columns.left;
     ints.set(h.weights.subarray(crop.left * h.taps, (crop.left + crop.width) * h.taps), hWeights / 4);
     for (let y = 0; y < crop.height; y++) ints[vFirst / 4 + y] = (v.first[crop.top + y]! - firstRow) * rowLength;
     ints.set(v.weights.subarray(crop.top * v.taps, (crop.top + crop.height) * v.taps), vWeights / 4);
-    bytes.set(src.subarray(firstRow * srcStride, lastRow * srcStride), srcAt);
+    bytes.set(pixels.subarray(firstRow * srcStride, lastRow * srcStride), srcAt);
 
     horizontal(srcAt, srcStride, rowCount, crop.width, hFirst, hWeights, h.taps, channels, rowsAt, rowLength, planeSize);
     for (let c = 0; c < channels; c++) vertical(rowsAt + c * planeSize, rowLength, crop.height, vFirst, vWeights, v.taps, outAt + c * outPlane);
