@@ -34,8 +34,8 @@ const ONE = 2 ** PRECISION_BITS;
 
 /**
  * For each output position o: the first of the `taps` inputs it reads, and their fixed-point weights
- * (weights[o·taps + t] for input first[o] + t). Every position reads the same number of inputs, so the hot
- * loops have one trip count: windows narrower than the widest are padded with zero weights, shifted left at
+ * (weights[o·taps + t] for input first[o] + t). Every position reads the same number of inputs, so the
+ * kernels loop once per tap count: windows narrower than the widest are padded with zero weights, shifted left at
  * the far edge to stay inside the input. Zeros add nothing, so the sums are Pillow's.
  */
 export interface Coefficients {
