@@ -97,7 +97,7 @@ try {
   const resampler = new Resampler();
   const resizeCrop = (rgb: Uint8Array, width: number, height: number) => {
     const g = evalGeometry(width, height, transform);
-    resampler.resizeCrop({width, height, columns: {left: 0, width}, pixels: rgb}, 3, g.outWidth, g.outHeight, g.crop, 'bicubic', pixels);
+    resampler.resizeCrop({width, height, window: {left: 0, top: 0, width, height}, pixels: rgb}, 3, g.outWidth, g.outHeight, g.crop, 'bicubic', pixels);
   };
   const viaAxx = async () => {
     for (const file of sample) await transformer.load(file, pixels);
@@ -122,15 +122,15 @@ try {
       resizeCrop(rgb, width, height);
     }
   };
-  // The parts as ImageTransformer.load runs them: only the columns the crop's resize reads are decoded.
-  const columnsOf = (width: number, height: number) => {
+  // The parts as ImageTransformer.load runs them: only the window the crop's resize reads is decoded.
+  const windowOf = (width: number, height: number) => {
     const g = evalGeometry(width, height, transform);
-    return resampler.sourceColumns(width, g.outWidth, g.crop, 'bicubic');
+    return resampler.sourceWindow(width, height, g.outWidth, g.outHeight, g.crop, 'bicubic');
   };
   const sampleBytes = sample.map((file) => readFileSync(file));
-  const decoded = await Promise.all(sampleBytes.map((bytes, i) => decodeImage(bytes, sample[i]!, 3, columnsOf)));
+  const decoded = await Promise.all(sampleBytes.map((bytes, i) => decodeImage(bytes, sample[i]!, 3, windowOf)));
   const decodeOnly = async () => {
-    for (const [i, bytes] of sampleBytes.entries()) await decodeImage(bytes, sample[i]!, 3, columnsOf);
+    for (const [i, bytes] of sampleBytes.entries()) await decodeImage(bytes, sample[i]!, 3, windowOf);
   };
   const resizeOnly = async () => {
     for (const image of decoded) {
@@ -147,7 +147,7 @@ try {
   console.log(
     `  JPEG 500×375 → 224 px crop, per image: axx ${perImage(axxMs)}; the decoder issue 14 replaced (jpeg-js + libjpeg colours) ${perImage(replacedMs)} → ${(replacedMs / axxMs).toFixed(2)}× faster (goal ≥ 3×); plain jpeg-js ${perImage(jpegJsMs)} → ${(jpegJsMs / axxMs).toFixed(2)}×`,
   );
-  console.log(`    parts: sharp decode of the crop's columns (decodeImage) ${perImage(decodeMs)}, Pillow-exact resize/crop ${perImage(resizeMs)}; the replaced decoder alone ${perImage(replacedDecodeMs)}`);
+  console.log(`    parts: sharp decode of the crop's source window (decodeImage) ${perImage(decodeMs)}, Pillow-exact resize/crop ${perImage(resizeMs)}; the replaced decoder alone ${perImage(replacedDecodeMs)}`);
   if (!IMAGES_ONLY) await benchModels(val, transform);
 } finally {
   rmSync(work, {recursive: true, force: true});

@@ -49,7 +49,7 @@ describe('the colour layout and size read from the header bytes (sharp is called
   it.each(files)('%s: the layout and size sharp\'s metadata gives', async (name) => {
     const bytes = readFileSync(join(fixtures, name));
     const {space, width, height} = await sharp(bytes).metadata();
-    expect(readHeader(bytes, name.endsWith('.png') ? 'PNG' : 'JPEG')).toEqual({layout: layoutOfSpace(space), width, height});
+    expect(readHeader(bytes, name.endsWith('.png') ? 'PNG' : 'JPEG')).toMatchObject({layout: layoutOfSpace(space), width, height});
   });
 
   it('walks JPEG markers as libjpeg does: fill bytes and stray bytes before the frame header skipped', async () => {
@@ -72,28 +72,45 @@ describe('the colour layout and size read from the header bytes (sharp is called
   });
 });
 
-describe('decoding only some columns', () => {
-  const files = ['noisy-420.jpg', 'noisy-422.jpg', 'progressive.jpg', 'gray.jpg', 'cmyk.jpg', 'noisy.png', 'rgba.png', 'palette.png', 'gray.png'];
-  const columns = {left: 7, width: 30};
+describe('decoding only a window', () => {
+  const files = ['noisy-420.jpg', 'noisy-422.jpg', 'progressive.jpg', 'gray.jpg', 'cmyk.jpg', 'trailing.jpg', 'noisy.png', 'rgba.png', 'palette.png', 'gray.png'];
+  const asked = {left: 7, top: 5, width: 30, height: 20};
 
-  it.each(files)('%s: the same bytes as those columns of the whole image, as RGB and as L', async (name) => {
+  it.each(files)('%s: the same bytes as that part of the whole image, as RGB and as L (a PNG down to its last row)', async (name) => {
     const bytes = readFileSync(join(fixtures, name));
     for (const channels of [3, 1] as const) {
-      const asked: [number, number][] = [];
+      const sizes: [number, number][] = [];
       const part = await decodeImage(bytes, name, channels, (width, height) => {
-        asked.push([width, height]);
-        return columns;
+        sizes.push([width, height]);
+        return asked;
       });
-      expect(asked).toEqual([[61, 47]]);
-      expect([part.width, part.height, part.columns]).toEqual([61, 47, columns]);
+      expect(sizes).toEqual([[61, 47]]);
+      // JPEGs here end with their end marker, so decoding stops after the window; a PNG's end is not checked.
+      const window = name.endsWith('.png') ? {...asked, height: 47 - asked.top} : asked;
+      expect([part.width, part.height, part.window]).toEqual([61, 47, window]);
       const whole = pillow(name, channels === 3 ? 'rgb' : 'l');
-      const expected = new Uint8Array(47 * columns.width * channels);
-      for (let y = 0; y < 47; y++) expected.set(whole.subarray((y * 61 + columns.left) * channels, (y * 61 + columns.left + columns.width) * channels), y * columns.width * channels);
+      const expected = new Uint8Array(window.height * window.width * channels);
+      for (let y = 0; y < window.height; y++) {
+        const at = ((window.top + y) * 61 + window.left) * channels;
+        expected.set(whole.subarray(at, at + window.width * channels), y * window.width * channels);
+      }
       expect(Buffer.from(part.pixels).equals(Buffer.from(expected))).toBe(true);
     }
   });
 
-  it('still refuses a truncated file: every row is decoded', async () => {
-    await expect(decodeImage(readFileSync(join(fixtures, 'truncated.jpg')), 'truncated.jpg', 3, () => ({left: 0, width: 4}))).rejects.toThrow(/truncated\.jpg: cannot decode JPEG/);
+  it('tells a JPEG that ends (its end marker after the first scan) from one cut short or with only a thumbnail\'s end marker', () => {
+    const bytes = readFileSync(join(fixtures, 'noisy-420.jpg'));
+    expect(readHeader(bytes, 'JPEG')?.ends).toBe(true);
+    expect(readHeader(readFileSync(join(fixtures, 'trailing.jpg')), 'JPEG')?.ends).toBe(true);
+    const cut = readFileSync(join(fixtures, 'truncated.jpg'));
+    expect(readHeader(cut, 'JPEG')?.ends).toBe(false);
+    // An end marker before the first scan (an EXIF thumbnail's) does not count.
+    const thumbnail = Buffer.from([0xff, 0xe1, 0x00, 0x06, 0xff, 0xd8, 0xff, 0xd9]);
+    const withThumbnail = Buffer.concat([cut.subarray(0, 2), thumbnail, cut.subarray(2)]);
+    expect(readHeader(withThumbnail, 'JPEG')).toMatchObject({layout: 'rgb', ends: false});
+  });
+
+  it('still refuses a truncated file: without its end marker every row is decoded', async () => {
+    await expect(decodeImage(readFileSync(join(fixtures, 'truncated.jpg')), 'truncated.jpg', 3, () => ({left: 0, top: 0, width: 4, height: 2}))).rejects.toThrow(/truncated\.jpg: cannot decode JPEG/);
   });
 });

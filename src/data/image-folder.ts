@@ -129,12 +129,12 @@ export class ImageTransformer {
     } catch (error) {
       throw new DataError(`cannot read image: ${(error as Error).message}`, file);
     }
-    // Only the columns the crop's resize reads are decoded out (sharp then writes ~2/3 of the bytes).
-    const columnsOf = (width: number, height: number) => {
-      const {outWidth, crop} = evalGeometry(width, height, this.transform);
-      return this.#resampler.sourceColumns(width, outWidth, crop, interpolation);
+    // Only the pixels the crop's resize reads are decoded out (about half of a 500×375 image's bytes).
+    const windowOf = (width: number, height: number) => {
+      const {outWidth, outHeight, crop} = evalGeometry(width, height, this.transform);
+      return this.#resampler.sourceWindow(width, height, outWidth, outHeight, crop, interpolation);
     };
-    const image = await decodeImage(bytes, file, channels, columnsOf);
+    const image = await decodeImage(bytes, file, channels, windowOf);
     const geometry = evalGeometry(image.width, image.height, this.transform);
     this.#resampler.resizeCrop(image, channels, geometry.outWidth, geometry.outHeight, geometry.crop, interpolation, out);
   }

@@ -2,7 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {coefficients, Resampler, type CropWindow, type Interpolation} from './resample.js';
 
 // The Pillow fixtures (image-folder.test.ts) pin the coefficients and the sums on one small image; here the
-// fast passes (WebAssembly SIMD kernels, zero-padded windows, planar rows, crop windows, cached tables) are
+// fast passes (WebAssembly SIMD kernels, zero-padded windows, planar rows, crop and source windows, cached tables) are
 // checked against Pillow's algorithm written plainly: resize the whole image horizontally, then vertically, then crop.
 
 const PRECISION_BITS = 22;
@@ -71,7 +71,7 @@ describe('Resampler', () => {
   it.each(cases)('%s: as Pillow resizes and crops, planar', (_, width, height, lanes, outWidth, outHeight, crop, interpolation) => {
     const src = image(width, height, lanes, width * 31 + height);
     const out = new Uint8Array(lanes * crop.width * crop.height);
-    new Resampler().resizeCrop({width, height, columns: {left: 0, width}, pixels: src}, lanes, outWidth, outHeight, crop, interpolation, out);
+    new Resampler().resizeCrop({width, height, window: {left: 0, top: 0, width, height}, pixels: src}, lanes, outWidth, outHeight, crop, interpolation, out);
     expect(Buffer.from(out).equals(Buffer.from(reference(src, width, height, lanes, outWidth, outHeight, crop, interpolation)))).toBe(true);
   });
 
@@ -84,7 +84,7 @@ describe('Resampler', () => {
         const [width, height] = [30 + i, 20 + (i % 7)];
         const pixels = src.subarray(0, width * height * 3);
         const out = new Uint8Array(3 * 16 * 16);
-        resampler.resizeCrop({width, height, columns: {left: 0, width}, pixels}, 3, 20, 18, crop, 'bicubic', out);
+        resampler.resizeCrop({width, height, window: {left: 0, top: 0, width, height}, pixels}, 3, 20, 18, crop, 'bicubic', out);
         expect(Buffer.from(out).equals(Buffer.from(reference(pixels, width, height, 3, 20, 18, crop, 'bicubic')))).toBe(true);
       }
     }
@@ -94,15 +94,19 @@ describe('Resampler', () => {
     ['bicubic', 3, 500, 375, 341, 256, {left: 58, top: 16, width: 224, height: 224}],
     ['bilinear', 1, 375, 500, 256, 341, {left: 16, top: 58, width: 224, height: 224}],
     ['bicubic', 3, 40, 30, 12, 9, {left: 0, top: 0, width: 12, height: 9}],
-  ] as const)('%s, %i channel(s), %i×%i: resizes as well from only the source columns the crop reads', (interpolation, lanes, width, height, outWidth, outHeight, crop) => {
+  ] as const)('%s, %i channel(s), %i×%i: resizes as well from only the source window the crop reads', (interpolation, lanes, width, height, outWidth, outHeight, crop) => {
     const src = image(width, height, lanes, 3);
     const resampler = new Resampler();
-    const columns = resampler.sourceColumns(width, outWidth, crop, interpolation);
-    expect(columns.left + columns.width).toBeLessThanOrEqual(width);
-    const narrow = new Uint8Array(height * columns.width * lanes);
-    for (let y = 0; y < height; y++) narrow.set(src.subarray((y * width + columns.left) * lanes, (y * width + columns.left + columns.width) * lanes), y * columns.width * lanes);
+    const window = resampler.sourceWindow(width, height, outWidth, outHeight, crop, interpolation);
+    expect(window.left + window.width).toBeLessThanOrEqual(width);
+    expect(window.top + window.height).toBeLessThanOrEqual(height);
+    const part = new Uint8Array(window.height * window.width * lanes);
+    for (let y = 0; y < window.height; y++) {
+      const at = ((window.top + y) * width + window.left) * lanes;
+      part.set(src.subarray(at, at + window.width * lanes), y * window.width * lanes);
+    }
     const out = new Uint8Array(lanes * crop.width * crop.height);
-    resampler.resizeCrop({width, height, columns, pixels: narrow}, lanes, outWidth, outHeight, crop, interpolation, out);
+    resampler.resizeCrop({width, height, window, pixels: part}, lanes, outWidth, outHeight, crop, interpolation, out);
     expect(Buffer.from(out).equals(Buffer.from(reference(src, width, height, lanes, outWidth, outHeight, crop, interpolation)))).toBe(true);
   });
 });

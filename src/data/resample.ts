@@ -95,11 +95,11 @@ export interface CropWindow {
   height: number;
 }
 
-/** An image to resize: its size, and the columns its pixels hold (`channels` interleaved bytes each, row after row). */
+/** An image to resize: its size, and the window its pixels hold (`channels` interleaved bytes each, row after row). */
 export interface SourceImage {
   width: number;
   height: number;
-  columns: {left: number; width: number};
+  window: CropWindow;
   pixels: Uint8Array;
 }
 
@@ -125,16 +125,17 @@ export class Resampler {
     return k;
   }
 
-  /** The source columns the crop of an image `width` wide resized to outWidth reads: all its source needs decoded. */
-  sourceColumns(width: number, outWidth: number, crop: CropWindow, interpolation: Interpolation): {left: number; width: number} {
+  /** The source pixels the crop of a width×height image resized to outWidth×outHeight reads: all it needs decoded. */
+  sourceWindow(width: number, height: number, outWidth: number, outHeight: number, crop: CropWindow, interpolation: Interpolation): CropWindow {
     const h = this.#coefficientsFor(width, outWidth, interpolation);
-    const left = h.first[crop.left]!;
-    return {left, width: h.first[crop.left + crop.width - 1]! + h.taps - left};
+    const v = this.#coefficientsFor(height, outHeight, interpolation);
+    const [left, top] = [h.first[crop.left]!, v.first[crop.top]!];
+    return {left, top, width: h.first[crop.left + crop.width - 1]! + h.taps - left, height: v.first[crop.top + crop.height - 1]! + v.taps - top};
   }
 
   /**
-   * Resizes `src` (its pixels holding at least sourceColumns(…) of every row) to outWidth×outHeight as Pillow
-   * would, and writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
+   * Resizes `src` (its pixels holding at least sourceWindow(…)) to outWidth×outHeight as Pillow would, and
+   * writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
    */
   resizeCrop(
     src: SourceImage,
@@ -145,14 +146,14 @@ export class Resampler {
     interpolation: Interpolation,
     out: Uint8Array,
   ): void {
-    const {width, height, columns, pixels} = src;
+    const {width, height, window, pixels} = src;
     const h = this.#coefficientsFor(width, outWidth, interpolation);
     const v = this.#coefficientsFor(height, outHeight, interpolation);
     // Source rows the vertical pass reads for the crop's rows.
     const firstRow = v.first[crop.top]!;
     const lastRow = v.first[crop.top + crop.height - 1]! + v.taps;
     const rowCount = lastRow - firstRow;
-    const srcStride = columns.width * channels;
+    const srcStride = window.width * channels;
     const rowLength = crop.width;
     const planeSize = rowCount * rowLength;
     const outPlane = crop.height * rowLength;
@@ -176,11 +177,11 @@ export class Resampler {
     if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
     const bytes = new Uint8Array(memory.buffer);
     const ints = new Int32Array(memory.buffer);
-    for (let x = 0; x < crop.width; x++) ints[hFirst / 4 + x] = h.first[crop.left + x]! - columns.left;
+    for (let x = 0; x < crop.width; x++) ints[hFirst / 4 + x] = h.first[crop.left + x]! - window.left;
     ints.set(h.weights.subarray(crop.left * h.taps, (crop.left + crop.width) * h.taps), hWeights / 4);
     for (let y = 0; y < crop.height; y++) ints[vFirst / 4 + y] = (v.first[crop.top + y]! - firstRow) * rowLength;
     ints.set(v.weights.subarray(crop.top * v.taps, (crop.top + crop.height) * v.taps), vWeights / 4);
-    bytes.set(pixels.subarray(firstRow * srcStride, lastRow * srcStride), srcAt);
+    bytes.set(pixels.subarray((firstRow - window.top) * srcStride, (lastRow - window.top) * srcStride), srcAt);
 
     horizontal(srcAt, srcStride, rowCount, crop.width, hFirst, hWeights, h.taps, channels, rowsAt, rowLength, planeSize);
     for (let c = 0; c < channels; c++) vertical(rowsAt + c * planeSize, rowLength, crop.height, vFirst, vWeights, v.taps, outAt + c * outPlane);
