@@ -2,7 +2,10 @@
 // convolution with the filter stretched by the downscale factor (antialiasing), coefficients in
 // 22-bit fixed point, horizontal pass first, each pass rounded and clipped to uint8. timm's eval
 // transform resizes PIL images, so matching Pillow bit for bit keeps axx's inputs equal to timm's.
-// Only the pixels of the requested crop window are computed.
+// Only the pixels of the requested crop window are computed, in int32 sums as Pillow's (its INT32 ss), by
+// the WebAssembly SIMD kernels of resample-kernels.ts; the tables they use are made here.
+
+import {PRECISION_BITS, resampleKernels} from './resample-kernels.js';
 
 export type Interpolation = 'bicubic' | 'bilinear';
 
@@ -27,27 +30,31 @@ const FILTERS: Record<Interpolation, {support: number; weight(x: number): number
   },
 };
 
-const PRECISION_BITS = 32 - 8 - 2;
 const ONE = 2 ** PRECISION_BITS;
 
-/** For each output position: first input index, tap count, and fixed-point weights (`taps` wide). */
-interface Coefficients {
+/**
+ * For each output position o: the first of the `taps` inputs it reads, and their fixed-point weights
+ * (weights[o·taps + t] for input first[o] + t). Every position reads the same number of inputs, so the
+ * kernels loop once per tap count: windows narrower than the widest are padded with zero weights, shifted left at
+ * the far edge to stay inside the input. Zeros add nothing, so the sums are Pillow's.
+ */
+export interface Coefficients {
   first: Int32Array;
-  count: Int32Array;
   weights: Int32Array;
   taps: number;
 }
 
-function coefficients(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
+/** Pillow's precompute_coeffs + normalize_coeffs_8bpc for resizing inSize samples to outSize. */
+export function coefficients(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
   const filter = FILTERS[interpolation];
   const scale = inSize / outSize;
   const filterScale = Math.max(scale, 1);
   const support = filter.support * filterScale;
-  const taps = Math.ceil(support) * 2 + 1;
-  const first = new Int32Array(outSize);
-  const count = new Int32Array(outSize);
-  const weights = new Int32Array(outSize * taps);
-  const row = new Float64Array(taps);
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const windowStart = new Int32Array(outSize);
+  const windowSize = new Int32Array(outSize);
+  const pillowWeights = new Int32Array(outSize * maxTaps);
+  const row = new Float64Array(maxTaps);
   for (let o = 0; o < outSize; o++) {
     const center = (o + 0.5) * scale;
     const lo = Math.max(0, Math.trunc(center - support + 0.5));
@@ -59,49 +66,26 @@ function coefficients(inSize: number, outSize: number, interpolation: Interpolat
     }
     for (let t = 0; t < n; t++) {
       const w = total !== 0 ? row[t]! / total : row[t]!;
-      weights[o * taps + t] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
+      pillowWeights[o * maxTaps + t] = Math.trunc(w < 0 ? -0.5 + w * ONE : 0.5 + w * ONE);
     }
-    first[o] = lo;
-    count[o] = n;
+    windowStart[o] = lo;
+    windowSize[o] = n;
   }
-  return {first, count, weights, taps};
+  // The widest window is at most inSize wide, so shifting a window to end at inSize keeps it inside.
+  const taps = Math.max(...windowSize);
+  const first = new Int32Array(outSize);
+  const weights = new Int32Array(outSize * taps);
+  for (let o = 0; o < outSize; o++) {
+    first[o] = Math.min(windowStart[o]!, inSize - taps);
+    const shift = windowStart[o]! - first[o]!;
+    for (let t = 0; t < windowSize[o]!; t++) weights[o * taps + shift + t] = pillowWeights[o * maxTaps + t]!;
+  }
+  return {first, weights, taps};
 }
 
-function clip8(sum: number): number {
-  if (sum >= ONE * 256) return 255;
-  if (sum <= 0) return 0;
-  return Math.floor(sum / ONE);
-}
-
-/**
- * One pass of the separable filter: for output positions o in [from, from+n) and lanes i, sums the
- * taps src[base + (first[o] + t)·stride + i] into dst[dstBase + (o - from)·lanes + i].
- * Locals instead of property reads in the inner loop: this is the hot path of image loading.
- */
-function convolve(
-  src: Uint8Array,
-  base: number,
-  stride: number,
-  k: Coefficients,
-  from: number,
-  n: number,
-  dst: Uint8Array,
-  dstBase: number,
-  lanes: number,
-): void {
-  const {first, count, weights, taps} = k;
-  for (let j = 0; j < n; j++) {
-    const o = from + j;
-    const start = base + first[o]! * stride;
-    const tapCount = count[o]!;
-    const w0 = o * taps;
-    const dstAt = dstBase + j * lanes;
-    for (let i = 0; i < lanes; i++) {
-      let sum = ONE / 2;
-      for (let t = 0; t < tapCount; t++) sum += src[start + t * stride + i]! * weights[w0 + t]!;
-      dst[dstAt + i] = clip8(sum);
-    }
-  }
+/** The pass of a size that does not change (Pillow skips it): each output is its input with weight one, (v·ONE + ONE/2) >> 22 = v. */
+function identity(size: number): Coefficients {
+  return {first: Int32Array.from({length: size}, (_, i) => i), weights: new Int32Array(size).fill(ONE), taps: 1};
 }
 
 export interface CropWindow {
@@ -111,55 +95,96 @@ export interface CropWindow {
   height: number;
 }
 
-/** Reuses its scratch buffers across images (first touches of fresh memory are slow here). */
+/** An image to resize: its size, and the window its pixels hold (`channels` interleaved bytes each, row after row). */
+export interface SourceImage {
+  width: number;
+  height: number;
+  window: CropWindow;
+  pixels: Uint8Array;
+}
+
+/** Coefficient tables kept per geometry: a folder's images share a few sizes, and recomputing them per image costs filter evaluations and fresh memory. */
+const KEPT_GEOMETRIES = 64;
+
+/** Bytes of slack after each region of the kernels' memory (they read and write up to 7 past), 16-aligned. */
+const SLACK = 16;
+
+/** Reuses its kernels' memory and coefficient tables across images (first touches of fresh memory are slow here). */
 export class Resampler {
-  #rows = new Uint8Array(0);
+  readonly #kernels = resampleKernels();
+  readonly #coefficients = new Map<string, Coefficients>();
+
+  #coefficientsFor(inSize: number, outSize: number, interpolation: Interpolation): Coefficients {
+    const key = `${interpolation} ${inSize} ${outSize}`;
+    let k = this.#coefficients.get(key);
+    if (k === undefined) {
+      k = inSize === outSize ? identity(inSize) : coefficients(inSize, outSize, interpolation);
+      if (this.#coefficients.size >= KEPT_GEOMETRIES) this.#coefficients.delete(this.#coefficients.keys().next().value!);
+      this.#coefficients.set(key, k);
+    }
+    return k;
+  }
+
+  /** The source pixels the crop of a width×height image resized to outWidth×outHeight reads: all it needs decoded. */
+  sourceWindow(width: number, height: number, outWidth: number, outHeight: number, crop: CropWindow, interpolation: Interpolation): CropWindow {
+    const h = this.#coefficientsFor(width, outWidth, interpolation);
+    const v = this.#coefficientsFor(height, outHeight, interpolation);
+    const [left, top] = [h.first[crop.left]!, v.first[crop.top]!];
+    return {left, top, width: h.first[crop.left + crop.width - 1]! + h.taps - left, height: v.first[crop.top + crop.height - 1]! + v.taps - top};
+  }
 
   /**
-   * Resizes `src` (width×height, `channels` interleaved bytes per pixel) to outWidth×outHeight as
-   * Pillow would, and writes only `crop` of the result into `out` (crop.width×crop.height×channels).
+   * Resizes `src` (its pixels holding at least sourceWindow(…)) to outWidth×outHeight as Pillow would, and
+   * writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
    */
   resizeCrop(
-    src: Uint8Array,
-    width: number,
-    height: number,
-    channels: number,
+    src: SourceImage,
+    channels: 1 | 3,
     outWidth: number,
     outHeight: number,
     crop: CropWindow,
     interpolation: Interpolation,
     out: Uint8Array,
   ): void {
-    const horizontal = outWidth !== width;
-    const vertical = outHeight !== height;
-    const h = horizontal ? coefficients(width, outWidth, interpolation) : undefined;
-    const v = vertical ? coefficients(height, outHeight, interpolation) : undefined;
+    const {width, height, window, pixels} = src;
+    const h = this.#coefficientsFor(width, outWidth, interpolation);
+    const v = this.#coefficientsFor(height, outHeight, interpolation);
     // Source rows the vertical pass reads for the crop's rows.
-    const firstRow = v ? v.first[crop.top]! : crop.top;
-    const lastRow = v ? v.first[crop.top + crop.height - 1]! + v.count[crop.top + crop.height - 1]! : crop.top + crop.height;
+    const firstRow = v.first[crop.top]!;
+    const lastRow = v.first[crop.top + crop.height - 1]! + v.taps;
     const rowCount = lastRow - firstRow;
-    const rowBytes = crop.width * channels;
-    if (this.#rows.length < rowCount * rowBytes) this.#rows = new Uint8Array(rowCount * rowBytes);
-    const rows = this.#rows;
+    const srcStride = window.width * channels;
+    const rowLength = crop.width;
+    const planeSize = rowCount * rowLength;
+    const outPlane = crop.height * rowLength;
 
-    // Horizontal pass: crop columns of every needed source row.
-    for (let r = 0; r < rowCount; r++) {
-      const srcRow = (firstRow + r) * width * channels;
-      const outRow = r * rowBytes;
-      if (!h) {
-        rows.set(src.subarray(srcRow + crop.left * channels, srcRow + (crop.left + crop.width) * channels), outRow);
-        continue;
-      }
-      convolve(src, srcRow, channels, h, crop.left, crop.width, rows, outRow, channels);
-    }
-    // Vertical pass over the horizontally resized rows: the same convolution with a row stride.
-    for (let y = 0; y < crop.height; y++) {
-      const oy = crop.top + y;
-      if (!v) {
-        out.set(rows.subarray((oy - firstRow) * rowBytes, (oy - firstRow + 1) * rowBytes), y * rowBytes);
-        continue;
-      }
-      convolve(rows, -firstRow * rowBytes, rowBytes, v, oy, 1, out, y * rowBytes, rowBytes);
-    }
+    // The kernels' memory: coefficients of the crop's columns and rows, the source rows they read, the
+    // horizontally resized rows (three planes) and the output planes.
+    let end = 0;
+    const region = (bytes: number) => {
+      const at = end;
+      end = at + Math.ceil((bytes + SLACK) / 16) * 16;
+      return at;
+    };
+    const hFirst = region(4 * crop.width);
+    const hWeights = region(4 * crop.width * h.taps);
+    const vFirst = region(4 * crop.height);
+    const vWeights = region(4 * crop.height * v.taps);
+    const srcAt = region(rowCount * srcStride);
+    const rowsAt = region(3 * planeSize);
+    const outAt = region(channels * outPlane);
+    const {memory, horizontal, vertical} = this.#kernels;
+    if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+    const bytes = new Uint8Array(memory.buffer);
+    const ints = new Int32Array(memory.buffer);
+    for (let x = 0; x < crop.width; x++) ints[hFirst / 4 + x] = h.first[crop.left + x]! - window.left;
+    ints.set(h.weights.subarray(crop.left * h.taps, (crop.left + crop.width) * h.taps), hWeights / 4);
+    for (let y = 0; y < crop.height; y++) ints[vFirst / 4 + y] = (v.first[crop.top + y]! - firstRow) * rowLength;
+    ints.set(v.weights.subarray(crop.top * v.taps, (crop.top + crop.height) * v.taps), vWeights / 4);
+    bytes.set(pixels.subarray((firstRow - window.top) * srcStride, (lastRow - window.top) * srcStride), srcAt);
+
+    horizontal(srcAt, srcStride, rowCount, crop.width, hFirst, hWeights, h.taps, channels, rowsAt, rowLength, planeSize);
+    for (let c = 0; c < channels; c++) vertical(rowsAt + c * planeSize, rowLength, crop.height, vFirst, vWeights, v.taps, outAt + c * outPlane);
+    out.set(bytes.subarray(outAt, outAt + channels * outPlane));
   }
 }
