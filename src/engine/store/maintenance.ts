@@ -103,6 +103,9 @@ export const GC_CLOCK_MARGIN_MS = 100;
  * oldest kept run started. Without it, every result, run and memo entry stays.
  */
 export async function collectGarbage(store: Store, options: {dryRun: boolean; keepLast?: number; now: number}): Promise<GcReport> {
+  // The runs gc may forget, listed before it looks for running ones: a run another process starts after this
+  // is neither kept nor forgotten (it writes its steps under its row).
+  const known = store.runs.ids();
   const live = store.runs.list(1000).filter((r) => r.status === 'running' && isAlive(r.pid, r.host, r.endedAt ?? r.startedAt, options.now));
   const keepSince = Math.min(options.now, ...live.map((r) => r.startedAt)) - GC_CLOCK_MARGIN_MS;
   let results = store.results.all();
@@ -117,7 +120,7 @@ export async function collectGarbage(store: Store, options: {dryRun: boolean; ke
     const recentRuns = store.runs.list(options.keepLast);
     const keptRuns = new Set([...recentRuns, ...live].map((r) => r.id));
     for (const result of results) keptRuns.add(result.runId);
-    forget = store.runs.ids().filter((id) => !keptRuns.has(id));
+    forget = known.filter((id) => !keptRuns.has(id));
     memoUnusedBefore = Math.min(keepSince, ...recentRuns.map((r) => r.startedAt));
   }
   const liveBlobs = store.checkpoints.referencedDigests();

@@ -157,6 +157,23 @@ describe('Store', () => {
     expect(store.memo.count()).toBe(2);
   });
 
+  it('gc --keep-last never forgets a run that starts while it decides what to keep', async () => {
+    using store = tempStore();
+    for (const [id, at] of [['old', 1000], ['new', 2000]] as const) {
+      store.runs.start({id, pipeline: 'p', name: 'p', command: 'axx run p', params: {}, at});
+      store.runs.end(id, 'passed', at + 10);
+    }
+    // Another process starts a run between gc's look at the running runs and its choice of runs to forget.
+    const keysOfRecentRuns = store.runs.keysOfRecentRuns.bind(store.runs);
+    store.runs.keysOfRecentRuns = (count) => {
+      store.runs.start({id: 'starting', pipeline: 'p', name: 'p', command: 'axx run p', params: {}, at: 1500});
+      return keysOfRecentRuns(count);
+    };
+    await collectGarbage(store, {dryRun: false, keepLast: 1, now: Date.now()});
+    expect(store.runs.ids().sort()).toEqual(['new', 'starting']);
+    store.runs.setStep('starting', {instance: 's', stepId: 's', kind: 'k'}, {state: 'running'});
+  });
+
   it('verify drops memo entries whose stored value is unreadable', async () => {
     using store = tempStore();
     const memo = store.memo.forKind('k');
