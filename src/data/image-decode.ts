@@ -11,24 +11,7 @@
 // It stops early only in a JPEG whose end marker follows its first scan; anything else is decoded to its last
 // row, so a truncated file still fails.
 import {DataError} from './data-error.js';
-
-/** Columns [left, left + width) of rows [top, top + height). */
-export interface PixelWindow {
-  left: number;
-  top: number;
-  width: number;
-  height: number;
-}
-
-export interface DecodedImage {
-  /** The whole image's size. */
-  width: number;
-  height: number;
-  /** The decoded part: the whole image, or the window asked for (taken down to the last row when the file's end is not known to be there). */
-  window: PixelWindow;
-  /** window.height rows of window.width pixels, `channels` bytes each. */
-  pixels: Uint8Array;
-}
+import type {PixelWindow, WindowedImage} from './resample.js';
 
 type Format = 'JPEG' | 'PNG';
 
@@ -164,7 +147,7 @@ async function decodeRaw(bytes: Uint8Array, format: Format, file: string, window
  * whole image, or the window `windowOf(width, height)` asks for (possibly taken down to the last row). The
  * pixels are sharp's own buffer when it already holds them so (RGB or grey without alpha), else a new array.
  */
-export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 | 3, windowOf?: (width: number, height: number) => PixelWindow): Promise<DecodedImage> {
+export async function decodeImage(bytes: Uint8Array, file: string, channels: 1 | 3, windowOf?: (width: number, height: number) => PixelWindow): Promise<WindowedImage> {
   const format = formatOf(bytes);
   if (format === undefined) throw new DataError('not a JPEG or PNG image (unknown magic bytes)', file, 'image folders hold .jpg/.jpeg/.png files, one sub-folder per class');
   const {width, height, window, data, stride, layout} = await decodeRaw(bytes, format, file, windowOf);

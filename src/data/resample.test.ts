@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {coefficients, Resampler, type CropWindow, type Interpolation} from './resample.js';
+import {coefficients, Resampler, type PixelWindow, type Interpolation} from './resample.js';
 
 // The Pillow fixtures (image-folder.test.ts) pin the coefficients and the sums on one small image; here the
 // fast passes (WebAssembly SIMD kernels, zero-padded windows, planar rows, crop and source windows, cached tables) are
@@ -28,7 +28,7 @@ function pass(src: Uint8Array, inSize: number, outSize: number, lines: number, l
 }
 
 /** Pillow's resize (horizontal pass first, each pass skipped when its size is unchanged), cropped and made planar. */
-function reference(src: Uint8Array, width: number, height: number, lanes: number, outWidth: number, outHeight: number, crop: CropWindow, interpolation: Interpolation): Uint8Array {
+function reference(src: Uint8Array, width: number, height: number, lanes: number, outWidth: number, outHeight: number, crop: PixelWindow, interpolation: Interpolation): Uint8Array {
   const wide = outWidth === width ? src : pass(src, width, outWidth, height, lanes, true, interpolation);
   const full = outHeight === height ? wide : pass(wide, height, outHeight, outWidth, lanes, false, interpolation);
   const out = new Uint8Array(lanes * crop.width * crop.height);
@@ -53,7 +53,7 @@ function image(width: number, height: number, lanes: number, seed: number): Uint
 }
 
 describe('Resampler', () => {
-  const cases: [string, number, number, 1 | 3, number, number, CropWindow, Interpolation][] = [
+  const cases: [string, number, number, 1 | 3, number, number, PixelWindow, Interpolation][] = [
     ['ImageNet landscape, bicubic down', 50, 37, 3, 34, 25, {left: 5, top: 1, width: 22, height: 22}, 'bicubic'],
     ['portrait, bilinear down', 37, 50, 3, 25, 33, {left: 1, top: 4, width: 22, height: 22}, 'bilinear'],
     ['grey, bicubic down', 61, 47, 1, 33, 25, {left: 4, top: 1, width: 24, height: 24}, 'bicubic'],

@@ -88,18 +88,20 @@ function identity(size: number): Coefficients {
   return {first: Int32Array.from({length: size}, (_, i) => i), weights: new Int32Array(size).fill(ONE), taps: 1};
 }
 
-export interface CropWindow {
+/** Columns [left, left + width) of rows [top, top + height). */
+export interface PixelWindow {
   left: number;
   top: number;
   width: number;
   height: number;
 }
 
-/** An image to resize: its size, and the window its pixels hold (`channels` interleaved bytes each, row after row). */
-export interface SourceImage {
+/** Part of an image: its whole size, and the window its pixels hold. */
+export interface WindowedImage {
   width: number;
   height: number;
-  window: CropWindow;
+  window: PixelWindow;
+  /** window.height rows of window.width pixels, `channels` interleaved bytes each. */
   pixels: Uint8Array;
 }
 
@@ -126,7 +128,7 @@ export class Resampler {
   }
 
   /** The source pixels the crop of a width×height image resized to outWidth×outHeight reads: all it needs decoded. */
-  sourceWindow(width: number, height: number, outWidth: number, outHeight: number, crop: CropWindow, interpolation: Interpolation): CropWindow {
+  sourceWindow(width: number, height: number, outWidth: number, outHeight: number, crop: PixelWindow, interpolation: Interpolation): PixelWindow {
     const h = this.#coefficientsFor(width, outWidth, interpolation);
     const v = this.#coefficientsFor(height, outHeight, interpolation);
     const [left, top] = [h.first[crop.left]!, v.first[crop.top]!];
@@ -138,11 +140,11 @@ export class Resampler {
    * writes only `crop` of the result into `out`, planar (channels×crop.height×crop.width).
    */
   resizeCrop(
-    src: SourceImage,
+    src: WindowedImage,
     channels: 1 | 3,
     outWidth: number,
     outHeight: number,
-    crop: CropWindow,
+    crop: PixelWindow,
     interpolation: Interpolation,
     out: Uint8Array,
   ): void {
