@@ -13,6 +13,7 @@ import {evaluateModel} from './evaluate-model.js';
 import {idxSource} from '../data/idx-source.js';
 import {fileBytes, openNpy} from '../data/npy.js';
 import {writeSubset} from '../data/write-subset.js';
+import {modelOf} from '../../test/support/onnx-model.js';
 
 const onnxFixtures = fileURLToPath(new URL('../../test/fixtures/onnx/', import.meta.url));
 const shippedModel = fileURLToPath(new URL('../../assets/models/vit-mnist.onnx', import.meta.url));
@@ -23,24 +24,14 @@ let dirs = 0;
 /** logits = x·W with W[i][j] = (i == j ? 1 : 0) + j/100: sample j-hot-ish inputs pick class j. */
 function linearModel(batch: Dim, features = 3, classes = 4): Uint8Array {
   const weights = Float32Array.from({length: features * classes}, (_, k) => (Math.floor(k / classes) === k % classes ? 1 : 0) + (k % classes) / 100);
-  const model: Model = {
-    irVersion: 8,
-    opsetImports: [{domain: '', version: 17}],
-    producerName: 'axx-test',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 1,
-    docString: '',
-    metadataProps: [],
-    graph: {
-      name: 'linear',
-      nodes: [{name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['logits'], attributes: []}],
-      initializers: [{name: 'W', dataType: DataType.FLOAT, dims: [features, classes], data: weights}],
-      inputs: [{name: 'x', elemType: DataType.FLOAT, shape: [batch, features]}],
-      outputs: [{name: 'logits', elemType: DataType.FLOAT, shape: [batch, classes]}],
-      valueInfo: [],
-    },
-  };
+  const model: Model = modelOf({
+    name: 'linear',
+    nodes: [{name: 'mm', opType: 'MatMul', domain: '', inputs: ['x', 'W'], outputs: ['logits'], attributes: []}],
+    initializers: [{name: 'W', dataType: DataType.FLOAT, dims: [features, classes], data: weights}],
+    inputs: [{name: 'x', elemType: DataType.FLOAT, shape: [batch, features]}],
+    outputs: [{name: 'logits', elemType: DataType.FLOAT, shape: [batch, classes]}],
+    valueInfo: [],
+  });
   return encodeModel(model);
 }
 

@@ -8,6 +8,7 @@ import {DataType, type Graph, type Model, type Node, type Tensor} from './ir.js'
 import {MAX_MESSAGE_BYTES, ProtoWriter, WireType} from './protobuf.js';
 import {createSession} from './session.js';
 import {floatTensor, int64Tensor, int8Tensor, stringTensor, uint8Tensor} from './tensor.js';
+import {modelOf} from '../../test/support/onnx-model.js';
 
 function node(opType: string, inputs: string[], outputs: string[], extra: Partial<Node> = {}): Node {
   return {name: `${opType}_${outputs[0]}`, opType, domain: '', inputs, outputs, attributes: [], ...extra};
@@ -18,18 +19,9 @@ const withoutExternalLocation = (m: Model): Model => ({
   graph: {...m.graph, initializers: m.graph.initializers.map(({externalLocation: _, ...t}) => t as Tensor)},
 });
 
+/** A test model, with a metadata entry to round-trip. */
 function model(graph: Graph, opset = 17): Model {
-  return {
-    irVersion: 8,
-    opsetImports: [{domain: '', version: opset}],
-    producerName: 'axx-test',
-    producerVersion: '0',
-    domain: '',
-    modelVersion: 1,
-    docString: '',
-    metadataProps: [{key: 'purpose', value: 'round trip'}],
-    graph,
-  };
+  return {...modelOf(graph, opset), metadataProps: [{key: 'purpose', value: 'round trip'}]};
 }
 
 /** x[2,4] @ W[4,3] + b, ReLU, Reshape to [3,2] with an int64 shape initializer, plus a Constant node. */

@@ -16,6 +16,7 @@ import {
 import {DataType, type Graph, type Model, type Node} from './ir.js';
 import {createSession} from './session.js';
 import {floatTensor, int64Tensor} from './tensor.js';
+import {modelOf} from '../../test/support/onnx-model.js';
 
 function n(name: string, opType: string, inputs: string[], outputs: string[]): Node {
   return {name, opType, domain: '', inputs, outputs, attributes: []};
@@ -94,20 +95,6 @@ describe('graph editing', () => {
     expect(g.initializers).toEqual([]);
   });
 });
-
-function modelOf(g: Graph): Model {
-  return {
-    irVersion: 8,
-    opsetImports: [{domain: '', version: 17}],
-    producerName: '',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 0,
-    docString: '',
-    metadataProps: [],
-    graph: g,
-  };
-}
 
 describe('foldConstants', () => {
   it('replaces constant subgraphs by their onnxruntime-computed values', async () => {

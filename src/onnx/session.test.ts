@@ -6,6 +6,7 @@ import {afterAll, describe, expect, it} from 'vitest';
 import {DataType, type Model, type Node} from './ir.js';
 import {checkDevice, createSession, deviceName, DeviceUnavailableError, executionSettings, parseDevice} from './session.js';
 import {floatTensor} from './tensor.js';
+import {modelOf} from '../../test/support/onnx-model.js';
 
 describe('devices', () => {
   it('parses cpu and cuda:N, and nothing else', () => {
@@ -49,24 +50,14 @@ describe('models past the inline limit', () => {
   const mlp = (opType = 'MatMul'): Model => {
     const weight = (name: string, seed: number) => floatTensor(name, [256, 256], Array.from({length: 256 * 256}, (_, i) => Math.sin(seed * 7919 + i) / 16));
     const node = (type: string, inputs: string[], output: string): Node => ({name: output, opType: type, domain: '', inputs, outputs: [output], attributes: []});
-    return {
-      irVersion: 8,
-      opsetImports: [{domain: '', version: 17}],
-      producerName: 'axx-test',
-      producerVersion: '0',
-      domain: '',
-      modelVersion: 1,
-      docString: '',
-      metadataProps: [],
-      graph: {
-        name: 'mlp',
-        nodes: [node('MatMul', ['x', 'W1'], 'h'), node('Tanh', ['h'], 't'), node(opType, ['t', 'W2'], 'y')],
-        initializers: [weight('W1', 1), weight('W2', 2)],
-        inputs: [{name: 'x', elemType: DataType.FLOAT, shape: [2, 256]}],
-        outputs: [{name: 'y', elemType: DataType.FLOAT}],
-        valueInfo: [],
-      },
-    };
+    return modelOf({
+      name: 'mlp',
+      nodes: [node('MatMul', ['x', 'W1'], 'h'), node('Tanh', ['h'], 't'), node(opType, ['t', 'W2'], 'y')],
+      initializers: [weight('W1', 1), weight('W2', 2)],
+      inputs: [{name: 'x', elemType: DataType.FLOAT, shape: [2, 256]}],
+      outputs: [{name: 'y', elemType: DataType.FLOAT}],
+      valueInfo: [],
+    });
   };
   const feeds = () => ({x: new ort.Tensor('float32', Float32Array.from({length: 512}, (_, i) => Math.cos(i)), [2, 256])});
 

@@ -5,6 +5,7 @@ import {createSession} from './session.js';
 import {inferShapes} from './shapes.js';
 import {layerMacs, parameterCount} from './stats.js';
 import {floatTensor, int64Tensor} from './tensor.js';
+import {modelOf} from '../../test/support/onnx-model.js';
 
 let counter = 0;
 function n(opType: string, inputs: string[], outputs: string[], attributes: Attribute[] = []): Node {
@@ -43,41 +44,31 @@ function coverageModel(): Model {
     n('Reshape', ['ga', 'flat_shape'], ['flat']), // [-1] -> [B*12]
     n('GlobalAveragePool', ['c1'], ['gap']),
   ];
-  return {
-    irVersion: 8,
-    opsetImports: [{domain: '', version: 17}],
-    producerName: 'test',
-    producerVersion: '',
-    domain: '',
-    modelVersion: 0,
-    docString: '',
-    metadataProps: [],
-    graph: {
-      name: 'coverage',
-      nodes,
-      initializers: [
-        zeros('w1', [4, 3, 3, 3]),
-        zeros('w2', [4, 2, 3, 3]),
-        zeros('b2', [4]),
-        zeros('wg', [6, 16]),
-        zeros('bg', [6]),
-        int64Tensor('zero', [], [0]),
-        int64Tensor('axes0', [1], [0]),
-        int64Tensor('two_three', [2], [2, 3]),
-        zeros('scale', [2]),
-        zeros('ln_scale', [3]),
-        zeros('ln_bias', [3]),
-        int64Tensor('starts', [1], [1]),
-        int64Tensor('ends', [1], [100]),
-        int64Tensor('axes_s', [1], [2]),
-        int64Tensor('idx2', [3], [0, 1, 1]),
-        int64Tensor('flat_shape', [1], [-1]),
-      ],
-      inputs: [{name: 'x', elemType: DataType.FLOAT, shape: ['batch', 3, 8, 8]}],
-      outputs: nodes.flatMap((node) => node.outputs).map((name) => ({name, elemType: 0})),
-      valueInfo: [],
-    },
-  };
+  return modelOf({
+    name: 'coverage',
+    nodes,
+    initializers: [
+      zeros('w1', [4, 3, 3, 3]),
+      zeros('w2', [4, 2, 3, 3]),
+      zeros('b2', [4]),
+      zeros('wg', [6, 16]),
+      zeros('bg', [6]),
+      int64Tensor('zero', [], [0]),
+      int64Tensor('axes0', [1], [0]),
+      int64Tensor('two_three', [2], [2, 3]),
+      zeros('scale', [2]),
+      zeros('ln_scale', [3]),
+      zeros('ln_bias', [3]),
+      int64Tensor('starts', [1], [1]),
+      int64Tensor('ends', [1], [100]),
+      int64Tensor('axes_s', [1], [2]),
+      int64Tensor('idx2', [3], [0, 1, 1]),
+      int64Tensor('flat_shape', [1], [-1]),
+    ],
+    inputs: [{name: 'x', elemType: DataType.FLOAT, shape: ['batch', 3, 8, 8]}],
+    outputs: nodes.flatMap((node) => node.outputs).map((name) => ({name, elemType: 0})),
+    valueInfo: [],
+  });
 }
 
 describe('inferShapes', () => {

@@ -7,6 +7,7 @@ import {buildVit, VIT_DEFAULTS} from '../models/vit.js';
 import {differentiate} from './autodiff.js';
 import {TrainingSession} from './training-session.js';
 import {readStraightThrough, withStraightThrough, type StraightThroughRegion} from './straight-through.js';
+import {modelOf} from '../../test/support/onnx-model.js';
 
 // Forward: y = MatMul(round(4x)/4, W), an "emulated" MatMul whose quantiser has no gradient.
 const x = Float32Array.of(0.3, -1.2, 0.8, 2.1, -0.4, 0.05);
@@ -23,14 +24,11 @@ async function gradients(regions: StraightThroughRegion[]): Promise<{dx?: Float3
   for (const node of forward) for (const o of node.outputs) if (!shapes.has(o)) shapes.set(o, [2, 3]);
   const grads = differentiate(b, {nodes: forward, constants: new Map(), shapes, seeds: new Map([['y', 'dy']]), wrt: ['x', 'w'], straightThrough: regions, opset: 17});
   const outputs = [...grads.values()];
-  const model: Model = {
-    irVersion: 8, opsetImports: [{domain: '', version: 17}], producerName: 't', producerVersion: '0', domain: '', modelVersion: 1, docString: '', metadataProps: [],
-    graph: {
-      name: 'st', nodes: b.nodes, initializers: b.initializers, valueInfo: [],
-      inputs: [['x', [2, 3]], ['w', [3, 2]], ['dy', [2, 2]]].map(([name, shape]) => ({name: name as string, elemType: DataType.FLOAT, shape: shape as number[]})),
-      outputs: outputs.map((name) => ({name, elemType: DataType.FLOAT})),
-    },
-  };
+  const model: Model = modelOf({
+    name: 'st', nodes: b.nodes, initializers: b.initializers, valueInfo: [],
+    inputs: [['x', [2, 3]], ['w', [3, 2]], ['dy', [2, 2]]].map(([name, shape]) => ({name: name as string, elemType: DataType.FLOAT, shape: shape as number[]})),
+    outputs: outputs.map((name) => ({name, elemType: DataType.FLOAT})),
+  });
   using session = await createSession(model);
   const out = await session.run({x: new ort.Tensor('float32', x, [2, 3]), w: new ort.Tensor('float32', w, [3, 2]), dy: new ort.Tensor('float32', dy, [2, 2])});
   const read = (v: string) => (grads.has(v) ? (out[grads.get(v)!]!.data as Float32Array) : undefined);

@@ -5,6 +5,7 @@ import {DataType, type Model, type Node, type Tensor} from '../../src/onnx/ir.js
 import {floatTensor} from '../../src/onnx/tensor.js';
 import {CALIBRATION_FORMAT, type CalibrationFile} from '../../src/approx/calibration-format.js';
 import {filled, Random} from '../../src/util/random.js';
+import {modelOf} from './onnx-model.js';
 
 /** `count` values uniform in [-scale, scale) from the project's one seeded generator. */
 export function randomFloats(random: Random, count: number, scale = 1): Float32Array {
@@ -47,24 +48,14 @@ export function layerZoo(seed = 1): LayerZoo {
     node('group', 'Conv', ['x_group', 'group.weight'], [ints('pads', [1, 0, 1, 2]), int('group', 2), ints('dilations', [1, 2])]),
     node('attn.qk', 'MatMul', ['q', 'k_t']),
   ];
-  const model: Model = {
-    irVersion: 8,
-    opsetImports: [{domain: '', version: 17}],
-    producerName: 'axx-test',
-    producerVersion: '0',
-    domain: '',
-    modelVersion: 1,
-    docString: '',
-    metadataProps: [],
-    graph: {
-      name: 'zoo',
-      nodes,
-      initializers,
-      inputs: Object.entries(inputs).map(([name, shape]) => ({name, elemType: DataType.FLOAT, shape})),
-      outputs: nodes.map((n) => ({name: n.outputs[0]!, elemType: DataType.FLOAT})),
-      valueInfo: [],
-    },
-  };
+  const model: Model = modelOf({
+    name: 'zoo',
+    nodes,
+    initializers,
+    inputs: Object.entries(inputs).map(([name, shape]) => ({name, elemType: DataType.FLOAT, shape})),
+    outputs: nodes.map((n) => ({name: n.outputs[0]!, elemType: DataType.FLOAT})),
+    valueInfo: [],
+  });
   return {model, inputs};
 }
 
