@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import * as ort from 'onnxruntime-node';
 import {afterAll, describe, expect, it} from 'vitest';
-import {decodeModel, encodeModel, encodeModelSplit, modelFileOf, OnnxDecodeError, OnnxEncodeError, readModelFile, SINGLE_FILE_LIMIT, writeModelFile, writeModelOutput} from './codec.js';
+import {decodeModel, encodeModel, encodeModelSplit, modelFileOf, OnnxDecodeError, OnnxEncodeError, readModelFile, readModelMetadata, SINGLE_FILE_LIMIT, writeModelFile, writeModelOutput} from './codec.js';
 import {DataType, type Graph, type Model, type Node, type Tensor} from './ir.js';
 import {MAX_MESSAGE_BYTES, ProtoWriter, WireType} from './protobuf.js';
 import {createSession} from './session.js';
@@ -227,6 +227,19 @@ describe('encodeModel / decodeModel', () => {
       using inline = await createSession(original);
       using split = await createSession(original, {inlineLimit: 0});
       expect((await split.run(input())).y!.data).toEqual((await inline.run(input())).y!.data);
+    });
+
+    it('reads a model file\'s metadata entries field by field, as decodeModel reads them, and refuses a cut file', () => {
+      const original = {...smallModel(), metadataProps: [{key: 'axx.input', value: '{"range":[0,1]}'}, {key: 'purpose', value: 'x'.repeat(300)}]};
+      const path = join(dir, 'metadata.onnx');
+      writeFileSync(path, encodeModel(original));
+      expect(readModelMetadata(path)).toEqual(new Map(original.metadataProps.map((p) => [p.key, p.value])));
+      const none = join(dir, 'no-metadata.onnx');
+      writeFileSync(none, encodeModel({...original, metadataProps: []}));
+      expect(readModelMetadata(none)).toEqual(new Map());
+      const cut = join(dir, 'cut.onnx');
+      writeFileSync(cut, encodeModel(original).subarray(0, encodeModel(original).length - 20));
+      expect(() => readModelMetadata(cut)).toThrow();
     });
 
     it('writes a step output as one file up to the single-file limit and as a model directory past it', async () => {

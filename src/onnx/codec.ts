@@ -5,7 +5,7 @@
 // initializers, non-tensor graph inputs) are rejected with an OnnxDecodeError. Models past
 // protobuf's 2 GiB limit (an approximated ViT with high-rank circuits, a ViT-L) are written with
 // their weights as ONNX external data, as onnx.save_model(..., save_as_external_data=True) does.
-import {closeSync, mkdirSync, openSync, readFileSync, statSync, writeFileSync, writeSync} from 'node:fs';
+import {closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync, writeSync} from 'node:fs';
 import {basename, dirname, join} from 'node:path';
 import type {Attribute, Dim, Graph, Model, Node, OperatorSetId, Tensor, ValueInfo} from './ir.js';
 import {AttributeType} from './ir.js';
@@ -162,6 +162,40 @@ export function modelFileOf(path: string): string {
 export function readModelFile(path: string): Model {
   const file = modelFileOf(path);
   return decodeModel(readFileSync(file), {baseDir: dirname(file)});
+}
+
+/**
+ * The metadata entries (ModelProto field 14) of an .onnx file, read without reading its graph: a model file may
+ * hold a gigabyte of initializers, so the top-level fields are walked by offset and only the entries are read.
+ */
+export function readModelMetadata(file: string): Map<string, string> {
+  const entries = new Map<string, string>();
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    // A field's tag and length, or a whole varint or fixed-width field, fit in 20 bytes.
+    const head = new Uint8Array(20);
+    for (let pos = 0; pos < size; ) {
+      const header = new ProtoReader(head, 0, readSync(fd, head, 0, head.length, pos));
+      const {field, wire} = header.tag();
+      if (wire !== WireType.LENGTH_DELIMITED) {
+        header.skip(wire);
+        pos += header.pos;
+        continue;
+      }
+      const length = header.uint32();
+      const start = pos + header.pos;
+      if (field === 14) {
+        const entry = new Uint8Array(length);
+        const {key, value} = decodeStringEntry(new ProtoReader(entry, 0, readSync(fd, entry, 0, length, start)));
+        entries.set(key, value);
+      }
+      pos = start + length;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return entries;
 }
 
 export interface WriteModelOptions {

@@ -16,8 +16,7 @@ import {inputMismatch} from '../data/input-expectation.js';
 import {npyHeader} from '../data/npy.js';
 import {MANIFEST_FILE} from '../data/manifest.js';
 import {missingClassesWarning, type SubsetRecord} from '../data/subset.js';
-import {modelFileOf} from '../onnx/codec.js';
-import {ProtoReader, WireType} from '../onnx/protobuf.js';
+import {modelFileOf, readModelMetadata} from '../onnx/codec.js';
 import {DeviceUnavailableError, executionSettings, parseDevice, type Device} from '../onnx/device.js';
 import {wilsonInterval, type Interval} from '../util/statistics.js';
 import {executionKey} from './shared/execution-key.js';
@@ -113,32 +112,13 @@ export function chanceLevelWarning(metrics: Pick<ClassificationMetrics, 'count' 
   );
 }
 
-const MODEL_METADATA_FIELD = 14;
-
-/** The metadata entries of an ONNX file ("axx.input", …), read without decoding the graph. */
+/** The metadata entries of an ONNX file ("axx.input", …); none when it cannot be read (onnxruntime then says why it cannot load it). */
 export function recordedMetadata(file: string): Map<string, string> {
-  const entries = new Map<string, string>();
   try {
-    const model = new ProtoReader(readFileSync(file));
-    while (!model.done) {
-      const {field, wire} = model.tag();
-      if (field !== MODEL_METADATA_FIELD || wire !== WireType.LENGTH_DELIMITED) {
-        model.skip(wire);
-        continue;
-      }
-      const entry = model.message();
-      const kv: Record<number, string> = {};
-      while (!entry.done) {
-        const tag = entry.tag();
-        if ((tag.field === 1 || tag.field === 2) && tag.wire === WireType.LENGTH_DELIMITED) kv[tag.field] = entry.string();
-        else entry.skip(tag.wire);
-      }
-      if (kv[1] !== undefined && kv[2] !== undefined) entries.set(kv[1], kv[2]);
-    }
+    return readModelMetadata(file);
   } catch {
-    // Not decodable: onnxruntime reports the problem when it loads the model.
+    return new Map();
   }
-  return entries;
 }
 
 /**
